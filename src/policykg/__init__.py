@@ -1,0 +1,1 @@
+"""policykg: a policy-tracking knowledge graph for European cultural-heritage policy."""

@@ -1,0 +1,48 @@
+"""Typed errors of policykg; each carries the data a caller needs to report it."""
+
+from pathlib import Path
+
+
+class PolicyKGError(Exception):
+    """Base class of every error policykg raises on purpose."""
+
+
+class UnknownFormatError(PolicyKGError):
+    """The RDF syntax of an input could not be told from its name and none was given."""
+
+    def __init__(self, source: str, known: list[str]) -> None:
+        self.source = source
+        self.known = known
+        super().__init__(f"{source}: cannot tell the RDF format; use --format with one of: {', '.join(known)}")
+
+
+class RdfSyntaxError(PolicyKGError):
+    """An input is not valid RDF in its format; line and column are 1-based when known."""
+
+    def __init__(self, source: str, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.source = source
+        self.message = message
+        self.line = line
+        self.column = column
+        where = f"{source}:{line}:{column}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+class InputNotFoundError(PolicyKGError):
+    """A named input file or folder does not exist or cannot be read."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {reason}")
+
+
+class QueryError(PolicyKGError):
+    """A SPARQL query could not be parsed or evaluated."""
+
+
+class UnknownQuestionError(PolicyKGError):
+    """No competency question has the given name."""
+
+
+class ConfigError(PolicyKGError):
+    """A setting has a value policykg cannot work with."""

@@ -1,0 +1,106 @@
+"""Reading RDF files: the syntax from the file name, parsing with error positions, no network."""
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import Node
+
+from policykg.errors import InputNotFoundError, RdfSyntaxError, UnknownFormatError
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+# File endings and --format names, one table: name -> (pyoxigraph format, endings).
+FORMATS: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {
+    "turtle": (ox.RdfFormat.TURTLE, (".ttl",)),
+    "trig": (ox.RdfFormat.TRIG, (".trig",)),
+    "ntriples": (ox.RdfFormat.N_TRIPLES, (".nt",)),
+    "nquads": (ox.RdfFormat.N_QUADS, (".nq",)),
+    "jsonld": (ox.RdfFormat.JSON_LD, (".jsonld", ".json")),
+    "rdfxml": (ox.RdfFormat.RDF_XML, (".rdf", ".owl", ".xml")),
+}
+
+
+def format_of(path: Path, name: str | None = None) -> ox.RdfFormat:
+    """Return the RDF syntax of a file: the named one, else the one its ending says."""
+    if name is not None:
+        if name not in FORMATS:
+            raise UnknownFormatError(str(path), sorted(FORMATS))
+        return FORMATS[name][0]
+    for rdf_format, endings in FORMATS.values():
+        if path.suffix.lower() in endings:
+            return rdf_format
+    raise UnknownFormatError(str(path), sorted(FORMATS))
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Return the RDF files named, with folders replaced by the RDF files they hold, sorted."""
+    endings = {ending for _, names in FORMATS.values() for ending in names}
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in endings))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputNotFoundError(path, "no such file or folder")
+    return files
+
+
+def read_quads(path: Path, base_iri: str, format_name: str | None = None) -> list[ox.Quad]:
+    """Parse one file into quads, resolving relative IRIs against base_iri; nothing is fetched."""
+    rdf_format = format_of(path, format_name)
+    try:
+        # JSON-LD remote contexts and XML external entities are refused by the parser itself:
+        # no document loader is set, so nothing leaves the machine.
+        return list(ox.parse(path=path, format=rdf_format, base_iri=base_iri))
+    except SyntaxError as error:
+        line, column = _position(error)
+        raise RdfSyntaxError(str(path), _first_line(str(error)), line, column) from None
+    except (OSError, ValueError) as error:
+        raise RdfSyntaxError(str(path), str(error)) from None
+
+
+def read_files(paths: Iterable[Path], base_iri: str, format_name: str | None = None) -> list[ox.Quad]:
+    """Parse every file (folders expanded) into one list of quads."""
+    quads: list[ox.Quad] = []
+    for path in expand_paths(paths):
+        quads.extend(read_quads(path, base_iri, format_name))
+    return quads
+
+
+def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Node:
+    """Convert one pyoxigraph term to the equal rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_rdflib_graph(quads: Iterable[ox.Quad]) -> rdflib.Graph:
+    """Merge the quads of every graph into one rdflib graph (the union the shapes apply to)."""
+    graph = rdflib.Graph()
+    for subject, predicate, obj in _triples(quads):
+        graph.add((subject, predicate, obj))
+    return graph
+
+
+def _triples(quads: Iterable[ox.Quad]) -> Iterator[tuple[Node, Node, Node]]:
+    for quad in quads:
+        yield to_rdflib_term(quad.subject), to_rdflib_term(quad.predicate), to_rdflib_term(quad.object)
+
+
+def _position(error: SyntaxError) -> tuple[int | None, int | None]:
+    return error.lineno, error.offset
+
+
+def _first_line(message: str) -> str:
+    return message.splitlines()[0] if message else "syntax error"

@@ -1,0 +1,113 @@
+"""SHACL validation of RDF against the policykg shapes and ontology; pySHACL lives here only."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib
+from pyshacl import validate as shacl_validate
+from rdflib.namespace import RDF, SH
+
+from policykg.rdfinput import read_files, to_rdflib_graph
+
+SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result: which node broke which rule, where and how badly."""
+
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+    severity: str
+    shape: str
+    component: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of validating a graph; conforms means no result of severity Violation."""
+
+    results: tuple[Result, ...]
+    graph: rdflib.Graph
+
+    @property
+    def conforms(self) -> bool:
+        """True when no result is a violation (warnings and infos do not block)."""
+        return not any(result.severity == "Violation" for result in self.results)
+
+    def count(self, severity: str) -> int:
+        """Return how many results have the given severity."""
+        return sum(1 for result in self.results if result.severity == severity)
+
+
+def load_model_graph(directory: Path, base_iri: str) -> rdflib.Graph:
+    """Read every RDF file of a model folder (ontology/ or shapes/) into one graph."""
+    return to_rdflib_graph(read_files([directory], base_iri))
+
+
+def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> Report:
+    """Validate data (with the ontology mixed in for its class hierarchy) against the shapes."""
+    # The ontology is merged in here rather than passed as ont_graph (pySHACL then clones
+    # every graph, eight times slower): sh:targetClass and sh:class follow its rdfs:subClassOf.
+    # inference="none" and do_owl_imports=False: nothing is fetched, nothing is guessed.
+    merged = rdflib.Graph()
+    for graph in (data, ontology):
+        for triple in graph:
+            merged.add(triple)
+    _, report_graph, _ = shacl_validate(
+        merged,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        allow_infos=True,
+        do_owl_imports=False,
+    )
+    return Report(results=_results(report_graph), graph=report_graph)
+
+
+def _results(report: rdflib.Graph) -> tuple[Result, ...]:
+    results = [_result(report, node) for node in report.subjects(RDF.type, SH.ValidationResult)]
+    results.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.focus, r.shape, r.path or ""))
+    return tuple(results)
+
+
+def _result(report: rdflib.Graph, node: rdflib.term.Node) -> Result:
+    def one(predicate: rdflib.URIRef) -> rdflib.term.Node | None:
+        return report.value(node, predicate)
+
+    severity = one(SH.resultSeverity)
+    path = one(SH.resultPath)
+    value = one(SH.value)
+    messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
+    return Result(
+        focus=_text(one(SH.focusNode)) or "",
+        path=_path_text(report, path),
+        value=_text(value),
+        message=messages[0] if messages else "",
+        severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+        shape=_text(one(SH.sourceShape)) or "",
+        component=str(one(SH.sourceConstraintComponent) or ""),
+    )
+
+
+def _text(term: rdflib.term.Node | None) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, rdflib.Literal):
+        return term.n3()
+    return str(term)
+
+
+def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | None:
+    """Name a result path: an IRI as is, an inverse path as ^IRI, other complex paths as SHACL terms."""
+    if path is None:
+        return None
+    if isinstance(path, rdflib.URIRef):
+        return str(path)
+    inverse = report.value(path, SH.inversePath)
+    if inverse is not None:
+        return f"^{inverse}"
+    return "(complex path)"
