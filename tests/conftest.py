@@ -6,7 +6,9 @@ import pytest
 import rdflib
 
 from policykg.config import Settings
+from policykg.model import load_model
 from policykg.rdfinput import read_files, to_rdflib_graph
+from policykg.store import Store
 from policykg.validation import load_model_graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,3 +36,11 @@ def ontology(settings: Settings) -> rdflib.Graph:
 def seed_graph(settings: Settings) -> rdflib.Graph:
     """The union of every graph of the seed data."""
     return to_rdflib_graph(read_files([settings.data_dir], settings.base_iri))
+
+
+@pytest.fixture(scope="session")
+def seed_store(settings: Settings) -> Store:
+    """An in-memory Oxigraph store holding the ontology, the shapes and the seed data."""
+    store = Store.in_memory()
+    load_model(store, settings)
+    return store

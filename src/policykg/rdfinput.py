@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 import rdflib
@@ -104,3 +105,13 @@ def _position(error: SyntaxError) -> tuple[int | None, int | None]:
 
 def _first_line(message: str) -> str:
     return message.splitlines()[0] if message else "syntax error"
+
+
+def parse_term(text: str, base_iri: str) -> ox.NamedNode | ox.Literal:
+    """Read a term written as <IRI> (relative to base_iri) or as a "literal"."""
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        return ox.NamedNode(urljoin(base_iri, text[1:-1]))
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        return ox.Literal(text[1:-1])
+    raise RdfSyntaxError("binding", f"write a value as <IRI> or as \"literal\", not {text!r}")
