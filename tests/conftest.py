@@ -1,5 +1,7 @@
 """Shared fixtures: settings, the model graphs and the seed data, each read once per session."""
 
+import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,37 @@ def seed_store(settings: Settings) -> Store:
     store = Store.in_memory()
     load_model(store, settings)
     return store
+
+
+class Listener:
+    """A TCP listener on a loopback port that counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+@pytest.fixture
+def listener():
+    server = Listener()
+    yield server
+    server.close()

@@ -13,7 +13,7 @@ class UnknownFormatError(PolicyKGError):
     def __init__(self, source: str, known: list[str]) -> None:
         self.source = source
         self.known = known
-        super().__init__(f"{source}: cannot tell the RDF format; use --format with one of: {', '.join(known)}")
+        super().__init__(f"{source}: cannot tell the RDF syntax from the file name; name it with --input-format, one of: {', '.join(known)}")
 
 
 class RdfSyntaxError(PolicyKGError):

@@ -41,6 +41,7 @@ class Solutions:
 class Store:
     """An RDF dataset evaluated by Oxigraph; the default graph of a query is the union of all graphs."""
 
+
     def __init__(self, inner: ox.Store) -> None:
         self._inner = inner
 
@@ -52,13 +53,20 @@ class Store:
     def add(self, quads: Iterable[ox.Quad], graph: str) -> None:
         """Add quads in one transaction; triples of the default graph go into the named graph given."""
         target = ox.NamedNode(graph)
-        self._inner.extend(
-            ox.Quad(q.subject, q.predicate, q.object, target if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name)
+        placed = (
+            q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
             for q in quads
         )
+        self._inner.extend(self._with_union(placed))
 
-    def __len__(self) -> int:
-        return len(self._inner)
+    @staticmethod
+    def _with_union(quads: Iterable[ox.Quad]) -> Iterable[ox.Quad]:
+        # The default graph holds the set union of all named graphs, kept up to date on every write.
+        # Oxigraph's own union mode yields a triple once per graph that holds it (COUNT would count
+        # duplicates); SPARQL defines the default graph as a set, as Fuseki's union graph is.
+        for quad in quads:
+            yield quad
+            yield ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph())
 
     def select(self, sparql: str, base_iri: str, bindings: dict[str, Term] | None = None) -> Solutions:
         """Run a SELECT query and return all its rows."""
@@ -102,7 +110,6 @@ class Store:
                 sparql,
                 base_iri=base_iri,
                 prefixes=PREFIXES,
-                use_default_graph_as_union=True,
                 substitutions=substitutions or None,
             )
         except SyntaxError as error:
