@@ -149,3 +149,14 @@ def test_questions_lists_every_question():
 def test_a_base_iri_that_is_not_absolute_is_refused():
     run = policykg("--base", "id/", "validate")
     assert run.returncode == 2 and "must be an absolute http(s) IRI" in run.stderr
+
+
+def test_validate_does_not_follow_owl_imports(listener, tmp_path):
+    ontology = tmp_path / "imports.ttl"
+    ontology.write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        f"<http://example.org/o> a owl:Ontology ; owl:imports <http://127.0.0.1:{listener.port}/other.ttl> .\n"
+    )
+    run = policykg("validate", "data", str(ontology))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert listener.connections == 0

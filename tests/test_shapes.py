@@ -83,3 +83,12 @@ def test_every_constraint_has_a_message_and_a_severity(shapes):
         messages = list(shapes.objects(node, SH.message)) + list(shapes.objects(node, SH.sparql / SH.message))
         assert messages, f"{shape} has no sh:message"
         assert shapes.value(node, SH.severity) in (SH.Violation, SH.Warning, SH.Info), f"{shape} has no severity"
+
+
+def test_every_class_of_the_model_is_the_target_of_a_shape(shapes, ontology, seed_graph):
+    targets = set(shapes.objects(None, SH.targetClass))
+    own = {c for c in ontology.subjects(rdflib.RDF.type, rdflib.OWL.Class) if c.startswith("https://w3id.org/policykg/")}
+    used = set(seed_graph.objects(None, rdflib.RDF.type)) - {c for c in own}
+    for cls in own | used:
+        ancestors = set(ontology.transitive_objects(cls, rdflib.RDFS.subClassOf))
+        assert ancestors & targets, f"no shape targets {cls} or a class above it"
