@@ -1,16 +1,22 @@
 """Shared fixtures: settings, the model graphs and the seed data, each read once per session."""
 
+import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import rdflib
 
 from policykg.config import Settings
 from policykg.model import load_model
 from policykg.rdfinput import read_files, to_rdflib_graph
-from policykg.store import Store
+from policykg.store import EmbeddedStore, Store
 from policykg.validation import load_model_graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -43,7 +49,7 @@ def seed_graph(settings: Settings) -> rdflib.Graph:
 @pytest.fixture(scope="session")
 def seed_store(settings: Settings) -> Store:
     """An in-memory Oxigraph store holding the ontology, the shapes and the seed data."""
-    store = Store.in_memory()
+    store = EmbeddedStore.in_memory()
     load_model(store, settings)
     return store
 
@@ -80,3 +86,44 @@ def listener():
     server = Listener()
     yield server
     server.close()
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_answering(url: str, process: "subprocess.Popen[bytes]", seconds: float = 30.0) -> None:
+    """Poll url until it answers (any status), or fail if the process died or time ran out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode} before answering")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory) -> Iterator[str]:
+    """A real `oxigraph serve` process on a loopback port; yields its base URL."""
+    executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    assert executable, "the oxigraph server is installed with the test extra (pip install oxigraph)"
+    port = free_port()
+    location = tmp_path_factory.mktemp("oxigraph-serve")
+    process = subprocess.Popen(
+        [executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(url + "/query?query=ASK%7B%7D", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -148,7 +148,7 @@ def test_questions_lists_every_question():
 
 def test_a_base_iri_that_is_not_absolute_is_refused():
     run = policykg("--base", "id/", "validate")
-    assert run.returncode == 2 and "must be an absolute http(s) IRI" in run.stderr
+    assert run.returncode == 2 and "base_iri: Value error, must be an absolute http(s) IRI" in run.stderr
 
 
 def test_validate_does_not_follow_owl_imports(listener, tmp_path):

@@ -15,7 +15,7 @@ def answer(store: Store, name: str, **params: str) -> list[tuple[str | None, ...
     question = get_question(name)
     bindings = {**question.params, **params}
     terms = {key: parse_term(value, B) for key, value in bindings.items()}
-    return store.select(question.sparql, B, terms).values()
+    return store.select(question.sparql, base_iri=B, bindings=terms).values()
 
 
 def test_questions_are_documented_and_named_after_their_files():

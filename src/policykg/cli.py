@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from policykg import competency, display
-from policykg.config import DEFAULT_BASE_IRI, Settings
+from policykg.config import Settings, load_settings
 from policykg.errors import PolicyKGError, QueryError, RdfSyntaxError
 from policykg.model import load_files, load_model
 from policykg.rdfinput import FORMATS, expand_paths, parse_term, read_files, to_rdflib_graph
-from policykg.store import GRAPH_FORMATS, RESULT_FORMATS, Store
+from policykg.sparqlsyntax import query_form
+from policykg.namespaces import PREFIXES
+from policykg.store import GRAPH_FORMATS, RESULT_FORMATS, EmbeddedStore, Store
 from policykg.validation import load_model_graph, validate
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
@@ -21,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = Settings(base_iri=args.base)
+        settings = load_settings(base_iri=args.base)
         return int(args.handler(args, settings))
     except RdfSyntaxError as error:
         print(f"error: cannot read {error}", file=sys.stderr)
@@ -74,13 +76,14 @@ def run_questions(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{question.name}\n  {question.title}\n  {question.description}")
         if store is not None:
             terms = {name: parse_term(value, settings.base_iri) for name, value in question.params.items()}
-            print(display.table(store.select(question.sparql, settings.base_iri, terms), settings.base_iri))
+            solutions = store.select(question.sparql, base_iri=settings.base_iri, bindings=terms, prefixes=PREFIXES)
+            print(display.table(solutions, settings.base_iri))
         print()
     return EXIT_OK
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:
-    store = Store.in_memory()
+    store = EmbeddedStore.in_memory()
     load_model(store, settings, with_data=not files)
     if files:
         load_files(store, files, settings, input_format)
@@ -88,23 +91,22 @@ def _store(files: list[Path], settings: Settings, input_format: str | None) -> S
 
 
 def _print_answer(store: Store, sparql: str, terms: dict, format_name: str, settings: Settings) -> None:
+    form = query_form(sparql)
     if format_name == "table":
-        try:
-            print(display.table(store.select(sparql, settings.base_iri, terms), settings.base_iri))
+        if form == "SELECT":
+            solutions = store.select(sparql, base_iri=settings.base_iri, bindings=terms, prefixes=PREFIXES)
+            print(display.table(solutions, settings.base_iri))
             return
-        except QueryError:
-            # Not a SELECT: ASK prints its JSON answer, CONSTRUCT/DESCRIBE print Turtle.
-            format_name = "turtle" if _is_graph_query(store, sparql, settings) else "json"
-    text = store.serialize(sparql, settings.base_iri, format_name, terms).decode("utf-8")
+        format_name = "turtle" if form in ("CONSTRUCT", "DESCRIBE") else "json"
+    if terms:
+        raise QueryError("--bind works with --format table only")
+    if (form in ("CONSTRUCT", "DESCRIBE")) != (format_name in GRAPH_FORMATS):
+        kinds = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+        raise QueryError(f"a {form or 'non-query'} answer can be written as {', '.join(kinds)}, not {format_name}")
+    chunks: list[bytes] = []
+    store.query(sparql, sink=chunks.append, format_name=format_name, base_iri=settings.base_iri, prefixes=PREFIXES)
+    text = b"".join(chunks).decode("utf-8")
     print(text, end="" if text.endswith("\n") else "\n")
-
-
-def _is_graph_query(store: Store, sparql: str, settings: Settings) -> bool:
-    try:
-        store.serialize(sparql, settings.base_iri, "turtle")
-        return True
-    except QueryError:
-        return False
 
 
 def _binding(text: str) -> tuple[str, str]:
@@ -119,8 +121,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="policykg", description="A policy-tracking knowledge graph for European cultural-heritage policy."
     )
     parser.add_argument(
-        "--base", default=DEFAULT_BASE_IRI, metavar="IRI",
-        help=f"base IRI that relative IRIs in data files resolve against (default {DEFAULT_BASE_IRI})",
+        "--base", metavar="IRI",
+        help="base IRI that relative IRIs in data files resolve against (POLICYKG_BASE_IRI; default http://localhost:8000/)",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -136,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--question", metavar="NAME", help="run a named competency question instead")
     query.add_argument("--bind", action="append", default=[], metavar="NAME=VALUE",
                        help='bind a variable: NAME=<IRI> (relative to the base) or NAME="literal"')
-    query.add_argument("--format", choices=["table", *RESULT_FORMATS, *GRAPH_FORMATS], default="table")
+    query.add_argument("--format", choices=["table", *RESULT_FORMATS, *GRAPH_FORMATS], default="table",
+                       help="answer syntax (table: a text table for SELECT, JSON for ASK, Turtle for CONSTRUCT)")
     query.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of FILES (default: by ending)")
     query.set_defaults(handler=run_query)
 

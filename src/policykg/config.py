@@ -1,9 +1,11 @@
-"""Where the model lives and which base IRI instance IRIs resolve against: settings built once."""
+"""Settings, built once at the edge (command line, environment) and passed down: no module reads them."""
 
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policykg.errors import ConfigError
 
@@ -18,19 +20,37 @@ def resource_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The paths of the model and the base IRI that relative instance IRIs are resolved against."""
+class Settings(BaseSettings):
+    """Every setting of policykg; each can be given as POLICYKG_<NAME> or as the matching command flag."""
 
-    base_iri: str = DEFAULT_BASE_IRI
-    root: Path = field(default_factory=resource_root)
+    model_config = SettingsConfigDict(env_prefix="POLICYKG_", frozen=True, extra="forbid")
 
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.base_iri)
-        if parts.scheme not in ("http", "https") or not parts.netloc or not self.base_iri.endswith("/"):
-            raise ConfigError(
-                f"base IRI {self.base_iri!r} must be an absolute http(s) IRI ending with '/', e.g. {DEFAULT_BASE_IRI}"
-            )
+    base_iri: str = Field(DEFAULT_BASE_IRI, description="base IRI that relative IRIs in the data resolve against")
+    store: str = Field(
+        "var/store",
+        description="'memory', a folder for the embedded on-disk store, or the URL of a remote SPARQL query endpoint",
+    )
+    remote_update_url: str | None = Field(None, description="remote SPARQL update endpoint (default: the store URL)")
+    remote_store_url: str | None = Field(None, description="remote Graph Store Protocol endpoint, if the engine has one")
+    host: str = Field("127.0.0.1", description="address to serve on")
+    port: int = Field(8000, ge=0, le=65535, description="port to serve on")
+    query_timeout: float = Field(30.0, gt=0, description="seconds a query may run before it is stopped")
+    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")
+    max_result_bytes: int = Field(512 * 1024 * 1024, gt=0, description="largest query answer sent, in bytes")
+    update_token: SecretStr | None = Field(None, description="bearer token that allows writes; no token: read-only")
+    union_default_graph: bool = Field(True, description="queries see the union of all graphs as default graph")
+    allowed_remote_endpoints: tuple[str, ...] = Field(
+        (), description="IRIs that SERVICE and LOAD may reach (default: none, no outbound request is made)"
+    )
+    root: Path = Field(default_factory=resource_root, description="folder holding ontology/, shapes/ and data/")
+
+    @field_validator("base_iri")
+    @classmethod
+    def _absolute_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
+            raise ValueError(f"must be an absolute http(s) IRI ending with '/', e.g. {DEFAULT_BASE_IRI}")
+        return value
 
     @property
     def ontology_dir(self) -> Path:
@@ -46,3 +66,13 @@ class Settings:
     def data_dir(self) -> Path:
         """The folder of the seed data."""
         return self.root / "data"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, with explicit values (command flags) taking precedence."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"invalid setting: {problems}") from None

@@ -46,3 +46,23 @@ class UnknownQuestionError(PolicyKGError):
 
 class ConfigError(PolicyKGError):
     """A setting has a value policykg cannot work with."""
+
+
+class RemoteAccessRefused(PolicyKGError):
+    """A request would make the server connect elsewhere (SERVICE, LOAD) and that is not allowed."""
+
+
+class QueryTimeout(PolicyKGError):
+    """A query ran past its time limit and was stopped."""
+
+
+class ResultTooLarge(PolicyKGError):
+    """A query's answer grew past the configured size limit and was cut off."""
+
+
+class StoreError(PolicyKGError):
+    """The store failed or could not be reached; a fault of the server, not of the request."""
+
+
+class GraphNotFound(PolicyKGError):
+    """The named graph does not exist in the store."""

@@ -1,0 +1,125 @@
+"""What policykg must know of a SPARQL text before a store sees it: its form, and what it would fetch.
+
+A lexical reading, not a parser: comments, strings and IRIs are recognised so that a keyword inside
+them is not mistaken for one outside. It errs on the side of refusing: a query it reads as calling
+SERVICE is refused even if a full parser would have found the text malformed anyway.
+"""
+
+import re
+from dataclasses import dataclass
+
+from policykg.errors import QueryError, RemoteAccessRefused
+
+# SPARQL 1.1 §19.2: \u and \U escapes may stand anywhere in a query string and are replaced first.
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<word>[^\s{}()\[\];,<>"'\#=!&|*+/^]+)
+  | (?P<punct>\S)
+  | (?P<space>\s+)
+    """,
+    re.VERBOSE,
+)
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One significant piece of a SPARQL text: its kind, its text and where it starts and ends."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def keyword(self) -> str | None:
+        """The token in upper case if it can be a keyword (a bare word, not a prefixed name or variable)."""
+        if self.kind != "word" or ":" in self.text or self.text[0] in "?$":
+            return None
+        return self.text.upper()
+
+
+def unescape(text: str) -> str:
+    """Replace \\u and \\U codepoint escapes, as a SPARQL processor does before anything else."""
+    return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+def tokens(text: str) -> list[Token]:
+    """Split an unescaped SPARQL text into tokens, dropping comments and white space."""
+    found = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "punct"
+        if kind not in ("comment", "space"):
+            found.append(Token(kind, match.group(), match.start(), match.end()))
+    return found
+
+
+def query_form(text: str) -> str | None:
+    """Return SELECT, ASK, CONSTRUCT or DESCRIBE for a query; None when the text is not a query."""
+    found = tokens(unescape(text))
+    index = 0
+    while index < len(found):
+        keyword = found[index].keyword
+        if keyword == "BASE":
+            index += 2
+        elif keyword == "PREFIX":
+            index += 3
+        else:
+            return keyword if keyword in QUERY_FORMS else None
+    return None
+
+
+def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:
+    """Refuse a query or update that would make the server fetch a URL (SERVICE, LOAD) not allowed."""
+    found = tokens(unescape(text))
+    for index, token in enumerate(found):
+        if token.keyword not in ("SERVICE", "LOAD"):
+            continue
+        target = _target(found, index + 1)
+        if target is None or target not in allowed:
+            what = f"{token.keyword} {('<' + target + '>') if target else ''}".strip()
+            raise RemoteAccessRefused(
+                f"{what} would make this server send a request elsewhere; "
+                "SERVICE and LOAD reach only the endpoints the operator allows (none by default)"
+            )
+
+
+def add_using(update: str, default_graphs: list[str], named_graphs: list[str]) -> str:
+    """Apply the protocol's using-graph-uri / using-named-graph-uri to each DELETE/INSERT … WHERE."""
+    if not default_graphs and not named_graphs:
+        return update
+    text = unescape(update)
+    found = tokens(text)
+    if any(t.keyword in ("USING", "WITH") for t in found):
+        raise QueryError("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH in the update")
+    clause = " ".join([f"USING <{g}>" for g in default_graphs] + [f"USING NAMED <{g}>" for g in named_graphs])
+    depth, inserts, previous = 0, [], None
+    for token in found:
+        if token.text in "{[(" and token.kind == "punct":
+            depth += 1
+        elif token.text in "}])" and token.kind == "punct":
+            depth -= 1
+        elif depth == 0 and token.keyword == "WHERE":
+            if previous == "DELETE":
+                raise QueryError("using-graph-uri cannot apply to DELETE WHERE; write DELETE { … } WHERE { … }")
+            inserts.append(token.start)
+        if token.kind == "word" or token.text in "{}":
+            previous = token.keyword
+    for position in reversed(inserts):
+        text = text[:position] + clause + " " + text[position:]
+    return text
+
+
+def _target(found: list[Token], index: int) -> str | None:
+    """The IRI a SERVICE or LOAD names, skipping SILENT; None when it is a variable or a prefixed name."""
+    while index < len(found) and found[index].keyword == "SILENT":
+        index += 1
+    if index < len(found) and found[index].kind == "iri":
+        return found[index].text[1:-1]
+    return None

@@ -1,0 +1,25 @@
+"""The quad store: one small interface, three backends (in memory, on disk, remote SPARQL 1.1 engine).
+
+This package is the only code that talks to a store. Everything above it works with `Store`.
+"""
+
+from policykg.store.base import Dataset, Sink, Solutions, Store, Term
+from policykg.store.embedded import EmbeddedStore
+from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+from policykg.store.remote import RemoteStore
+
+__all__ = [
+    "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Dataset", "EmbeddedStore", "RemoteStore", "Sink",
+    "Solutions", "Store", "Term", "open_store",
+]
+
+
+def open_store(location: str, *, update_url: str | None = None, store_url: str | None = None,
+               union_default_graph: bool = True) -> Store:
+    """Open the store a location names: 'memory', an http(s) URL (remote engine), else a folder on disk."""
+    if location == "memory":
+        return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
+    if location.startswith(("http://", "https://")):
+        return RemoteStore(location, update_url=update_url, store_url=store_url,
+                           union_default_graph=union_default_graph)
+    return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph)

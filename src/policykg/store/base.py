@@ -1,0 +1,135 @@
+"""The store interface every backend implements, and the limits put on what a query may send."""
+
+import io
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from policykg.errors import QueryTimeout, ResultTooLarge
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Sink = Callable[[bytes], None]
+CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a request names (default-graph-uri, named-graph-uri); empty means the store's own."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """The answer of a SELECT query, read into memory: variable names and rows of terms."""
+
+    variables: tuple[str, ...]
+    rows: tuple[tuple[Term | None, ...], ...]
+
+    def values(self) -> list[tuple[str | None, ...]]:
+        """Return the rows as plain strings (an IRI's text, a literal's lexical form)."""
+        return [tuple(None if term is None else term.value for term in row) for row in self.rows]
+
+
+class Limits:
+    """A deadline and a size cap, checked each time a query hands over a piece of its answer."""
+
+    def __init__(self, timeout: float | None, max_bytes: int | None) -> None:
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.sent = 0
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def check(self, more: int = 0) -> None:
+        """Raise if the deadline has passed or the answer would grow past its cap."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s and was stopped")
+        self.sent += more
+        if self.max_bytes is not None and self.sent > self.max_bytes:
+            raise ResultTooLarge(f"the answer grew past the limit of {self.max_bytes} bytes and was cut off")
+
+
+class _SinkWriter(io.RawIOBase):
+    def __init__(self, sink: Sink, limits: Limits) -> None:
+        self._sink = sink
+        self._limits = limits
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = bytes(data)
+        self._limits.check(len(chunk))
+        self._sink(chunk)
+        return len(chunk)
+
+
+def limited_writer(sink: Sink, limits: Limits) -> io.BufferedWriter:
+    """A file object that hands its bytes to sink in chunks, checking the limits before each one."""
+    return io.BufferedWriter(_SinkWriter(sink, limits), buffer_size=CHUNK_BYTES)
+
+
+class Store(ABC):
+    """An RDF dataset that answers SPARQL; the default graph is the union of its graphs unless told otherwise."""
+
+    @abstractmethod
+    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
+              dataset: Dataset = Dataset(), limits: Limits | None = None,
+              prefixes: dict[str, str] | None = None) -> None:
+        """Run a query and write its answer in the named syntax to sink, in chunks, within the limits."""
+
+    @abstractmethod
+    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
+               prefixes: dict[str, str] | None = None) -> Solutions:
+        """Run a SELECT query and return all its rows."""
+
+    @abstractmethod
+    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+        """Run an ASK query and return its answer."""
+
+    @abstractmethod
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update request atomically."""
+
+    @abstractmethod
+    def add(self, quads: Iterable[ox.Quad], graph: str) -> None:
+        """Add quads in one transaction; triples of the default graph go into the named graph given."""
+
+    @abstractmethod
+    def graph_names(self) -> list[str]:
+        """The names of the store's non-empty named graphs, sorted."""
+
+    @abstractmethod
+    def write_graph(self, graph: str | None, format_name: str, sink: Sink) -> None:
+        """Write one graph (None: the default graph) in a graph syntax; raise GraphNotFound if it is empty."""
+
+    @abstractmethod
+    def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Replace a graph's content; return True if the graph existed before."""
+
+    @abstractmethod
+    def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Add triples to a graph; return True if the graph existed before."""
+
+    @abstractmethod
+    def delete_graph(self, graph: str | None) -> None:
+        """Remove a graph and its triples; raise GraphNotFound if there is none."""
+
+    @abstractmethod
+    def dump(self, format_name: str, sink: Sink) -> None:
+        """Write the whole dataset (all graphs) as N-Quads or TriG to sink."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """The number of quads in the store."""
+
+    def close(self) -> None:
+        """Release the store's resources."""

@@ -1,0 +1,182 @@
+"""The embedded backend: pyoxigraph in this process, in memory or in a folder on disk (RocksDB)."""
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from policykg.errors import GraphNotFound, QueryError, StoreError
+from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term, limited_writer
+from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+
+
+class EmbeddedStore(Store):
+    """A store evaluated by Oxigraph in this process; safe to share across threads."""
+
+    def __init__(self, inner: ox.Store, *, union_default_graph: bool = True) -> None:
+        self._inner = inner
+        self._union = union_default_graph
+
+    @classmethod
+    def in_memory(cls, *, union_default_graph: bool = True) -> "EmbeddedStore":
+        """Open an empty store that lives in memory only."""
+        return cls(ox.Store(), union_default_graph=union_default_graph)
+
+    @classmethod
+    def on_disk(cls, path: str | Path, *, union_default_graph: bool = True) -> "EmbeddedStore":
+        """Open (creating if needed) the store kept in a folder; one process at a time may hold it."""
+        folder = Path(path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return cls(ox.Store(str(folder)), union_default_graph=union_default_graph)
+        except OSError as error:
+            raise StoreError(f"cannot open the store in {folder}: {error} (is another process using it?)") from None
+
+    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
+              dataset: Dataset = Dataset(), limits: Limits | None = None,
+              prefixes: dict[str, str] | None = None) -> None:
+        """Run a query and write its answer to sink; the deadline is checked at each chunk written."""
+        limits = limits or Limits(None, None)
+        # Oxigraph's answers are bound to the thread that made them: evaluate and write them here.
+        result = self._evaluate(sparql, base_iri, dataset, None, prefixes)
+        writer = limited_writer(sink, limits)
+        try:
+            if isinstance(result, ox.QueryTriples):
+                result.serialize(writer, GRAPH_FORMATS[format_name])
+            else:
+                result.serialize(writer, RESULT_FORMATS[format_name])
+            writer.flush()
+        except (SyntaxError, RuntimeError) as error:
+            raise QueryError(str(error)) from None
+        except OSError as error:
+            raise StoreError(str(error)) from None
+
+    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
+               prefixes: dict[str, str] | None = None) -> Solutions:
+        """Run a SELECT query and return all its rows."""
+        result = self._evaluate(sparql, base_iri, Dataset(), bindings, prefixes)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("this is not a SELECT query")
+        names = tuple(v.value for v in result.variables)
+        return Solutions(names, tuple(tuple(solution[name] for name in names) for solution in result))
+
+    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+        """Run an ASK query and return its answer."""
+        result = self._evaluate(sparql, base_iri, Dataset(), None, prefixes)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("this is not an ASK query")
+        return bool(result)
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL 1.1 Update request; Oxigraph applies all of it or nothing."""
+        try:
+            self._inner.update(sparql, base_iri=base_iri)
+        except SyntaxError as error:
+            raise QueryError(str(error)) from None
+        except RuntimeError as error:
+            raise QueryError(str(error)) from None
+
+    def add(self, quads: Iterable[ox.Quad], graph: str) -> None:
+        """Add quads in one transaction; triples of the default graph go into the named graph given."""
+        target = ox.NamedNode(graph)
+        self._inner.extend(
+            q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
+            for q in quads
+        )
+
+    def bulk_load(self, path: Path, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
+        """Load a large file with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
+        self._inner.bulk_load(path=str(path), format=rdf_format, base_iri=base_iri, to_graph=ox.NamedNode(graph)
+                              if not rdf_format.supports_datasets else None)
+
+    def optimize(self) -> None:
+        """Compact the on-disk files after a large load."""
+        self._inner.optimize()
+
+    def graph_names(self) -> list[str]:
+        """The names of the store's non-empty named graphs, sorted."""
+        return sorted(g.value for g in self._inner.named_graphs() if isinstance(g, ox.NamedNode) and self._has(g))
+
+    def write_graph(self, graph: str | None, format_name: str, sink: Sink) -> None:
+        """Write one graph (None: the default graph) in a graph syntax; raise GraphNotFound if it is empty."""
+        name = self._graph_node(graph)
+        if graph is not None and not self._has(name):
+            raise GraphNotFound(f"there is no graph <{graph}> in the store")
+        writer = limited_writer(sink, Limits(None, None))
+        self._inner.dump(writer, GRAPH_FORMATS[format_name], from_graph=name)
+        writer.flush()
+
+    def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Replace a graph's content in one atomic update; return True if the graph existed before."""
+        name = self._graph_node(graph)
+        existed = graph is None or self._has(name)
+        target = "DEFAULT" if graph is None else f"GRAPH <{graph}>"
+        data = _triples_text(triples)
+        insert = f"INSERT DATA {{ {data} }}" if graph is None else f"INSERT DATA {{ GRAPH <{graph}> {{ {data} }} }}"
+        self._inner.update(f"DROP SILENT {target} ;\n{insert}" if triples else f"DROP SILENT {target}")
+        return existed
+
+    def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Add triples to a graph in one transaction; return True if the graph existed before."""
+        name = self._graph_node(graph)
+        existed = graph is None or self._has(name)
+        self._inner.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        return existed
+
+    def delete_graph(self, graph: str | None) -> None:
+        """Remove a graph and its triples; raise GraphNotFound if there is none."""
+        name = self._graph_node(graph)
+        if graph is None:
+            self._inner.clear_graph(name)
+            return
+        if not self._has(name) and name not in set(self._inner.named_graphs()):
+            raise GraphNotFound(f"there is no graph <{graph}> in the store")
+        self._inner.remove_graph(name)
+
+    def dump(self, format_name: str, sink: Sink) -> None:
+        """Write the whole dataset (all graphs) as N-Quads or TriG to sink."""
+        writer = limited_writer(sink, Limits(None, None))
+        self._inner.dump(writer, DATASET_FORMATS[format_name])
+        writer.flush()
+
+    def count(self) -> int:
+        """The number of quads in the store."""
+        return len(self._inner)
+
+    def backup(self, folder: Path) -> None:
+        """Write a consistent copy of an on-disk store to a new folder (hard links where possible)."""
+        self._inner.backup(str(folder))
+
+    def close(self) -> None:
+        """Flush what is written to disk (a store in memory has nothing to flush)."""
+        try:
+            self._inner.flush()
+        except OSError:
+            pass
+
+    def _evaluate(self, sparql: str, base_iri: str | None, dataset: Dataset, bindings: dict[str, Term] | None,
+                  prefixes: dict[str, str] | None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()} or None
+        try:
+            return self._inner.query(
+                sparql,
+                base_iri=base_iri,
+                prefixes=prefixes,
+                use_default_graph_as_union=self._union and not dataset.default_graphs,
+                default_graph=[ox.NamedNode(g) for g in dataset.default_graphs] or None,
+                named_graphs=[ox.NamedNode(g) for g in dataset.named_graphs] or None,
+                substitutions=substitutions,
+            )
+        except (SyntaxError, RuntimeError) as error:
+            raise QueryError(str(error)) from None
+
+    def _has(self, graph: ox.NamedNode | ox.DefaultGraph) -> bool:
+        return next(iter(self._inner.quads_for_pattern(None, None, None, graph)), None) is not None
+
+    @staticmethod
+    def _graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+        return ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+
+
+def _triples_text(triples: list[ox.Triple]) -> str:
+    return " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)

@@ -1,0 +1,220 @@
+"""The remote backend: any SPARQL 1.1 engine reached over HTTP (Query, Update, Graph Store protocols)."""
+
+import json
+from collections.abc import Iterable
+
+import httpx
+import pyoxigraph as ox
+
+from policykg.errors import GraphNotFound, QueryError, QueryTimeout, StoreError
+from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
+from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+
+_RESULT_MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                 "csv": "text/csv", "tsv": "text/tab-separated-values"}
+_GRAPH_MEDIA = {"turtle": "text/turtle", "ntriples": "application/n-triples", "jsonld": "application/ld+json",
+                "rdfxml": "application/rdf+xml", "nquads": "application/n-quads", "trig": "application/trig"}
+_INSERT_BATCH = 10_000
+
+
+class RemoteStore(Store):
+    """A store kept by another SPARQL 1.1 engine (oxigraph serve, Virtuoso, Fuseki, GraphDB, QLever …)."""
+
+    def __init__(self, query_url: str, *, update_url: str | None = None, store_url: str | None = None,
+                 union_default_graph: bool = True, timeout: float = 300.0) -> None:
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self.store_url = store_url
+        self._union = union_default_graph
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
+              dataset: Dataset = Dataset(), limits: Limits | None = None,
+              prefixes: dict[str, str] | None = None) -> None:
+        """Send a query and stream the engine's answer to sink, within the limits."""
+        limits = limits or Limits(None, None)
+        media = _RESULT_MEDIA.get(format_name) or _GRAPH_MEDIA[format_name]
+        # Ask for the graph or results syntax; the engine says which kind its answer is.
+        accept = f"{media}, {_GRAPH_MEDIA['ntriples'] if media in _RESULT_MEDIA.values() else _RESULT_MEDIA['json']};q=0.1"
+        data = self._query_form(sparql, base_iri, dataset, prefixes)
+        try:
+            with self._client.stream("POST", self.query_url, data=data, headers={"Accept": accept},
+                                     timeout=_timeout(limits)) as response:
+                self._raise_for(response)
+                for chunk in response.iter_bytes():
+                    limits.check(len(chunk))
+                    sink(chunk)
+        except httpx.TimeoutException:
+            raise QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped") from None
+        except httpx.HTTPError as error:
+            raise StoreError(f"the store at {self.query_url} did not answer: {error}") from None
+
+    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
+               prefixes: dict[str, str] | None = None) -> Solutions:
+        """Run a SELECT query and return all its rows, read from the SPARQL JSON results."""
+        if bindings:
+            raise QueryError("variable bindings are supported by the embedded store only")
+        document = self._json(sparql, base_iri, prefixes)
+        if "results" not in document:
+            raise QueryError("this is not a SELECT query")
+        names = tuple(document["head"]["vars"])
+        rows = tuple(tuple(_term(b.get(n)) for n in names) for b in document["results"]["bindings"])
+        return Solutions(names, rows)
+
+    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+        """Run an ASK query and return its answer."""
+        document = self._json(sparql, base_iri, prefixes)
+        if "boolean" not in document:
+            raise QueryError("this is not an ASK query")
+        return bool(document["boolean"])
+
+    def update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Send a SPARQL 1.1 Update request; the engine applies it atomically or reports an error."""
+        text = f"BASE <{base_iri}>\n{sparql}" if base_iri else sparql
+        self._send("POST", self.update_url, data={"update": text})
+
+    def add(self, quads: Iterable[ox.Quad], graph: str) -> None:
+        """Add quads; triples of the default graph go into the named graph given."""
+        target = ox.NamedNode(graph)
+        placed = [q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
+                  for q in quads]
+        if self.store_url:
+            body = ox.serialize(placed, format=ox.RdfFormat.N_QUADS)
+            self._send("POST", self.store_url, content=body, headers={"Content-Type": "application/n-quads"})
+            return
+        for start in range(0, len(placed), _INSERT_BATCH):
+            batch = placed[start:start + _INSERT_BATCH]
+            self.update("INSERT DATA { " + " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+                                                    for q in batch) + " }")
+
+    def graph_names(self) -> list[str]:
+        """The names of the store's non-empty named graphs, sorted."""
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").values()
+        return sorted(row[0] for row in rows if row[0])
+
+    def write_graph(self, graph: str | None, format_name: str, sink: Sink) -> None:
+        """Write one graph in a graph syntax, read with a CONSTRUCT; raise GraphNotFound if it is empty."""
+        if graph is not None and not self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+            raise GraphNotFound(f"there is no graph <{graph}> in the store")
+        where = "{ ?s ?p ?o }" if graph is None else f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {where}", format_name, sink, union=False)
+
+    def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Replace a graph's content in one update request; return True if the graph existed before."""
+        existed = graph is None or self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        target = "DEFAULT" if graph is None else f"GRAPH <{graph}>"
+        parts = [f"DROP SILENT {target}"]
+        if triples:
+            parts.append(_insert_data(graph, triples))
+        self.update(" ;\n".join(parts))
+        return existed
+
+    def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Add triples to a graph in one update request; return True if the graph existed before."""
+        existed = graph is None or self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        if triples:
+            self.update(_insert_data(graph, triples))
+        return existed
+
+    def delete_graph(self, graph: str | None) -> None:
+        """Remove a graph; raise GraphNotFound if there is none."""
+        if graph is None:
+            self.update("DROP SILENT DEFAULT")
+            return
+        if not self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+            raise GraphNotFound(f"there is no graph <{graph}> in the store")
+        self.update(f"DROP GRAPH <{graph}>")
+
+    def dump(self, format_name: str, sink: Sink) -> None:
+        """Write the whole dataset as N-Quads or TriG (through the engine's Graph Store endpoint)."""
+        if format_name not in DATASET_FORMATS:
+            raise ValueError(format_name)
+        if not self.store_url:
+            raise StoreError("dumping a remote store needs its Graph Store Protocol endpoint (remote_store_url)")
+        try:
+            with self._client.stream("GET", self.store_url, headers={"Accept": _GRAPH_MEDIA[format_name]}) as response:
+                self._raise_for(response)
+                for chunk in response.iter_bytes():
+                    sink(chunk)
+        except httpx.HTTPError as error:
+            raise StoreError(f"the store at {self.store_url} did not answer: {error}") from None
+
+    def count(self) -> int:
+        """The number of quads in named graphs plus triples in the default graph."""
+        named = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").values()[0][0]
+        default = self._json("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", None, None, union=False)
+        return int(named or 0) + int(default["results"]["bindings"][0]["n"]["value"])
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._client.close()
+
+    def _query_form(self, sparql: str, base_iri: str | None, dataset: Dataset, prefixes: dict[str, str] | None,
+                    union: bool | None = None) -> dict[str, object]:
+        declarations = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or {}).items())
+        base = f"BASE <{base_iri}>\n" if base_iri else ""
+        form: dict[str, object] = {"query": base + declarations + sparql}
+        if dataset.default_graphs:
+            form["default-graph-uri"] = list(dataset.default_graphs)
+        if dataset.named_graphs:
+            form["named-graph-uri"] = list(dataset.named_graphs)
+        if (self._union if union is None else union) and not dataset.default_graphs and not dataset.named_graphs:
+            # Understood by oxigraph serve; other engines ignore it and use their own configuration.
+            form["union-default-graph"] = ""
+        return form
+
+    def _json(self, sparql: str, base_iri: str | None, prefixes: dict[str, str] | None,
+              union: bool | None = None) -> dict:
+        response = self._send("POST", self.query_url, data=self._query_form(sparql, base_iri, Dataset(), prefixes, union),
+                              headers={"Accept": _RESULT_MEDIA["json"]})
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise StoreError(f"the store at {self.query_url} answered something that is not SPARQL JSON") from None
+
+    def _construct(self, sparql: str, format_name: str, sink: Sink, union: bool) -> None:
+        response = self._send("POST", self.query_url, data=self._query_form(sparql, None, Dataset(), None, union),
+                              headers={"Accept": _GRAPH_MEDIA[format_name]})
+        sink(response.content)
+
+    def _send(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        try:
+            response = self._client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.HTTPError as error:
+            raise StoreError(f"the store at {url} did not answer: {error}") from None
+        self._raise_for(response)
+        return response
+
+    @staticmethod
+    def _raise_for(response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        text = response.read().decode("utf-8", "replace").strip()
+        if response.status_code == 400:
+            raise QueryError(text or "the store refused the request")
+        raise StoreError(f"the store answered {response.status_code}: {text[:500]}")
+
+
+def _timeout(limits: Limits) -> httpx.Timeout:
+    remaining = limits.remaining()
+    return httpx.Timeout(None if remaining is None else max(remaining, 0.001))
+
+
+def _insert_data(graph: str | None, triples: list[ox.Triple]) -> str:
+    data = " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)
+    return f"INSERT DATA {{ {data} }}" if graph is None else f"INSERT DATA {{ GRAPH <{graph}> {{ {data} }} }}"
+
+
+def _term(binding: dict | None) -> Term | None:
+    if binding is None:
+        return None
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(value)
+    if "xml:lang" in binding:
+        return ox.Literal(value, language=binding["xml:lang"])
+    if "datatype" in binding:
+        return ox.Literal(value, datatype=ox.NamedNode(binding["datatype"]))
+    return ox.Literal(value)
