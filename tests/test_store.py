@@ -25,13 +25,15 @@ def triple(s: str, o: str) -> ox.Triple:
     return ox.Triple(ox.NamedNode(s), P, ox.Literal(o))
 
 
-@pytest.fixture(params=["memory", "disk", "remote"])
+@pytest.fixture(params=["memory", "disk", "disk-workers", "remote"])
 def store(request, tmp_path, oxigraph_server) -> Store:
-    """An empty store of each backend."""
+    """An empty store of each backend (on disk: queried in this process, or by worker processes)."""
     if request.param == "memory":
         backend: Store = EmbeddedStore.in_memory()
     elif request.param == "disk":
         backend = EmbeddedStore.on_disk(tmp_path / "store")
+    elif request.param == "disk-workers":
+        backend = EmbeddedStore.on_disk(tmp_path / "store", query_workers=2)
     else:
         backend = RemoteStore(oxigraph_server + "/query", update_url=oxigraph_server + "/update",
                               store_url=oxigraph_server + "/store")
@@ -160,3 +162,24 @@ def test_the_whole_model_loads_into_a_remote_store(oxigraph_server, settings):
     rows = remote.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a <https://w3id.org/policykg/ontology#Recommendation> }")
     assert rows.values() == [("3",)]
     remote.close()
+
+
+def test_a_worker_stuck_in_an_aggregate_is_killed_and_replaced(tmp_path):
+    # COUNT over a cross product writes nothing until it is done: only killing its process stops it.
+    store = EmbeddedStore.on_disk(tmp_path / "store", query_workers=1)
+    store.add([quad(f"http://example.org/s{i}", str(i), G1) for i in range(500)], B)
+    with pytest.raises(QueryTimeout):
+        answer(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", limits=Limits(0.5, None))
+    # The single worker was replaced: the next query is answered, from a fresh process.
+    body = answer(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", limits=Limits(30, None))
+    assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == "500"
+    store.close()
+
+
+def test_workers_see_a_write_as_soon_as_it_returns(tmp_path):
+    store = EmbeddedStore.on_disk(tmp_path / "store", query_workers=2)
+    for i in range(5):
+        store.extend_graph(G1, [triple(f"http://example.org/s{i}", str(i))])
+        body = answer(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(i + 1)
+    store.close()

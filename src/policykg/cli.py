@@ -8,14 +8,16 @@ from pathlib import Path
 from policykg import competency, display
 from policykg.config import Settings, load_settings
 from policykg.errors import PolicyKGError, QueryError, RdfSyntaxError
-from policykg.model import load_files, load_model
+from policykg.model import initialise, load_files, load_model
 from policykg.rdfinput import FORMATS, expand_paths, parse_term, read_files, to_rdflib_graph
 from policykg.sparqlsyntax import query_form
 from policykg.namespaces import PREFIXES
-from policykg.store import GRAPH_FORMATS, RESULT_FORMATS, EmbeddedStore, Store
+from policykg.store import GRAPH_FORMATS, RESULT_FORMATS, EmbeddedStore, Store, open_store
 from policykg.validation import load_model_graph, validate
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
+_SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url", "remote_store_url", "query_timeout", "max_body_bytes",
+                  "max_result_bytes", "update_token", "union_default_graph", "allowed_remote_endpoints")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(base_iri=args.base)
+        settings = load_settings(base_iri=args.base, **{k: v for k, v in vars(args).items() if k in _SETTING_FLAGS})
         return int(args.handler(args, settings))
     except RdfSyntaxError as error:
         print(f"error: cannot read {error}", file=sys.stderr)
@@ -79,6 +81,24 @@ def run_questions(args: argparse.Namespace, settings: Settings) -> int:
             solutions = store.select(question.sparql, base_iri=settings.base_iri, bindings=terms, prefixes=PREFIXES)
             print(display.table(solutions, settings.base_iri))
         print()
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the configured store (loading the model on first start) and serve it over HTTP."""
+    import uvicorn
+
+    from policykg.web.app import create_app
+
+    store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url,
+                       union_default_graph=settings.union_default_graph, query_workers=settings.query_workers)
+    try:
+        if initialise(store, settings):
+            print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
+        print(f"policykg: serving {settings.store} at http://{settings.host}:{settings.port}/sparql", file=sys.stderr)
+        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        store.close()
     return EXIT_OK
 
 
@@ -142,6 +162,33 @@ def _parser() -> argparse.ArgumentParser:
                        help="answer syntax (table: a text table for SELECT, JSON for ASK, Turtle for CONSTRUCT)")
     query.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of FILES (default: by ending)")
     query.set_defaults(handler=run_query)
+
+    serve = commands.add_parser(
+        "serve", help="serve the graph over HTTP (SPARQL 1.1 Protocol)",
+        description="Serve the knowledge graph. Every option can also be set by the environment variable in "
+        "brackets; a flag given here wins.",
+    )
+    serve.add_argument("--host", help="address to listen on [POLICYKG_HOST] (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on [POLICYKG_PORT] (default 8000)")
+    serve.add_argument("--store", help="'memory', a folder for the embedded on-disk store, or the URL of a remote "
+                       "SPARQL query endpoint [POLICYKG_STORE] (default var/store)")
+    serve.add_argument("--remote-update-url", help="remote SPARQL update endpoint [POLICYKG_REMOTE_UPDATE_URL]")
+    serve.add_argument("--remote-store-url", help="remote Graph Store Protocol endpoint [POLICYKG_REMOTE_STORE_URL]")
+    serve.add_argument("--query-workers", type=int, help="worker processes for queries on the on-disk store "
+                       "[POLICYKG_QUERY_WORKERS] (default: one per core; 0: threads, no hard time limit)")
+    serve.add_argument("--query-timeout", type=float, help="seconds a query may run [POLICYKG_QUERY_TIMEOUT] (default 30)")
+    serve.add_argument("--max-body-bytes", type=int, help="largest request body [POLICYKG_MAX_BODY_BYTES] (default 10 MiB)")
+    serve.add_argument("--max-result-bytes", type=int,
+                       help="largest query answer [POLICYKG_MAX_RESULT_BYTES] (default 512 MiB)")
+    serve.add_argument("--update-token", help="bearer token that allows writes [POLICYKG_UPDATE_TOKEN]; prefer the "
+                       "variable, a flag shows in the process list (default: none, writes disabled)")
+    serve.add_argument("--union-default-graph", action=argparse.BooleanOptionalAction, default=None,
+                       help="queries see the union of all graphs as default graph [POLICYKG_UNION_DEFAULT_GRAPH] "
+                       "(default on)")
+    serve.add_argument("--allowed-remote-endpoint", dest="allowed_remote_endpoints", action="append",
+                       help="an endpoint SERVICE and LOAD may reach; repeat for more "
+                       "[POLICYKG_ALLOWED_REMOTE_ENDPOINTS, a JSON list] (default: none)")
+    serve.set_defaults(handler=run_serve)
 
     questions = commands.add_parser("questions", help="list the competency questions (--run: answer them)")
     questions.add_argument("--run", action="store_true", help="answer each question over the seed data")

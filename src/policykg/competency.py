@@ -19,6 +19,14 @@ class Question:
     sparql: str
     params: dict[str, str] = field(default_factory=dict)
 
+    def inline_sparql(self) -> str:
+        """The query with each parameter fixed to its default by a VALUES block, for any SPARQL engine."""
+        values = "".join(f"\n  VALUES ?{name} {{ {default} }}" for name, default in self.params.items())
+        if not values:
+            return self.sparql
+        where = self.sparql.index("WHERE {") + len("WHERE {")
+        return self.sparql[:where] + values + self.sparql[where:]
+
 
 def list_questions() -> list[Question]:
     """Return every competency question, sorted by name."""

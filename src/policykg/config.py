@@ -1,5 +1,6 @@
 """Settings, built once at the edge (command line, environment) and passed down: no module reads them."""
 
+import os
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,6 +35,10 @@ class Settings(BaseSettings):
     remote_store_url: str | None = Field(None, description="remote Graph Store Protocol endpoint, if the engine has one")
     host: str = Field("127.0.0.1", description="address to serve on")
     port: int = Field(8000, ge=0, le=65535, description="port to serve on")
+    query_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=0,
+        description="worker processes answering queries over the on-disk store (0: threads in the server process)",
+    )
     query_timeout: float = Field(30.0, gt=0, description="seconds a query may run before it is stopped")
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")
     max_result_bytes: int = Field(512 * 1024 * 1024, gt=0, description="largest query answer sent, in bytes")

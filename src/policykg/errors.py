@@ -66,3 +66,27 @@ class StoreError(PolicyKGError):
 
 class GraphNotFound(PolicyKGError):
     """The named graph does not exist in the store."""
+
+
+class ProtocolError(PolicyKGError):
+    """A request breaks the SPARQL or Graph Store protocol (missing or repeated parameter, bad IRI …)."""
+
+
+class NotAcceptable(PolicyKGError):
+    """No answer syntax the server can write is acceptable to the client."""
+
+
+class UnsupportedMediaType(PolicyKGError):
+    """The request body is in a media type this route does not take."""
+
+
+class PayloadTooLarge(PolicyKGError):
+    """The request body is larger than the configured limit."""
+
+
+class Unauthorized(PolicyKGError):
+    """A write came without the bearer token, or with a wrong one."""
+
+
+class WritesDisabled(PolicyKGError):
+    """No update token is configured, so the service accepts no writes."""

@@ -29,6 +29,7 @@ DATASET_TYPES: dict[str, str] = {
 # What a client may send as RDF.
 RDF_INPUT_TYPES: dict[str, str] = {
     "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
     "application/n-triples": "ntriples",
     "application/ld+json": "jsonld",
     "application/rdf+xml": "rdfxml",

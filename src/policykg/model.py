@@ -26,3 +26,11 @@ def load_model(store: Store, settings: Settings, with_data: bool = True) -> None
     store.add(read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI)
     if with_data:
         load_files(store, [settings.data_dir], settings)
+
+
+def initialise(store: Store, settings: Settings) -> bool:
+    """Load the model into an empty store (first start); return True if it was loaded now."""
+    if store.count() > 0:
+        return False
+    load_model(store, settings)
+    return True

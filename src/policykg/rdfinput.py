@@ -115,3 +115,14 @@ def parse_term(text: str, base_iri: str) -> ox.NamedNode | ox.Literal:
     if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
         return ox.Literal(text[1:-1])
     raise RdfSyntaxError("binding", f"write a value as <IRI> or as \"literal\", not {text!r}")
+
+
+def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "request body") -> list[ox.Quad]:
+    """Parse RDF sent over the network (never fetching anything); errors carry line and column."""
+    try:
+        return list(ox.parse(data, format=FORMATS[format_name][0], base_iri=base_iri))
+    except SyntaxError as error:
+        line, column = _position(error)
+        raise RdfSyntaxError(source, _first_line(str(error)), line, column) from None
+    except (OSError, ValueError) as error:
+        raise RdfSyntaxError(source, str(error)) from None

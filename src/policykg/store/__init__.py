@@ -15,11 +15,11 @@ __all__ = [
 
 
 def open_store(location: str, *, update_url: str | None = None, store_url: str | None = None,
-               union_default_graph: bool = True) -> Store:
+               union_default_graph: bool = True, query_workers: int = 0) -> Store:
     """Open the store a location names: 'memory', an http(s) URL (remote engine), else a folder on disk."""
     if location == "memory":
         return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
     if location.startswith(("http://", "https://")):
         return RemoteStore(location, update_url=update_url, store_url=store_url,
                            union_default_graph=union_default_graph)
-    return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph)
+    return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph, query_workers=query_workers)

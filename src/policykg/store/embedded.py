@@ -1,5 +1,6 @@
 """The embedded backend: pyoxigraph in this process, in memory or in a folder on disk (RocksDB)."""
 
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -8,14 +9,17 @@ import pyoxigraph as ox
 from policykg.errors import GraphNotFound, QueryError, StoreError
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+from policykg.store.querypool import QueryPool
 
 
 class EmbeddedStore(Store):
     """A store evaluated by Oxigraph in this process; safe to share across threads."""
 
-    def __init__(self, inner: ox.Store, *, union_default_graph: bool = True) -> None:
+    def __init__(self, inner: ox.Store, *, union_default_graph: bool = True, pool: QueryPool | None = None) -> None:
         self._inner = inner
         self._union = union_default_graph
+        self._pool = pool
+        self._changed()
 
     @classmethod
     def in_memory(cls, *, union_default_graph: bool = True) -> "EmbeddedStore":
@@ -23,20 +27,35 @@ class EmbeddedStore(Store):
         return cls(ox.Store(), union_default_graph=union_default_graph)
 
     @classmethod
-    def on_disk(cls, path: str | Path, *, union_default_graph: bool = True) -> "EmbeddedStore":
-        """Open (creating if needed) the store kept in a folder; one process at a time may hold it."""
+    def on_disk(cls, path: str | Path, *, union_default_graph: bool = True, query_workers: int = 0) -> "EmbeddedStore":
+        """Open (creating if needed) the store kept in a folder; one process at a time may hold it.
+
+        With query_workers > 0, queries run in that many worker processes over snapshots of the store,
+        so that a query past its deadline is really stopped (see querypool).
+        """
         folder = Path(path)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            return cls(ox.Store(str(folder)), union_default_graph=union_default_graph)
+            inner = ox.Store(str(folder))
         except OSError as error:
             raise StoreError(f"cannot open the store in {folder}: {error} (is another process using it?)") from None
+        pool = None
+        if query_workers > 0:
+            snapshots = folder.with_name(folder.name + ".snapshots")
+            shutil.rmtree(snapshots, ignore_errors=True)
+            snapshots.mkdir(parents=True)
+            pool = QueryPool(snapshots, query_workers)
+        return cls(inner, union_default_graph=union_default_graph, pool=pool)
 
     def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
               dataset: Dataset = Dataset(), limits: Limits | None = None,
               prefixes: dict[str, str] | None = None) -> None:
         """Run a query and write its answer to sink; the deadline is checked at each chunk written."""
         limits = limits or Limits(None, None)
+        if self._pool is not None and not prefixes:
+            self._pool.query(sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset,
+                             union=self._union, limits=limits)
+            return
         # Oxigraph's answers are bound to the thread that made them: evaluate and write them here.
         result = self._evaluate(sparql, base_iri, dataset, None, prefixes)
         writer = limited_writer(sink, limits)
@@ -71,10 +90,9 @@ class EmbeddedStore(Store):
         """Run a SPARQL 1.1 Update request; Oxigraph applies all of it or nothing."""
         try:
             self._inner.update(sparql, base_iri=base_iri)
-        except SyntaxError as error:
+        except (SyntaxError, RuntimeError) as error:
             raise QueryError(str(error)) from None
-        except RuntimeError as error:
-            raise QueryError(str(error)) from None
+        self._changed()
 
     def add(self, quads: Iterable[ox.Quad], graph: str) -> None:
         """Add quads in one transaction; triples of the default graph go into the named graph given."""
@@ -83,11 +101,13 @@ class EmbeddedStore(Store):
             q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
             for q in quads
         )
+        self._changed()
 
     def bulk_load(self, path: Path, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large file with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
         self._inner.bulk_load(path=str(path), format=rdf_format, base_iri=base_iri, to_graph=ox.NamedNode(graph)
                               if not rdf_format.supports_datasets else None)
+        self._changed()
 
     def optimize(self) -> None:
         """Compact the on-disk files after a large load."""
@@ -114,6 +134,7 @@ class EmbeddedStore(Store):
         data = _triples_text(triples)
         insert = f"INSERT DATA {{ {data} }}" if graph is None else f"INSERT DATA {{ GRAPH <{graph}> {{ {data} }} }}"
         self._inner.update(f"DROP SILENT {target} ;\n{insert}" if triples else f"DROP SILENT {target}")
+        self._changed()
         return existed
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
@@ -121,6 +142,7 @@ class EmbeddedStore(Store):
         name = self._graph_node(graph)
         existed = graph is None or self._has(name)
         self._inner.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        self._changed()
         return existed
 
     def delete_graph(self, graph: str | None) -> None:
@@ -128,10 +150,11 @@ class EmbeddedStore(Store):
         name = self._graph_node(graph)
         if graph is None:
             self._inner.clear_graph(name)
-            return
-        if not self._has(name) and name not in set(self._inner.named_graphs()):
+        elif not self._has(name) and name not in set(self._inner.named_graphs()):
             raise GraphNotFound(f"there is no graph <{graph}> in the store")
-        self._inner.remove_graph(name)
+        else:
+            self._inner.remove_graph(name)
+        self._changed()
 
     def dump(self, format_name: str, sink: Sink) -> None:
         """Write the whole dataset (all graphs) as N-Quads or TriG to sink."""
@@ -148,11 +171,18 @@ class EmbeddedStore(Store):
         self._inner.backup(str(folder))
 
     def close(self) -> None:
-        """Flush what is written to disk (a store in memory has nothing to flush)."""
+        """Stop the query workers and flush what is written to disk."""
+        if self._pool is not None:
+            self._pool.close()
         try:
             self._inner.flush()
         except OSError:
             pass
+
+    def _changed(self) -> None:
+        """After a write, let the query workers see it: a new snapshot for the next queries."""
+        if self._pool is not None:
+            self._pool.publish(lambda folder: self._inner.backup(str(folder)))
 
     def _evaluate(self, sparql: str, base_iri: str | None, dataset: Dataset, bindings: dict[str, Term] | None,
                   prefixes: dict[str, str] | None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:

@@ -1,0 +1,185 @@
+"""Query worker processes over read-only snapshots of an on-disk store: real time limits, every core.
+
+pyoxigraph cannot cancel a running query, and a store folder can be opened by one process only.
+So the writer process keeps the store and, after each write, takes a RocksDB checkpoint (hard links,
+cheap); worker processes open the newest checkpoint read-only and answer queries. A query past its
+deadline is stopped by killing its worker, which is replaced at once: the work really stops, and the
+other workers keep answering meanwhile. A reader sees a write as soon as the write call has returned.
+"""
+
+import multiprocessing
+import queue
+import shutil
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from policykg.errors import QueryError, QueryTimeout, StoreError
+from policykg.store.base import Dataset, Limits, Sink, limited_writer
+from policykg.store.formats import GRAPH_FORMATS, RESULT_FORMATS
+
+_DATA, _END, _QUERY_ERROR, _STORE_ERROR = b"D", b"Z", b"Q", b"S"
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+@dataclass(frozen=True)
+class _Request:
+    sparql: str
+    format_name: str
+    base_iri: str | None
+    dataset: Dataset
+    union: bool
+    snapshot: str
+
+
+class _PipeWriter:
+    """A file-like object that sends what is written to the parent process, tagged as data."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def write(self, data: bytes) -> int:
+        self._conn.send_bytes(_DATA + bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _serve(conn: Connection) -> None:
+    """The worker's loop: open the snapshot a request names, answer it, send the bytes back."""
+    opened: tuple[str, ox.Store] | None = None
+    while True:
+        try:
+            request: _Request = conn.recv()
+        except EOFError:
+            return
+        try:
+            if opened is None or opened[0] != request.snapshot:
+                opened = None
+                opened = (request.snapshot, ox.Store.read_only(request.snapshot))
+            result = opened[1].query(
+                request.sparql,
+                base_iri=request.base_iri,
+                use_default_graph_as_union=request.union and not request.dataset.default_graphs,
+                default_graph=[ox.NamedNode(g) for g in request.dataset.default_graphs] or None,
+                named_graphs=[ox.NamedNode(g) for g in request.dataset.named_graphs] or None,
+            )
+            formats = GRAPH_FORMATS if isinstance(result, ox.QueryTriples) else RESULT_FORMATS
+            writer = limited_writer(_PipeWriter(conn).write, Limits(None, None))
+            result.serialize(writer, formats[request.format_name])
+            writer.flush()
+            conn.send_bytes(_END)
+        except (SyntaxError, RuntimeError, KeyError) as error:
+            conn.send_bytes(_QUERY_ERROR + str(error).encode("utf-8"))
+        except Exception as error:  # reported to the parent, which answers 502; the worker carries on
+            conn.send_bytes(_STORE_ERROR + f"{type(error).__name__}: {error}".encode("utf-8"))
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.conn, child = _CONTEXT.Pipe()
+        self.process = _CONTEXT.Process(target=_serve, args=(child,), daemon=True, name="policykg-query-worker")
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class QueryPool:
+    """A fixed number of worker processes answering queries over the newest snapshot of a store."""
+
+    def __init__(self, snapshots: Path, size: int) -> None:
+        self._snapshots = snapshots
+        self._size = size
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._current: Path | None = None
+        self._closed = False
+        for _ in range(size):
+            self._idle.put(_Worker())
+
+    @property
+    def size(self) -> int:
+        """How many worker processes answer queries."""
+        return self._size
+
+    def publish(self, take_snapshot) -> None:  # type: ignore[no-untyped-def]
+        """Take a new snapshot with take_snapshot(folder) and send the following queries to it."""
+        with self._lock:
+            self._generation += 1
+            folder = self._snapshots / f"{self._generation:08d}"
+            take_snapshot(folder)
+            previous, self._current = self._current, folder
+        if previous is not None:
+            self._prune(keep={folder, previous})
+
+    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None, dataset: Dataset,
+              union: bool, limits: Limits) -> None:
+        """Answer a query in a worker, passing its bytes to sink; kill the worker at the deadline."""
+        if self._current is None:
+            raise StoreError("the store has no snapshot to query yet")
+        worker = self._acquire(limits)
+        keep = False
+        try:
+            worker.conn.send(_Request(sparql, format_name, base_iri, dataset, union, str(self._current)))
+            while True:
+                remaining = limits.remaining()
+                if not worker.conn.poll(None if remaining is None else max(remaining, 0)):
+                    raise QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
+                message = worker.conn.recv_bytes()
+                tag, data = message[:1], message[1:]
+                if tag == _DATA:
+                    limits.check(len(data))
+                    sink(data)
+                elif tag == _END:
+                    keep = True
+                    return
+                elif tag == _QUERY_ERROR:
+                    keep = True
+                    raise QueryError(data.decode("utf-8"))
+                else:
+                    keep = True
+                    raise StoreError(data.decode("utf-8"))
+        except (EOFError, OSError) as error:
+            raise StoreError(f"a query worker failed: {error}") from None
+        finally:
+            if keep:
+                self._idle.put(worker)
+            else:
+                self._replace(worker)
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                break
+
+    def _acquire(self, limits: Limits) -> _Worker:
+        remaining = limits.remaining()
+        try:
+            return self._idle.get(timeout=None if remaining is None else max(remaining, 0.001))
+        except queue.Empty:
+            raise QueryTimeout("every query worker stayed busy until the time limit") from None
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker that is mid-query (timed out, client gone, failed) and start a fresh one."""
+        worker.kill()
+        if not self._closed:
+            threading.Thread(target=lambda: self._idle.put(_Worker()), daemon=True).start()
+
+    def _prune(self, keep: set[Path]) -> None:
+        # A worker may still read the previous snapshot for the query it is answering: keep two.
+        for folder in self._snapshots.iterdir():
+            if folder not in keep:
+                shutil.rmtree(folder, ignore_errors=True)

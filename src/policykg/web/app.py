@@ -1,0 +1,48 @@
+"""The FastAPI application: create_app(settings, store) wires routes, errors and CORS; nothing global."""
+
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+
+from policykg.config import Settings
+from policykg.store import Store
+from policykg.web import problems, routes_sparql, routes_store
+from policykg.web.context import ServiceContext
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    """Build the service over an open store; the caller owns the store and closes it."""
+    # Oxigraph releases the GIL while it evaluates: threads run queries on every core.
+    executor = ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 1)), thread_name_prefix="policykg-query")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="policykg",
+        summary="A policy-tracking knowledge graph for European cultural-heritage policy",
+        description="SPARQL 1.1 Protocol (query and update) at /sparql and the Graph Store HTTP Protocol at /store. "
+        "Writes need `Authorization: Bearer <token>`. Errors are RFC 9457 problem details.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.context = ServiceContext(settings=settings, store=store, executor=executor)
+    problems.install(app)
+    # Reads may come from any web page; writes need the token, which a browser never sends on its own.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
+                       allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location"])
+    app.include_router(routes_sparql.router)
+    app.include_router(routes_store.router)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/sparql", status_code=303)
+
+    return app

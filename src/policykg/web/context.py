@@ -1,0 +1,48 @@
+"""What every route needs, built once by create_app: settings, the store, the query workers."""
+
+import hmac
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from policykg.config import Settings
+from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
+from policykg.store import Store
+
+
+@dataclass
+class ServiceContext:
+    """The service's state, held by the app (never in module globals)."""
+
+    settings: Settings
+    store: Store
+    executor: ThreadPoolExecutor
+
+
+def context(request: Request) -> ServiceContext:
+    """The context of the app that received the request."""
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read the request body, refusing (413) one larger than limit without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body has {declared} bytes; this service takes at most {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is larger than the limit of {limit} bytes")
+    return bytes(body)
+
+
+def require_writer(request: Request, settings: Settings) -> None:
+    """Let a write through only with the configured bearer token (compared in constant time)."""
+    if settings.update_token is None:
+        raise WritesDisabled("writes are disabled: the operator has set no update token (POLICYKG_UPDATE_TOKEN)")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = settings.update_token.get_secret_value().encode("utf-8")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
+        raise Unauthorized("send the update token as 'Authorization: Bearer <token>'")

@@ -1,0 +1,73 @@
+"""Errors as RFC 9457 problem details: one table from error type to HTTP status, applied once."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from policykg import errors
+
+PROBLEM_BASE = "https://w3id.org/policykg/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+# error type -> (status, problem slug, title)
+TABLE: dict[type[Exception], tuple[int, str, str]] = {
+    errors.QueryError: (400, "malformed-request", "The query or update is not valid SPARQL"),
+    errors.ProtocolError: (400, "protocol-error", "The request breaks the protocol"),
+    errors.RdfSyntaxError: (400, "malformed-rdf", "The body is not valid RDF"),
+    errors.ResultTooLarge: (400, "result-too-large", "The answer is larger than the configured limit"),
+    errors.Unauthorized: (401, "unauthorized", "A valid bearer token is needed to write"),
+    errors.WritesDisabled: (403, "writes-disabled", "This service accepts no writes"),
+    errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
+    errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
+    errors.NotAcceptable: (406, "not-acceptable", "No acceptable answer syntax"),
+    errors.PayloadTooLarge: (413, "payload-too-large", "The request body is too large"),
+    errors.UnsupportedMediaType: (415, "unsupported-media-type", "The body's media type is not accepted here"),
+    errors.QueryTimeout: (503, "query-timeout", "The query was stopped at the time limit"),
+    errors.StoreError: (502, "store-error", "The store failed to answer"),
+}
+
+
+def problem(status: int, slug: str, title: str, detail: str, instance: str,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def problem_for(error: errors.PolicyKGError, instance: str) -> JSONResponse:
+    """The problem response for one of policykg's errors."""
+    for kind in type(error).__mro__:
+        if kind in TABLE:
+            status, slug, title = TABLE[kind]
+            headers = {"WWW-Authenticate": 'Bearer realm="policykg"'} if status == 401 else None
+            return problem(status, slug, title, str(error), instance, headers)
+    return problem(500, "internal-error", "The server failed", str(error), instance)
+
+
+def install(app: FastAPI) -> None:
+    """Map policykg's errors, HTTP errors and request validation errors to problem details."""
+
+    @app.exception_handler(errors.PolicyKGError)
+    async def _policykg(request: Request, error: errors.PolicyKGError) -> JSONResponse:
+        return problem_for(error, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        headers = dict(error.headers or {})
+        return problem(error.status_code, slug, str(error.detail), _detail(error.status_code, request),
+                       request.url.path, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        return problem(400, "invalid-parameter", "A parameter is invalid", detail, request.url.path)
+
+
+def _detail(status: int, request: Request) -> str:
+    if status == 405:
+        return f"{request.method} is not allowed on {request.url.path}"
+    if status == 404:
+        return f"nothing is published at {request.url.path}"
+    return f"{request.method} {request.url.path} failed"

@@ -1,0 +1,132 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql: query, update, service description, query page."""
+
+import asyncio
+import json
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from policykg import competency
+from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
+from policykg.sparql import ProtocolRequest, answer_type, parse_request, service_description
+from policykg.sparqlsyntax import add_using, check_remote_access
+from policykg.store.base import Limits
+from policykg.web.context import ServiceContext, context, read_body, require_writer
+from policykg.web.pages import render
+from policykg.web.streaming import stream
+
+router = APIRouter(tags=["SPARQL"])
+_DESCRIPTION_TYPES = ["text/turtle", HTML, "application/ld+json", "application/rdf+xml", "application/n-triples"]
+_TEXT_TYPES = ("text/", "application/sparql-results+json", "application/json", "application/ld+json")
+_HTML_ROWS = 1000
+
+
+@router.get("/sparql", summary="Query (SPARQL 1.1 Protocol, GET); without a query: the service description")
+async def query_by_get(
+    request: Request,
+    query: str | None = Query(None, description="the SPARQL query"),
+    default_graph_uri: list[str] = Query([], alias="default-graph-uri", description="graphs forming the default graph"),
+    named_graph_uri: list[str] = Query([], alias="named-graph-uri", description="graphs reachable with GRAPH"),
+    format: str | None = Query(None, description="answer syntax: json, xml, csv, tsv, turtle, jsonld, … or html"),
+) -> Response:
+    """Answer a query sent as URL parameters, or describe the service when there is none."""
+    ctx = context(request)
+    if "query" not in request.query_params and "update" not in request.query_params:
+        return _describe(request, ctx)
+    return await _answer(request, ctx, parse_request("GET", None, request.url.query, b""))
+
+
+@router.head("/sparql", include_in_schema=False)
+async def query_by_head(request: Request) -> Response:
+    """HEAD: the headers a GET would send."""
+    response = await query_by_get(request, None, [], [], None)
+    return Response(status_code=response.status_code, headers=dict(response.headers))
+
+
+@router.post("/sparql", summary="Query or update (SPARQL 1.1 Protocol, POST: form, sparql-query or sparql-update)")
+async def query_or_update_by_post(request: Request) -> Response:
+    """Answer a query or run an update sent in the body."""
+    ctx = context(request)
+    body = await read_body(request, ctx.settings.max_body_bytes)
+    protocol = parse_request("POST", request.headers.get("content-type"), request.url.query, body)
+    if protocol.update is not None:
+        return await _update(request, ctx, protocol)
+    return await _answer(request, ctx, protocol)
+
+
+async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
+    settings = ctx.settings
+    assert protocol.query is not None
+    check_remote_access(protocol.query, settings.allowed_remote_endpoints)
+    form = protocol.form
+    if _wants_html(request, protocol):
+        return await _html_answer(ctx, protocol, form)
+    media_type = answer_type(form, request.headers.get("accept"), protocol.format)
+    format_name = (GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES)[media_type]
+    limits = Limits(settings.query_timeout, settings.max_result_bytes)
+
+    def produce(sink):  # runs in a worker thread: Oxigraph answers stay in the thread that made them
+        ctx.store.query(protocol.query, sink=sink, format_name=format_name, base_iri=settings.base_iri,
+                        dataset=protocol.dataset, limits=limits)
+
+    chunks = await stream(ctx.executor, produce, settings.query_timeout)
+    content_type = media_type + ("; charset=utf-8" if media_type.startswith(_TEXT_TYPES) else "")
+    return StreamingResponse(chunks, media_type=content_type, headers={"Vary": "Accept"})
+
+
+async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
+    settings = ctx.settings
+    require_writer(request, settings)
+    assert protocol.update is not None
+    check_remote_access(protocol.update, settings.allowed_remote_endpoints)
+    text = add_using(protocol.update, list(protocol.using_graphs), list(protocol.using_named_graphs))
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(ctx.executor, lambda: ctx.store.update(text, base_iri=settings.base_iri))
+    return Response(status_code=204)
+
+
+def _describe(request: Request, ctx: ServiceContext) -> Response:
+    chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
+    endpoint = str(request.url.replace(query=""))
+    if chosen == HTML:
+        return HTMLResponse(render("query.html", endpoint=endpoint, questions=competency.list_questions(),
+                                   query=_default_query(), rows=None), headers={"Vary": "Accept"})
+    graph = service_description(endpoint, ctx.store.graph_names(), ctx.settings.union_default_graph)
+    body = graph.serialize(format={"text/turtle": "turtle", "application/ld+json": "json-ld",
+                                   "application/rdf+xml": "xml", "application/n-triples": "nt"}[chosen])
+    return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+
+
+def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
+    if protocol.format is not None:
+        return protocol.format.lower() in ("html", HTML)
+    offers = list(RESULT_TYPES) + [HTML]
+    return negotiate(request.headers.get("accept"), offers) == HTML and "text/html" in request.headers.get("accept", "")
+
+
+async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None) -> HTMLResponse:
+    settings = ctx.settings
+    graph_answer = form in ("CONSTRUCT", "DESCRIBE")
+    limits = Limits(settings.query_timeout, settings.max_result_bytes)
+
+    def produce(sink):
+        ctx.store.query(protocol.query, sink=sink, format_name="turtle" if graph_answer else "json",
+                        base_iri=settings.base_iri, dataset=protocol.dataset, limits=limits)
+
+    body = b"".join([chunk async for chunk in await stream(ctx.executor, produce, settings.query_timeout)])
+    columns, rows, text = [], None, None
+    if graph_answer:
+        text = body.decode("utf-8")
+    else:
+        document = json.loads(body)
+        if "boolean" in document:
+            text = "true" if document["boolean"] else "false"
+        else:
+            columns = document["head"]["vars"]
+            rows = [[binding.get(c) for c in columns] for binding in document["results"]["bindings"][:_HTML_ROWS]]
+    return HTMLResponse(render("query.html", endpoint="/sparql", questions=competency.list_questions(),
+                               query=protocol.query, columns=columns, rows=rows, text=text, max_rows=_HTML_ROWS))
+
+
+def _default_query() -> str:
+    return "SELECT ?type (COUNT(DISTINCT ?resource) AS ?resources)\nWHERE { ?resource a ?type }\nGROUP BY ?type\nORDER BY DESC(?resources)"

@@ -1,0 +1,151 @@
+"""The SPARQL 1.1 Graph Store HTTP Protocol at /store: read, replace, add to and delete graphs."""
+
+import asyncio
+import uuid
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from policykg.errors import NotAcceptable, ProtocolError, UnsupportedMediaType
+from policykg.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, base_type, negotiate
+from policykg.rdfinput import parse_bytes
+from policykg.web.context import ServiceContext, context, read_body, require_writer
+from policykg.web.streaming import stream
+
+router = APIRouter(tags=["Graph Store"])
+_GRAPH_DOC = "IRI of the graph to act on"
+_DEFAULT_DOC = "act on the default graph (present, without a value)"
+
+
+@router.get("/store", summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG")
+async def read(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
+               default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+    """Send one graph in the negotiated syntax, or every graph when neither parameter is given."""
+    ctx = context(request)
+    target = _target(request)
+    accept = request.headers.get("accept")
+    if target is _WHOLE:
+        media_type = _negotiate(accept, DATASET_TYPES)
+        chunks = await stream(ctx.executor, lambda sink: ctx.store.dump(DATASET_TYPES[media_type], sink), None)
+    else:
+        media_type = _negotiate(accept, GRAPH_TYPES)
+        name = None if target is _DEFAULT else str(target)
+        chunks = await stream(ctx.executor,
+                              lambda sink: ctx.store.write_graph(name, GRAPH_TYPES[media_type], sink), None)
+    return StreamingResponse(chunks, media_type=media_type, headers={"Vary": "Accept"})
+
+
+@router.head("/store", include_in_schema=False)
+async def head(request: Request) -> Response:
+    """HEAD: the status and headers a GET would send."""
+    response = await read(request, None, None)
+    return Response(status_code=response.status_code, headers={"Content-Type": response.media_type or "",
+                                                               "Vary": "Accept"})
+
+
+@router.put("/store", summary="Replace a graph's content (needs the update token)")
+async def replace(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
+                  default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+    """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
+    ctx, name, triples = await _write_request(request)
+    existed = await _run(ctx, lambda: ctx.store.replace_graph(name, triples))
+    return Response(status_code=204 if existed else 201)
+
+
+@router.post("/store", summary="Add triples to a graph, or quads to the dataset (needs the update token)")
+async def add(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
+              default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+    """Add the body to the graph; without a graph parameter, add quads or create a new graph."""
+    ctx = context(request)
+    require_writer(request, ctx.settings)
+    target = _target(request)
+    if target is _WHOLE:
+        format_name = _input_format(request)
+        body = await read_body(request, ctx.settings.max_body_bytes)
+        quads = parse_bytes(body, format_name, ctx.settings.base_iri)
+        if format_name in ("nquads", "trig"):
+            await _run(ctx, lambda: ctx.store.add(quads, ctx.settings.base_iri + "graph/data"))
+            return Response(status_code=204)
+        created = f"{ctx.settings.base_iri}graph/{uuid.uuid4()}"
+        await _run(ctx, lambda: ctx.store.replace_graph(created, _triples(quads)))
+        return Response(status_code=201, headers={"Location": f"/store?graph={created}"})
+    ctx, name, triples = await _write_request(request)
+    existed = await _run(ctx, lambda: ctx.store.extend_graph(name, triples))
+    return Response(status_code=204 if existed else 201)
+
+
+@router.delete("/store", summary="Delete a graph (needs the update token)")
+async def delete(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
+                 default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+    """Delete the graph: 204, or 404 if there is none."""
+    ctx = context(request)
+    require_writer(request, ctx.settings)
+    target = _target(request)
+    if target is _WHOLE:
+        raise ProtocolError("name the graph to delete with ?graph=IRI or ?default")
+    name = None if target is _DEFAULT else str(target)
+    await _run(ctx, lambda: ctx.store.delete_graph(name))
+    return Response(status_code=204)
+
+
+class _Marker:
+    pass
+
+
+_WHOLE, _DEFAULT = _Marker(), _Marker()
+
+
+def _target(request: Request) -> object:
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if "default" in params and graphs:
+        raise ProtocolError("give either ?graph=IRI or ?default, not both")
+    if len(graphs) > 1:
+        raise ProtocolError("the graph parameter may be given once")
+    if "default" in params:
+        return _DEFAULT
+    if not graphs:
+        return _WHOLE
+    iri = graphs[0]
+    if not urlsplit(iri).scheme or any(c in iri for c in ' <>"{}|^`\\'):
+        raise ProtocolError(f"graph={iri!r} is not an absolute IRI")
+    return iri
+
+
+async def _write_request(request: Request) -> tuple[ServiceContext, str | None, list[ox.Triple]]:
+    ctx = context(request)
+    require_writer(request, ctx.settings)
+    target = _target(request)
+    if target is _WHOLE:
+        raise ProtocolError("name the graph with ?graph=IRI or ?default")
+    format_name = _input_format(request)
+    if format_name in ("nquads", "trig"):
+        raise UnsupportedMediaType("a single graph takes a triples syntax (Turtle, N-Triples, JSON-LD, RDF/XML)")
+    body = await read_body(request, ctx.settings.max_body_bytes)
+    name = None if target is _DEFAULT else str(target)
+    quads = parse_bytes(body, format_name, name or ctx.settings.base_iri)
+    return ctx, name, _triples(quads)
+
+
+def _input_format(request: Request) -> str:
+    media = base_type(request.headers.get("content-type"))
+    if media not in RDF_INPUT_TYPES:
+        raise UnsupportedMediaType(f"send RDF as one of: {', '.join(RDF_INPUT_TYPES)} (not {media or 'nothing'})")
+    return RDF_INPUT_TYPES[media]
+
+
+def _negotiate(accept: str | None, table: dict[str, str]) -> str:
+    chosen = negotiate(accept, list(table))
+    if chosen is None:
+        raise NotAcceptable(f"none of the accepted types ({accept}) fits; available: {', '.join(table)}")
+    return chosen
+
+
+def _triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+    return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+
+async def _run(ctx: ServiceContext, work):  # type: ignore[no-untyped-def]
+    return await asyncio.get_running_loop().run_in_executor(ctx.executor, work)
