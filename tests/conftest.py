@@ -1,5 +1,6 @@
 """Shared fixtures: settings, the model graphs and the seed data, each read once per session."""
 
+import os
 import shutil
 import socket
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -127,3 +129,67 @@ def oxigraph_server(tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+TOKEN = "test-token-for-writes"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A running `policykg serve` process: its base URL and the token that lets writes through."""
+
+    url: str
+    token: str | None
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def start_service(folder: Path, **env: str) -> tuple["subprocess.Popen[bytes]", str]:
+    """Start `policykg serve` on a free loopback port with the given POLICYKG_ settings."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
+    environment.update({"POLICYKG_PORT": str(port), "POLICYKG_HOST": "127.0.0.1", **env})
+    with open(folder / "serve.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], env=environment,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_answering(url + "/sparql", process, seconds=60)
+    return process, url
+
+
+def stop(process: "subprocess.Popen[bytes]") -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory) -> Iterator[Service]:
+    """The service over an on-disk store with query workers, a 3 s query limit and writes allowed."""
+    folder = tmp_path_factory.mktemp("service")
+    process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_UPDATE_TOKEN=TOKEN,
+                                 POLICYKG_QUERY_TIMEOUT="3", POLICYKG_QUERY_WORKERS="2",
+                                 POLICYKG_MAX_BODY_BYTES="200000")
+    try:
+        yield Service(url, TOKEN)
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def read_only_service(tmp_path_factory) -> Iterator[Service]:
+    """The service over an in-memory store with no update token: writes are disabled."""
+    folder = tmp_path_factory.mktemp("read-only")
+    process, url = start_service(folder, POLICYKG_STORE="memory")
+    try:
+        yield Service(url, None)
+    finally:
+        stop(process)
