@@ -1,7 +1,9 @@
 """The policykg command: thin sub-commands over the library's functions."""
 
 import argparse
+import gzip
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolicyKGError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,6 +105,38 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level="info")
     finally:
         store.close()
+    return EXIT_OK
+
+
+def run_generate(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a deterministic synthetic graph that conforms to the shapes, as N-Quads (gzip for .gz)."""
+    from policykg.generate import generate
+
+    start = time.monotonic()
+    if args.output is None:
+        written = generate(sys.stdout, args.triples, args.seed, settings.base_iri)
+    else:
+        opener = gzip.open if args.output.suffix == ".gz" else open
+        with opener(args.output, "wt", encoding="utf-8") as out:  # type: ignore[operator]
+            written = generate(out, args.triples, args.seed, settings.base_iri)
+    print(f"generated {written} quads (seed {args.seed}) in {time.monotonic() - start:.1f} s", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Bulk-load files into the configured store, with a progress bar and a quads/s figure."""
+    from policykg.loading import load_files as bulk_load_files
+    from policykg.loading import progress_bar
+    from policykg.model import data_graph_iri
+
+    store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url)
+    try:
+        report = bulk_load_files(store, args.files, settings.base_iri, data_graph_iri(settings), args.input_format,
+                                 progress_bar())
+    finally:
+        store.close()
+    print(f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
+          f"{settings.store} in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -189,6 +227,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="an endpoint SERVICE and LOAD may reach; repeat for more "
                        "[POLICYKG_ALLOWED_REMOTE_ENDPOINTS, a JSON list] (default: none)")
     serve.set_defaults(handler=run_serve)
+
+    gen = commands.add_parser("generate", help="write a synthetic graph that conforms to the shapes (N-Quads)")
+    gen.add_argument("--triples", type=int, required=True, help="how many quads to write, at least")
+    gen.add_argument("--seed", type=int, default=0, help="the random seed; the same seed gives the same file")
+    gen.add_argument("--output", type=Path, help="file to write (.gz: compressed); default: standard output")
+    gen.set_defaults(handler=run_generate)
+
+    load = commands.add_parser("load", help="bulk-load RDF files into the configured store")
+    load.add_argument("files", nargs="+", type=Path, metavar="FILE", help="RDF files or folders (.gz allowed)")
+    load.add_argument("--store", help="'memory', a store folder or a remote endpoint [POLICYKG_STORE] (default var/store)")
+    load.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
+    load.set_defaults(handler=run_load)
 
     questions = commands.add_parser("questions", help="list the competency questions (--run: answer them)")
     questions.add_argument("--run", action="store_true", help="answer each question over the seed data")

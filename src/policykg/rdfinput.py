@@ -29,8 +29,10 @@ def format_of(path: Path, name: str | None = None) -> ox.RdfFormat:
         if name not in FORMATS:
             raise UnknownFormatError(str(path), sorted(FORMATS))
         return FORMATS[name][0]
+    suffixes = [s.lower() for s in path.suffixes]
+    ending = suffixes[-2] if len(suffixes) > 1 and suffixes[-1] == ".gz" else (suffixes[-1] if suffixes else "")
     for rdf_format, endings in FORMATS.values():
-        if path.suffix.lower() in endings:
+        if ending in endings:
             return rdf_format
     raise UnknownFormatError(str(path), sorted(FORMATS))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from policykg.errors import GraphNotFound, QueryError, StoreError
+from policykg.errors import GraphNotFound, QueryError, RdfSyntaxError, StoreError
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.querypool import QueryPool
@@ -103,10 +103,13 @@ class EmbeddedStore(Store):
         )
         self._changed()
 
-    def bulk_load(self, path: Path, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
-        """Load a large file with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
-        self._inner.bulk_load(path=str(path), format=rdf_format, base_iri=base_iri, to_graph=ox.NamedNode(graph)
-                              if not rdf_format.supports_datasets else None)
+    def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
+        """Load a large input with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
+        try:
+            self._inner.bulk_load(source, rdf_format, base_iri=base_iri,
+                                  to_graph=None if rdf_format.supports_datasets else ox.NamedNode(graph))
+        except SyntaxError as error:
+            raise RdfSyntaxError("input", str(error).splitlines()[0], error.lineno, error.offset) from None
         self._changed()
 
     def optimize(self) -> None:
