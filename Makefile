@@ -11,10 +11,9 @@ $(BIN)/policykg: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-## run: set up, validate the seed data against the shapes, then answer every competency question.
+## run: set up, then serve the knowledge graph (embedded store in var/store, seed loaded on first start).
 run: $(BIN)/policykg
-	$(BIN)/policykg validate
-	$(BIN)/policykg questions --run
+	$(BIN)/policykg serve
 
 ## test: set up, then run the whole test suite.
 test: $(BIN)/policykg
