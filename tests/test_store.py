@@ -183,3 +183,10 @@ def test_workers_see_a_write_as_soon_as_it_returns(tmp_path):
         body = answer(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == str(i + 1)
     store.close()
+
+
+def test_named_graph_uri_alone_leaves_the_default_graph_empty(store):
+    # SPARQL 1.1 Protocol §2.1.4: named-graph-uri without default-graph-uri, like FROM NAMED without FROM.
+    store.add([quad("http://example.org/a", "x", G1), quad("http://example.org/b", "y", G2)], B)
+    body = answer(store, "ASK { ?s ?p ?o }", dataset=Dataset(named_graphs=(G1,)))
+    assert json.loads(body)["boolean"] is False

@@ -10,7 +10,7 @@ from pathlib import Path
 from policykg import competency, display
 from policykg.config import Settings, load_settings
 from policykg.errors import PolicyKGError, QueryError, RdfSyntaxError
-from policykg.model import initialise, load_files, load_model
+from policykg.model import data_graph_iri, initialise, load_data_files, load_model
 from policykg.rdfinput import FORMATS, expand_paths, parse_term, read_files, to_rdflib_graph
 from policykg.sparqlsyntax import query_form
 from policykg.namespaces import PREFIXES
@@ -127,7 +127,6 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     """Bulk-load files into the configured store, with a progress bar and a quads/s figure."""
     from policykg.loading import load_files as bulk_load_files
     from policykg.loading import progress_bar
-    from policykg.model import data_graph_iri
 
     store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url)
     try:
@@ -144,7 +143,7 @@ def _store(files: list[Path], settings: Settings, input_format: str | None) -> S
     store = EmbeddedStore.in_memory()
     load_model(store, settings, with_data=not files)
     if files:
-        load_files(store, files, settings, input_format)
+        load_data_files(store, files, settings, input_format)
     return store
 
 

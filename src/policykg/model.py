@@ -13,7 +13,7 @@ def data_graph_iri(settings: Settings) -> str:
     return settings.base_iri + "graph/data"
 
 
-def load_files(store: Store, paths: list[Path], settings: Settings, format_name: str | None = None) -> int:
+def load_data_files(store: Store, paths: list[Path], settings: Settings, format_name: str | None = None) -> int:
     """Load data files into the store (their own named graphs kept); return the number of quads read."""
     quads = read_files(paths, settings.base_iri, format_name)
     store.add(quads, data_graph_iri(settings))
@@ -25,7 +25,7 @@ def load_model(store: Store, settings: Settings, with_data: bool = True) -> None
     store.add(read_files([settings.ontology_dir], settings.base_iri), ONTOLOGY_IRI)
     store.add(read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI)
     if with_data:
-        load_files(store, [settings.data_dir], settings)
+        load_data_files(store, [settings.data_dir], settings)
 
 
 def initialise(store: Store, settings: Settings) -> bool:

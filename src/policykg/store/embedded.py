@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, QueryError, RdfSyntaxError, StoreError
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term, limited_writer
-from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 from policykg.store.querypool import QueryPool
 
 
@@ -195,10 +195,8 @@ class EmbeddedStore(Store):
                 sparql,
                 base_iri=base_iri,
                 prefixes=prefixes,
-                use_default_graph_as_union=self._union and not dataset.default_graphs,
-                default_graph=[ox.NamedNode(g) for g in dataset.default_graphs] or None,
-                named_graphs=[ox.NamedNode(g) for g in dataset.named_graphs] or None,
                 substitutions=substitutions,
+                **dataset_arguments(dataset.default_graphs, dataset.named_graphs, self._union),
             )
         except (SyntaxError, RuntimeError) as error:
             raise QueryError(str(error)) from None

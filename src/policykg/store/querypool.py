@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from policykg.errors import QueryError, QueryTimeout, StoreError
 from policykg.store.base import Dataset, Limits, Sink, limited_writer
-from policykg.store.formats import GRAPH_FORMATS, RESULT_FORMATS
+from policykg.store.formats import GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 
 _DATA, _END, _QUERY_ERROR, _STORE_ERROR = b"D", b"Z", b"Q", b"S"
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -64,9 +64,7 @@ def _serve(conn: Connection) -> None:
             result = opened[1].query(
                 request.sparql,
                 base_iri=request.base_iri,
-                use_default_graph_as_union=request.union and not request.dataset.default_graphs,
-                default_graph=[ox.NamedNode(g) for g in request.dataset.default_graphs] or None,
-                named_graphs=[ox.NamedNode(g) for g in request.dataset.named_graphs] or None,
+                **dataset_arguments(request.dataset.default_graphs, request.dataset.named_graphs, request.union),
             )
             formats = GRAPH_FORMATS if isinstance(result, ox.QueryTriples) else RESULT_FORMATS
             writer = limited_writer(_PipeWriter(conn).write, Limits(None, None))
