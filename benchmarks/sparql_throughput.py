@@ -63,6 +63,7 @@ class System:
     url: str
     process: subprocess.Popen | None = None
     latencies: list[float] = field(default_factory=list)
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -149,7 +150,9 @@ async def drive(system: System, mix: list[tuple[str, str]], clients: int, second
                 if response.status_code != 200:
                     system.errors += 1
                     continue
-                system.latencies.append(time.monotonic() - started)
+                elapsed = time.monotonic() - started
+                system.latencies.append(elapsed)
+                system.by_kind.setdefault(name, []).append(elapsed)
             except httpx.HTTPError:
                 system.errors += 1
 
@@ -213,6 +216,7 @@ def main() -> None:
             check_answers(system, mix)
             asyncio.run(drive(system, mix, min(args.clients, 8), 3))  # warm-up, not counted
             system.latencies.clear()
+            system.by_kind.clear()
             system.errors = 0
             asyncio.run(drive(system, mix, args.clients, args.seconds))
         finally:
@@ -237,6 +241,13 @@ def main() -> None:
         lines.append(f"| {system.name} | {load_seconds:.1f} | {rate:,.1f} | {percentile(system.latencies, .5):,.1f} | "
                      f"{percentile(system.latencies, .95):,.1f} | {percentile(system.latencies, .99):,.1f} | "
                      f"{system.errors} | {ratio:,.2f} |")
+    kinds = sorted({kind for system, _ in systems for kind in system.by_kind})
+    lines += ["", "Median latency by kind of query (ms; under the same concurrent load):", "",
+              "| kind | " + " | ".join(s.name for s, _ in systems) + " |",
+              "|---|" + "---:|" * len(systems)]
+    for kind in kinds:
+        cells = [f"{percentile(s.by_kind.get(kind, []), .5):,.1f}" for s, _ in systems]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     lines += ["", "Rows returned by the first query of each kind (the systems must agree): "
               + json.dumps({s.name: s.rows for s, _ in systems}), ""]
     table = "\n".join(lines)

@@ -47,8 +47,12 @@ def load_model_graph(directory: Path, base_iri: str) -> rdflib.Graph:
     return to_rdflib_graph(read_files([directory], base_iri))
 
 
-def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -> Report:
-    """Validate data (with the ontology mixed in for its class hierarchy) against the shapes."""
+def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph,
+             focus_nodes: list[rdflib.term.Node] | None = None) -> Report:
+    """Validate data (with the ontology mixed in for its class hierarchy) against the shapes.
+
+    With focus_nodes, only those nodes are judged (by the shapes that target them).
+    """
     # The ontology is merged in here rather than passed as ont_graph (pySHACL then clones
     # every graph, eight times slower): sh:targetClass and sh:class follow its rdfs:subClassOf.
     # inference="none" and do_owl_imports=False: nothing is fetched, nothing is guessed.
@@ -64,6 +68,7 @@ def validate(data: rdflib.Graph, shapes: rdflib.Graph, ontology: rdflib.Graph) -
         allow_warnings=True,
         allow_infos=True,
         do_owl_imports=False,
+        focus_nodes=focus_nodes,
     )
     return Report(results=_results(report_graph), graph=report_graph)
 

@@ -1,0 +1,66 @@
+"""Validating a change against the stored graph gives the verdict of validating the whole changed graph."""
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from policykg.changes import Change, ChangeValidator
+from policykg.model import load_model
+from policykg.rdfinput import read_files, read_quads, to_rdflib_graph
+from policykg.store import EmbeddedStore
+from policykg.validation import validate
+
+INVALID = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.ttl"))
+B = "http://localhost:8000/"
+
+
+@pytest.fixture(scope="module")
+def validator(shapes, ontology) -> ChangeValidator:
+    return ChangeValidator(shapes, ontology)
+
+
+@pytest.fixture(scope="module")
+def store(settings) -> EmbeddedStore:
+    backend = EmbeddedStore.in_memory()
+    load_model(backend, settings)
+    return backend
+
+
+def in_graph(quads: list[ox.Quad], graph: str) -> tuple[ox.Quad, ...]:
+    target = ox.NamedNode(graph)
+    return tuple(ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
+
+
+def whole(store: EmbeddedStore, change: Change, settings, shapes, ontology):
+    quads = set(read_files([settings.data_dir], settings.base_iri))
+    quads -= set(change.removed)
+    quads |= set(change.added)
+    return validate(to_rdflib_graph(quads), shapes, ontology)
+
+
+def results(report) -> set[tuple[str, str, str]]:
+    return {(r.shape, r.component, r.focus) for r in report.results}
+
+
+@pytest.mark.parametrize("fixture", INVALID, ids=lambda p: p.stem)
+def test_adding_an_invalid_fixture_gives_the_whole_graph_results(fixture, validator, store, settings, shapes, ontology):
+    change = Change(added=in_graph(read_quads(fixture, B), B + "graph/fixture"))
+    assert results(validator.validate(store, change)) == results(whole(store, change, settings, shapes, ontology))
+
+
+@pytest.mark.parametrize("graph", ["graph/seed/attendance", "graph/seed/presentation-at-meeting",
+                                   "graph/seed/recommendation-2", "graph/concepts", "graph/reference/expert-group"])
+def test_removing_a_seed_graph_gives_the_whole_graph_results(graph, validator, store, settings, shapes, ontology):
+    name = ox.NamedNode(B + graph)
+    removed = tuple(q for q in read_files([settings.data_dir], B) if q.graph_name == name)
+    change = Change(removed=removed)
+    assert results(validator.validate(store, change)) == results(whole(store, change, settings, shapes, ontology))
+
+
+def test_removing_the_attendance_breaks_the_presentation_of_a_node_the_change_does_not_name(validator, store, settings):
+    # The presentation's presenter loses her participation: the presentation, untouched, now fails.
+    name = ox.NamedNode(B + "graph/seed/attendance")
+    change = Change(removed=tuple(q for q in read_files([settings.data_dir], B) if q.graph_name == name))
+    focus = {(r.shape.rsplit("#", 1)[-1], r.focus[len(B):]) for r in validator.validate(store, change).results}
+    assert ("PresenterParticipated", "id/presentation/eg11-conference-outcomes") in focus
