@@ -31,7 +31,7 @@ import io
 import json
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import quote, urlencode
 
 import httpx

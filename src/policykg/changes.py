@@ -33,16 +33,15 @@ class Change:
 
 
 class _View:
-    """The union of the store's named graphs as it would be after a change, read one step at a time."""
+    """The union of the store's named graphs with a change laid over it, read one step at a time."""
 
-    def __init__(self, store: Store, change: Change, after: bool) -> None:
+    def __init__(self, store: Store, overlay: Change) -> None:
         self._store = store
-        self._after = after
         self._added: dict[tuple[str, rdflib.term.Node], set[rdflib.term.Node]] = defaultdict(set)
         self._added_inverse: dict[tuple[str, rdflib.term.Node], set[rdflib.term.Node]] = defaultdict(set)
-        self._removed = {(q.subject, q.predicate, q.object, q.graph_name) for q in change.removed} if after else set()
-        if after:
-            for quad in change.added:
+        self._removed = {(q.subject, q.predicate, q.object, q.graph_name) for q in overlay.removed}
+        if overlay.added:
+            for quad in overlay.added:
                 s, p, o = (to_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object))
                 self._added[(str(p), s)].add(o)
                 self._added_inverse[(str(p), o)].add(s)
@@ -76,10 +75,14 @@ class ChangeValidator:
         self._routes = routes_of(shapes)
         self._trie = _trie(self._routes)
 
-    def validate(self, store: Store, change: Change) -> Report:
-        """The verdict on the store after the change, for every node the change can affect."""
-        after = _View(store, change, after=True)
-        before = _View(store, change, after=False)
+    def validate(self, store: Store, change: Change, applied: bool = False) -> Report:
+        """The verdict on the store after the change, for every node the change can affect.
+
+        applied: the store already holds the change (it is judged, and undone by the caller if need be).
+        """
+        inverse = Change(added=change.removed, removed=change.added)
+        after = _View(store, Change() if applied else change)
+        before = _View(store, inverse if applied else Change())
         focus = self._affected(change, [after, before])
         graph = rdflib.Graph()
         self._collect(after, focus, self._trie, graph)

@@ -60,18 +60,7 @@ def report_json(report: Report) -> str:
     document = {
         "conforms": report.conforms,
         "counts": {s: report.count(s) for s in ("Violation", "Warning", "Info")},
-        "results": [
-            {
-                "focusNode": r.focus,
-                "resultPath": r.path,
-                "value": r.value,
-                "message": r.message,
-                "severity": r.severity,
-                "sourceShape": r.shape,
-                "sourceConstraintComponent": r.component,
-            }
-            for r in report.results
-        ],
+        "results": [r.as_dict() for r in report.results],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 

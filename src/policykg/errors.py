@@ -90,3 +90,15 @@ class Unauthorized(PolicyKGError):
 
 class WritesDisabled(PolicyKGError):
     """No update token is configured, so the service accepts no writes."""
+
+
+class ChangeRejected(PolicyKGError):
+    """A write would leave the graph in violation of the shapes; nothing was written."""
+
+    def __init__(self, message: str, results: list[dict[str, object]]) -> None:
+        self.results = results
+        super().__init__(message)
+
+
+class DefaultGraphWrite(PolicyKGError):
+    """A write puts triples in the default graph, which holds no data of the model."""

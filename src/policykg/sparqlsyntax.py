@@ -8,7 +8,7 @@ SERVICE is refused even if a full parser would have found the text malformed any
 import re
 from dataclasses import dataclass
 
-from policykg.errors import QueryError, RemoteAccessRefused
+from policykg.errors import RemoteAccessRefused
 
 # SPARQL 1.1 §19.2: \u and \U escapes may stand anywhere in a query string and are replaced first.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -88,32 +88,6 @@ def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:
                 f"{what} would make this server send a request elsewhere; "
                 "SERVICE and LOAD reach only the endpoints the operator allows (none by default)"
             )
-
-
-def add_using(update: str, default_graphs: list[str], named_graphs: list[str]) -> str:
-    """Apply the protocol's using-graph-uri / using-named-graph-uri to each DELETE/INSERT … WHERE."""
-    if not default_graphs and not named_graphs:
-        return update
-    text = unescape(update)
-    found = tokens(text)
-    if any(t.keyword in ("USING", "WITH") for t in found):
-        raise QueryError("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH in the update")
-    clause = " ".join([f"USING <{g}>" for g in default_graphs] + [f"USING NAMED <{g}>" for g in named_graphs])
-    depth, inserts, previous = 0, [], None
-    for token in found:
-        if token.text in "{[(" and token.kind == "punct":
-            depth += 1
-        elif token.text in "}])" and token.kind == "punct":
-            depth -= 1
-        elif depth == 0 and token.keyword == "WHERE":
-            if previous == "DELETE":
-                raise QueryError("using-graph-uri cannot apply to DELETE WHERE; write DELETE { … } WHERE { … }")
-            inserts.append(token.start)
-        if token.kind == "word" or token.text in "{}":
-            previous = token.keyword
-    for position in reversed(inserts):
-        text = text[:position] + clause + " " + text[position:]
-    return text
 
 
 def _target(found: list[Token], index: int) -> str | None:

@@ -24,6 +24,11 @@ class Result:
     shape: str
     component: str
 
+    def as_dict(self) -> dict[str, object]:
+        """The result with the names of the SHACL report vocabulary, for JSON."""
+        return {"focusNode": self.focus, "resultPath": self.path, "value": self.value, "message": self.message,
+                "severity": self.severity, "sourceShape": self.shape, "sourceConstraintComponent": self.component}
+
 
 @dataclass(frozen=True)
 class Report:

@@ -3,7 +3,8 @@
 import io
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -88,7 +89,7 @@ class Store(ABC):
 
     @abstractmethod
     def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None) -> Solutions:
+               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
         """Run a SELECT query and return all its rows."""
 
     @abstractmethod
@@ -130,6 +131,11 @@ class Store(ABC):
     @abstractmethod
     def count(self) -> int:
         """The number of quads in the store."""
+
+    @contextmanager
+    def deferred_publication(self) -> Iterator[None]:
+        """Writes inside this block become visible to query workers together, at its end."""
+        yield
 
     def close(self) -> None:
         """Release the store's resources."""

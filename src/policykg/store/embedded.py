@@ -1,7 +1,8 @@
 """The embedded backend: pyoxigraph in this process, in memory or in a folder on disk (RocksDB)."""
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,6 +20,7 @@ class EmbeddedStore(Store):
         self._inner = inner
         self._union = union_default_graph
         self._pool = pool
+        self._deferring = False
         self._changed()
 
     @classmethod
@@ -71,9 +73,9 @@ class EmbeddedStore(Store):
             raise StoreError(str(error)) from None
 
     def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None) -> Solutions:
+               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
         """Run a SELECT query and return all its rows."""
-        result = self._evaluate(sparql, base_iri, Dataset(), bindings, prefixes)
+        result = self._evaluate(sparql, base_iri, dataset, bindings, prefixes)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("this is not a SELECT query")
         names = tuple(v.value for v in result.variables)
@@ -182,9 +184,19 @@ class EmbeddedStore(Store):
         except OSError:
             pass
 
+    @contextmanager
+    def deferred_publication(self) -> Iterator[None]:
+        """Writes inside this block reach the query workers together, in one snapshot at its end."""
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+            self._changed()
+
     def _changed(self) -> None:
         """After a write, let the query workers see it: a new snapshot for the next queries."""
-        if self._pool is not None:
+        if self._pool is not None and not self._deferring:
             self._pool.publish(lambda folder: self._inner.backup(str(folder)))
 
     def _evaluate(self, sparql: str, base_iri: str | None, dataset: Dataset, bindings: dict[str, Term] | None,

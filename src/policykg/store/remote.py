@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, QueryError, QueryTimeout, StoreError
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
-from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
+from policykg.store.formats import DATASET_FORMATS
 
 _RESULT_MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
                  "csv": "text/csv", "tsv": "text/tab-separated-values"}
@@ -50,11 +50,11 @@ class RemoteStore(Store):
             raise StoreError(f"the store at {self.query_url} did not answer: {error}") from None
 
     def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None) -> Solutions:
+               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
         """Run a SELECT query and return all its rows, read from the SPARQL JSON results."""
         if bindings:
             raise QueryError("variable bindings are supported by the embedded store only")
-        document = self._json(sparql, base_iri, prefixes)
+        document = self._json(sparql, base_iri, prefixes, dataset=dataset)
         if "results" not in document:
             raise QueryError("this is not a SELECT query")
         names = tuple(document["head"]["vars"])
@@ -164,8 +164,8 @@ class RemoteStore(Store):
         return form
 
     def _json(self, sparql: str, base_iri: str | None, prefixes: dict[str, str] | None,
-              union: bool | None = None) -> dict:
-        response = self._send("POST", self.query_url, data=self._query_form(sparql, base_iri, Dataset(), prefixes, union),
+              union: bool | None = None, dataset: Dataset = Dataset()) -> dict:
+        response = self._send("POST", self.query_url, data=self._query_form(sparql, base_iri, dataset, prefixes, union),
                               headers={"Accept": _RESULT_MEDIA["json"]})
         try:
             return json.loads(response.content)

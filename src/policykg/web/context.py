@@ -9,6 +9,7 @@ from fastapi import Request
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
 from policykg.store import Store
+from policykg.writes import Writer
 
 
 @dataclass
@@ -18,6 +19,7 @@ class ServiceContext:
     settings: Settings
     store: Store
     executor: ThreadPoolExecutor
+    writer: Writer
 
 
 def context(request: Request) -> ServiceContext:

@@ -23,15 +23,18 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.NotAcceptable: (406, "not-acceptable", "No acceptable answer syntax"),
     errors.PayloadTooLarge: (413, "payload-too-large", "The request body is too large"),
     errors.UnsupportedMediaType: (415, "unsupported-media-type", "The body's media type is not accepted here"),
+    errors.ChangeRejected: (422, "shapes-violated", "The change would break the shapes; nothing was written"),
+    errors.DefaultGraphWrite: (422, "default-graph-write", "Data goes into named graphs"),
     errors.QueryTimeout: (503, "query-timeout", "The query was stopped at the time limit"),
     errors.StoreError: (502, "store-error", "The store failed to answer"),
 }
 
 
 def problem(status: int, slug: str, title: str, detail: str, instance: str,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    """A problem+json response."""
-    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
+            headers: dict[str, str] | None = None, **extensions: object) -> JSONResponse:
+    """A problem+json response (extension members after the standard ones)."""
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance,
+            **extensions}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -41,7 +44,8 @@ def problem_for(error: errors.PolicyKGError, instance: str) -> JSONResponse:
         if kind in TABLE:
             status, slug, title = TABLE[kind]
             headers = {"WWW-Authenticate": 'Bearer realm="policykg"'} if status == 401 else None
-            return problem(status, slug, title, str(error), instance, headers)
+            extensions = {"results": error.results} if isinstance(error, errors.ChangeRejected) else {}
+            return problem(status, slug, title, str(error), instance, headers, **extensions)
     return problem(500, "internal-error", "The server failed", str(error), instance)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from policykg import competency
 from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
 from policykg.sparql import ProtocolRequest, answer_type, parse_request, service_description
-from policykg.sparqlsyntax import add_using, check_remote_access
+from policykg.sparqlsyntax import check_remote_access
 from policykg.store.base import Limits
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.pages import render
@@ -79,9 +79,9 @@ async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolReque
     require_writer(request, settings)
     assert protocol.update is not None
     check_remote_access(protocol.update, settings.allowed_remote_endpoints)
-    text = add_using(protocol.update, list(protocol.using_graphs), list(protocol.using_named_graphs))
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(ctx.executor, lambda: ctx.store.update(text, base_iri=settings.base_iri))
+    await loop.run_in_executor(ctx.executor, lambda: ctx.writer.update(
+        protocol.update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs))
     return Response(status_code=204)
 
 

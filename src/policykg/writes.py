@@ -1,0 +1,137 @@
+"""Raw writes (SPARQL Update, Graph Store Protocol) checked against the shapes before they are committed.
+
+Writes are serialised: one change is validated and written before the next is looked at, so two
+writes that each pass alone can never together leave the graph broken.
+"""
+
+import threading
+
+import pyoxigraph as ox
+
+from policykg.changes import Change, ChangeValidator
+from policykg.errors import ChangeRejected, DefaultGraphWrite
+from policykg.store import Store
+from policykg.updates import change_as_update, change_of, graph_quads, read_update
+
+
+class Writer:
+    """Applies writes to a store, each only if the graph still conforms to the shapes afterwards."""
+
+    def __init__(self, store: Store, validator: ChangeValidator) -> None:
+        self._store = store
+        self._validator = validator
+        self._lock = threading.Lock()
+
+    def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
+        """Run a SPARQL Update request if its effect conforms; nothing of it stays otherwise.
+
+        One operation is judged before it is written. Several are written one by one, each read from the
+        store as the previous ones left it, with query workers kept on the state before; the whole is
+        then judged, and undone if it breaks the shapes.
+        """
+        request = read_update(text, using, using_named)
+        with self._lock:
+            if len(request.operations) == 1:
+                change = change_of(self._store, request, request.operations[0], base_iri, using, using_named)
+                self._check(change)
+                self._apply(change)
+                return
+            done: list[Change] = []
+            with self._store.deferred_publication():
+                try:
+                    for op in request.operations:
+                        change = change_of(self._store, request, op, base_iri, using, using_named)
+                        self._refuse_default_graph(change)
+                        self._apply(change)
+                        done.append(change)
+                    self._check(_net(done), applied=True)
+                except BaseException:
+                    for change in reversed(done):
+                        self._apply(Change(added=change.removed, removed=change.added))
+                    raise
+
+    def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Replace a named graph's content if the result conforms; True if the graph existed."""
+        with self._lock:
+            name = self._named(graph, triples)
+            current = graph_quads(self._store, graph) if name else []
+            self._check(Change(added=_in(triples, name), removed=tuple(current)))
+            return self._store.replace_graph(graph, triples)
+
+    def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
+        """Add triples to a named graph if the result conforms; True if the graph existed."""
+        with self._lock:
+            name = self._named(graph, triples)
+            self._check(Change(added=_in(triples, name)))
+            return self._store.extend_graph(graph, triples)
+
+    def delete_graph(self, graph: str | None) -> None:
+        """Delete a graph if what remains conforms."""
+        with self._lock:
+            if graph is not None:
+                self._check(Change(removed=tuple(graph_quads(self._store, graph))))
+            self._store.delete_graph(graph)
+
+    def add_quads(self, quads: list[ox.Quad], default_graph: str) -> None:
+        """Add quads to their graphs (default-graph triples to default_graph) if the result conforms."""
+        target = ox.NamedNode(default_graph)
+        placed = tuple(q if not isinstance(q.graph_name, ox.DefaultGraph) else
+                       ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
+        with self._lock:
+            self._check(Change(added=placed))
+            self._store.add(placed, default_graph)
+
+    def _apply(self, change: Change) -> None:
+        if change.added or change.removed:
+            self._store.update(change_as_update(change))
+
+    @staticmethod
+    def _refuse_default_graph(change: Change) -> None:
+        if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.added):
+            raise DefaultGraphWrite("policykg keeps every triple in a named graph: put the data in "
+                                    "GRAPH <…> { … } (or use WITH <…>), or write to /store?graph=<…>")
+
+    def _check(self, change: Change, applied: bool = False) -> None:
+        self._refuse_default_graph(change)
+        if not change.added and not change.removed:
+            return
+        report = self._validator.validate(self._store, change, applied=applied)
+        violations = [r for r in report.results if r.severity == "Violation"]
+        if violations:
+            raise ChangeRejected(
+                f"the change would leave {len(violations)} violation{'s' if len(violations) != 1 else ''} "
+                "of the shapes; nothing was written",
+                [r.as_dict() for r in report.results],
+            )
+
+    @staticmethod
+    def _named(graph: str | None, triples: list[ox.Triple]) -> ox.NamedNode | None:
+        if graph is None:
+            if triples:
+                raise DefaultGraphWrite("policykg keeps every triple in a named graph: write to /store?graph=<…>")
+            return None
+        return ox.NamedNode(graph)
+
+
+def _in(triples: list[ox.Triple], graph: ox.NamedNode | None) -> tuple[ox.Quad, ...]:
+    if graph is None:
+        return ()
+    return tuple(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+
+def _net(changes: list[Change]) -> Change:
+    """The one change that several applied in turn amount to."""
+    added: dict[ox.Quad, None] = {}
+    removed: dict[ox.Quad, None] = {}
+    for change in changes:
+        for quad in change.removed:
+            if quad in added:
+                del added[quad]
+            else:
+                removed[quad] = None
+        for quad in change.added:
+            if quad in removed:
+                del removed[quad]
+            else:
+                added[quad] = None
+    return Change(added=tuple(added), removed=tuple(removed))
