@@ -19,7 +19,7 @@ def ask(service, query: str) -> bool:
 
 def put_graph(service, graph: str, turtle: str) -> httpx.Response:
     return httpx.put(service.url + "/store", params={"graph": graph}, content=turtle.encode(),
-                     headers={**service.auth(), "Content-Type": "text/turtle"})
+                     headers={**service.auth(), "Content-Type": "text/turtle"}, timeout=120)
 
 
 def valid_event(iri: str) -> str:
@@ -89,3 +89,29 @@ def test_writing_into_the_default_graph_is_refused(service):
                           headers=service.auth())
     assert response.status_code == 422 and response.json()["type"].endswith("/default-graph-write")
     assert not ask(service, f"ASK {{ <{B}id/x> ?p ?o }}")
+
+
+def test_queries_are_answered_while_a_large_write_is_checked(service):
+    import threading
+    import time
+
+    graph = f"{B}graph/test/{uuid.uuid4()}"
+    events = "\n".join(valid_event(f"{B}id/event/bulk-{uuid.uuid4()}") for _ in range(300))
+    finished: dict[str, float] = {}
+
+    def write() -> None:
+        finished["status"] = put_graph(service, graph, events).status_code
+        finished["write"] = time.monotonic()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.2)
+    answered = []
+    while writer.is_alive() and len(answered) < 5:
+        response = httpx.get(service.sparql, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": SRJ}, timeout=60)
+        answered.append((time.monotonic(), response.json()["boolean"]))
+    writer.join()
+    assert finished["status"] == 201
+    # Reads went on while the write was being checked and committed.
+    assert answered and all(ok for _, ok in answered) and answered[0][0] < finished["write"]
+    assert ask(service, f"ASK {{ GRAPH <{graph}> {{ ?e a <{PKG}Conference> }} }}")
