@@ -147,7 +147,7 @@ def test_questions_lists_every_question():
 
 
 def test_a_base_iri_that_is_not_absolute_is_refused():
-    run = policykg("--base", "id/", "validate")
+    run = policykg("validate", "--base", "id/")
     assert run.returncode == 2 and "base_iri: Value error, must be an absolute http(s) IRI" in run.stderr
 
 

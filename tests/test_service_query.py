@@ -235,3 +235,25 @@ def test_a_runaway_query_is_stopped_while_a_simple_one_is_answered(service):
     assert simple_done < outcome["runaway_done"]
     # And the worker that ran it was replaced: the service still answers.
     assert n(httpx.get(service.sparql, params={"query": COUNT}, headers={"Accept": SRJ})) == "3"
+
+
+@pytest.mark.parametrize("params", [{"query": COUNT, "default-graph-uri": "http://["},
+                                    {"query": COUNT, "named-graph-uri": "http://x/%zz"}])
+def test_a_malformed_graph_iri_is_400(service, params):
+    response = httpx.get(service.sparql, params=params, headers={"Accept": SRJ})
+    assert response.status_code == 400 and "not an absolute IRI" in response.json()["detail"]
+
+
+def test_head_answers_headers_without_running_the_query(service):
+    heavy = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
+    for _ in range(20):
+        response = httpx.head(service.sparql, params={"query": heavy}, headers={"Accept": "text/csv"})
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv"
+    assert n(httpx.get(service.sparql, params={"query": COUNT}, headers={"Accept": SRJ})) == "3"
+
+
+def test_the_query_page_links_no_script_iri_and_allows_no_script(service):
+    query = 'SELECT (IRI("javascript:alert(1)") AS ?x) WHERE {}'
+    page = httpx.get(service.sparql, params={"query": query, "format": "html"})
+    assert 'href="javascript:' not in page.text and "javascript:alert(1)" in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]

@@ -177,19 +177,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policykg", description="A policy-tracking knowledge graph for European cultural-heritage policy."
     )
-    parser.add_argument(
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--base", metavar="IRI",
-        help="base IRI that relative IRIs in data files resolve against (POLICYKG_BASE_IRI; default http://localhost:8000/)",
+        help="base IRI that relative IRIs in the data resolve against [POLICYKG_BASE_IRI] (default http://localhost:8000/)",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    check = commands.add_parser("validate", help="validate RDF files against the shapes (default: data/)")
+    check = commands.add_parser("validate", parents=[common], help="validate RDF files against the shapes (default: data/)")
     check.add_argument("files", nargs="*", type=Path, metavar="FILE", help="files or folders (default: data/)")
     check.add_argument("--format", choices=["text", "json", "turtle"], default="text", help="report format")
     check.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
     check.set_defaults(handler=run_validate)
 
-    query = commands.add_parser("query", help="run a SPARQL query over the seed data or FILES")
+    query = commands.add_parser("query", parents=[common], help="run a SPARQL query over the seed data or FILES")
     query.add_argument("sparql", nargs="?", help="the query text")
     query.add_argument("files", nargs="*", type=Path, metavar="FILE", help="files to query instead of data/")
     query.add_argument("--question", metavar="NAME", help="run a named competency question instead")
@@ -201,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     query.set_defaults(handler=run_query)
 
     serve = commands.add_parser(
-        "serve", help="serve the graph over HTTP (SPARQL 1.1 Protocol)",
+        "serve", parents=[common], help="serve the graph over HTTP (SPARQL 1.1 Protocol)",
         description="Serve the knowledge graph. Every option can also be set by the environment variable in "
         "brackets; a flag given here wins.",
     )
@@ -227,19 +228,19 @@ def _parser() -> argparse.ArgumentParser:
                        "[POLICYKG_ALLOWED_REMOTE_ENDPOINTS, a JSON list] (default: none)")
     serve.set_defaults(handler=run_serve)
 
-    gen = commands.add_parser("generate", help="write a synthetic graph that conforms to the shapes (N-Quads)")
+    gen = commands.add_parser("generate", parents=[common], help="write a synthetic graph that conforms to the shapes (N-Quads)")
     gen.add_argument("--triples", type=int, required=True, help="how many quads to write, at least")
     gen.add_argument("--seed", type=int, default=0, help="the random seed; the same seed gives the same file")
     gen.add_argument("--output", type=Path, help="file to write (.gz: compressed); default: standard output")
     gen.set_defaults(handler=run_generate)
 
-    load = commands.add_parser("load", help="bulk-load RDF files into the configured store")
+    load = commands.add_parser("load", parents=[common], help="bulk-load RDF files into the configured store")
     load.add_argument("files", nargs="+", type=Path, metavar="FILE", help="RDF files or folders (.gz allowed)")
     load.add_argument("--store", help="'memory', a store folder or a remote endpoint [POLICYKG_STORE] (default var/store)")
     load.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
     load.set_defaults(handler=run_load)
 
-    questions = commands.add_parser("questions", help="list the competency questions (--run: answer them)")
+    questions = commands.add_parser("questions", parents=[common], help="list the competency questions (--run: answer them)")
     questions.add_argument("--run", action="store_true", help="answer each question over the seed data")
     questions.set_defaults(handler=run_questions)
     return parser

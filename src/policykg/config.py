@@ -57,6 +57,16 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an absolute http(s) IRI ending with '/', e.g. {DEFAULT_BASE_IRI}")
         return value
 
+    @field_validator("update_token")
+    @classmethod
+    def _no_empty_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty token would let an empty Authorization header write: treat it as no token at all.
+        if value is not None and len(value.get_secret_value().strip()) < 8:
+            if value.get_secret_value().strip():
+                raise ValueError("the update token must have at least 8 characters")
+            return None
+        return value
+
     @property
     def ontology_dir(self) -> Path:
         """The folder of the OWL ontology."""

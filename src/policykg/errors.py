@@ -102,3 +102,7 @@ class ChangeRejected(PolicyKGError):
 
 class DefaultGraphWrite(PolicyKGError):
     """A write puts triples in the default graph, which holds no data of the model."""
+
+
+class ReadOnlyGraph(PolicyKGError):
+    """A write reaches the ontology or shapes graph, which change only with the model's files."""

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, XSD
 
@@ -161,10 +162,17 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def check_iri(iri: str, name: str) -> str:
+    """Return the value if it is an absolute IRI a store accepts; else a protocol error naming it."""
+    try:
+        absolute = bool(urlsplit(iri).scheme)
+        ox.NamedNode(iri)
+    except ValueError:
+        absolute = False
+    if not absolute or any(c in iri for c in ' <>"{}|^`\\') or any(ord(c) < 0x21 for c in iri):
+        raise ProtocolError(f"{name}={iri!r} is not an absolute IRI")
+    return iri
+
+
 def _iris(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
-    iris = tuple(_values(params, name))
-    for iri in iris:
-        parts = urlsplit(iri)
-        if not parts.scheme or any(c in iri for c in ' <>"{}|^`\\'):
-            raise ProtocolError(f"{name}={iri!r} is not an absolute IRI")
-    return iris
+    return tuple(check_iri(iri, name) for iri in _values(params, name))

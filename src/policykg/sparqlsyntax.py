@@ -18,7 +18,10 @@ _TOKEN = re.compile(
     (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<word>[^\s{}()\[\];,<>"'\#=!&|*+/^]+)
+  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<word>[^\s{}()\[\];,<>"'\#=!&|*+/^.?$]+(?:\.+[^\s{}()\[\];,<>"'\#=!&|*+/^.?$]+)*)
   | (?P<punct>\S)
   | (?P<space>\s+)
     """,
@@ -40,7 +43,7 @@ class Token:
     @property
     def keyword(self) -> str | None:
         """The token in upper case if it can be a keyword (a bare word, not a prefixed name or variable)."""
-        if self.kind != "word" or ":" in self.text or self.text[0] in "?$":
+        if self.kind != "word" or ":" in self.text:
             return None
         return self.text.upper()
 
@@ -75,9 +78,31 @@ def query_form(text: str) -> str | None:
     return None
 
 
+# Belt and braces: SERVICE or LOAD anywhere outside strings, IRIs and comments, unless it is part of a
+# prefixed name or a variable. It refuses a few odd but harmless texts (a local name ending in
+# ".service"); it lets none through that an engine would read as the keyword.
+_KEYWORD = re.compile(r"(?<![\w:?$\-])(SERVICE|LOAD)(?![\w:\-])", re.IGNORECASE)
+
+
+def _blanked(text: str) -> str:
+    """The text with every comment, string and IRI replaced by spaces (positions kept)."""
+    pieces, last = [], 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup in ("comment", "string", "iri"):
+            pieces += [text[last:match.start()], " " * (match.end() - match.start())]
+            last = match.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:
     """Refuse a query or update that would make the server fetch a URL (SERVICE, LOAD) not allowed."""
-    found = tokens(unescape(text))
+    source = unescape(text)
+    found = tokens(source)
+    keywords = [t for t in found if t.keyword in ("SERVICE", "LOAD")]
+    if len(_KEYWORD.findall(_blanked(source))) > len(keywords):
+        raise RemoteAccessRefused("the request names SERVICE or LOAD in a way this server does not run; "
+                                  "SERVICE and LOAD reach only the endpoints the operator allows (none by default)")
     for index, token in enumerate(found):
         if token.keyword not in ("SERVICE", "LOAD"):
             continue

@@ -8,6 +8,7 @@ store as the operations before it left it.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
@@ -68,13 +69,29 @@ def change_of(store: Store, request: UpdateRequest, op: list[Token], base_iri: s
     elif keyword == "CREATE":
         pass
     elif _is_modify(op):
-        removed, added = _modify(store, request.source, op, request.prologue, base_iri, using, using_named)
+        try:
+            removed, added = _modify(store, request.source, op, request.prologue, base_iri, using, using_named)
+        except IndexError:
+            raise QueryError("a DELETE/INSERT operation is cut short: it needs its templates and a WHERE clause") from None
     else:
         raise QueryError(f"the update operation {keyword or op[0].text} is not supported here")
     present = _existing(store, set(added) | set(removed))
-    really_added = tuple(q for q in dict.fromkeys(added) if q not in present and q not in removed)
-    really_removed = tuple(q for q in dict.fromkeys(removed) if q in present)
+    kept = set(added)
+    # A quad both removed and added stays (DELETE {T} INSERT {T}, COPY onto a graph sharing quads).
+    really_removed = tuple(q for q in dict.fromkeys(removed) if q in present and q not in kept)
+    really_added = tuple(q for q in dict.fromkeys(added) if q not in present)
     return Change(added=really_added, removed=really_removed)
+
+
+def empties_whole_graphs(op: list[Token]) -> bool:
+    """True for CLEAR/DROP of DEFAULT, NAMED or ALL: nothing the shapes could find broken, run as sent."""
+    rest = [t.keyword for t in op[1:] if t.keyword != "SILENT"]
+    return op[0].keyword in ("CLEAR", "DROP") and bool(rest) and rest[0] in ("DEFAULT", "NAMED", "ALL")
+
+
+def operation_text(request: UpdateRequest, op: list[Token]) -> str:
+    """One operation of a request as an update of its own, with the request's declarations."""
+    return f"{request.prologue}\n{request.source[op[0].start:op[-1].end]}"
 
 
 def _existing(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
@@ -193,10 +210,6 @@ def _graph_target(op: list[Token]) -> str | None:
     rest = [t for t in op[1:] if t.keyword != "SILENT"]
     if rest and rest[0].keyword == "GRAPH" and len(rest) > 1 and rest[1].kind == "iri":
         return rest[1].text[1:-1]
-    if rest and rest[0].keyword in ("DEFAULT", "NAMED", "ALL"):
-        # Emptying the default graph changes no named graph; emptying every named graph leaves nothing
-        # the shapes could find broken. Either way there is nothing to check.
-        return None
     raise QueryError("CLEAR and DROP take GRAPH <iri>, DEFAULT, NAMED or ALL")
 
 
@@ -227,7 +240,7 @@ def _modify(store: Store, source: str, op: list[Token], prologue: str, base_iri:
     """The quads a DELETE/INSERT … WHERE (or DELETE WHERE) removes and adds, from its solutions."""
     index, with_graph = 0, None
     if op[0].keyword == "WITH":
-        with_graph, index = op[1].text[1:-1], 2
+        with_graph, index = _iri(op[1], base_iri, "WITH"), 2
     delete_template = insert_template = where = None
     if op[index].keyword == "DELETE" and op[index + 1].keyword == "WHERE":
         where, _ = _block(source, op, index + 2)
@@ -240,10 +253,10 @@ def _modify(store: Store, source: str, op: list[Token], prologue: str, base_iri:
         default_graphs, named_graphs = list(using), list(using_named)
         while index < len(op) and op[index].keyword == "USING":
             if op[index + 1].keyword == "NAMED":
-                named_graphs.append(op[index + 2].text[1:-1])
+                named_graphs.append(_iri(op[index + 2], base_iri, "USING NAMED"))
                 index += 3
             else:
-                default_graphs.append(op[index + 1].text[1:-1])
+                default_graphs.append(_iri(op[index + 1], base_iri, "USING"))
                 index += 2
         using, using_named = tuple(default_graphs), tuple(named_graphs)
         if index >= len(op) or op[index].keyword != "WHERE":
@@ -254,6 +267,12 @@ def _modify(store: Store, source: str, op: list[Token], prologue: str, base_iri:
     removed = _fill(delete_template, solutions, prologue, base_iri, with_graph, fresh_blank_nodes=False)
     added = _fill(insert_template, solutions, prologue, base_iri, with_graph, fresh_blank_nodes=True)
     return removed, added
+
+
+def _iri(token: Token, base_iri: str, clause: str) -> str:
+    if token.kind != "iri":
+        raise QueryError(f"{clause} takes a full IRI in angle brackets here, not {token.text!r}")
+    return urljoin(base_iri, token.text[1:-1])
 
 
 def _fill(template: str | None, solutions, prologue: str, base_iri: str, with_graph: str | None,
@@ -283,7 +302,7 @@ def _fill(template: str | None, solutions, prologue: str, base_iri: str, with_gr
 def _mark_variables(template: str) -> str:
     pieces, last = [], 0
     for token in tokens(template):
-        if token.kind == "word" and token.text[0] in "?$":
+        if token.kind == "var":
             pieces += [template[last:token.start], f"<{_VARIABLE}{token.text[1:]}>"]
             last = token.end
     pieces.append(template[last:])

@@ -5,21 +5,31 @@ writes that each pass alone can never together leave the graph broken.
 """
 
 import threading
+import uuid
 
 import pyoxigraph as ox
 
 from policykg.changes import Change, ChangeValidator
-from policykg.errors import ChangeRejected, DefaultGraphWrite
+from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
+from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import Store
-from policykg.updates import change_as_update, change_of, graph_quads, read_update
+from policykg.updates import (
+    change_as_update,
+    change_of,
+    empties_whole_graphs,
+    graph_quads,
+    operation_text,
+    read_update,
+)
 
 
 class Writer:
     """Applies writes to a store, each only if the graph still conforms to the shapes afterwards."""
 
-    def __init__(self, store: Store, validator: ChangeValidator) -> None:
+    def __init__(self, store: Store, validator: ChangeValidator, base_iri: str) -> None:
         self._store = store
         self._validator = validator
+        self._genid = base_iri + ".well-known/genid/"
         self._lock = threading.Lock()
 
     def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
@@ -32,15 +42,21 @@ class Writer:
         request = read_update(text, using, using_named)
         with self._lock:
             if len(request.operations) == 1:
-                change = change_of(self._store, request, request.operations[0], base_iri, using, using_named)
+                op = request.operations[0]
+                if empties_whole_graphs(op):
+                    self._store.update(operation_text(request, op), base_iri=base_iri)
+                    return
+                change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
                 self._check(change)
                 self._apply(change)
                 return
+            if any(empties_whole_graphs(op) for op in request.operations):
+                raise QueryError("send CLEAR or DROP of DEFAULT, NAMED or ALL as an update of its own")
             done: list[Change] = []
             with self._store.deferred_publication():
                 try:
                     for op in request.operations:
-                        change = change_of(self._store, request, op, base_iri, using, using_named)
+                        change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
                         self._refuse_default_graph(change)
                         self._apply(change)
                         done.append(change)
@@ -55,19 +71,23 @@ class Writer:
         with self._lock:
             name = self._named(graph, triples)
             current = graph_quads(self._store, graph) if name else []
-            self._check(Change(added=_in(triples, name), removed=tuple(current)))
-            return self._store.replace_graph(graph, triples)
+            change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
+            self._check(change)
+            return self._store.replace_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Add triples to a named graph if the result conforms; True if the graph existed."""
         with self._lock:
             name = self._named(graph, triples)
-            self._check(Change(added=_in(triples, name)))
-            return self._store.extend_graph(graph, triples)
+            change = self._skolemised(Change(added=_in(triples, name)))
+            self._check(change)
+            return self._store.extend_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
 
     def delete_graph(self, graph: str | None) -> None:
         """Delete a graph if what remains conforms."""
         with self._lock:
+            if graph in (ONTOLOGY_IRI, SHAPES_IRI):
+                raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
             if graph is not None:
                 self._check(Change(removed=tuple(graph_quads(self._store, graph))))
             self._store.delete_graph(graph)
@@ -78,8 +98,21 @@ class Writer:
         placed = tuple(q if not isinstance(q.graph_name, ox.DefaultGraph) else
                        ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
         with self._lock:
-            self._check(Change(added=placed))
-            self._store.add(placed, default_graph)
+            change = self._skolemised(Change(added=placed))
+            self._check(change)
+            self._store.add(change.added, default_graph)
+
+    def _skolemised(self, change: Change) -> Change:
+        """Blank nodes of new data become IRIs (RDF 1.1 §3.5), so that later writes can name them."""
+        names: dict[str, ox.NamedNode] = {}
+
+        def skolem(term):  # type: ignore[no-untyped-def]
+            if isinstance(term, ox.BlankNode):
+                return names.setdefault(term.value, ox.NamedNode(self._genid + uuid.uuid4().hex))
+            return term
+
+        added = tuple(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), q.graph_name) for q in change.added)
+        return Change(added=added, removed=change.removed)
 
     def _apply(self, change: Change) -> None:
         if change.added or change.removed:
@@ -93,6 +126,9 @@ class Writer:
 
     def _check(self, change: Change, applied: bool = False) -> None:
         self._refuse_default_graph(change)
+        model = {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}
+        if any(q.graph_name in model for q in (*change.added, *change.removed)):
+            raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
         if not change.added and not change.removed:
             return
         report = self._validator.validate(self._store, change, applied=applied)

@@ -3,13 +3,13 @@
 This package is the only code that talks to a store. Everything above it works with `Store`.
 """
 
-from policykg.store.base import Dataset, Sink, Solutions, Store, Term
+from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.embedded import EmbeddedStore
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore
 
 __all__ = [
-    "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Dataset", "EmbeddedStore", "RemoteStore", "Sink",
+    "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Dataset", "EmbeddedStore", "Limits", "RemoteStore", "Sink",
     "Solutions", "Store", "Term", "open_store",
 ]
 

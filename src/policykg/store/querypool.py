@@ -100,14 +100,10 @@ class QueryPool:
         self._lock = threading.Lock()
         self._generation = 0
         self._current: Path | None = None
+        self._readers: dict[Path, int] = {}
         self._closed = False
         for _ in range(size):
             self._idle.put(_Worker())
-
-    @property
-    def size(self) -> int:
-        """How many worker processes answer queries."""
-        return self._size
 
     def publish(self, take_snapshot) -> None:  # type: ignore[no-untyped-def]
         """Take a new snapshot with take_snapshot(folder) and send the following queries to it."""
@@ -115,19 +111,22 @@ class QueryPool:
             self._generation += 1
             folder = self._snapshots / f"{self._generation:08d}"
             take_snapshot(folder)
-            previous, self._current = self._current, folder
-        if previous is not None:
-            self._prune(keep={folder, previous})
+            self._current = folder
+            self._prune()
 
     def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None, dataset: Dataset,
               union: bool, limits: Limits) -> None:
         """Answer a query in a worker, passing its bytes to sink; kill the worker at the deadline."""
-        if self._current is None:
-            raise StoreError("the store has no snapshot to query yet")
-        worker = self._acquire(limits)
+        with self._lock:
+            snapshot = self._current
+            if snapshot is None:
+                raise StoreError("the store has no snapshot to query yet")
+            self._readers[snapshot] = self._readers.get(snapshot, 0) + 1
         keep = False
+        worker: _Worker | None = None
         try:
-            worker.conn.send(_Request(sparql, format_name, base_iri, dataset, union, str(self._current)))
+            worker = self._acquire(limits)
+            worker.conn.send(_Request(sparql, format_name, base_iri, dataset, union, str(snapshot)))
             while True:
                 remaining = limits.remaining()
                 if not worker.conn.poll(None if remaining is None else max(remaining, 0)):
@@ -149,19 +148,24 @@ class QueryPool:
         except (EOFError, OSError) as error:
             raise StoreError(f"a query worker failed: {error}") from None
         finally:
-            if keep:
-                self._idle.put(worker)
-            else:
-                self._replace(worker)
+            if worker is not None:
+                if keep and not self._closed:
+                    self._idle.put(worker)
+                else:
+                    self._replace(worker)
+            with self._lock:
+                self._readers[snapshot] -= 1
+                self._prune()
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker and remove the snapshots (busy workers stop as their query ends)."""
         self._closed = True
         while True:
             try:
                 self._idle.get_nowait().kill()
             except queue.Empty:
                 break
+        shutil.rmtree(self._snapshots, ignore_errors=True)
 
     def _acquire(self, limits: Limits) -> _Worker:
         remaining = limits.remaining()
@@ -174,10 +178,19 @@ class QueryPool:
         """Kill a worker that is mid-query (timed out, client gone, failed) and start a fresh one."""
         worker.kill()
         if not self._closed:
-            threading.Thread(target=lambda: self._idle.put(_Worker()), daemon=True).start()
+            threading.Thread(target=self._start_worker, daemon=True).start()
 
-    def _prune(self, keep: set[Path]) -> None:
-        # A worker may still read the previous snapshot for the query it is answering: keep two.
-        for folder in self._snapshots.iterdir():
-            if folder not in keep:
+    def _start_worker(self) -> None:
+        worker = _Worker()
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.put(worker)
+
+    def _prune(self) -> None:
+        """Remove the snapshots no query reads any more, all but the current one (under the lock)."""
+        for folder, readers in list(self._readers.items()):
+            if readers == 0 and folder != self._current:
                 shutil.rmtree(folder, ignore_errors=True)
+                del self._readers[folder]
+        self._readers.setdefault(self._current, 0)  # type: ignore[arg-type]

@@ -26,7 +26,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Let running work finish (queries end at their time limit) before the caller closes the store.
+        executor.shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(
         title="policykg",
@@ -38,7 +39,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
     ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
-    writer = Writer(store, ChangeValidator(shapes, ontology))
+    writer = Writer(store, ChangeValidator(shapes, ontology), settings.base_iri)
     app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer)
     problems.install(app)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.

@@ -46,5 +46,5 @@ def require_writer(request: Request, settings: Settings) -> None:
         raise WritesDisabled("writes are disabled: the operator has set no update token (POLICYKG_UPDATE_TOKEN)")
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     expected = settings.update_token.get_secret_value().encode("utf-8")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
+    if scheme.lower() != "bearer" or not given.strip() or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
         raise Unauthorized("send the update token as 'Authorization: Bearer <token>'")

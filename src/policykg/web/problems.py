@@ -19,6 +19,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.Unauthorized: (401, "unauthorized", "A valid bearer token is needed to write"),
     errors.WritesDisabled: (403, "writes-disabled", "This service accepts no writes"),
     errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
+    errors.ReadOnlyGraph: (403, "read-only-graph", "The ontology and shapes graphs are read-only"),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
     errors.NotAcceptable: (406, "not-acceptable", "No acceptable answer syntax"),
     errors.PayloadTooLarge: (413, "payload-too-large", "The request body is too large"),

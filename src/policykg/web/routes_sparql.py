@@ -10,7 +10,7 @@ from policykg import competency
 from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
 from policykg.sparql import ProtocolRequest, answer_type, parse_request, service_description
 from policykg.sparqlsyntax import check_remote_access
-from policykg.store.base import Limits
+from policykg.store import Limits
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.pages import render
 from policykg.web.streaming import stream
@@ -19,6 +19,8 @@ router = APIRouter(tags=["SPARQL"])
 _DESCRIPTION_TYPES = ["text/turtle", HTML, "application/ld+json", "application/rdf+xml", "application/n-triples"]
 _TEXT_TYPES = ("text/", "application/sparql-results+json", "application/json", "application/ld+json")
 _HTML_ROWS = 1000
+_HTML_BYTES = 5 * 1024 * 1024  # a page shows the first rows; a larger answer is for the download links
+_DESCRIBED_GRAPHS = 500
 
 
 @router.get("/sparql", summary="Query (SPARQL 1.1 Protocol, GET); without a query: the service description")
@@ -32,15 +34,23 @@ async def query_by_get(
     """Answer a query sent as URL parameters, or describe the service when there is none."""
     ctx = context(request)
     if "query" not in request.query_params and "update" not in request.query_params:
-        return _describe(request, ctx)
+        return await _describe(request, ctx)
     return await _answer(request, ctx, parse_request("GET", None, request.url.query, b""))
 
 
 @router.head("/sparql", include_in_schema=False)
 async def query_by_head(request: Request) -> Response:
-    """HEAD: the headers a GET would send."""
-    response = await query_by_get(request, None, [], [], None)
-    return Response(status_code=response.status_code, headers=dict(response.headers))
+    """HEAD: the status and headers a GET would send, without running the query."""
+    ctx = context(request)
+    if "query" not in request.query_params and "update" not in request.query_params:
+        chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
+        return Response(status_code=200, headers={"Content-Type": chosen, "Vary": "Accept"})
+    protocol = parse_request("GET", None, request.url.query, b"")
+    assert protocol.query is not None
+    check_remote_access(protocol.query, ctx.settings.allowed_remote_endpoints)
+    media_type = HTML if _wants_html(request, protocol) else answer_type(protocol.form, request.headers.get("accept"),
+                                                                          protocol.format)
+    return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
 @router.post("/sparql", summary="Query or update (SPARQL 1.1 Protocol, POST: form, sparql-query or sparql-update)")
@@ -85,16 +95,27 @@ async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolReque
     return Response(status_code=204)
 
 
-def _describe(request: Request, ctx: ServiceContext) -> Response:
+async def _describe(request: Request, ctx: ServiceContext) -> Response:
     chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
     endpoint = str(request.url.replace(query=""))
     if chosen == HTML:
-        return HTMLResponse(render("query.html", endpoint=endpoint, questions=competency.list_questions(),
-                                   query=_default_query(), rows=None), headers={"Vary": "Accept"})
-    graph = service_description(endpoint, ctx.store.graph_names(), ctx.settings.union_default_graph)
-    body = graph.serialize(format={"text/turtle": "turtle", "application/ld+json": "json-ld",
-                                   "application/rdf+xml": "xml", "application/n-triples": "nt"}[chosen])
+        return _html(render("query.html", endpoint=endpoint, questions=competency.list_questions(),
+                            query=_default_query(), rows=None))
+
+    def describe() -> str:  # reads the store: off the event loop
+        names = ctx.store.graph_names()
+        graph = service_description(endpoint, names[:_DESCRIBED_GRAPHS], ctx.settings.union_default_graph)
+        return graph.serialize(format={"text/turtle": "turtle", "application/ld+json": "json-ld",
+                                       "application/rdf+xml": "xml", "application/n-triples": "nt"}[chosen])
+
+    body = await asyncio.get_running_loop().run_in_executor(ctx.executor, describe)
     return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+
+
+def _html(page: str) -> HTMLResponse:
+    # The page runs no script: forbid any, so that a crafted result (a javascript: IRI) can do nothing.
+    return HTMLResponse(page, headers={"Vary": "Accept", "Content-Security-Policy":
+                                       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
 
 
 def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
@@ -107,7 +128,7 @@ def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
 async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None) -> HTMLResponse:
     settings = ctx.settings
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
-    limits = Limits(settings.query_timeout, settings.max_result_bytes)
+    limits = Limits(settings.query_timeout, min(settings.max_result_bytes, _HTML_BYTES))
 
     def produce(sink):
         ctx.store.query(protocol.query, sink=sink, format_name="turtle" if graph_answer else "json",
@@ -124,8 +145,8 @@ async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str
         else:
             columns = document["head"]["vars"]
             rows = [[binding.get(c) for c in columns] for binding in document["results"]["bindings"][:_HTML_ROWS]]
-    return HTMLResponse(render("query.html", endpoint="/sparql", questions=competency.list_questions(),
-                               query=protocol.query, columns=columns, rows=rows, text=text, max_rows=_HTML_ROWS))
+    return _html(render("query.html", endpoint="/sparql", questions=competency.list_questions(),
+                        query=protocol.query, columns=columns, rows=rows, text=text, max_rows=_HTML_ROWS))
 
 
 def _default_query() -> str:

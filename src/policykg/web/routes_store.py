@@ -2,15 +2,16 @@
 
 import asyncio
 import uuid
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from policykg.errors import NotAcceptable, ProtocolError, UnsupportedMediaType
+from policykg.errors import GraphNotFound, NotAcceptable, ProtocolError, UnsupportedMediaType
 from policykg.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, base_type, negotiate
+from policykg.model import data_graph_iri
 from policykg.rdfinput import parse_bytes
+from policykg.sparql import check_iri
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.streaming import stream
 
@@ -39,10 +40,19 @@ async def read(request: Request, graph: str | None = Query(None, description=_GR
 
 @router.head("/store", include_in_schema=False)
 async def head(request: Request) -> Response:
-    """HEAD: the status and headers a GET would send."""
-    response = await read(request, None, None)
-    return Response(status_code=response.status_code, headers={"Content-Type": response.media_type or "",
-                                                               "Vary": "Accept"})
+    """HEAD: the status and headers a GET would send, without reading the graph."""
+    ctx = context(request)
+    target = _target(request)
+    accept = request.headers.get("accept")
+    if target is _WHOLE:
+        media_type = _negotiate(accept, DATASET_TYPES)
+    else:
+        media_type = _negotiate(accept, GRAPH_TYPES)
+        if target is not _DEFAULT:
+            exists = await _run(ctx, lambda: ctx.store.ask(f"ASK {{ GRAPH <{target}> {{ ?s ?p ?o }} }}"))
+            if not exists:
+                raise GraphNotFound(f"there is no graph <{target}> in the store")
+    return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
 @router.put("/store", summary="Replace a graph's content (needs the update token)")
@@ -66,7 +76,7 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
         body = await read_body(request, ctx.settings.max_body_bytes)
         quads = parse_bytes(body, format_name, ctx.settings.base_iri)
         if format_name in ("nquads", "trig"):
-            await _run(ctx, lambda: ctx.writer.add_quads(quads, ctx.settings.base_iri + "graph/data"))
+            await _run(ctx, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
             return Response(status_code=204)
         created = f"{ctx.settings.base_iri}graph/{uuid.uuid4()}"
         await _run(ctx, lambda: ctx.writer.replace_graph(created, _triples(quads)))
@@ -108,10 +118,7 @@ def _target(request: Request) -> object:
         return _DEFAULT
     if not graphs:
         return _WHOLE
-    iri = graphs[0]
-    if not urlsplit(iri).scheme or any(c in iri for c in ' <>"{}|^`\\'):
-        raise ProtocolError(f"graph={iri!r} is not an absolute IRI")
-    return iri
+    return check_iri(graphs[0], "graph")
 
 
 async def _write_request(request: Request) -> tuple[ServiceContext, str | None, list[ox.Triple]]:
@@ -126,6 +133,8 @@ async def _write_request(request: Request) -> tuple[ServiceContext, str | None, 
     body = await read_body(request, ctx.settings.max_body_bytes)
     name = None if target is _DEFAULT else str(target)
     quads = parse_bytes(body, format_name, name or ctx.settings.base_iri)
+    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+        raise ProtocolError("the body names graphs of its own; a write to one graph takes triples only")
     return ctx, name, _triples(quads)
 
 

@@ -10,6 +10,7 @@ from policykg.store import Sink
 
 _END = object()
 _WINDOW = 16  # chunks in flight between the worker and the client: bounds the memory one answer uses
+_STALLED = 120.0  # seconds a client may leave the answer unread before the query is abandoned
 
 
 class ClientGone(PolicyKGError):
@@ -28,8 +29,10 @@ async def stream(executor: Executor, produce: Callable[[Sink], None], timeout: f
     gone = threading.Event()
 
     def sink(chunk: bytes) -> None:
+        waited = 0.0
         while not window.acquire(timeout=0.25):
-            if gone.is_set():
+            waited += 0.25
+            if gone.is_set() or waited > _STALLED:
                 raise ClientGone("the client went away")
         if gone.is_set():
             raise ClientGone("the client went away")
@@ -49,7 +52,11 @@ async def stream(executor: Executor, produce: Callable[[Sink], None], timeout: f
     except TimeoutError:
         gone.set()
         raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s and was stopped") from None
+    except BaseException:
+        gone.set()
+        raise
     if isinstance(first, BaseException):
+        gone.set()
         raise first
     return _rest(first, queue, window, gone)
 

@@ -1,0 +1,95 @@
+"""The writer: updates read as changes with SPARQL's meaning, skolemised, refused when they break the shapes."""
+
+import pyoxigraph as ox
+import pytest
+
+from policykg.changes import ChangeValidator
+from policykg.errors import ChangeRejected, QueryError, ReadOnlyGraph
+from policykg.model import load_model
+from policykg.namespaces import ONTOLOGY_IRI
+from policykg.store import EmbeddedStore
+from policykg.writes import Writer
+
+B = "http://localhost:8000/"
+EX = "http://example.org/"
+
+
+@pytest.fixture
+def store(settings) -> EmbeddedStore:
+    backend = EmbeddedStore.in_memory()
+    load_model(backend, settings)
+    return backend
+
+
+@pytest.fixture
+def writer(store, shapes, ontology) -> Writer:
+    return Writer(store, ChangeValidator(shapes, ontology), B)
+
+
+def triples(store: EmbeddedStore, graph: str) -> set[tuple[str, str, str]]:
+    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").values()
+    return set(rows)  # type: ignore[arg-type]
+
+
+def test_copy_onto_a_graph_that_shares_quads_keeps_them(writer, store):
+    writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 , 2 }} GRAPH <{EX}b> {{ <{EX}s> <{EX}p> 2 , 3 }} }}", B)
+    writer.update(f"COPY <{EX}a> TO <{EX}b>", B)
+    assert triples(store, EX + "b") == {(EX + "s", EX + "p", "1"), (EX + "s", EX + "p", "2")}
+    writer.update(f"COPY <{EX}a> TO <{EX}a>", B)
+    assert len(triples(store, EX + "a")) == 2
+
+
+def test_delete_and_insert_of_the_same_triple_keeps_it(writer, store):
+    writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 }} }}", B)
+    writer.update(f"DELETE {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }} "
+                  f"WHERE {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }}", B)
+    assert triples(store, EX + "a") == {(EX + "s", EX + "p", "1")}
+
+
+def test_drop_all_runs_as_sent_and_alone(writer, store):
+    with pytest.raises(QueryError, match="of its own"):
+        writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 }} }} ; DROP ALL", B)
+    writer.update("DROP ALL", B)
+    assert store.count() == 0
+
+
+def test_template_variables_before_a_dot_are_filled(writer, store):
+    writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 }} }}", B)
+    writer.update(f"INSERT {{ GRAPH <{EX}b> {{ ?s <{EX}q> ?o. }} }} WHERE {{ GRAPH <{EX}a> {{ ?s <{EX}p> ?o. }} }}", B)
+    assert triples(store, EX + "b") == {(EX + "s", EX + "q", "1")}
+
+
+def test_blank_nodes_of_new_data_get_iris(writer, store):
+    writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ _:x <{EX}p> _:y . _:y <{EX}p> 1 }} }}", B)
+    rows = triples(store, EX + "a")
+    assert len(rows) == 2 and all(s.startswith(B + ".well-known/genid/") for s, _, _ in rows)
+    (link,) = [(s, o) for s, _, o in rows if o.startswith(B)]
+    assert (link[1], EX + "p", "1") in rows
+
+
+def test_with_takes_a_full_iri(writer):
+    with pytest.raises(QueryError, match="WITH takes a full IRI"):
+        writer.update(f"PREFIX ex: <{EX}> WITH ex:g INSERT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}", B)
+
+
+@pytest.mark.parametrize("update", ["DELETE", "WITH", f"INSERT {{ <{EX}a> <{EX}b> 1 }} USING"])
+def test_a_cut_short_update_is_a_query_error(writer, update):
+    with pytest.raises(QueryError):
+        writer.update(update, B)
+
+
+def test_the_ontology_graph_is_read_only(writer):
+    with pytest.raises(ReadOnlyGraph):
+        writer.update(f"DELETE WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?s ?p ?o }} }}", B)
+    with pytest.raises(ReadOnlyGraph):
+        writer.delete_graph(ONTOLOGY_IRI)
+
+
+def test_a_rejected_multi_operation_update_leaves_nothing(writer, store):
+    before = store.count()
+    participation = B + "id/participation/eg11-julia-pagel"
+    with pytest.raises(ChangeRejected):
+        writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ _:n <{EX}p> 1 }} }} ; "
+                      f"DELETE WHERE {{ GRAPH ?g {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }} }}", B)
+    assert store.count() == before
+    assert store.ask(f"ASK {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }}")
