@@ -1,6 +1,5 @@
 """The writer: updates read as changes with SPARQL's meaning, skolemised, refused when they break the shapes."""
 
-import pyoxigraph as ox
 import pytest
 
 from policykg.changes import ChangeValidator
