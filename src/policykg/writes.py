@@ -10,9 +10,11 @@ import uuid
 import pyoxigraph as ox
 
 from policykg.changes import Change, ChangeValidator
+from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import Store
+from policykg.validation import load_model_graph
 from policykg.updates import (
     change_as_update,
     change_of,
@@ -21,6 +23,13 @@ from policykg.updates import (
     operation_text,
     read_update,
 )
+
+
+def make_writer(settings: Settings, store: Store) -> "Writer":
+    """A writer for the store that checks against the model's shapes and ontology files."""
+    shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
+    ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
+    return Writer(store, ChangeValidator(shapes, ontology), settings.base_iri)
 
 
 class Writer:

@@ -9,10 +9,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
-from policykg.changes import ChangeValidator
 from policykg.config import Settings
-from policykg.validation import load_model_graph
-from policykg.writes import Writer
+from policykg.writes import make_writer
 from policykg.store import Store
 from policykg.web import problems, routes_sparql, routes_store
 from policykg.web.context import ServiceContext
@@ -37,10 +35,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
-    ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
-    writer = Writer(store, ChangeValidator(shapes, ontology), settings.base_iri)
-    app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer)
+    app.state.context = ServiceContext(settings=settings, store=store, executor=executor,
+                                       writer=make_writer(settings, store))
     problems.install(app)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
