@@ -29,27 +29,44 @@ PKG = "https://w3id.org/policykg/ontology#"
 
 
 def queries(triples: int) -> list[tuple[str, str]]:
-    """The query mix: (name, SPARQL); parameters picked from the generated world, spread over it."""
-    concepts = max(40, 40 * (triples // 20_000))
+    """The query mix: one kind per competency question, plus two analyst queries over everything.
+
+    Parameters are picked from the generated world and spread over it. Some kinds start from one
+    resource (selective), others join across the whole graph, as the competency questions do.
+    """
+    scale = max(1, triples // 20_000)
     prefixes = (f"PREFIX pkg: <{PKG}> PREFIX dcterms: <http://purl.org/dc/terms/> "
                 "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX schema: <https://schema.org/> "
-                "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX org: <http://www.w3.org/ns/org#> ")
+                "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX org: <http://www.w3.org/ns/org#> "
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX prov: <http://www.w3.org/ns/prov#> ")
     mix = []
-    for i in range(0, 8):
-        concept = f"<{B}id/concept/gen-{(i * 7) % concepts}>"
+    for i in range(8):
+        concept = f"<{B}id/concept/gen-{(i * 7) % 20}>"
         conference = f"<{B}id/event/gen-conference-{i * 13}>"
-        person = f"<{B}id/person/gen-{i * 11}>"
+        org = f"<{B}id/org/gen-{(i * 5) % (60 * scale)}>"
+        meeting = f"<{B}id/event/gen-meeting-{i * 13 + 1}>"
+        year = 2000 + i % 4
         mix += [
-            ("recommendations-on-concept", prefixes + f"SELECT DISTINCT ?r ?title ?event WHERE {{ ?r pkg:concerns {concept} ; "
-             "dcterms:title ?title ; pkg:issuedAt ?e . ?e rdfs:label ?event } ORDER BY ?title LIMIT 100"),
-            ("trail-of-conference", prefixes + "SELECT DISTINCT ?ordinal ?status ?date WHERE { ?r pkg:issuedAt "
-             f"{conference} ; pkg:ordinal ?ordinal . ?s pkg:recommendation ?r ; pkg:status ?status ; "
-             "pkg:statusDate ?date } ORDER BY ?ordinal ?date"),
-            ("events-of-person", prefixes + "SELECT DISTINCT ?event ?start WHERE { ?event cv:hasParticipation ?p . "
-             f"?p cv:hasParticipant {person} . ?event schema:startDate ?start }} ORDER BY ?start"),
-            ("describe-resource", prefixes + f"SELECT DISTINCT ?p ?o WHERE {{ {conference} ?p ?o }}"),
-            ("presenters-org-count", prefixes + "SELECT ?org (COUNT(DISTINCT ?pres) AS ?n) WHERE { ?pres pkg:presenter ?x . "
-             f"?x org:holds/org:postIn ?org }} GROUP BY ?org ORDER BY DESC(?n) LIMIT {5 + i}"),
+            ("1 recommendations-on-concept", prefixes + "SELECT DISTINCT ?r ?title WHERE { ?r pkg:concerns/skos:broader* "
+             f"{concept} ; dcterms:title ?title }} ORDER BY ?title LIMIT 100"),
+            ("2 presentations-by-org", prefixes + "SELECT DISTINCT ?event ?start WHERE { ?pres pkg:presenter ?person ; "
+             f"pkg:presentedAt ?event . ?person org:holds/org:postIn {org} . ?event schema:startDate ?start }} ORDER BY ?start"),
+            ("3 representatives-at-meeting", prefixes + f"SELECT DISTINCT ?person ?org WHERE {{ {meeting} cv:hasParticipation ?p . "
+             "?p cv:hasParticipant ?person ; pkg:onBehalfOf ?org }"),
+            ("4 instruments-per-recommendation", prefixes + f"SELECT DISTINCT ?ordinal ?instrument WHERE {{ ?r pkg:issuedAt {conference} ; "
+             "pkg:ordinal ?ordinal ; pkg:concerns ?c . ?instrument a pkg:PolicyInstrument ; skos:broader? ?c } ORDER BY ?ordinal"),
+            ("5 fact-provenance", prefixes + f"SELECT DISTINCT ?p ?o ?g ?source WHERE {{ GRAPH ?g {{ {conference} ?p ?o }} "
+             "?g prov:wasDerivedFrom ?source }"),
+            ("6 recommendation-trail", prefixes + f"SELECT DISTINCT ?ordinal ?status ?date WHERE {{ ?r pkg:issuedAt {conference} ; "
+             "pkg:ordinal ?ordinal . ?s pkg:recommendation ?r ; pkg:status ?status ; pkg:statusDate ?date } ORDER BY ?ordinal ?date"),
+            ("7 events-timeline", prefixes + "SELECT DISTINCT ?e ?label ?start WHERE { ?e schema:startDate ?start ; rdfs:label ?label . "
+             f'FILTER (?start >= "{year}-01-01"^^<http://www.w3.org/2001/XMLSchema#date> && '
+             f'?start < "{year}-03-01"^^<http://www.w3.org/2001/XMLSchema#date>) }} ORDER BY ?start'),
+            ("8 presented-recommendations", prefixes + "SELECT ?r ?meeting ?date WHERE { ?s pkg:status pkg:statusPresented ; "
+             "pkg:recommendation ?r ; pkg:atEvent ?meeting . ?meeting schema:startDate ?date "
+             f'FILTER (?date >= "{year}-01-01"^^<http://www.w3.org/2001/XMLSchema#date>) }} ORDER BY ?date LIMIT 50'),
+            ("9 concept-popularity", prefixes + "SELECT ?c (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r pkg:concerns ?c } "
+             f"GROUP BY ?c ORDER BY DESC(?n) LIMIT {5 + i}"),
         ]
     return mix
 
@@ -162,7 +179,7 @@ async def drive(system: System, mix: list[tuple[str, str]], clients: int, second
 
 def check_answers(system: System, mix: list[tuple[str, str]]) -> None:
     """Record how many rows each distinct query returns, to compare the systems' answers."""
-    for name, query in mix[:5]:
+    for name, query in mix[:9]:
         response = httpx.get(system.url, params={"query": query}, headers={"Accept": "application/sparql-results+json"},
                              timeout=600)
         system.rows[name] = len(response.json()["results"]["bindings"]) if response.status_code == 200 else -1
@@ -229,7 +246,8 @@ def main() -> None:
         f"### SPARQL query throughput, {args.triples:,} generated triples ({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {machine()}. {args.clients} concurrent clients for {args.seconds:g} s per system, "
-        f"{len(mix)} queries of 5 kinds sent round-robin; policykg with {args.workers} query workers.",
+        f"{len(mix)} queries of 9 kinds (one per competency question, two over everything) sent round-robin; "
+        f"policykg with {args.workers} query workers; per-request client timeout 60 s.",
         "",
         "| system | load (s) | queries/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | policykg ÷ system |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
