@@ -20,12 +20,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     """Build the service over an open store; the caller owns the store and closes it."""
     # Oxigraph releases the GIL while it evaluates: threads run queries on every core.
     executor = ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 1)), thread_name_prefix="policykg-query")
+    write_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policykg-write")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         # Let running work finish (queries end at their time limit) before the caller closes the store.
-        executor.shutdown(wait=True, cancel_futures=True)
+        for pool in (write_executor, executor):
+            pool.shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(
         title="policykg",
@@ -36,7 +38,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = ServiceContext(settings=settings, store=store, executor=executor,
-                                       writer=make_writer(settings, store))
+                                       writer=make_writer(settings, store), write_executor=write_executor)
     problems.install(app)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],

@@ -18,8 +18,9 @@ class ServiceContext:
 
     settings: Settings
     store: Store
-    executor: ThreadPoolExecutor
+    executor: ThreadPoolExecutor  # queries and reads
     writer: Writer
+    write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
 
 
 def context(request: Request) -> ServiceContext:

@@ -90,7 +90,7 @@ async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolReque
     assert protocol.update is not None
     check_remote_access(protocol.update, settings.allowed_remote_endpoints)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(ctx.executor, lambda: ctx.writer.update(
+    await loop.run_in_executor(ctx.write_executor, lambda: ctx.writer.update(
         protocol.update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs))
     return Response(status_code=204)
 

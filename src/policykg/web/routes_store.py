@@ -60,7 +60,7 @@ async def replace(request: Request, graph: str | None = Query(None, description=
                   default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
     ctx, name, triples = await _write_request(request)
-    existed = await _run(ctx, lambda: ctx.writer.replace_graph(name, triples))
+    existed = await _write(ctx, lambda: ctx.writer.replace_graph(name, triples))
     return Response(status_code=204 if existed else 201)
 
 
@@ -76,13 +76,13 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
         body = await read_body(request, ctx.settings.max_body_bytes)
         quads = parse_bytes(body, format_name, ctx.settings.base_iri)
         if format_name in ("nquads", "trig"):
-            await _run(ctx, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
+            await _write(ctx, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
             return Response(status_code=204)
         created = f"{ctx.settings.base_iri}graph/{uuid.uuid4()}"
-        await _run(ctx, lambda: ctx.writer.replace_graph(created, _triples(quads)))
+        await _write(ctx, lambda: ctx.writer.replace_graph(created, _triples(quads)))
         return Response(status_code=201, headers={"Location": f"/store?graph={created}"})
     ctx, name, triples = await _write_request(request)
-    existed = await _run(ctx, lambda: ctx.writer.extend_graph(name, triples))
+    existed = await _write(ctx, lambda: ctx.writer.extend_graph(name, triples))
     return Response(status_code=204 if existed else 201)
 
 
@@ -96,7 +96,7 @@ async def delete(request: Request, graph: str | None = Query(None, description=_
     if target is _WHOLE:
         raise ProtocolError("name the graph to delete with ?graph=IRI or ?default")
     name = None if target is _DEFAULT else str(target)
-    await _run(ctx, lambda: ctx.writer.delete_graph(name))
+    await _write(ctx, lambda: ctx.writer.delete_graph(name))
     return Response(status_code=204)
 
 
@@ -158,3 +158,7 @@ def _triples(quads: list[ox.Quad]) -> list[ox.Triple]:
 
 async def _run(ctx: ServiceContext, work):  # type: ignore[no-untyped-def]
     return await asyncio.get_running_loop().run_in_executor(ctx.executor, work)
+
+
+async def _write(ctx: ServiceContext, work):  # type: ignore[no-untyped-def]
+    return await asyncio.get_running_loop().run_in_executor(ctx.write_executor, work)
