@@ -92,3 +92,17 @@ def test_every_class_of_the_model_is_the_target_of_a_shape(shapes, ontology, see
     for cls in own | used:
         ancestors = set(ontology.transitive_objects(cls, rdflib.RDFS.subClassOf))
         assert ancestors & targets, f"no shape targets {cls} or a class above it"
+
+
+def test_split_shapes_takes_every_sparql_constraint_out_of_the_core(shapes):
+    from policykg.validation import split_shapes
+
+    core, constraints = split_shapes(shapes)
+    assert not list(core.triples((None, SH.sparql, None)))
+    assert {c.shape.rsplit("#", 1)[-1] for c in constraints} == {
+        "EventDatesInOrder", "SeriesNumberNeedsSeries", "UniqueSeriesNumber", "PresenterParticipated",
+        "UniqueRecommendationOrdinal", "RecommendationTracked", "StatusNotBeforeIssue", "TopConceptInScheme",
+        "LegalResourceDatesInOrder", "ExcerptOffsetsMatchText",
+    }
+    tracked = next(c for c in constraints if c.shape.endswith("RecommendationTracked"))
+    assert (tracked.severity, tracked.targets) == ("Info", ("https://w3id.org/policykg/ontology#Recommendation",))

@@ -128,3 +128,18 @@ def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "req
         raise RdfSyntaxError(source, _first_line(str(error)), line, column) from None
     except (OSError, ValueError) as error:
         raise RdfSyntaxError(source, str(error)) from None
+
+
+def to_oxigraph_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """Convert one rdflib term to the equal pyoxigraph term."""
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r}")

@@ -1,6 +1,7 @@
 """SHACL validation of RDF against the policykg shapes and ontology; pySHACL lives here only."""
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,52 @@ class _ParsedOnce(rdflib.Graph):
 def _parsed(text: str) -> Query:
     # A memo of a pure function: the same text always parses to the same query.
     return prepareQuery(text)
+
+
+@dataclass(frozen=True)
+class SparqlConstraint:
+    """A SPARQL-based constraint (SHACL §5) of a shape: what it targets, its query, how it reports."""
+
+    shape: str
+    targets: tuple[str, ...]
+    select: str
+    message: str
+    severity: str
+    prefixes: tuple[tuple[str, str], ...]
+
+    def results(self, rows: list[dict[str, str]]) -> list[Result]:
+        """The results for the solutions of the query: one per solution, as pySHACL reports them."""
+        found = []
+        for row in rows:
+            message = re.sub(r"\{[?$](\w+)\}", lambda m: row.get(m.group(1), ""), self.message)
+            focus = row["this"]
+            found.append(Result(focus=focus, path=None, value=focus, message=message, severity=self.severity,
+                                shape=self.shape, component=str(SH.SPARQLConstraintComponent)))
+        return found
+
+
+def split_shapes(shapes: rdflib.Graph) -> tuple[rdflib.Graph, tuple[SparqlConstraint, ...]]:
+    """The shapes without their SPARQL-based constraints, and those constraints on their own.
+
+    SHACL Core is checked by pySHACL; the SPARQL constraints can then run in a faster engine, which
+    reports them as pySHACL would (the shapes tests hold both to the same fixtures).
+    """
+    core = rdflib.Graph()
+    for triple in shapes:
+        if triple[1] != SH.sparql:
+            core.add(triple)
+    prefixes = tuple(sorted((str(shapes.value(d, SH.prefix)), str(shapes.value(d, SH.namespace)))
+                            for d in shapes.objects(None, SH.declare)))
+    constraints = []
+    for shape, node in shapes.subject_objects(SH.sparql):
+        severity = shapes.value(node, SH.severity) or shapes.value(shape, SH.severity) or SH.Violation
+        message = shapes.value(node, SH.message) or shapes.value(shape, SH.message) or ""
+        constraints.append(SparqlConstraint(
+            shape=str(shape), targets=tuple(sorted(str(c) for c in shapes.objects(shape, SH.targetClass))),
+            select=str(shapes.value(node, SH.select)), message=str(message),
+            severity=str(severity).rsplit("#", 1)[-1], prefixes=prefixes,
+        ))
+    return core, tuple(sorted(constraints, key=lambda c: c.shape))
 
 
 def load_model_graph(directory: Path, base_iri: str) -> rdflib.Graph:
