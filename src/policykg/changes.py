@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 import rdflib
 
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, SH
 
 from policykg.reach import FORWARD, Route, Step, routes_of
 from policykg.rdfinput import to_oxigraph_term, to_rdflib_term
@@ -79,6 +79,9 @@ class ChangeValidator:
         self._superclasses = {str(c): {str(s) for s in ontology.transitive_objects(c, RDFS.subClassOf)}
                               for c in set(ontology.subjects(RDFS.subClassOf, None))}
         self._ontology_quads = [ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in ontology]
+        targeted = {str(c) for c in shapes.objects(None, SH.targetClass)}
+        #: The classes some shape checks: targeted, or below a targeted class.
+        self.checked_classes = frozenset(targeted | {c for c, above in self._superclasses.items() if above & targeted})
 
     def validate(self, store: Store, change: Change, applied: bool = False) -> Report:
         """The verdict on the store after the change, for every node the change can affect.

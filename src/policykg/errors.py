@@ -106,3 +106,7 @@ class DefaultGraphWrite(PolicyKGError):
 
 class ReadOnlyGraph(PolicyKGError):
     """A write reaches the ontology or shapes graph, which change only with the model's files."""
+
+
+class EntryRejected(PolicyKGError):
+    """An entry cannot come in as sent (a subject no shape checks, a blank-node subject, a foreign IRI)."""

@@ -14,7 +14,7 @@ from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import Store
-from policykg.validation import load_model_graph
+from policykg.validation import Report, load_model_graph
 from policykg.updates import (
     change_as_update,
     change_of,
@@ -111,6 +111,24 @@ class Writer:
             self._check(change)
             self._store.add(change.added, default_graph)
 
+    @property
+    def checked_classes(self) -> frozenset[str]:
+        """The classes some shape checks (targeted, or below a targeted class)."""
+        return self._validator.checked_classes
+
+    def check(self, change: Change) -> Report:
+        """The report a change would get, without writing it (the store as it is now)."""
+        self._refuse_default_graph(change)
+        return self._validator.validate(self._store, change)
+
+    def add(self, change: Change) -> Report:
+        """Write a change of additions atomically if it conforms; return its report (no violations)."""
+        with self._lock:
+            change = self._skolemised(change)
+            report = self._check(change)
+            self._store.add(change.added, "urn:x-policykg:unused")
+            return report
+
     def _skolemised(self, change: Change) -> Change:
         """Blank nodes of new data become IRIs (RDF 1.1 §3.5), so that later writes can name them."""
         names: dict[str, ox.NamedNode] = {}
@@ -133,13 +151,13 @@ class Writer:
             raise DefaultGraphWrite("policykg keeps every triple in a named graph: put the data in "
                                     "GRAPH <…> { … } (or use WITH <…>), or write to /store?graph=<…>")
 
-    def _check(self, change: Change, applied: bool = False) -> None:
+    def _check(self, change: Change, applied: bool = False) -> Report | None:
         self._refuse_default_graph(change)
         model = {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}
         if any(q.graph_name in model for q in (*change.added, *change.removed)):
             raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
         if not change.added and not change.removed:
-            return
+            return None
         report = self._validator.validate(self._store, change, applied=applied)
         violations = [r for r in report.results if r.severity == "Violation"]
         if violations:
@@ -148,6 +166,7 @@ class Writer:
                 "of the shapes; nothing was written",
                 [r.as_dict() for r in report.results],
             )
+        return report
 
     @staticmethod
     def _named(graph: str | None, triples: list[ox.Triple]) -> ox.NamedNode | None:

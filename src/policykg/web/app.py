@@ -10,9 +10,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from policykg.config import Settings
+from policykg.entries import Entries
 from policykg.writes import make_writer
 from policykg.store import Store
-from policykg.web import problems, routes_sparql, routes_store
+from policykg.web import problems, routes_entries, routes_sparql, routes_store
 from policykg.web.context import ServiceContext
 
 
@@ -37,14 +38,16 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.context = ServiceContext(settings=settings, store=store, executor=executor,
-                                       writer=make_writer(settings, store), write_executor=write_executor)
+    writer = make_writer(settings, store)
+    app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer,
+                                       entries=Entries(store, writer, settings), write_executor=write_executor)
     problems.install(app)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
                        allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location"])
     app.include_router(routes_sparql.router)
     app.include_router(routes_store.router)
+    app.include_router(routes_entries.router)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -9,6 +9,7 @@ from fastapi import Request
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
 from policykg.store import Store
+from policykg.entries import Entries
 from policykg.writes import Writer
 
 
@@ -20,6 +21,7 @@ class ServiceContext:
     store: Store
     executor: ThreadPoolExecutor  # queries and reads
     writer: Writer
+    entries: Entries
     write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
 
 

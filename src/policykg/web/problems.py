@@ -26,6 +26,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.UnsupportedMediaType: (415, "unsupported-media-type", "The body's media type is not accepted here"),
     errors.ChangeRejected: (422, "shapes-violated", "The change would break the shapes; nothing was written"),
     errors.DefaultGraphWrite: (422, "default-graph-write", "Data goes into named graphs"),
+    errors.EntryRejected: (422, "entry-rejected", "The entry cannot come in as sent"),
     errors.QueryTimeout: (503, "query-timeout", "The query was stopped at the time limit"),
     errors.StoreError: (502, "store-error", "The store failed to answer"),
 }

@@ -1,0 +1,84 @@
+"""Entries over HTTP: a dry run at /validate, contributions at /entries, and the entries themselves."""
+
+import asyncio
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
+from policykg.mediatypes import RDF_INPUT_TYPES, base_type, negotiate
+from policykg.web.context import ServiceContext, context, read_body, require_writer
+
+router = APIRouter(tags=["Entries"])
+
+
+@router.post("/validate", summary="Check an entry against the shapes and the stored graph; writes nothing")
+async def validate_entry(request: Request) -> JSONResponse:
+    """The report the entry would get: every result, and whether it would be accepted."""
+    ctx = context(request)
+    triples = await _read(request, ctx)
+    agent = ctx.settings.base_iri + "id/agent/anonymous"
+    report = await _run(ctx.executor, lambda: ctx.entries.check(triples, agent))
+    return JSONResponse({"conforms": report.conforms, "results": [r.as_dict() for r in report.results]})
+
+
+@router.post("/entries", status_code=201, summary="Submit an entry (needs the token): checked, then written atomically")
+async def submit_entry(request: Request) -> JSONResponse:
+    """Write the entry into a graph of its own, with its provenance: 201 and its Location."""
+    ctx = context(request)
+    require_writer(request, ctx.settings)
+    triples = await _read(request, ctx)
+    agent = ctx.settings.base_iri + "id/agent/operator"
+    accepted = await _run(ctx.write_executor, lambda: ctx.entries.submit(triples, agent))
+    location = "/entries/" + accepted.iri.rsplit("/", 1)[-1]
+    return JSONResponse({"entry": accepted.iri, "conforms": True, "results": [r.as_dict() for r in accepted.report.results]},
+                        status_code=201, headers={"Location": location})
+
+
+@router.get("/entries", summary="The entries, newest first")
+async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000),
+                       offset: int = Query(0, ge=0)) -> JSONResponse:
+    """A page of entries: IRI, time, submitter."""
+    ctx = context(request)
+    registry = ctx.settings.base_iri + "graph/entries"
+    sparql = (f"SELECT ?entry ?time ?agent WHERE {{ GRAPH <{registry}> {{ ?entry a <https://w3id.org/policykg/ontology#Entry> ; "
+              "<http://www.w3.org/ns/prov#generatedAtTime> ?time ; <http://www.w3.org/ns/prov#wasAttributedTo> ?agent } } "
+              f"ORDER BY DESC(?time) DESC(?entry) LIMIT {limit} OFFSET {offset}")
+    rows = await _run(ctx.executor, lambda: ctx.store.select(sparql).values())
+    return JSONResponse({"entries": [{"entry": e, "generatedAtTime": t, "wasAttributedTo": a} for e, t, a in rows],
+                         "limit": limit, "offset": offset})
+
+
+@router.get("/entries/{entry_id}", summary="One entry: its triples and its provenance, as TriG or N-Quads")
+async def read_entry(request: Request, entry_id: str) -> Response:
+    """The entry's graph and the provenance the service recorded about it."""
+    ctx = context(request)
+    iri = f"{ctx.settings.base_iri}entries/{entry_id}"
+    registry = ctx.settings.base_iri + "graph/entries"
+    media_type = negotiate(request.headers.get("accept"), ["application/trig", "application/n-quads"])
+    if media_type is None:
+        raise NotAcceptable("an entry is sent as application/trig or application/n-quads")
+
+    def quads() -> list[ox.Quad]:
+        sparql = (f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
+                  f"{{ GRAPH <{registry}> {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND(<{registry}> AS ?g) }} }}")
+        return [ox.Quad(*row) for row in ctx.store.select(sparql).rows]  # type: ignore[misc]
+
+    found = await _run(ctx.executor, quads)
+    if not found:
+        raise GraphNotFound(f"there is no entry <{iri}>")
+    syntax = ox.RdfFormat.TRIG if media_type == "application/trig" else ox.RdfFormat.N_QUADS
+    return Response(ox.serialize(found, format=syntax), media_type=media_type, headers={"Vary": "Accept"})
+
+
+async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
+    media = base_type(request.headers.get("content-type"))
+    if media not in RDF_INPUT_TYPES:
+        raise UnsupportedMediaType(f"send an entry as one of: {', '.join(RDF_INPUT_TYPES)} (not {media or 'nothing'})")
+    body = await read_body(request, ctx.settings.max_body_bytes)
+    return ctx.entries.read(body, RDF_INPUT_TYPES[media])
+
+
+async def _run(executor, work):  # type: ignore[no-untyped-def]
+    return await asyncio.get_running_loop().run_in_executor(executor, work)

@@ -1,0 +1,90 @@
+"""Entries over HTTP: checked against the shapes and the stored graph, written with provenance, or refused."""
+
+import uuid
+
+import httpx
+import pyoxigraph as ox
+
+B = "http://localhost:8000/"
+SRJ = "application/sparql-results+json"
+PKG = "https://w3id.org/policykg/ontology#"
+PREFIXES = """@prefix pkg: <https://w3id.org/policykg/ontology#> .
+@prefix schema: <https://schema.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+
+def meeting(number: int, start: str = "2024-10-01") -> tuple[str, str]:
+    iri = f"{B}id/event/test-meeting-{uuid.uuid4()}"
+    return iri, PREFIXES + f"""<{iri}> a pkg:ExpertGroupMeeting ; rdfs:label "Meeting {number}"@en ;
+    pkg:partOfSeries <id/series/cultural-heritage-expert-group-meetings> ; pkg:seriesNumber {number} ;
+    schema:startDate "{start}"^^xsd:date ."""
+
+
+def post(service, path: str, turtle: str, auth: bool = True) -> httpx.Response:
+    headers = {"Content-Type": "text/turtle", **(service.auth() if auth else {})}
+    return httpx.post(service.url + path, content=turtle.encode(), headers=headers, timeout=60)
+
+
+def ask(service, query: str) -> bool:
+    return httpx.get(service.sparql, params={"query": query}, headers={"Accept": SRJ}).json()["boolean"]
+
+
+def test_a_valid_entry_is_written_into_its_own_graph_with_provenance(service):
+    iri, body = meeting(900 + uuid.uuid4().int % 1000)
+    response = post(service, "/entries", body)
+    assert response.status_code == 201
+    entry = response.json()["entry"]
+    assert response.headers["location"] == "/entries/" + entry.rsplit("/", 1)[-1]
+    assert ask(service, f"ASK {{ GRAPH <{entry}> {{ <{iri}> a <{PKG}ExpertGroupMeeting> }} }}")
+    assert ask(service, f"""ASK {{ GRAPH <{B}graph/entries> {{ <{entry}> a <{PKG}Entry> ;
+        <http://www.w3.org/ns/prov#wasAttributedTo> <{B}id/agent/operator> ;
+        <http://www.w3.org/ns/prov#generatedAtTime> ?t ; <{PKG}validatedAgainst> <https://w3id.org/policykg/shapes/0.1.0> }} }}""")
+    got = httpx.get(service.url + response.headers["location"], headers={"Accept": "application/n-quads"})
+    quads = list(ox.parse(got.content, format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name.value for q in quads} == {entry, B + "graph/entries"}
+    listed = httpx.get(service.url + "/entries", params={"limit": 5}).json()["entries"]
+    assert listed[0]["entry"] == entry
+
+
+def test_an_entry_that_clashes_with_the_stored_graph_is_refused(service):
+    # The 11th meeting of the series is in the store: a second "11th" breaks the unique number.
+    iri, body = meeting(11)
+    response = post(service, "/entries", body)
+    assert response.status_code == 422
+    shapes = {(r["sourceShape"].rsplit("#", 1)[-1], r["focusNode"]) for r in response.json()["results"]}
+    assert ("UniqueSeriesNumber", iri) in shapes
+    assert not ask(service, f"ASK {{ <{iri}> ?p ?o }}")
+
+
+def test_the_dry_run_reports_without_writing(service):
+    iri, body = meeting(11)
+    response = post(service, "/validate", body, auth=False)
+    assert response.status_code == 200 and response.json()["conforms"] is False
+    assert not ask(service, f"ASK {{ <{iri}> ?p ?o }}")
+
+
+def test_subjects_no_shape_checks_are_refused(service):
+    untyped = f"<{B}id/thing/{uuid.uuid4()}> <http://example.org/p> 1 ."
+    response = post(service, "/entries", untyped)
+    assert response.status_code == 422 and "no shape checks" in response.json()["detail"]
+    unknown = f"<{B}id/thing/{uuid.uuid4()}> a <http://example.org/Thing> ."
+    assert "http://example.org/Thing" in post(service, "/entries", unknown).json()["detail"]
+
+
+def test_new_resources_outside_the_base_and_blank_subjects_are_refused(service):
+    foreign = PREFIXES + '<http://example.org/event> a pkg:Conference ; rdfs:label "x"@en .'
+    assert "must have IRIs under" in post(service, "/entries", foreign).json()["detail"]
+    blank = PREFIXES + '[] a pkg:Conference ; rdfs:label "x"@en .'
+    assert "blank nodes" in post(service, "/entries", blank).json()["detail"]
+
+
+def test_bad_entries_get_a_specific_4xx(service):
+    assert post(service, "/entries", "").status_code == 400
+    broken = post(service, "/entries", "<a> <b> .")
+    assert broken.status_code == 400 and "entry:1:" in broken.json()["detail"]
+    wrong = httpx.post(service.url + "/entries", content=b"x", headers={**service.auth(), "Content-Type": "text/csv"})
+    assert wrong.status_code == 415
+    _, body = meeting(999)
+    assert post(service, "/entries", body, auth=False).status_code == 401
