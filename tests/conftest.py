@@ -177,7 +177,8 @@ def service(tmp_path_factory) -> Iterator[Service]:
     folder = tmp_path_factory.mktemp("service")
     process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_UPDATE_TOKEN=TOKEN,
                                  POLICYKG_QUERY_TIMEOUT="3", POLICYKG_QUERY_WORKERS="2",
-                                 POLICYKG_MAX_BODY_BYTES="2000000")
+                                 POLICYKG_MAX_BODY_BYTES="2000000",
+                                 POLICYKG_CONTRIBUTOR_TOKENS='{"contributor-token-alice": "alice"}')
     try:
         yield Service(url, TOKEN)
     finally:

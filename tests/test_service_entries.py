@@ -88,3 +88,39 @@ def test_bad_entries_get_a_specific_4xx(service):
     assert wrong.status_code == 415
     _, body = meeting(999)
     assert post(service, "/entries", body, auth=False).status_code == 401
+
+
+def test_an_entry_is_attributed_to_the_contributor_of_the_token(service):
+    _, body = meeting(700 + uuid.uuid4().int % 100)
+    response = httpx.post(service.url + "/entries", content=body.encode(),
+                          headers={"Content-Type": "text/turtle", "Authorization": "Bearer contributor-token-alice"})
+    assert response.status_code == 201
+    entry = response.json()["entry"]
+    assert ask(service, f"ASK {{ <{entry}> <http://www.w3.org/ns/prov#wasAttributedTo> <{B}id/agent/alice> }}")
+    # A contributor's token is not the operator's: raw writes stay closed to it.
+    update = httpx.post(service.sparql, data={"update": "CLEAR GRAPH <http://example.org/x>"},
+                        headers={"Authorization": "Bearer contributor-token-alice"})
+    assert update.status_code == 401
+
+
+def test_a_retry_with_the_same_idempotency_key_writes_nothing_new(service):
+    _, body = meeting(600 + uuid.uuid4().int % 100)
+    key = str(uuid.uuid4())
+    headers = {"Content-Type": "text/turtle", "Idempotency-Key": key, **service.auth()}
+    first = httpx.post(service.url + "/entries", content=body.encode(), headers=headers)
+    again = httpx.post(service.url + "/entries", content=body.encode(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["entry"] == again.json()["entry"]
+    count = httpx.get(service.sparql, headers={"Accept": SRJ}, params={"query": (
+        f'SELECT (COUNT(*) AS ?n) WHERE {{ ?e <{PKG}idempotencyKey> "{key}" }}')}).json()
+    assert count["results"]["bindings"][0]["n"]["value"] == "1"
+    _, other = meeting(500 + uuid.uuid4().int % 100)
+    conflict = httpx.post(service.url + "/entries", content=other.encode(), headers=headers)
+    assert conflict.status_code == 409
+
+
+def test_a_literal_that_is_not_a_value_of_its_datatype_is_refused(service):
+    iri, body = meeting(450)
+    response = post(service, "/entries", body.replace("2024-10-01", "2024-13-45"))
+    assert response.status_code == 422 and "is not a valid date" in response.json()["detail"]
+    assert not ask(service, f"ASK {{ <{iri}> ?p ?o }}")

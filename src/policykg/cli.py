@@ -2,6 +2,7 @@
 
 import argparse
 import gzip
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +20,8 @@ from policykg.validation import load_model_graph, validate
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 _SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url", "remote_store_url", "query_timeout", "max_body_bytes",
-                  "max_result_bytes", "update_token", "union_default_graph", "allowed_remote_endpoints")
+                  "max_result_bytes", "update_token", "contributor_tokens", "union_default_graph",
+                  "allowed_remote_endpoints")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -220,6 +222,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="largest query answer [POLICYKG_MAX_RESULT_BYTES] (default 512 MiB)")
     serve.add_argument("--update-token", help="bearer token that allows writes [POLICYKG_UPDATE_TOKEN]; prefer the "
                        "variable, a flag shows in the process list (default: none, writes disabled)")
+    serve.add_argument("--contributor-tokens", type=json.loads, help="JSON object of bearer token -> contributor "
+                       "name, for entries [POLICYKG_CONTRIBUTOR_TOKENS]; prefer the variable (default: none)")
     serve.add_argument("--union-default-graph", action=argparse.BooleanOptionalAction, default=None,
                        help="queries see the union of all graphs as default graph [POLICYKG_UNION_DEFAULT_GRAPH] "
                        "(default on)")

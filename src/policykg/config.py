@@ -1,6 +1,7 @@
 """Settings, built once at the edge (command line, environment) and passed down: no module reads them."""
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")
     max_result_bytes: int = Field(512 * 1024 * 1024, gt=0, description="largest query answer sent, in bytes")
     update_token: SecretStr | None = Field(None, description="bearer token that allows writes; no token: read-only")
+    contributor_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: bearer token -> contributor name; entries are attributed to <base>id/agent/<name>",
+    )
     union_default_graph: bool = Field(True, description="queries see the union of all graphs as default graph")
     allowed_remote_endpoints: tuple[str, ...] = Field(
         (), description="IRIs that SERVICE and LOAD may reach (default: none, no outbound request is made)"
@@ -65,6 +70,16 @@ class Settings(BaseSettings):
             if value.get_secret_value().strip():
                 raise ValueError("the update token must have at least 8 characters")
             return None
+        return value
+
+    @field_validator("contributor_tokens")
+    @classmethod
+    def _contributors(cls, value: dict[str, str]) -> dict[str, str]:
+        for token, name in value.items():
+            if len(token.strip()) < 8:
+                raise ValueError("every contributor token must have at least 8 characters")
+            if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+                raise ValueError(f"contributor name {name!r}: use letters, digits, '.', '_' and '-' only")
         return value
 
     @property

@@ -6,15 +6,19 @@ targets (SHACL alone would let an untyped or unknown resource through, since no 
 """
 
 import datetime as dt
+import hashlib
+import re
+import threading
 import uuid
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+import rdflib
 from rdflib.namespace import RDFS
 
 from policykg.changes import Change
 from policykg.config import Settings
-from policykg.errors import EntryRejected, ProtocolError
+from policykg.errors import EntryRejected, IdempotencyConflict, ProtocolError
 from policykg.namespaces import ONTOLOGY_IRI, PKG, SHAPES_IRI
 from policykg.rdfinput import parse_bytes
 from policykg.store import Store
@@ -22,6 +26,15 @@ from policykg.validation import Report
 from policykg.writes import Writer
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# Lexical forms of the XSD types the model uses (XML Schema 1.1 Part 2), checked before anything else.
+_LEXICAL = {
+    XSD + "integer": re.compile(r"[+-]?\d+"),
+    XSD + "decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
+    XSD + "boolean": re.compile(r"true|false|1|0"),
+    XSD + "gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?"),
+    XSD + "gMonthDay": re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(Z|[+-]\d{2}:\d{2})?"),
+}
 PROV = "http://www.w3.org/ns/prov#"
 SHAPES_VERSION = ox.NamedNode(SHAPES_IRI + "/0.1.0")
 
@@ -32,6 +45,14 @@ class Accepted:
 
     iri: str
     report: Report
+    repeated: bool = False
+
+
+def _digest(triples: list[ox.Triple]) -> str:
+    """A hash of the triples that does not depend on their order or on blank-node labels."""
+    lines = sorted(" ".join("_:b" if isinstance(t, ox.BlankNode) else str(t) for t in (tr.subject, tr.predicate, tr.object))
+                   for tr in triples)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 class Entries:
@@ -43,6 +64,7 @@ class Entries:
         self._base = settings.base_iri
         self._registry = ox.NamedNode(settings.base_iri + "graph/entries")
         self._checked = writer.checked_classes
+        self._lock = threading.Lock()
 
     def read(self, body: bytes, format_name: str) -> list[ox.Triple]:
         """The triples of an entry sent as RDF: one graph at most, never empty; nothing is fetched."""
@@ -54,6 +76,10 @@ class Entries:
             raise EntryRejected("the ontology and shapes graphs are not written by entries")
         if not quads:
             raise ProtocolError("the entry is empty: send at least one triple")
+        for quad in quads:
+            if isinstance(quad.object, ox.Literal) and not _well_typed(quad.object):
+                raise EntryRejected(f"{quad.object} is not a valid {quad.object.datatype.value.rsplit('#', 1)[-1]} "
+                                    f"(object of <{quad.predicate.value}>)")
         return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
     def check(self, triples: list[ox.Triple], agent: str) -> Report:
@@ -61,11 +87,37 @@ class Entries:
         iri = self._new_iri()
         return self._writer.check(self._change(iri, triples, agent))
 
-    def submit(self, triples: list[ox.Triple], agent: str) -> Accepted:
-        """Write an entry if it conforms, with its provenance; raise ChangeRejected otherwise."""
-        iri = self._new_iri()
-        report = self._writer.add(self._change(iri, triples, agent))
-        return Accepted(iri, report)
+    def submit(self, triples: list[ox.Triple], agent: str, key: str | None = None) -> Accepted:
+        """Write an entry if it conforms, with its provenance; raise ChangeRejected otherwise.
+
+        With an idempotency key, a retry (same key, same submitter, same triples) returns the entry
+        written the first time; the same key with other triples is a conflict.
+        """
+        digest = _digest(triples)
+        with self._lock:
+            if key is not None:
+                earlier = self._by_key(agent, key)
+                if earlier is not None:
+                    if earlier[1] != digest:
+                        raise IdempotencyConflict(f"the Idempotency-Key {key!r} was used for the entry <{earlier[0]}> "
+                                                  "with other triples")
+                    return Accepted(earlier[0], Report(results=(), graph=rdflib.Graph()), repeated=True)
+            iri = self._new_iri()
+            extra = [ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.contentHash)), ox.Literal(digest), self._registry)]
+            if key is not None:
+                extra.append(ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.idempotencyKey)), ox.Literal(key),
+                                     self._registry))
+            change = self._change(iri, triples, agent)
+            report = self._writer.add(Change(added=change.added + tuple(extra)))
+            return Accepted(iri, report)
+
+    def _by_key(self, agent: str, key: str) -> tuple[str, str] | None:
+        """The entry (and its content hash) a submitter already wrote with this key, if any."""
+        # str() of a pyoxigraph literal is its escaped SPARQL/N-Triples form.
+        rows = self._store.select(
+            f"SELECT ?entry ?hash WHERE {{ GRAPH {self._registry} {{ ?entry <{PKG.idempotencyKey}> {ox.Literal(key)} ; "
+            f"<{PKG.contentHash}> ?hash ; <{PROV}wasAttributedTo> <{agent}> }} }}").values()
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     def _change(self, iri: str, triples: list[ox.Triple], agent: str) -> Change:
         self._check_scope(triples)
@@ -119,3 +171,19 @@ class Entries:
     def _new_iri(self) -> str:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         return f"{self._base}entries/{stamp}-{uuid.uuid4().hex[:12]}"
+
+
+def _well_typed(literal: ox.Literal) -> bool:
+    """Whether a literal's text is a valid value of its XSD datatype (types the model does not use pass)."""
+    datatype = literal.datatype.value
+    try:
+        if datatype == XSD + "date":
+            dt.date.fromisoformat(literal.value[:10])
+            return bool(re.fullmatch(r"-?\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?", literal.value))
+        if datatype == XSD + "dateTime":
+            dt.datetime.fromisoformat(literal.value.replace("Z", "+00:00"))
+            return "T" in literal.value
+    except ValueError:
+        return False
+    pattern = _LEXICAL.get(datatype)
+    return pattern is None or bool(pattern.fullmatch(literal.value))

@@ -110,3 +110,7 @@ class ReadOnlyGraph(PolicyKGError):
 
 class EntryRejected(PolicyKGError):
     """An entry cannot come in as sent (a subject no shape checks, a blank-node subject, a foreign IRI)."""
+
+
+class IdempotencyConflict(PolicyKGError):
+    """An Idempotency-Key already names an entry with other content."""

@@ -43,11 +43,31 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+def require_contributor(request: Request, settings: Settings) -> str:
+    """The IRI of the agent a request's bearer token belongs to: a contributor, or the operator."""
+    if settings.update_token is None and not settings.contributor_tokens:
+        raise WritesDisabled("writes are disabled: the operator has set no token (POLICYKG_UPDATE_TOKEN, "
+                             "POLICYKG_CONTRIBUTOR_TOKENS)")
+    given = _bearer(request)
+    for token, name in settings.contributor_tokens.items():
+        if given and hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+            return f"{settings.base_iri}id/agent/{name}"
+    if settings.update_token is not None and given and hmac.compare_digest(
+            given.encode("utf-8"), settings.update_token.get_secret_value().encode("utf-8")):
+        return f"{settings.base_iri}id/agent/operator"
+    raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
+
+
 def require_writer(request: Request, settings: Settings) -> None:
-    """Let a write through only with the configured bearer token (compared in constant time)."""
+    """Let a raw write through only with the operator's bearer token (compared in constant time)."""
     if settings.update_token is None:
         raise WritesDisabled("writes are disabled: the operator has set no update token (POLICYKG_UPDATE_TOKEN)")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    given = _bearer(request)
     expected = settings.update_token.get_secret_value().encode("utf-8")
-    if scheme.lower() != "bearer" or not given.strip() or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
+    if not given or not hmac.compare_digest(given.encode("utf-8"), expected):
         raise Unauthorized("send the update token as 'Authorization: Bearer <token>'")
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return given.strip() if scheme.lower() == "bearer" else ""

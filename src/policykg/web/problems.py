@@ -22,6 +22,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.ReadOnlyGraph: (403, "read-only-graph", "The ontology and shapes graphs are read-only"),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
     errors.NotAcceptable: (406, "not-acceptable", "No acceptable answer syntax"),
+    errors.IdempotencyConflict: (409, "idempotency-conflict", "The Idempotency-Key was used for another entry"),
     errors.PayloadTooLarge: (413, "payload-too-large", "The request body is too large"),
     errors.UnsupportedMediaType: (415, "unsupported-media-type", "The body's media type is not accepted here"),
     errors.ChangeRejected: (422, "shapes-violated", "The change would break the shapes; nothing was written"),

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.mediatypes import RDF_INPUT_TYPES, base_type, negotiate
-from policykg.web.context import ServiceContext, context, read_body, require_writer
+from policykg.web.context import ServiceContext, context, read_body, require_contributor
 
 router = APIRouter(tags=["Entries"])
 
@@ -27,13 +27,14 @@ async def validate_entry(request: Request) -> JSONResponse:
 async def submit_entry(request: Request) -> JSONResponse:
     """Write the entry into a graph of its own, with its provenance: 201 and its Location."""
     ctx = context(request)
-    require_writer(request, ctx.settings)
+    agent = require_contributor(request, ctx.settings)
     triples = await _read(request, ctx)
-    agent = ctx.settings.base_iri + "id/agent/operator"
-    accepted = await _run(ctx.write_executor, lambda: ctx.entries.submit(triples, agent))
+    key = request.headers.get("idempotency-key")
+    accepted = await _run(ctx.write_executor, lambda: ctx.entries.submit(triples, agent, key))
     location = "/entries/" + accepted.iri.rsplit("/", 1)[-1]
-    return JSONResponse({"entry": accepted.iri, "conforms": True, "results": [r.as_dict() for r in accepted.report.results]},
-                        status_code=201, headers={"Location": location})
+    body = {"entry": accepted.iri, "conforms": True, "results": [r.as_dict() for r in accepted.report.results]}
+    # A retry with the same Idempotency-Key gets the entry written the first time, as 200 (RFC 9110 §9.2.2).
+    return JSONResponse(body, status_code=200 if accepted.repeated else 201, headers={"Location": location})
 
 
 @router.get("/entries", summary="The entries, newest first")
