@@ -124,3 +124,50 @@ def test_a_literal_that_is_not_a_value_of_its_datatype_is_refused(service):
     response = post(service, "/entries", body.replace("2024-10-01", "2024-13-45"))
     assert response.status_code == 422 and "is not a valid date" in response.json()["detail"]
     assert not ask(service, f"ASK {{ <{iri}> ?p ?o }}")
+
+
+def test_a_revision_replaces_the_triples_and_keeps_the_old_version(service):
+    iri, body = meeting(300 + uuid.uuid4().int % 100, start="2024-10-01")
+    first = post(service, "/entries", body)
+    old = first.json()["entry"]
+    revised = httpx.put(service.url + first.headers["location"], content=body.replace("2024-10-01", "2024-10-02").encode(),
+                        headers={"Content-Type": "text/turtle", **service.auth()})
+    assert revised.status_code == 201
+    new = revised.json()["entry"]
+    dates = httpx.get(service.sparql, headers={"Accept": SRJ}, params={
+        "query": f"SELECT DISTINCT ?d WHERE {{ <{iri}> <https://schema.org/startDate> ?d }}"}).json()["results"]["bindings"]
+    assert [d["d"]["value"] for d in dates] == ["2024-10-02"]
+    assert ask(service, f"ASK {{ <{new}> <http://www.w3.org/ns/prov#wasRevisionOf> <{old}> . <{old}> <{PKG}supersededBy> <{new}> ;"
+                        " <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }")
+    # The old version is still retrievable, with its own triples.
+    archived = httpx.get(service.url + first.headers["location"], headers={"Accept": "application/n-quads"})
+    quads = list(ox.parse(archived.content, format=ox.RdfFormat.N_QUADS))
+    assert any(q.graph_name.value == old and q.object.value == "2024-10-01" for q in quads)
+    # Revising it again is refused: it is no longer current.
+    again = httpx.put(service.url + first.headers["location"], content=body.encode(),
+                      headers={"Content-Type": "text/turtle", **service.auth()})
+    assert again.status_code == 410
+
+
+def test_a_retraction_is_recorded_and_takes_the_triples_out(service):
+    iri, body = meeting(200 + uuid.uuid4().int % 100)
+    created = post(service, "/entries", body)
+    entry = created.json()["entry"]
+    assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 204
+    assert not ask(service, f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} FILTER(?g != <{B}graph/entries>) }}")
+    assert ask(service, f"ASK {{ <{entry}> <{PKG}retractedBy> <{B}id/agent/operator> ; <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}")
+    assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 410
+    assert httpx.delete(service.url + "/entries/no-such-entry", headers=service.auth()).status_code == 404
+
+
+def test_retracting_an_entry_others_depend_on_is_refused(service):
+    iri, body = meeting(100 + uuid.uuid4().int % 100)
+    created = post(service, "/entries", body)
+    presentation = PREFIXES + f"""<id/presentation/test-{uuid.uuid4()}> a pkg:Presentation ;
+        rdfs:label "A presentation at the new meeting"@en ; pkg:presentedAt <{iri}> ;
+        pkg:reportsOn <id/event/innovation-and-integrity-conference> ."""
+    assert post(service, "/entries", presentation).status_code == 201
+    refused = httpx.delete(service.url + created.headers["location"], headers=service.auth())
+    assert refused.status_code == 422
+    assert {r["sourceShape"].rsplit("#", 1)[-1] for r in refused.json()["results"]} >= {"Presentation-presentedAt"}
+    assert ask(service, f"ASK {{ <{iri}> a <{PKG}ExpertGroupMeeting> }}")

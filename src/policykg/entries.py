@@ -18,10 +18,11 @@ from rdflib.namespace import RDFS
 
 from policykg.changes import Change
 from policykg.config import Settings
-from policykg.errors import EntryRejected, IdempotencyConflict, ProtocolError
+from policykg.errors import EntryGone, EntryRejected, GraphNotFound, IdempotencyConflict, ProtocolError
 from policykg.namespaces import ONTOLOGY_IRI, PKG, SHAPES_IRI
 from policykg.rdfinput import parse_bytes
 from policykg.store import Store
+from policykg.updates import graph_quads
 from policykg.validation import Report
 from policykg.writes import Writer
 
@@ -119,11 +120,53 @@ class Entries:
             f"<{PKG.contentHash}> ?hash ; <{PROV}wasAttributedTo> <{agent}> }} }}").values()
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    def revise(self, old: str, triples: list[ox.Triple], agent: str) -> Accepted:
+        """Replace a current entry by a new version that revises it; the old triples are archived."""
+        with self._lock:
+            current = self._current(old)
+            iri = self._new_iri()
+            change = self._change(iri, triples, agent)
+            entry = ox.NamedNode(iri)
+            links = (ox.Quad(entry, ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(old), self._registry),
+                     ox.Quad(entry, ox.NamedNode(str(PKG.contentHash)), ox.Literal(_digest(triples)), self._registry))
+            retired = self._retire(old, current, ox.NamedNode(str(PKG.supersededBy)), entry)
+            report = self._writer.write(Change(added=change.added + links + retired, removed=tuple(current)))
+            return Accepted(iri, report or Report(results=(), graph=rdflib.Graph()))
+
+    def retract(self, old: str, agent: str) -> Report | None:
+        """Take a current entry's triples out of the graph, recording who did it and when."""
+        with self._lock:
+            current = self._current(old)
+            retired = self._retire(old, current, ox.NamedNode(str(PKG.retractedBy)), ox.NamedNode(agent))
+            return self._writer.write(Change(added=retired, removed=tuple(current)))
+
+    def _current(self, iri: str) -> list[ox.Quad]:
+        """The quads of an entry that is current; 404 if there is no such entry, 410 if it is no longer."""
+        state = self._store.select(
+            f"SELECT ?gone WHERE {{ GRAPH {self._registry} {{ <{iri}> a <{PKG.Entry}> "
+            f"OPTIONAL {{ <{iri}> <{PROV}invalidatedAtTime> ?gone }} }} }}").values()
+        if not state:
+            raise GraphNotFound(f"there is no entry <{iri}>")
+        if state[0][0] is not None:
+            raise EntryGone(f"the entry <{iri}> was revised or retracted at {state[0][0]}")
+        return graph_quads(self._store, iri)
+
+    def _retire(self, iri: str, quads: list[ox.Quad], link: ox.NamedNode, target: ox.NamedNode) -> tuple[ox.Quad, ...]:
+        entry = ox.NamedNode(iri)
+        archived = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+                                format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        return (
+            ox.Quad(entry, ox.NamedNode(PROV + "invalidatedAtTime"),
+                    ox.Literal(_now(), datatype=ox.NamedNode(XSD + "dateTime")), self._registry),
+            ox.Quad(entry, link, target, self._registry),
+            ox.Quad(entry, ox.NamedNode(str(PKG.archivedContent)), ox.Literal(archived), self._registry),
+        )
+
     def _change(self, iri: str, triples: list[ox.Triple], agent: str) -> Change:
         self._check_scope(triples)
         graph = ox.NamedNode(iri)
         entry = ox.NamedNode(iri)
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        now = _now()
         metadata = [
             ox.Quad(entry, RDF_TYPE, ox.NamedNode(str(PKG.Entry)), self._registry),
             ox.Quad(entry, ox.NamedNode(str(RDFS.label)), ox.Literal(f"Entry of {now}", language="en"), self._registry),
@@ -171,6 +214,10 @@ class Entries:
     def _new_iri(self) -> str:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         return f"{self._base}entries/{stamp}-{uuid.uuid4().hex[:12]}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _well_typed(literal: ox.Literal) -> bool:

@@ -114,3 +114,7 @@ class EntryRejected(PolicyKGError):
 
 class IdempotencyConflict(PolicyKGError):
     """An Idempotency-Key already names an entry with other content."""
+
+
+class EntryGone(PolicyKGError):
+    """The entry was revised or retracted: it is kept in the record but is no longer current."""

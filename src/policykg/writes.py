@@ -129,6 +129,14 @@ class Writer:
             self._store.add(change.added, "urn:x-policykg:unused")
             return report
 
+    def write(self, change: Change) -> Report | None:
+        """Write a change (removals and additions) atomically if it conforms; return its report."""
+        with self._lock:
+            change = self._skolemised(change)
+            report = self._check(change)
+            self._apply(change)
+            return report
+
     def _skolemised(self, change: Change) -> Change:
         """Blank nodes of new data become IRIs (RDF 1.1 §3.5), so that later writes can name them."""
         names: dict[str, ox.NamedNode] = {}

@@ -21,6 +21,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
     errors.ReadOnlyGraph: (403, "read-only-graph", "The ontology and shapes graphs are read-only"),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
+    errors.EntryGone: (410, "entry-gone", "The entry is no longer current"),
     errors.NotAcceptable: (406, "not-acceptable", "No acceptable answer syntax"),
     errors.IdempotencyConflict: (409, "idempotency-conflict", "The Idempotency-Key was used for another entry"),
     errors.PayloadTooLarge: (413, "payload-too-large", "The request body is too large"),

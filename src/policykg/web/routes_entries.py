@@ -64,7 +64,13 @@ async def read_entry(request: Request, entry_id: str) -> Response:
     def quads() -> list[ox.Quad]:
         sparql = (f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
                   f"{{ GRAPH <{registry}> {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND(<{registry}> AS ?g) }} }}")
-        return [ox.Quad(*row) for row in ctx.store.select(sparql).rows]  # type: ignore[misc]
+        found = [ox.Quad(*row) for row in ctx.store.select(sparql).rows]  # type: ignore[misc]
+        # A revised or retracted entry: its triples come back from the record, in its own graph again.
+        archived = [q.object.value for q in found if q.predicate.value.endswith("#archivedContent")]
+        for text in archived:
+            found += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
+                      for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+        return [q for q in found if not q.predicate.value.endswith("#archivedContent")]
 
     found = await _run(ctx.executor, quads)
     if not found:
@@ -83,3 +89,27 @@ async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
 
 async def _run(executor, work):  # type: ignore[no-untyped-def]
     return await asyncio.get_running_loop().run_in_executor(executor, work)
+
+
+@router.put("/entries/{entry_id}", status_code=201, summary="Revise an entry (needs a token): a new version, the old one kept")
+async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
+    """Write a new version of a current entry; the old version stays retrievable, out of the graph."""
+    ctx = context(request)
+    agent = require_contributor(request, ctx.settings)
+    triples = await _read(request, ctx)
+    old = f"{ctx.settings.base_iri}entries/{entry_id}"
+    accepted = await _run(ctx.write_executor, lambda: ctx.entries.revise(old, triples, agent))
+    location = "/entries/" + accepted.iri.rsplit("/", 1)[-1]
+    return JSONResponse({"entry": accepted.iri, "revises": old, "conforms": True,
+                         "results": [r.as_dict() for r in accepted.report.results]},
+                        status_code=201, headers={"Location": location})
+
+
+@router.delete("/entries/{entry_id}", status_code=204, summary="Retract an entry (needs a token); recorded, not lost")
+async def retract_entry(request: Request, entry_id: str) -> Response:
+    """Take the entry's triples out of the graph; who and when are recorded, the triples archived."""
+    ctx = context(request)
+    agent = require_contributor(request, ctx.settings)
+    old = f"{ctx.settings.base_iri}entries/{entry_id}"
+    await _run(ctx.write_executor, lambda: ctx.entries.retract(old, agent))
+    return Response(status_code=204)
