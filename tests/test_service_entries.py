@@ -171,3 +171,46 @@ def test_retracting_an_entry_others_depend_on_is_refused(service):
     assert refused.status_code == 422
     assert {r["sourceShape"].rsplit("#", 1)[-1] for r in refused.json()["results"]} >= {"Presentation-presentedAt"}
     assert ask(service, f"ASK {{ <{iri}> a <{PKG}ExpertGroupMeeting> }}")
+
+
+def cli(*args: str, env: dict | None = None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    return subprocess.run([sys.executable, "-m", "policykg.cli", *args], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1], env={**os.environ, **(env or {})})
+
+
+def test_policykg_submit_sends_an_entry_and_shows_a_refusal(service, tmp_path):
+    good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
+    good.write_text(meeting(800 + uuid.uuid4().int % 100)[1])
+    bad.write_text(meeting(11)[1])
+    accepted = cli("submit", str(good), "--url", service.url, env={"POLICYKG_TOKEN": service.token})
+    assert accepted.returncode == 0 and accepted.stdout.startswith(f"accepted: {B}entries/")
+    refused = cli("submit", str(bad), "--url", service.url, env={"POLICYKG_TOKEN": service.token})
+    assert refused.returncode == 1
+    assert "shape:   pkgsh:UniqueSeriesNumber (SPARQL)" in refused.stdout
+    unauthorised = cli("submit", str(good), "--url", service.url, env={"POLICYKG_TOKEN": "wrong-token"})
+    assert unauthorised.returncode == 2 and "401" in unauthorised.stderr
+
+
+def test_policykg_validate_against_a_store(settings, tmp_path):
+    from policykg.model import load_model
+    from policykg.store import EmbeddedStore
+
+    store = EmbeddedStore.on_disk(tmp_path / "store")
+    load_model(store, settings)
+    store.close()
+    del store
+    clash, fine = tmp_path / "clash.ttl", tmp_path / "fine.ttl"
+    clash.write_text(meeting(11)[1])
+    fine.write_text(meeting(12)[1])
+    refused = cli("validate", str(clash), "--against-store", "--store", str(tmp_path / "store"))
+    assert refused.returncode == 1 and "pkgsh:UniqueSeriesNumber" in refused.stdout
+    # Without the store, the same file is fine: only the stored 11th meeting makes it clash.
+    alone = cli("validate", str(clash))
+    assert alone.returncode == 1 and "UniqueSeriesNumber" not in alone.stdout
+    accepted = cli("validate", str(fine), "--against-store", "--store", str(tmp_path / "store"))
+    assert accepted.returncode == 0, accepted.stdout

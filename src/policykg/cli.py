@@ -3,6 +3,7 @@
 import argparse
 import gzip
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -47,13 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate RDF files against the shapes and ontology; print the report."""
+    """Validate RDF files against the shapes and ontology (or with the stored graph); print the report."""
     paths = args.files or [settings.data_dir]
     files = expand_paths(paths)
-    data = to_rdflib_graph(read_files(files, settings.base_iri, args.input_format))
-    shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
-    ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
-    report = validate(data, shapes, ontology)
+    quads = read_files(files, settings.base_iri, args.input_format)
+    data = to_rdflib_graph(quads)
+    if args.against_store:
+        report = _validate_against_store(quads, settings)
+    else:
+        shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
+        ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
+        report = validate(data, shapes, ontology)
     if args.format == "json":
         print(display.report_json(report))
     elif args.format == "turtle":
@@ -61,6 +66,58 @@ def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(display.report_text(report, settings.base_iri, len(files), len(data)))
     return EXIT_OK if report.conforms else EXIT_INVALID
+
+
+def _validate_against_store(quads: list, settings: Settings):  # type: ignore[no-untyped-def]
+    """Judge the files as one entry added to the configured store (which must not be in use)."""
+    import pyoxigraph as ox
+
+    from policykg.changes import Change
+    from policykg.writes import make_writer
+
+    store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url)
+    try:
+        graph = ox.NamedNode(settings.base_iri + "entries/offline-check")
+        added = tuple(ox.Quad(q.subject, q.predicate, q.object, graph if isinstance(q.graph_name, ox.DefaultGraph)
+                              else q.graph_name) for q in quads)
+        return make_writer(settings, store).check(Change(added=added))
+    finally:
+        store.close()
+
+
+def run_submit(args: argparse.Namespace, settings: Settings) -> int:
+    """Send a file to a running service as an entry; print where it went, or why it was refused."""
+    import httpx
+
+    from policykg.rdfinput import format_of
+    from policykg.validation import Result
+
+    names = {v[0]: k for k, v in FORMATS.items()}
+    media = {"turtle": "text/turtle", "trig": "application/trig", "ntriples": "application/n-triples",
+             "nquads": "application/n-quads", "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml"}
+    format_name = args.input_format or names[format_of(args.file)]
+    token = args.token or os.environ.get("POLICYKG_TOKEN", "")
+    try:
+        response = httpx.post(args.url.rstrip("/") + "/entries", content=args.file.read_bytes(), timeout=120,
+                              headers={"Content-Type": media[format_name], "Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as error:
+        print(f"error: cannot reach {args.url}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    body = response.json()
+    if response.status_code in (200, 201):
+        print(f"accepted: {body['entry']} ({len(body['results'])} warnings or infos)")
+        return EXIT_OK
+    if response.status_code == 422 and "results" in body:
+        results = tuple(Result(focus=r["focusNode"], path=r["resultPath"], value=r["value"], message=r["message"],
+                               severity=r["severity"], shape=r["sourceShape"], component=r["sourceConstraintComponent"])
+                        for r in body["results"])
+        print(f"refused: {body['detail']}")
+        for result in results:
+            print()
+            print(display.result_block(result, settings.base_iri))
+        return EXIT_INVALID
+    print(f"refused ({response.status_code}): {body.get('detail', response.text)}", file=sys.stderr)
+    return EXIT_INVALID if response.status_code == 422 else EXIT_BAD_INPUT
 
 
 def run_query(args: argparse.Namespace, settings: Settings) -> int:
@@ -190,7 +247,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="*", type=Path, metavar="FILE", help="files or folders (default: data/)")
     check.add_argument("--format", choices=["text", "json", "turtle"], default="text", help="report format")
     check.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
+    check.add_argument("--against-store", action="store_true",
+                       help="judge the files as an entry added to the configured store [POLICYKG_STORE]")
+    check.add_argument("--store", help="the store for --against-store (default var/store; not while it is served)")
     check.set_defaults(handler=run_validate)
+
+    submit = commands.add_parser("submit", parents=[common], help="send a file to a running service as an entry")
+    submit.add_argument("file", type=Path, metavar="FILE", help="the entry: an RDF file")
+    submit.add_argument("--url", default="http://127.0.0.1:8000", help="the service (default http://127.0.0.1:8000)")
+    submit.add_argument("--token", help="your bearer token (or POLICYKG_TOKEN; prefer the variable)")
+    submit.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the file (default: by ending)")
+    submit.set_defaults(handler=run_submit)
 
     query = commands.add_parser("query", parents=[common], help="run a SPARQL query over the seed data or FILES")
     query.add_argument("sparql", nargs="?", help="the query text")

@@ -51,7 +51,7 @@ def report_text(report: Report, base_iri: str, files: int, triples: int) -> str:
         f"{report.count('Violation')} violations, {report.count('Warning')} warnings, {report.count('Info')} infos."
     )
     verdict = "Conforms." if report.conforms else "Does not conform."
-    blocks = [_result_block(result, base_iri) for result in report.results]
+    blocks = [result_block(result, base_iri) for result in report.results]
     return "\n\n".join([summary + " " + verdict, *blocks])
 
 
@@ -74,7 +74,8 @@ def report_turtle(report: Report) -> str:
     return graph.serialize(format="turtle")
 
 
-def _result_block(result: Result, base_iri: str) -> str:
+def result_block(result: Result, base_iri: str) -> str:
+    """One result as a block of lines: severity and focus, path, value, message, shape."""
     component = result.component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
     lines = [
         f"[{result.severity}] {short_iri(result.focus, base_iri)}",
