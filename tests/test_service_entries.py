@@ -214,3 +214,24 @@ def test_policykg_validate_against_a_store(settings, tmp_path):
     assert alone.returncode == 1 and "UniqueSeriesNumber" not in alone.stdout
     accepted = cli("validate", str(fine), "--against-store", "--store", str(tmp_path / "store"))
     assert accepted.returncode == 0, accepted.stdout
+
+
+def test_two_entries_that_clash_only_together_cannot_both_come_in(service):
+    import threading
+
+    number = 1000 + uuid.uuid4().int % 1000
+    bodies = [meeting(number)[1], meeting(number)[1]]
+    statuses: list[int] = []
+
+    def send(body: str) -> None:
+        statuses.append(post(service, "/entries", body).status_code)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 422]
+    count = httpx.get(service.sparql, headers={"Accept": SRJ}, params={"query": (
+        f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e <{PKG}seriesNumber> {number} }}")}).json()
+    assert count["results"]["bindings"][0]["n"]["value"] == "1"
