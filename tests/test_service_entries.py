@@ -235,3 +235,28 @@ def test_two_entries_that_clash_only_together_cannot_both_come_in(service):
     count = httpx.get(service.sparql, headers={"Accept": SRJ}, params={"query": (
         f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e <{PKG}seriesNumber> {number} }}")}).json()
     assert count["results"]["bindings"][0]["n"]["value"] == "1"
+
+
+def test_a_refusal_comes_as_a_full_shacl_report_when_asked_for_turtle(service):
+    import rdflib
+    from rdflib.namespace import SH
+
+    iri, body = meeting(11)
+    response = httpx.post(service.url + "/entries", content=body.encode(),
+                          headers={"Content-Type": "text/turtle", "Accept": "text/turtle", **service.auth()})
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/turtle")
+    graph = rdflib.Graph().parse(data=response.text, format="turtle")
+    (report,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+    assert graph.value(report, SH.conforms) == rdflib.Literal(False)
+    focus = {str(graph.value(r, SH.focusNode)) for r in graph.objects(report, SH.result)}
+    assert iri in focus
+
+
+def test_entries_can_be_listed_by_resource_and_time(service):
+    iri, body = meeting(1500 + uuid.uuid4().int % 100)
+    entry = post(service, "/entries", body).json()["entry"]
+    found = httpx.get(service.url + "/entries", params={"resource": iri}).json()["entries"]
+    assert [e["entry"] for e in found] == [entry] and found[0]["current"] is True
+    future = httpx.get(service.url + "/entries", params={"since": "2999-01-01T00:00:00Z"}).json()["entries"]
+    assert future == []
+    assert httpx.get(service.url + "/entries", params={"since": "yesterday"}).status_code == 400

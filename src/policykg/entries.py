@@ -112,6 +112,37 @@ class Entries:
             report = self._writer.add(Change(added=change.added + tuple(extra)))
             return Accepted(iri, report)
 
+    def listing(self, limit: int, offset: int, resource: str | None = None, since: str | None = None,
+                until: str | None = None) -> list[dict[str, object]]:
+        """A page of entries, newest first: IRI, time, submitter, and whether each is still current."""
+        filters = ""
+        if resource is not None:
+            filters += f" FILTER EXISTS {{ GRAPH ?entry {{ {{ <{resource}> ?p1 ?o1 }} UNION {{ ?s2 ?p2 <{resource}> }} }} }}"
+        for name, value, operator in (("since", since, ">="), ("until", until, "<")):
+            if value is not None:
+                if not _well_typed(ox.Literal(value, datatype=ox.NamedNode(XSD + "dateTime"))):
+                    raise ProtocolError(f"{name}={value!r} is not an xsd:dateTime such as 2026-01-31T12:00:00Z")
+                filters += f" FILTER (?time {operator} {ox.Literal(value, datatype=ox.NamedNode(XSD + 'dateTime'))})"
+        sparql = (f"SELECT ?entry ?time ?agent ?gone WHERE {{ GRAPH {self._registry} {{ ?entry a <{PKG.Entry}> ; "
+                  f"<{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent "
+                  f"OPTIONAL {{ ?entry <{PROV}invalidatedAtTime> ?gone }} }}{filters} }} "
+                  f"ORDER BY DESC(?time) DESC(?entry) LIMIT {limit} OFFSET {offset}")
+        return [{"entry": e, "generatedAtTime": t, "wasAttributedTo": a, "current": g is None}
+                for e, t, a, g in self._store.select(sparql).values()]
+
+    def quads(self, iri: str) -> list[ox.Quad]:
+        """An entry's triples (from the record, for a past version) and the provenance recorded about it."""
+        sparql = (f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
+                  f"{{ GRAPH {self._registry} {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND({self._registry} AS ?g) }} }}")
+        found = [ox.Quad(*row) for row in self._store.select(sparql).rows]  # type: ignore[misc]
+        if not found:
+            raise GraphNotFound(f"there is no entry <{iri}>")
+        archived = [q.object.value for q in found if q.predicate.value == str(PKG.archivedContent)]
+        for text in archived:
+            found += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
+                      for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+        return [q for q in found if q.predicate.value != str(PKG.archivedContent)]
+
     def _by_key(self, agent: str, key: str) -> tuple[str, str] | None:
         """The entry (and its content hash) a submitter already wrote with this key, if any."""
         # str() of a pyoxigraph literal is its escaped SPARQL/N-Triples form.

@@ -95,8 +95,9 @@ class WritesDisabled(PolicyKGError):
 class ChangeRejected(PolicyKGError):
     """A write would leave the graph in violation of the shapes; nothing was written."""
 
-    def __init__(self, message: str, results: list[dict[str, object]]) -> None:
+    def __init__(self, message: str, results: list[dict[str, object]], report: object = None) -> None:
         self.results = results
+        self.report = report  # the full sh:ValidationReport graph, for a client that asks for RDF
         super().__init__(message)
 
 

@@ -10,6 +10,7 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
+from rdflib.util import from_n3
 
 from policykg.rdfinput import read_files, to_rdflib_graph
 
@@ -49,6 +50,30 @@ class Report:
     def count(self, severity: str) -> int:
         """Return how many results have the given severity."""
         return sum(1 for result in self.results if result.severity == severity)
+
+
+def report_graph(results: tuple[Result, ...] | list[Result], conforms: bool) -> rdflib.Graph:
+    """The results as a SHACL sh:ValidationReport graph (SHACL §3.6)."""
+    graph = rdflib.Graph()
+    graph.bind("sh", SH)
+    report = rdflib.BNode()
+    graph.add((report, RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, rdflib.Literal(conforms)))
+    for result in results:
+        node = rdflib.BNode()
+        graph.add((report, SH.result, node))
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.focusNode, rdflib.URIRef(result.focus)))
+        graph.add((node, SH.resultSeverity, SH[result.severity]))
+        graph.add((node, SH.sourceShape, rdflib.URIRef(result.shape)))
+        graph.add((node, SH.sourceConstraintComponent, rdflib.URIRef(result.component)))
+        graph.add((node, SH.resultMessage, rdflib.Literal(result.message)))
+        if result.path and not result.path.startswith(("^", "(")):
+            graph.add((node, SH.resultPath, rdflib.URIRef(result.path)))
+        if result.value is not None:
+            value = from_n3(result.value) if result.value.startswith('"') else rdflib.URIRef(result.value)
+            graph.add((node, SH.value, value))
+    return graph
 
 
 class _ParsedOnce(rdflib.Graph):

@@ -14,7 +14,7 @@ from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import Store
-from policykg.validation import Report, load_model_graph
+from policykg.validation import Report, load_model_graph, report_graph
 from policykg.updates import (
     change_as_update,
     change_of,
@@ -173,6 +173,7 @@ class Writer:
                 f"the change would leave {len(violations)} violation{'s' if len(violations) != 1 else ''} "
                 "of the shapes; nothing was written",
                 [r.as_dict() for r in report.results],
+                report_graph(report.results, conforms=False),
             )
         return report
 

@@ -2,10 +2,11 @@
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policykg import errors
+from policykg.mediatypes import negotiate
 
 PROBLEM_BASE = "https://w3id.org/policykg/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -57,7 +58,13 @@ def install(app: FastAPI) -> None:
     """Map policykg's errors, HTTP errors and request validation errors to problem details."""
 
     @app.exception_handler(errors.PolicyKGError)
-    async def _policykg(request: Request, error: errors.PolicyKGError) -> JSONResponse:
+    async def _policykg(request: Request, error: errors.PolicyKGError) -> Response:
+        if isinstance(error, errors.ChangeRejected) and error.report is not None:
+            wanted = negotiate(request.headers.get("accept"), [MEDIA_TYPE, "text/turtle", "application/ld+json"])
+            if wanted in ("text/turtle", "application/ld+json"):
+                # The full sh:ValidationReport, for a client that asks for RDF.
+                body = error.report.serialize(format="turtle" if wanted == "text/turtle" else "json-ld")
+                return Response(body, status_code=422, media_type=wanted)
         return problem_for(error, request.url.path)
 
     @app.exception_handler(StarletteHTTPException)

@@ -6,8 +6,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
+from policykg.errors import NotAcceptable, UnsupportedMediaType
 from policykg.mediatypes import RDF_INPUT_TYPES, base_type, negotiate
+from policykg.sparql import check_iri
 from policykg.web.context import ServiceContext, context, read_body, require_contributor
 
 router = APIRouter(tags=["Entries"])
@@ -37,58 +38,29 @@ async def submit_entry(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if accepted.repeated else 201, headers={"Location": location})
 
 
-@router.get("/entries", summary="The entries, newest first")
-async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000),
-                       offset: int = Query(0, ge=0)) -> JSONResponse:
-    """A page of entries: IRI, time, submitter."""
+@router.get("/entries", summary="The entries, newest first; filter by a resource they mention and by time")
+async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+                       resource: str | None = Query(None, description="only entries whose triples mention this IRI"),
+                       since: str | None = Query(None, description="only entries accepted at or after this xsd:dateTime"),
+                       until: str | None = Query(None, description="only entries accepted before this xsd:dateTime")) -> JSONResponse:
+    """A page of entries: IRI, time, submitter, and whether each is still current."""
     ctx = context(request)
-    registry = ctx.settings.base_iri + "graph/entries"
-    sparql = (f"SELECT ?entry ?time ?agent WHERE {{ GRAPH <{registry}> {{ ?entry a <https://w3id.org/policykg/ontology#Entry> ; "
-              "<http://www.w3.org/ns/prov#generatedAtTime> ?time ; <http://www.w3.org/ns/prov#wasAttributedTo> ?agent } } "
-              f"ORDER BY DESC(?time) DESC(?entry) LIMIT {limit} OFFSET {offset}")
-    rows = await _run(ctx.executor, lambda: ctx.store.select(sparql).values())
-    return JSONResponse({"entries": [{"entry": e, "generatedAtTime": t, "wasAttributedTo": a} for e, t, a in rows],
-                         "limit": limit, "offset": offset})
+    if resource is not None:
+        check_iri(resource, "resource")
+    page = await _run(ctx.executor, lambda: ctx.entries.listing(limit, offset, resource, since, until))
+    return JSONResponse({"entries": page, "limit": limit, "offset": offset})
 
 
 @router.get("/entries/{entry_id}", summary="One entry: its triples and its provenance, as TriG or N-Quads")
 async def read_entry(request: Request, entry_id: str) -> Response:
-    """The entry's graph and the provenance the service recorded about it."""
+    """The entry's graph and the provenance the service recorded about it (a past version too)."""
     ctx = context(request)
-    iri = f"{ctx.settings.base_iri}entries/{entry_id}"
-    registry = ctx.settings.base_iri + "graph/entries"
     media_type = negotiate(request.headers.get("accept"), ["application/trig", "application/n-quads"])
     if media_type is None:
         raise NotAcceptable("an entry is sent as application/trig or application/n-quads")
-
-    def quads() -> list[ox.Quad]:
-        sparql = (f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
-                  f"{{ GRAPH <{registry}> {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND(<{registry}> AS ?g) }} }}")
-        found = [ox.Quad(*row) for row in ctx.store.select(sparql).rows]  # type: ignore[misc]
-        # A revised or retracted entry: its triples come back from the record, in its own graph again.
-        archived = [q.object.value for q in found if q.predicate.value.endswith("#archivedContent")]
-        for text in archived:
-            found += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
-                      for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
-        return [q for q in found if not q.predicate.value.endswith("#archivedContent")]
-
-    found = await _run(ctx.executor, quads)
-    if not found:
-        raise GraphNotFound(f"there is no entry <{iri}>")
+    found = await _run(ctx.executor, lambda: ctx.entries.quads(f"{ctx.settings.base_iri}entries/{entry_id}"))
     syntax = ox.RdfFormat.TRIG if media_type == "application/trig" else ox.RdfFormat.N_QUADS
     return Response(ox.serialize(found, format=syntax), media_type=media_type, headers={"Vary": "Accept"})
-
-
-async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
-    media = base_type(request.headers.get("content-type"))
-    if media not in RDF_INPUT_TYPES:
-        raise UnsupportedMediaType(f"send an entry as one of: {', '.join(RDF_INPUT_TYPES)} (not {media or 'nothing'})")
-    body = await read_body(request, ctx.settings.max_body_bytes)
-    return ctx.entries.read(body, RDF_INPUT_TYPES[media])
-
-
-async def _run(executor, work):  # type: ignore[no-untyped-def]
-    return await asyncio.get_running_loop().run_in_executor(executor, work)
 
 
 @router.put("/entries/{entry_id}", status_code=201, summary="Revise an entry (needs a token): a new version, the old one kept")
@@ -113,3 +85,16 @@ async def retract_entry(request: Request, entry_id: str) -> Response:
     old = f"{ctx.settings.base_iri}entries/{entry_id}"
     await _run(ctx.write_executor, lambda: ctx.entries.retract(old, agent))
     return Response(status_code=204)
+
+
+async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
+    media = base_type(request.headers.get("content-type"))
+    if media not in RDF_INPUT_TYPES:
+        raise UnsupportedMediaType(f"send an entry as one of: {', '.join(RDF_INPUT_TYPES)} (not {media or 'nothing'})")
+    body = await read_body(request, ctx.settings.max_body_bytes)
+    return ctx.entries.read(body, RDF_INPUT_TYPES[media])
+
+
+async def _run(executor, work):  # type: ignore[no-untyped-def]
+    return await asyncio.get_running_loop().run_in_executor(executor, work)
+
