@@ -59,7 +59,7 @@ def read_quads(path: Path, base_iri: str, format_name: str | None = None) -> lis
         # no document loader is set, so nothing leaves the machine.
         return list(ox.parse(path=path, format=rdf_format, base_iri=base_iri))
     except SyntaxError as error:
-        line, column = _position(error)
+        line, column = error.lineno, error.offset
         raise RdfSyntaxError(str(path), _first_line(str(error)), line, column) from None
     except (OSError, ValueError) as error:
         raise RdfSyntaxError(str(path), str(error)) from None
@@ -101,10 +101,6 @@ def _triples(quads: Iterable[ox.Quad]) -> Iterator[tuple[Node, Node, Node]]:
         yield to_rdflib_term(quad.subject), to_rdflib_term(quad.predicate), to_rdflib_term(quad.object)
 
 
-def _position(error: SyntaxError) -> tuple[int | None, int | None]:
-    return error.lineno, error.offset
-
-
 def _first_line(message: str) -> str:
     return message.splitlines()[0] if message else "syntax error"
 
@@ -124,7 +120,7 @@ def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "req
     try:
         return list(ox.parse(data, format=FORMATS[format_name][0], base_iri=base_iri))
     except SyntaxError as error:
-        line, column = _position(error)
+        line, column = error.lineno, error.offset
         raise RdfSyntaxError(source, _first_line(str(error)), line, column) from None
     except (OSError, ValueError) as error:
         raise RdfSyntaxError(source, str(error)) from None

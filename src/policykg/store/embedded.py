@@ -171,10 +171,6 @@ class EmbeddedStore(Store):
         """The number of quads in the store."""
         return len(self._inner)
 
-    def backup(self, folder: Path) -> None:
-        """Write a consistent copy of an on-disk store to a new folder (hard links where possible)."""
-        self._inner.backup(str(folder))
-
     def close(self) -> None:
         """Stop the query workers and flush what is written to disk."""
         if self._pool is not None:

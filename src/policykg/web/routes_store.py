@@ -68,9 +68,7 @@ async def replace(request: Request, graph: str | None = Query(None, description=
 async def add(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
               default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Add the body to the graph; without a graph parameter, add quads or create a new graph."""
-    ctx = context(request)
-    require_writer(request, ctx.settings)
-    target = _target(request)
+    ctx, target = _authorised(request)
     if target is _WHOLE:
         format_name = _input_format(request)
         body = await read_body(request, ctx.settings.max_body_bytes)
@@ -90,9 +88,7 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
 async def delete(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
                  default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Delete the graph: 204, or 404 if there is none."""
-    ctx = context(request)
-    require_writer(request, ctx.settings)
-    target = _target(request)
+    ctx, target = _authorised(request)
     if target is _WHOLE:
         raise ProtocolError("name the graph to delete with ?graph=IRI or ?default")
     name = None if target is _DEFAULT else str(target)
@@ -121,10 +117,15 @@ def _target(request: Request) -> object:
     return check_iri(graphs[0], "graph")
 
 
-async def _write_request(request: Request) -> tuple[ServiceContext, str | None, list[ox.Triple]]:
+def _authorised(request: Request) -> tuple[ServiceContext, object]:
+    """The context and the graph a write names, once the operator's token is checked."""
     ctx = context(request)
     require_writer(request, ctx.settings)
-    target = _target(request)
+    return ctx, _target(request)
+
+
+async def _write_request(request: Request) -> tuple[ServiceContext, str | None, list[ox.Triple]]:
+    ctx, target = _authorised(request)
     if target is _WHOLE:
         raise ProtocolError("name the graph with ?graph=IRI or ?default")
     format_name = _input_format(request)
