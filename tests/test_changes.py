@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 
 from policykg.changes import Change, ChangeValidator
 from policykg.model import load_model
 from policykg.rdfinput import read_files, read_quads, to_rdflib_graph
 from policykg.store import EmbeddedStore
-from policykg.validation import validate
+from policykg.validation import FocusedValidation, split_shapes, validate
 
 INVALID = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.ttl"))
 B = "http://localhost:8000/"
@@ -64,3 +65,18 @@ def test_removing_the_attendance_breaks_the_presentation_of_a_node_the_change_do
     change = Change(removed=tuple(q for q in read_files([settings.data_dir], B) if q.graph_name == name))
     focus = {(r.shape.rsplit("#", 1)[-1], r.focus[len(B):]) for r in validator.validate(store, change).results}
     assert ("PresenterParticipated", "id/presentation/eg11-conference-outcomes") in focus
+
+
+def test_a_focused_validation_checks_nested_shapes_on_values_outside_the_focus(shapes, ontology):
+    # The assertion's sh:or ([sh:class SourceExcerpt] [sh:class SourceDocument]) is applied to the place,
+    # which is not a focus node; the place itself (no label) is not judged.
+    fixture = Path(__file__).parent / "fixtures" / "invalid" / "Assertion-derivedFrom--or.ttl"
+    data = to_rdflib_graph(read_quads(fixture, B))
+    data.parse(data=f"<{B}id/place/brussels> a <https://w3id.org/policykg/ontology#Place> .", format="turtle")
+    focused = FocusedValidation(split_shapes(shapes)[0])
+    report = focused.validate(data, ontology, [rdflib.URIRef(B + "graph/fixture")])
+    assert {(r.shape, r.component, r.focus, r.value) for r in report.results} == {
+        ("https://w3id.org/policykg/shapes#Assertion-derivedFrom", "http://www.w3.org/ns/shacl#OrConstraintComponent",
+         B + "graph/fixture", B + "id/place/brussels")}
+    whole = validate(data, shapes, ontology)
+    assert {r.focus for r in whole.results} == {B + "graph/fixture", B + "id/place/brussels"}

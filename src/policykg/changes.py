@@ -9,7 +9,7 @@ are read: all of policykg's data lives in them.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set as AbstractSet
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -17,13 +17,15 @@ import rdflib
 
 from rdflib.namespace import RDF, RDFS, SH
 
-from policykg.reach import FORWARD, Route, Step, routes_of
+from policykg.reach import FORWARD, INVERSE, Route, Step, routes_of
 from policykg.rdfinput import to_oxigraph_term, to_rdflib_term
 from policykg.store import EmbeddedStore, Store
-from policykg.validation import SEVERITY_ORDER, Report, Result, split_shapes, validate
+from policykg.validation import SEVERITY_ORDER, FocusedValidation, Report, Result, split_shapes
 
-Triple = tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]
+Node = rdflib.term.Node
+Triple = tuple[Node, Node, Node]
 _BATCH = 500
+_NONE: frozenset[Node] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -35,50 +37,91 @@ class Change:
 
 
 class _View:
-    """The union of the store's named graphs with a change laid over it, read one step at a time."""
+    """The union of the store's named graphs with a change laid over it, read a step at a time and remembered."""
 
     def __init__(self, store: Store, overlay: Change) -> None:
         self._store = store
-        self._added: dict[tuple[str, rdflib.term.Node], set[rdflib.term.Node]] = defaultdict(set)
-        self._added_inverse: dict[tuple[str, rdflib.term.Node], set[rdflib.term.Node]] = defaultdict(set)
+        self._added: dict[Step, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
         self._removed = {(q.subject, q.predicate, q.object, q.graph_name) for q in overlay.removed}
-        if overlay.added:
-            for quad in overlay.added:
-                s, p, o = (to_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object))
-                self._added[(str(p), s)].add(o)
-                self._added_inverse[(str(p), o)].add(s)
+        self._known: dict[Step, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))  # read from the store
+        self._described: set[Node] = set()  # nodes whose every forward step has been read
+        self._asked: dict[Step, set[Node]] = defaultdict(set)  # nodes an inverse step has been read for
+        self._probed: set[Node] = set()  # nodes known to have incoming links in the store (_linked) or not
+        self._linked: set[Node] = set()
+        for quad in overlay.added:
+            s, p, o = (to_rdflib_term(t) for t in (quad.subject, quad.predicate, quad.object))
+            self._added[Step(str(p), FORWARD)][s].add(o)
+            self._added[Step(str(p), INVERSE)][o].add(s)
 
-    def follow(self, nodes: set[rdflib.term.Node], step: Step) -> dict[rdflib.term.Node, set[rdflib.term.Node]]:
-        """For each node, the nodes one step away from it in this view."""
-        found: dict[rdflib.term.Node, set[rdflib.term.Node]] = defaultdict(set)
-        addressable = sorted(n for n in nodes if isinstance(n, rdflib.URIRef))
-        for start in range(0, len(addressable), _BATCH):
-            batch = addressable[start:start + _BATCH]
-            values = " ".join(f"<{n}>" for n in batch)
-            pattern = "?n <{p}> ?x" if step.direction == FORWARD else "?x <{p}> ?n"
-            sparql = (f"SELECT ?n ?x ?g WHERE {{ VALUES ?n {{ {values} }} GRAPH ?g {{ "
-                      + pattern.format(p=step.predicate) + " } }")
-            for n, x, g in self._store.select(sparql).rows:
-                subject, obj = (n, x) if step.direction == FORWARD else (x, n)
-                if (subject, ox.NamedNode(step.predicate), obj, g) not in self._removed:
-                    found[to_rdflib_term(n)].add(to_rdflib_term(x))
-        added = self._added if step.direction == FORWARD else self._added_inverse
-        for node in nodes:
-            found[node] |= added.get((step.predicate, node), set())
+    def follow(self, wanted: dict[Step, set[Node]]) -> dict[Step, dict[Node, AbstractSet[Node]]]:
+        """For each step and each of its nodes, the nodes one step away in this view.
+
+        All the steps are read together and each answer is kept for the next call: the walks of one
+        validation cross the same nodes many times. Forwards, a node's whole description is read at
+        once (it is small); backwards, only the predicates asked for (a concept may have thousands).
+        """
+        undescribed = {node for step, nodes in wanted.items() if step.direction == FORWARD
+                       for node in nodes if node not in self._described}
+        self._described |= undescribed
+        self._read_forward(sorted(n for n in undescribed if isinstance(n, rdflib.URIRef)))
+        missing: list[tuple[Node, Step]] = []
+        for step, nodes in wanted.items():
+            if step.direction == INVERSE:
+                asked = self._asked[step]
+                missing += [(node, step) for node in nodes - asked if isinstance(node, rdflib.URIRef)]
+                asked |= nodes
+        self._probe({node for node, _ in missing})
+        self._read_inverse([(node, step) for node, step in missing if node in self._linked])
+        found: dict[Step, dict[Node, AbstractSet[Node]]] = {}
+        for step, nodes in wanted.items():
+            known, added = self._known.get(step, {}), self._added.get(step, {})
+            found[step] = {node: known.get(node, _NONE) | added.get(node, _NONE) for node in nodes}
         return found
+
+    def _read_forward(self, nodes: list[Node]) -> None:
+        for start in range(0, len(nodes), _BATCH):
+            values = " ".join(f"<{node}>" for node in nodes[start:start + _BATCH])
+            self._keep(f"SELECT ?n ?p ?x ?g WHERE {{ VALUES ?n {{ {values} }} GRAPH ?g {{ ?n ?p ?x }} }}", FORWARD)
+
+    def _probe(self, nodes: set[Node]) -> None:
+        """Learn which of the nodes have any incoming link in the store: most of an entry's nodes are new."""
+        unprobed = sorted(nodes - self._probed)
+        self._probed |= nodes
+        for start in range(0, len(unprobed), _BATCH):
+            values = " ".join(f"<{node}>" for node in unprobed[start:start + _BATCH])
+            sparql = f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?n }} }} }}"
+            self._linked |= {to_rdflib_term(row[0]) for row in self._store.select(sparql).rows}
+
+    def _read_inverse(self, pairs: list[tuple[Node, Step]]) -> None:
+        for start in range(0, len(pairs), _BATCH):
+            values = " ".join(f"(<{node}> <{step.predicate}>)" for node, step in pairs[start:start + _BATCH])
+            self._keep(f"SELECT ?n ?p ?x ?g WHERE {{ VALUES (?n ?p) {{ {values} }} GRAPH ?g {{ ?x ?p ?n }} }}", INVERSE)
+
+    def _keep(self, sparql: str, direction: str) -> None:
+        for n, p, x, g in self._store.select(sparql).rows:
+            subject, obj = (n, x) if direction == FORWARD else (x, n)
+            if (subject, p, obj, g) not in self._removed:
+                self._known[Step(p.value, direction)][to_rdflib_term(n)].add(to_rdflib_term(x))
 
 
 class ChangeValidator:
     """Validates changes against the shapes, reading from the store only what the shapes reach."""
 
     def __init__(self, shapes: rdflib.Graph, ontology: rdflib.Graph) -> None:
-        self._core, self._sparql = split_shapes(shapes)
-        self._ontology = ontology
+        core, self._sparql = split_shapes(shapes)
+        self._focused = FocusedValidation(core)
+        # Of the ontology, the validation of a change needs only the class hierarchy (for sh:targetClass,
+        # sh:class and rdfs:subClassOf* in constraints): what the shapes reach in it, such as the types of
+        # the status concepts, is read from the store's ontology graph like any other triple.
+        self._hierarchy = rdflib.Graph()
+        for triple in ontology.triples((None, RDFS.subClassOf, None)):
+            self._hierarchy.add(triple)
         self._routes = routes_of(shapes)
         self._trie = _trie(self._routes)
         self._superclasses = {str(c): {str(s) for s in ontology.transitive_objects(c, RDFS.subClassOf)}
                               for c in set(ontology.subjects(RDFS.subClassOf, None))}
-        self._ontology_quads = [ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in ontology]
+        self._hierarchy_quads = [ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in self._hierarchy]
+        self._closed = any(shapes.objects(None, SH.closed))
         targeted = {str(c) for c in shapes.objects(None, SH.targetClass)}
         #: The classes some shape checks: targeted, or below a targeted class.
         self.checked_classes = frozenset(targeted | {c for c, above in self._superclasses.items() if above & targeted})
@@ -91,24 +134,27 @@ class ChangeValidator:
         inverse = Change(added=change.removed, removed=change.added)
         after = _View(store, Change() if applied else change)
         before = _View(store, inverse if applied else Change())
-        focus = self._affected(change, [after, before])
+        # A walk back in the graph with more triples finds every node the other would: when the change
+        # only adds (or only removes), one view is enough.
+        views = [view for view, needed in ((after, change.added), (before, change.removed)) if needed]
+        focus = self._affected(change, views)
         graph = rdflib.Graph()
-        self._collect(after, focus, self._trie, graph)
+        self._collect(after, focus, graph)
         # SHACL Core by pySHACL; the SPARQL constraints by Oxigraph, which answers them far faster.
-        core = validate(graph, self._core, self._ontology, focus_nodes=sorted(focus, key=str))
+        core = self._focused.validate(graph, self._hierarchy, focus)
         results = list(core.results) + self._sparql_results(graph, focus)
         results.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.focus, r.shape, r.path or ""))
         return Report(results=tuple(results), graph=core.graph)
 
-    def _sparql_results(self, graph: rdflib.Graph, focus: set[rdflib.term.Node]) -> list[Result]:
+    def _sparql_results(self, graph: rdflib.Graph, focus: set[Node]) -> list[Result]:
         """Run each SPARQL-based constraint for the focus nodes its shape targets, in an Oxigraph store."""
-        types: dict[rdflib.term.Node, set[str]] = defaultdict(set)
+        types: dict[Node, set[str]] = defaultdict(set)
         for node in focus:
             for cls in graph.objects(node, RDF.type):
                 types[node] |= self._superclasses.get(str(cls), {str(cls)})
         scratch = EmbeddedStore.in_memory()
-        # The ontology too, as pySHACL mixes it in: constraints may follow rdfs:subClassOf.
-        scratch.add(self._ontology_quads, "urn:x-policykg:ontology")
+        # The class hierarchy too, as pySHACL mixes it in: constraints may follow rdfs:subClassOf.
+        scratch.add(self._hierarchy_quads, "urn:x-policykg:ontology")
         scratch.add((ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in graph), "urn:x-policykg:scratch")
         results: list[Result] = []
         for constraint in self._sparql:
@@ -123,35 +169,49 @@ class ChangeValidator:
                                            for row in rows.rows])
         return results
 
-    def _affected(self, change: Change, views: list[_View]) -> set[rdflib.term.Node]:
+    def _affected(self, change: Change, views: list[_View]) -> set[Node]:
         """Nodes whose verdict the change can alter: those it touches, and those whose routes reach it."""
         touched: list[Triple] = [tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object))  # type: ignore[misc]
                                  for q in (*change.added, *change.removed)]
-        focus: set[rdflib.term.Node] = {s for s, _, _ in touched}
-        focus |= {o for _, _, o in touched if not isinstance(o, rdflib.Literal)}
+        # A node's verdict rests only on the triples its routes reach, its own types included: the walks
+        # back find the touched nodes too (a route's first step ends at them), but only where a shape
+        # looks. A closed shape looks at every triple of its focus, so then every touched subject counts.
+        focus: set[Node] = {s for s, _, _ in touched} if self._closed else set()
+        by_predicate: dict[str, list[Triple]] = defaultdict(list)
+        for triple in touched:
+            by_predicate[str(triple[1])].append(triple)
+        walks: dict[Route, set[Node]] = defaultdict(set)  # the steps back still to walk -> where the walk stands
         for route in self._routes:
             for index, step in enumerate(route):
-                ends = {s if step.direction == FORWARD else o for s, p, o in touched if str(p) == step.predicate}
-                if not ends:
-                    continue
-                back = tuple(s.reversed() for s in reversed(route[:index]))
-                for view in views:
-                    focus |= _walk(view, ends, back)
+                ends = {s if step.direction == FORWARD else o for s, _, o in by_predicate.get(step.predicate, ())}
+                if ends:
+                    walks[tuple(s.reversed() for s in reversed(route[:index]))] |= ends
+        for view in views:
+            focus |= _walk(view, walks)
         return {node for node in focus if not isinstance(node, rdflib.Literal)}
 
-    def _collect(self, view: _View, nodes: set[rdflib.term.Node], trie: "_Trie", graph: rdflib.Graph) -> None:
-        """Add to graph every triple the routes reach from nodes (forwards through the trie)."""
-        for step, child in trie.children.items():
-            found = view.follow({n for n in nodes if not isinstance(n, rdflib.Literal)}, step)
-            reached: set[rdflib.term.Node] = set()
-            for node, others in found.items():
-                for other in others:
-                    triple = (node, rdflib.URIRef(step.predicate), other) if step.direction == FORWARD \
-                        else (other, rdflib.URIRef(step.predicate), node)
-                    graph.add(triple)
-                    reached.add(other)
-            if reached and child.children:
-                self._collect(view, reached, child, graph)
+    def _collect(self, view: _View, nodes: set[Node], graph: rdflib.Graph) -> None:
+        """Add to graph every triple the routes reach from nodes, forwards through the trie, a level at a time."""
+        level = [(self._trie, {n for n in nodes if not isinstance(n, rdflib.Literal)})]
+        while level:
+            wanted: dict[Step, set[Node]] = defaultdict(set)
+            for trie, starts in level:
+                for step in trie.children:
+                    wanted[step] |= starts
+            found = view.follow(wanted)
+            following = []
+            for trie, starts in level:
+                for step, child in trie.children.items():
+                    reached: set[Node] = set()
+                    for node in starts:
+                        for other in found[step][node]:
+                            graph.add((node, rdflib.URIRef(step.predicate), other) if step.direction == FORWARD
+                                      else (other, rdflib.URIRef(step.predicate), node))
+                            reached.add(other)
+                    reached = {n for n in reached if not isinstance(n, rdflib.Literal)}
+                    if reached and child.children:
+                        following.append((child, reached))
+            level = following
 
 
 @dataclass
@@ -168,11 +228,25 @@ def _trie(routes: Iterable[Route]) -> _Trie:
     return root
 
 
-def _walk(view: _View, starts: set[rdflib.term.Node], steps: Route) -> set[rdflib.term.Node]:
-    nodes = set(starts)
-    for step in steps:
-        found = view.follow(nodes, step)
-        nodes = {other for others in found.values() for other in others}
-        if not nodes:
+def _walk(view: _View, walks: dict[Route, set[Node]]) -> set[Node]:
+    """Where walks end: each walks its steps from its nodes; walks with the same steps left go together."""
+    ended: set[Node] = set()
+    while walks:
+        ended |= walks.pop((), set())
+        if not walks:
             break
-    return nodes
+        found = view.follow(_first_steps(walks))
+        following: dict[Route, set[Node]] = defaultdict(set)
+        for steps, nodes in walks.items():
+            reached = {other for node in nodes for other in found[steps[0]][node]}
+            if reached:
+                following[steps[1:]] |= reached
+        walks = following
+    return ended
+
+
+def _first_steps(walks: dict[Route, set[Node]]) -> dict[Step, set[Node]]:
+    wanted: dict[Step, set[Node]] = defaultdict(set)
+    for steps, nodes in walks.items():
+        wanted[steps[0]] |= nodes
+    return wanted
