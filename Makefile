@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test browser clean
 
 $(BIN)/policykg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,18 @@ $(BIN)/policykg: pyproject.toml
 run: $(BIN)/policykg
 	$(BIN)/policykg serve
 
+## browser: Debian's Chromium for the browser tests, installed with apt-get (as root, else with sudo) when missing.
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  sudo=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi; \
+	  log=$$(mktemp); \
+	  if $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >$$log 2>&1 && \
+	     $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >>$$log 2>&1; \
+	  then rm -f $$log; else cat $$log; rm -f $$log; echo "could not install chromium" >&2; exit 1; fi; }
+
 ## test: set up, then run the whole test suite.
-test: $(BIN)/policykg
+test: $(BIN)/policykg browser
 	$(BIN)/python -m pytest
 
 clean:

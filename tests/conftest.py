@@ -149,9 +149,9 @@ class Service:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_service(folder: Path, **env: str) -> tuple["subprocess.Popen[bytes]", str]:
-    """Start `policykg serve` on a free loopback port with the given POLICYKG_ settings."""
-    port = free_port()
+def start_service(folder: Path, port: int | None = None, **env: str) -> tuple["subprocess.Popen[bytes]", str]:
+    """Start `policykg serve` on a loopback port (a free one unless given) with the given POLICYKG_ settings."""
+    port = port or free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
     environment.update({"POLICYKG_PORT": str(port), "POLICYKG_HOST": "127.0.0.1", **env})
     with open(folder / "serve.log", "wb") as log:
@@ -194,3 +194,75 @@ def read_only_service(tmp_path_factory) -> Iterator[Service]:
         yield Service(url, None)
     finally:
         stop(process)
+
+
+# Browser tests: Debian's Chromium (installed by `make test`) driven by Playwright's sync API. See tests/browser.py.
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium (/usr/bin/chromium, Playwright's sync API) for the whole session; closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), "the browser tests need Debian's chromium: `make test` installs it"
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def outbound_requests() -> list[str]:
+    """The URLs the test's pages tried to fetch off loopback; each was aborted. Assert it stays empty."""
+    return []
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """The test's pages' console errors and uncaught exceptions (a Content-Security-Policy refusal is one)."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, outbound_requests, console_errors):
+    """Make pages, each in a fresh context: new_page(java_script_enabled=True, **context_options) -> Page.
+
+    The viewport is 1280×900 unless context_options say otherwise; requests off loopback are aborted and
+    recorded in outbound_requests; console errors and page errors go to console_errors. Closed at the end."""
+    from browser import VIEWPORT, guard_context
+
+    contexts = []
+
+    def make(java_script_enabled: bool = True, **context_options):
+        context = browser.new_context(**{"viewport": VIEWPORT, "service_workers": "block",
+                                         "java_script_enabled": java_script_enabled, **context_options})
+        contexts.append(context)
+        guard_context(context, outbound_requests)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    """A page with JavaScript, in a fresh 1280×900 context that can reach loopback only."""
+    return new_page()
+
+
+@pytest.fixture
+def page_without_js(new_page):
+    """A page with JavaScript disabled (what a crawler or a script-blocking reader sees), otherwise as page."""
+    return new_page(java_script_enabled=False)

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policykg.errors import ConfigError
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     allowed_remote_endpoints: tuple[str, ...] = Field(
         (), description="IRIs that SERVICE and LOAD may reach (default: none, no outbound request is made)"
     )
+    publisher_name: str = Field("policykg", min_length=1, description="who publishes the dataset (VoID, DCAT-AP)")
+    publisher_iri: str = Field(
+        "", description="IRI of the publisher, e.g. from the EU corporate-body table (default: <base>id/agent/policykg)"
+    )
+    ldes_page_size: int = Field(100, ge=1, le=10_000, description="members per page of the change stream (LDES)")
     root: Path = Field(default_factory=resource_root, description="folder holding ontology/, shapes/ and data/")
 
     @field_validator("base_iri")
@@ -61,6 +66,13 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
             raise ValueError(f"must be an absolute http(s) IRI ending with '/', e.g. {DEFAULT_BASE_IRI}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_publisher(cls, values: object) -> object:
+        if isinstance(values, dict) and not values.get("publisher_iri"):
+            values = {**values, "publisher_iri": str(values.get("base_iri") or DEFAULT_BASE_IRI) + "id/agent/policykg"}
+        return values
 
     @field_validator("update_token")
     @classmethod

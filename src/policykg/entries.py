@@ -69,7 +69,7 @@ class Entries:
 
     def read(self, body: bytes, format_name: str) -> list[ox.Triple]:
         """The triples of an entry sent as RDF: one graph at most, never empty; nothing is fetched."""
-        quads = parse_bytes(body, format_name, self._base, source="entry")
+        quads = parse_bytes(body, format_name, self._base, source="entry", service_base=self._base)
         graphs = {q.graph_name for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)}
         if len(graphs) > 1:
             raise ProtocolError(f"an entry is one graph; this one has {len(graphs)} named graphs")

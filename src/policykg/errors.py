@@ -119,3 +119,11 @@ class IdempotencyConflict(PolicyKGError):
 
 class EntryGone(PolicyKGError):
     """The entry was revised or retracted: it is kept in the record but is no longer current."""
+
+
+class ResourceNotFound(PolicyKGError):
+    """Nothing is said of an IRI under the base: no statement names it."""
+
+
+class ResourceGone(PolicyKGError):
+    """A resource was described only by entries that have been retracted or revised away."""

@@ -9,6 +9,7 @@ import rdflib
 from rdflib.term import Node
 
 from policykg.errors import InputNotFoundError, RdfSyntaxError, UnknownFormatError
+from policykg.jsonld import inline_own_context
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -73,8 +74,8 @@ def read_files(paths: Iterable[Path], base_iri: str, format_name: str | None = N
     return quads
 
 
-def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph) -> Node:
-    """Convert one pyoxigraph term to the equal rdflib term."""
+def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph, exact: bool = False) -> Node:
+    """Convert one pyoxigraph term to the equal rdflib term; exact keeps a literal's lexical form as it is."""
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -84,7 +85,7 @@ def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGr
             return rdflib.Literal(term.value, lang=term.language)
         if term.datatype.value == _XSD_STRING:
             return rdflib.Literal(term.value)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value), normalize=not exact)
     raise TypeError(f"cannot convert {term!r}")
 
 
@@ -115,8 +116,14 @@ def parse_term(text: str, base_iri: str) -> ox.NamedNode | ox.Literal:
     raise RdfSyntaxError("binding", f"write a value as <IRI> or as \"literal\", not {text!r}")
 
 
-def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "request body") -> list[ox.Quad]:
-    """Parse RDF sent over the network (never fetching anything); errors carry line and column."""
+def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "request body",
+                service_base: str | None = None) -> list[ox.Quad]:
+    """Parse RDF sent over the network (never fetching anything); errors carry line and column.
+
+    service_base: the service's base IRI; JSON-LD that names the service's own context gets it locally.
+    """
+    if format_name == "jsonld" and service_base is not None:
+        data = inline_own_context(data, service_base)
     try:
         return list(ox.parse(data, format=FORMATS[format_name][0], base_iri=base_iri))
     except SyntaxError as error:

@@ -6,6 +6,10 @@ writes that each pass alone can never together leave the graph broken.
 
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
@@ -32,6 +36,14 @@ def make_writer(settings: Settings, store: Store) -> "Writer":
     return Writer(store, ChangeValidator(shapes, ontology), settings.base_iri)
 
 
+@dataclass(frozen=True)
+class Revision:
+    """A state of the store as this service wrote it: an opaque tag and the time of the last write (or start)."""
+
+    tag: str
+    modified: datetime
+
+
 class Writer:
     """Applies writes to a store, each only if the graph still conforms to the shapes afterwards."""
 
@@ -40,6 +52,25 @@ class Writer:
         self._validator = validator
         self._genid = base_iri + ".well-known/genid/"
         self._lock = threading.Lock()
+        self._started = uuid.uuid4().hex[:12]  # tags from an earlier run of the service never match
+        self._writes = 0
+        self._modified = datetime.now(UTC).replace(microsecond=0)
+
+    @property
+    def revision(self) -> "Revision":
+        """Which state of the store readers see now: its tag changes with every write."""
+        return Revision(f"{self._started}-{self._writes}", self._modified)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write lock; afterwards, count a new revision (also after a refusal: a tag may change
+        without a change of content, never the other way round)."""
+        with self._lock:
+            try:
+                yield
+            finally:
+                self._writes += 1
+                self._modified = datetime.now(UTC).replace(microsecond=0)
 
     def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
         """Run a SPARQL Update request if its effect conforms; nothing of it stays otherwise.
@@ -49,7 +80,7 @@ class Writer:
         then judged, and undone if it breaks the shapes.
         """
         request = read_update(text, using, using_named)
-        with self._lock:
+        with self._writing():
             if len(request.operations) == 1:
                 op = request.operations[0]
                 if empties_whole_graphs(op):
@@ -77,7 +108,7 @@ class Writer:
 
     def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Replace a named graph's content if the result conforms; True if the graph existed."""
-        with self._lock:
+        with self._writing():
             name = self._named(graph, triples)
             current = graph_quads(self._store, graph) if name else []
             change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
@@ -86,7 +117,7 @@ class Writer:
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Add triples to a named graph if the result conforms; True if the graph existed."""
-        with self._lock:
+        with self._writing():
             name = self._named(graph, triples)
             change = self._skolemised(Change(added=_in(triples, name)))
             self._check(change)
@@ -94,7 +125,7 @@ class Writer:
 
     def delete_graph(self, graph: str | None) -> None:
         """Delete a graph if what remains conforms."""
-        with self._lock:
+        with self._writing():
             if graph in (ONTOLOGY_IRI, SHAPES_IRI):
                 raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
             if graph is not None:
@@ -106,7 +137,7 @@ class Writer:
         target = ox.NamedNode(default_graph)
         placed = tuple(q if not isinstance(q.graph_name, ox.DefaultGraph) else
                        ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
-        with self._lock:
+        with self._writing():
             change = self._skolemised(Change(added=placed))
             self._check(change)
             self._store.add(change.added, default_graph)
@@ -123,7 +154,7 @@ class Writer:
 
     def add(self, change: Change) -> Report:
         """Write a change of additions atomically if it conforms; return its report (no violations)."""
-        with self._lock:
+        with self._writing():
             change = self._skolemised(change)
             report = self._check(change)
             self._store.add(change.added, "urn:x-policykg:unused")
@@ -131,7 +162,7 @@ class Writer:
 
     def write(self, change: Change) -> Report | None:
         """Write a change (removals and additions) atomically if it conforms; return its report."""
-        with self._lock:
+        with self._writing():
             change = self._skolemised(change)
             report = self._check(change)
             self._apply(change)

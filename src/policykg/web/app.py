@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 
 from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.writes import make_writer
 from policykg.store import Store
-from policykg.web import problems, routes_entries, routes_sparql, routes_store
+from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_ldes, routes_pages,
+                          routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
 
 
@@ -44,13 +44,13 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     problems.install(app)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
-                       allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location"])
+                       allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location"])
     app.include_router(routes_sparql.router)
     app.include_router(routes_store.router)
     app.include_router(routes_entries.router)
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/sparql", status_code=303)
-
+    app.include_router(routes_ldes.router)
+    app.include_router(routes_pages.router)
+    app.include_router(routes_resources.router)
+    app.include_router(routes_dumps.router)
+    app.include_router(routes_catalogue.router)
     return app

@@ -1,8 +1,11 @@
 """What every route needs, built once by create_app: settings, the store, the query workers."""
 
+import asyncio
 import hmac
+from collections.abc import Callable
+from typing import TypeVar
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -11,6 +14,8 @@ from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
 from policykg.store import Store
 from policykg.entries import Entries
 from policykg.writes import Writer
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -23,6 +28,15 @@ class ServiceContext:
     writer: Writer
     entries: Entries
     write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
+    _memo: dict[tuple[str, str], object] = field(default_factory=dict)
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """A value computed from the store, kept until the next write."""
+        key = (name, self.writer.revision.tag)
+        if key not in self._memo:
+            value = compute()
+            self._memo = {k: v for k, v in self._memo.items() if k[1] == key[1]} | {key: value}
+        return self._memo[key]  # type: ignore[return-value]
 
 
 def context(request: Request) -> ServiceContext:
@@ -71,3 +85,8 @@ def require_writer(request: Request, settings: Settings) -> None:
 def _bearer(request: Request) -> str:
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     return given.strip() if scheme.lower() == "bearer" else ""
+
+
+async def run(executor: ThreadPoolExecutor, work: Callable[[], T]) -> T:
+    """Run blocking work (store reads, validation) in a pool, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(executor, work)

@@ -1,8 +1,15 @@
 """Server-rendered HTML pages (Jinja2 templates, readable without JavaScript)."""
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from policykg.namespaces import PREFIXES
+from policykg.jsonld import EXTRA_PREFIXES
+
+if TYPE_CHECKING:
+    from policykg.web.context import ServiceContext
 
 _ENVIRONMENT = Environment(
     loader=PackageLoader("policykg.web", "templates"),
@@ -13,8 +20,35 @@ _ENVIRONMENT = Environment(
 _ENVIRONMENT.filters["query_link"] = lambda query, fmt=None: "/sparql?" + urlencode(
     {"query": query, **({"format": fmt} if fmt else {})}
 )
+_NAMESPACES = sorted({**PREFIXES, **EXTRA_PREFIXES}.items(), key=lambda item: -len(item[1]))
+
+
+def curie(iri: str) -> str:
+    """An IRI shortened with a known prefix (rdfs:label), else the IRI itself."""
+    for prefix, namespace in _NAMESPACES:
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+_ENVIRONMENT.filters["curie"] = curie
 
 
 def render(template: str, **values: object) -> str:
     """Render a template of the package with the given values."""
     return _ENVIRONMENT.get_template(template).render(**values)
+
+
+def page(ctx: "ServiceContext", template: str, title: str, **values: object) -> str:
+    """Render a page of the site: the shared layout gets the title and the service's base IRI."""
+    base = ctx.settings.base_iri
+
+    def href(iri: str) -> str:
+        """Where a link to an IRI goes: a resource of this graph to its page, anything else to itself."""
+        if iri.startswith(base) and iri[len(base):].startswith(("id/", "graph/", ".well-known/genid/")):
+            return "/doc/" + iri[len(base):] + ".html"
+        if iri.startswith(base + "entries/"):
+            return "/" + iri[len(base):]
+        return iri
+
+    return render(template, title=title, base=base, href=href, **values)

@@ -1,17 +1,21 @@
 """Entries over HTTP: a dry run at /validate, contributions at /entries, and the entries themselves."""
 
-import asyncio
-
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from policykg.errors import NotAcceptable, UnsupportedMediaType
-from policykg.mediatypes import RDF_INPUT_TYPES, base_type, negotiate
+from policykg.describe import labels_of
+from policykg.errors import UnsupportedMediaType
+from policykg.mediatypes import HTML, RDF_INPUT_TYPES, base_type
+from policykg.namespaces import PKG
 from policykg.sparql import check_iri
-from policykg.web.context import ServiceContext, context, read_body, require_contributor
+from policykg.web.context import ServiceContext, context, read_body, require_contributor, run
+from policykg.web.documents import DOCUMENTS, choose, link_header, render
+from policykg.web.pages import page
 
 router = APIRouter(tags=["Entries"])
+# TriG first: an entry is a graph with its provenance, which a dataset syntax keeps apart.
+_ENTRY_TYPES = ["application/trig", *(m for m in DOCUMENTS.values() if m != "application/trig")]
 
 
 @router.post("/validate", summary="Check an entry against the shapes and the stored graph; writes nothing")
@@ -20,7 +24,7 @@ async def validate_entry(request: Request) -> JSONResponse:
     ctx = context(request)
     triples = await _read(request, ctx)
     agent = ctx.settings.base_iri + "id/agent/anonymous"
-    report = await _run(ctx.executor, lambda: ctx.entries.check(triples, agent))
+    report = await run(ctx.executor, lambda: ctx.entries.check(triples, agent))
     return JSONResponse({"conforms": report.conforms, "results": [r.as_dict() for r in report.results]})
 
 
@@ -31,7 +35,7 @@ async def submit_entry(request: Request) -> JSONResponse:
     agent = require_contributor(request, ctx.settings)
     triples = await _read(request, ctx)
     key = request.headers.get("idempotency-key")
-    accepted = await _run(ctx.write_executor, lambda: ctx.entries.submit(triples, agent, key))
+    accepted = await run(ctx.write_executor, lambda: ctx.entries.submit(triples, agent, key))
     location = "/entries/" + accepted.iri.rsplit("/", 1)[-1]
     body = {"entry": accepted.iri, "conforms": True, "results": [r.as_dict() for r in accepted.report.results]}
     # A retry with the same Idempotency-Key gets the entry written the first time, as 200 (RFC 9110 §9.2.2).
@@ -42,25 +46,44 @@ async def submit_entry(request: Request) -> JSONResponse:
 async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
                        resource: str | None = Query(None, description="only entries whose triples mention this IRI"),
                        since: str | None = Query(None, description="only entries accepted at or after this xsd:dateTime"),
-                       until: str | None = Query(None, description="only entries accepted before this xsd:dateTime")) -> JSONResponse:
-    """A page of entries: IRI, time, submitter, and whether each is still current."""
+                       until: str | None = Query(None, description="only entries accepted before this xsd:dateTime"),
+                       format: str | None = Query(None, description="json or html (default: by the Accept header)")) -> Response:
+    """A page of entries: IRI, time, submitter, and whether each is still current (JSON, or a page for people)."""
     ctx = context(request)
     if resource is not None:
         check_iri(resource, "resource")
-    page = await _run(ctx.executor, lambda: ctx.entries.listing(limit, offset, resource, since, until))
-    return JSONResponse({"entries": page, "limit": limit, "offset": offset})
+    found = await run(ctx.executor, lambda: ctx.entries.listing(limit + 1, offset, resource, since, until))
+    listed, more = found[:limit], len(found) > limit
+    wanted = {"json": "application/json", "html": HTML}.get(format or "") or choose(
+        request.headers.get("accept"), ["application/json", HTML])
+    if wanted == HTML:
+        return HTMLResponse(page(ctx, "entries.html", "Entries", entries=listed, more=more, limit=limit, offset=offset),
+                            headers={"Vary": "Accept"})
+    return JSONResponse({"entries": listed, "limit": limit, "offset": offset, "more": more}, headers={"Vary": "Accept"})
 
 
-@router.get("/entries/{entry_id}", summary="One entry: its triples and its provenance, as TriG or N-Quads")
-async def read_entry(request: Request, entry_id: str) -> Response:
-    """The entry's graph and the provenance the service recorded about it (a past version too)."""
+@router.api_route("/entries/{entry_id}", methods=["GET", "HEAD"],
+                  summary="One entry: its triples and provenance (TriG, N-Quads, Turtle, JSON-LD, … or HTML)")
+async def read_entry(request: Request, entry_id: str,
+                     format: str | None = Query(None, description="a file ending: trig, nq, ttl, jsonld, nt, rdf or html")) -> Response:
+    """The entry's graph and the provenance recorded about it; a past version too (410 once retracted)."""
     ctx = context(request)
-    media_type = negotiate(request.headers.get("accept"), ["application/trig", "application/n-quads"])
-    if media_type is None:
-        raise NotAcceptable("an entry is sent as application/trig or application/n-quads")
-    found = await _run(ctx.executor, lambda: ctx.entries.quads(f"{ctx.settings.base_iri}entries/{entry_id}"))
-    syntax = ox.RdfFormat.TRIG if media_type == "application/trig" else ox.RdfFormat.N_QUADS
-    return Response(ox.serialize(found, format=syntax), media_type=media_type, headers={"Vary": "Accept"})
+    media_type = DOCUMENTS.get(format or "") or choose(request.headers.get("accept"), _ENTRY_TYPES)
+    iri = f"{ctx.settings.base_iri}entries/{entry_id}"
+    found = await run(ctx.executor, lambda: ctx.entries.quads(iri))
+    about = {q.predicate.value: q.object.value for q in found if q.subject.value == iri
+             and not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != iri}
+    status = 410 if str(PKG.retractedBy) in about else 200
+    headers = {"Vary": "Accept", "Link": link_header(f"/entries/{entry_id}", media_type, by_parameter=True)}
+    if str(PKG.supersededBy) in about:
+        headers["Link"] += f', <{about[str(PKG.supersededBy)]}>; rel="successor-version"'
+    if media_type == HTML:
+        named = {t.value for q in found for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)}
+        labels = {iri: label.value for iri, label in (await run(ctx.executor, lambda: labels_of(ctx.store, named))).items()}
+        body = page(ctx, "entry.html", f"Entry {entry_id}", iri=iri, quads=found, about=about, labels=labels).encode("utf-8")
+    else:
+        body = render(found, media_type, ctx.settings.base_iri)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 @router.put("/entries/{entry_id}", status_code=201, summary="Revise an entry (needs a token): a new version, the old one kept")
@@ -70,7 +93,7 @@ async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
     agent = require_contributor(request, ctx.settings)
     triples = await _read(request, ctx)
     old = f"{ctx.settings.base_iri}entries/{entry_id}"
-    accepted = await _run(ctx.write_executor, lambda: ctx.entries.revise(old, triples, agent))
+    accepted = await run(ctx.write_executor, lambda: ctx.entries.revise(old, triples, agent))
     location = "/entries/" + accepted.iri.rsplit("/", 1)[-1]
     return JSONResponse({"entry": accepted.iri, "revises": old, "conforms": True,
                          "results": [r.as_dict() for r in accepted.report.results]},
@@ -83,7 +106,7 @@ async def retract_entry(request: Request, entry_id: str) -> Response:
     ctx = context(request)
     agent = require_contributor(request, ctx.settings)
     old = f"{ctx.settings.base_iri}entries/{entry_id}"
-    await _run(ctx.write_executor, lambda: ctx.entries.retract(old, agent))
+    await run(ctx.write_executor, lambda: ctx.entries.retract(old, agent))
     return Response(status_code=204)
 
 
@@ -93,8 +116,3 @@ async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
         raise UnsupportedMediaType(f"send an entry as one of: {', '.join(RDF_INPUT_TYPES)} (not {media or 'nothing'})")
     body = await read_body(request, ctx.settings.max_body_bytes)
     return ctx.entries.read(body, RDF_INPUT_TYPES[media])
-
-
-async def _run(executor, work):  # type: ignore[no-untyped-def]
-    return await asyncio.get_running_loop().run_in_executor(executor, work)
-

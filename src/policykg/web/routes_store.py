@@ -72,7 +72,7 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
     if target is _WHOLE:
         format_name = _input_format(request)
         body = await read_body(request, ctx.settings.max_body_bytes)
-        quads = parse_bytes(body, format_name, ctx.settings.base_iri)
+        quads = parse_bytes(body, format_name, ctx.settings.base_iri, service_base=ctx.settings.base_iri)
         if format_name in ("nquads", "trig"):
             await _write(ctx, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
             return Response(status_code=204)
@@ -133,7 +133,7 @@ async def _write_request(request: Request) -> tuple[ServiceContext, str | None, 
         raise UnsupportedMediaType("a single graph takes a triples syntax (Turtle, N-Triples, JSON-LD, RDF/XML)")
     body = await read_body(request, ctx.settings.max_body_bytes)
     name = None if target is _DEFAULT else str(target)
-    quads = parse_bytes(body, format_name, name or ctx.settings.base_iri)
+    quads = parse_bytes(body, format_name, name or ctx.settings.base_iri, service_base=ctx.settings.base_iri)
     if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
         raise ProtocolError("the body names graphs of its own; a write to one graph takes triples only")
     return ctx, name, _triples(quads)

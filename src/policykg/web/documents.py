@@ -1,0 +1,68 @@
+"""RDF documents over HTTP: the syntaxes a description is offered in, chosen by Accept or by file ending."""
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+import rdflib
+
+from policykg import jsonld
+from policykg.errors import NotAcceptable
+from policykg.mediatypes import HTML, negotiate
+from policykg.namespaces import PREFIXES
+from policykg.rdfinput import to_rdflib_term
+
+# File ending -> media type, in the server's order of preference (a client that accepts anything gets Turtle).
+DOCUMENTS: dict[str, str] = {
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "html": HTML,
+}
+ENDINGS = {media_type: ending for ending, media_type in DOCUMENTS.items()}
+DATASET_SYNTAXES = ("application/trig", "application/n-quads")
+_SYNTAX = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
+           "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/trig": ox.RdfFormat.TRIG,
+           "application/n-quads": ox.RdfFormat.N_QUADS}
+_PREFIXES = {**PREFIXES, **jsonld.EXTRA_PREFIXES}
+
+
+def choose(accept: str | None, offers: list[str] | None = None) -> str:
+    """The media type to answer with; NotAcceptable (406) if the client takes none of the offers."""
+    offers = offers or list(DOCUMENTS.values())
+    chosen = negotiate(accept, offers)
+    if chosen is None:
+        raise NotAcceptable(f"this document is offered as {', '.join(offers)}")
+    return chosen
+
+
+def render(statements: Sequence[ox.Quad | ox.Triple], media_type: str, base_iri: str) -> bytes:
+    """Serialise quads (or triples): graph syntaxes get each triple once, dataset syntaxes keep the graphs."""
+    if media_type in DATASET_SYNTAXES:
+        return ox.serialize([s for s in statements if isinstance(s, ox.Quad)], format=_SYNTAX[media_type],
+                            prefixes=_PREFIXES)
+    triples = list(dict.fromkeys(ox.Triple(s.subject, s.predicate, s.object) for s in statements))
+    if media_type == "application/ld+json":
+        graph = rdflib.Graph()
+        for triple in triples:
+            graph.add((to_rdflib_term(triple.subject), to_rdflib_term(triple.predicate), to_rdflib_term(triple.object, exact=True)))
+        return jsonld.serialize(graph, base_iri)
+    return ox.serialize(triples, format=_SYNTAX[media_type], prefixes=_PREFIXES if media_type == "text/turtle" else None)
+
+
+def link_header(document: str, current: str | None = None, about: str | None = None, by_parameter: bool = False) -> str:
+    """A Link header naming the document's other syntaxes (rel=alternate) and its Turtle form (rel=describedby).
+
+    The syntaxes are addressed by file ending (document.ttl), or by the format parameter (document?format=ttl).
+    """
+    def address(ending: str) -> str:
+        return f"{document}?format={ending}" if by_parameter else f"{document}.{ending}"
+
+    links = [f'<{address(ending)}>; rel="alternate"; type="{media_type}"'
+             for ending, media_type in DOCUMENTS.items() if media_type != current]
+    links.append(f'<{address("ttl")}>; rel="describedby"; type="text/turtle"')
+    if about:
+        links.append(f'<{about}>; rel="about"')
+    return ", ".join(links)

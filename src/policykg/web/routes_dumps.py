@@ -1,0 +1,91 @@
+"""Dumps of the whole dataset: streamed in constant memory, with validators for cheap conditional requests.
+
+A dump is written from the store as it is asked for, chunk by chunk (gzip-compressed on the way for
+.nq.gz), so memory does not grow with the store; its length is not known beforehand and it is sent
+chunked. Its ETag names the store's revision (it changes with every write) and the file, and its
+Last-Modified is the time of the last write: HEAD, or a GET with If-None-Match or If-Modified-Since,
+tells a harvester whether anything changed without sending the dump again (304).
+"""
+
+import zlib
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from policykg.catalogue import DUMPS, Dump
+from policykg.errors import ResourceNotFound
+from policykg.store import Sink
+from policykg.web.context import ServiceContext, context
+from policykg.web.streaming import stream
+
+router = APIRouter(tags=["Dumps"])
+
+
+@router.get("/dumps", summary="The dumps on offer, with their current validators")
+async def dumps(request: Request) -> JSONResponse:
+    """Each dump's address, media type, ETag and Last-Modified: a cheap way to learn whether the data changed."""
+    ctx = context(request)
+    revision = ctx.writer.revision
+    return JSONResponse({"dumps": [{"url": ctx.settings.base_iri + "dumps/" + dump.file_name, "mediaType": dump.media_type,
+                                    "compressed": dump.compressed, "etag": _tag(ctx, dump),
+                                    "lastModified": format_datetime(revision.modified, usegmt=True)} for dump in DUMPS],
+                         "quads": ctx.store.count()}, headers={"Cache-Control": "no-cache"})
+
+
+@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], summary="The whole dataset, in one syntax, streamed")
+async def dump(request: Request, name: str) -> Response:
+    """Stream the dataset (every named graph), or answer 304 when the client's copy is current."""
+    ctx = context(request)
+    chosen = next((d for d in DUMPS if d.file_name == name), None)
+    if chosen is None:
+        raise ResourceNotFound(f"there is no dump {name}; the dumps are {', '.join(d.file_name for d in DUMPS)}")
+    revision = ctx.writer.revision
+    headers = {"ETag": _tag(ctx, chosen), "Last-Modified": format_datetime(revision.modified, usegmt=True),
+               "Cache-Control": "no-cache", "Content-Disposition": f'attachment; filename="{chosen.file_name}"'}
+    if _unchanged(request, headers["ETag"], revision.modified):
+        return Response(status_code=304, headers=headers)
+    media_type = "application/gzip" if chosen.compressed else chosen.media_type
+    if request.method == "HEAD":
+        return Response(headers=headers, media_type=media_type)
+    produce = _gzipped(_writer(ctx, chosen)) if chosen.compressed else _writer(ctx, chosen)
+    chunks = await stream(ctx.executor, produce, None)
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+
+
+def _writer(ctx: ServiceContext, chosen: Dump):  # type: ignore[no-untyped-def]
+    syntax = "trig" if chosen.media_type == "application/trig" else "nquads"
+    return lambda sink: ctx.store.dump(syntax, sink)
+
+
+def _gzipped(produce):  # type: ignore[no-untyped-def]
+    """Wrap a producer so that its chunks reach the sink gzip-compressed."""
+    def compressed(sink: Sink) -> None:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+
+        def feed(chunk: bytes) -> None:
+            out = compressor.compress(chunk)
+            if out:
+                sink(out)
+
+        produce(feed)
+        sink(compressor.flush())
+    return compressed
+
+
+def _tag(ctx: ServiceContext, chosen: Dump) -> str:
+    return f'"{ctx.writer.revision.tag}-{chosen.file_name}"'
+
+
+def _unchanged(request: Request, tag: str, modified) -> bool:  # type: ignore[no-untyped-def]
+    """RFC 9110 §13.1: If-None-Match decides when present; otherwise If-Modified-Since."""
+    wanted = request.headers.get("if-none-match")
+    if wanted is not None:
+        return wanted.strip() == "*" or tag in [t.strip().removeprefix("W/") for t in wanted.split(",")]
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False

@@ -1,0 +1,89 @@
+"""Dereferenceable IRIs: every resource under the base answers, in the syntax the client asks for.
+
+policykg's resource IRIs name things (a meeting, a person, a recommendation), not documents, so it
+follows the 303 pattern of "Cool URIs for the Semantic Web" (W3C Interest Group Note, §4.3):
+GET <base>id/… answers 303 See Other to a document about the thing, <base>doc/id/….ttl (or .jsonld,
+.nt, .rdf, .trig, .nq, .html), picked by the Accept header (Vary: Accept). The document without an
+ending, <base>doc/id/…, negotiates too and names the one it sent in Content-Location. A thing nothing
+is said of is 404; one whose only entry was retracted is 410.
+"""
+
+import hashlib
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from policykg import tracking
+from policykg.describe import Description, describe
+from policykg.errors import ResourceNotFound
+from policykg.mediatypes import HTML
+from policykg.namespaces import PKG, PREFIXES
+from policykg.web.context import ServiceContext, context, run
+from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, link_header, render
+from policykg.web.pages import page
+
+router = APIRouter(tags=["Linked data"])
+THING_SPACES = ("id/", "graph/", ".well-known/genid/")
+_SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
+
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], summary="A resource: 303 See Other to a document about it")
+@router.api_route("/graph/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+@router.api_route("/.well-known/genid/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+async def thing(request: Request) -> Response:
+    """Redirect to the document about the resource, in the syntax the client prefers."""
+    ctx = context(request)
+    media_type = choose(request.headers.get("accept"))
+    relative = request.url.path.lstrip("/")
+    await run(ctx.executor, lambda: _description(ctx, relative))
+    return Response(status_code=303, headers={"Location": f"/doc/{relative}.{ENDINGS[media_type]}", "Vary": "Accept"})
+
+
+@router.api_route("/doc/{path:path}", methods=["GET", "HEAD"], summary="The document about a resource, in any syntax")
+async def document(request: Request, path: str) -> Response:
+    """The resource's description: its statements, the links to it, labels, and where they come from."""
+    ctx = context(request)
+    relative, _, ending = path.rpartition(".")
+    if ending not in DOCUMENTS:
+        relative, ending = path, ""
+    media_type = DOCUMENTS[ending] if ending else choose(request.headers.get("accept"))
+    found = await run(ctx.executor, lambda: _description(ctx, relative))
+    if media_type == HTML:
+        body = (await run(ctx.executor, lambda: _page(ctx, found))).encode("utf-8")
+    else:
+        body = render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type,
+                      ctx.settings.base_iri)
+    headers = {"Link": link_header(f"/doc/{relative}", media_type, found.iri), "Cache-Control": "max-age=60"}
+    if not ending:
+        headers["Vary"] = "Accept"
+        headers["Content-Location"] = f"/doc/{relative}.{ENDINGS[media_type]}"
+    return conditional(request, body, media_type, headers)
+
+
+def conditional(request: Request, body: bytes, media_type: str, headers: dict[str, str]) -> Response:
+    """Answer with the body, or 304 Not Modified when the client's copy (If-None-Match) is this one."""
+    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**headers, "ETag": tag}
+    wanted = request.headers.get("if-none-match", "")
+    if tag in [t.strip() for t in wanted.split(",")] or wanted.strip() == "*":
+        return Response(status_code=304, headers=headers)
+    charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("json") else ""
+    return Response(body, media_type=media_type + charset, headers=headers)
+
+
+def _description(ctx: ServiceContext, relative: str) -> Description:
+    if not relative.startswith(THING_SPACES) or relative in THING_SPACES:
+        raise ResourceNotFound(f"no resource is published at /{relative}")
+    base = ctx.settings.base_iri
+    return describe(ctx.store, base + relative, base + ".well-known/genid/", base + "graph/entries")
+
+
+def _page(ctx: ServiceContext, found: Description) -> str:
+    """The resource's HTML page, with the policy-tracking view that fits its type."""
+    views = {}
+    if str(PKG.Recommendation) in found.types:
+        views["trail"] = tracking.trail(ctx.store, found.iri)
+    if _SKOS_CONCEPT in found.types or str(PKG.PolicyConcept) in found.types or str(PKG.PolicyInstrument) in found.types:
+        views["touching"] = tracking.touching(ctx.store, found.iri)
+    return page(ctx, "resource.html", found.label, description=found, views=views,
+                document=f"/doc/{found.iri.removeprefix(ctx.settings.base_iri)}")

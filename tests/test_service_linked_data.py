@@ -1,0 +1,255 @@
+"""Linked data on the running service: dereferenceable IRIs in every syntax, pages, the model, dumps, crawlers' files."""
+
+import gzip
+import re
+import uuid
+from email.utils import format_datetime, parsedate_to_datetime
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.namespace import RDF, SH
+
+from policykg.rdfinput import parse_bytes
+from policykg.validation import load_model_graph
+from test_service_entries import PREFIXES, post
+
+B = "http://localhost:8000/"
+REC = B + "id/recommendation/innovation-and-integrity-1"
+MEETING = B + "id/event/cultural-heritage-expert-group-meeting-11"
+PKG = "https://w3id.org/policykg/ontology#"
+SYNTAXES = {"text/turtle": ("ttl", "turtle"), "application/ld+json": ("jsonld", "jsonld"),
+            "application/n-triples": ("nt", "ntriples"), "application/rdf+xml": ("rdf", "rdfxml"),
+            "application/trig": ("trig", "trig"), "application/n-quads": ("nq", "nquads")}
+
+
+def triples_of(response: httpx.Response, syntax: str) -> set[ox.Triple]:
+    """Parse an answer; JSON-LD gets the service's context locally, never over the network."""
+    quads = parse_bytes(response.content, syntax, B, service_base=B)
+    return {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+
+
+def conference(label: str, start: str) -> tuple[str, str]:
+    """A new conference (its IRI, and an entry that describes it)."""
+    iri = f"{B}id/event/linked-data-test-{uuid.uuid4()}"
+    return iri, PREFIXES + f"""<{iri}> a pkg:Conference ; rdfs:label "{label}"@en ;
+        <http://purl.org/dc/terms/title> "{label}"@en ; schema:startDate "{start}"^^xsd:date ."""
+
+
+def dereference(service, iri: str, accept: str) -> httpx.Response:
+    return httpx.get(service.url + "/" + iri.removeprefix(B), headers={"Accept": accept}, follow_redirects=True)
+
+
+@pytest.mark.parametrize("media_type", list(SYNTAXES))
+def test_a_resource_iri_answers_303_to_a_document_in_the_asked_syntax(service, media_type):
+    ending, syntax = SYNTAXES[media_type]
+    first = httpx.get(service.url + "/id/recommendation/innovation-and-integrity-1", headers={"Accept": media_type})
+    assert first.status_code == 303
+    assert first.headers["location"] == f"/doc/id/recommendation/innovation-and-integrity-1.{ending}"
+    assert "Accept" in first.headers["vary"]
+    document = httpx.get(service.url + first.headers["location"])
+    assert document.status_code == 200 and document.headers["content-type"].startswith(media_type)
+    triples = triples_of(document, syntax)
+    rec, concerns = ox.NamedNode(REC), ox.NamedNode(PKG + "concerns")
+    assert {t.object.value for t in triples if t.subject == rec and t.predicate == concerns} == {
+        B + "id/concept/" + c for c in ("ai-regulatory-framework", "ethics-of-emerging-technologies", "museums",
+                                        "artificial-intelligence", "cultural-heritage")}
+    # incoming links, and the labels of what it links to
+    assert ox.Triple(ox.NamedNode(B + "id/presentation/eg11-conference-outcomes"), ox.NamedNode(PKG + "presents"), rec) in triples
+    assert ox.Triple(ox.NamedNode(B + "id/concept/museums"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                     ox.Literal("museums", language="en")) in triples
+
+
+def test_every_syntax_says_the_same(service):
+    graphs = {media: triples_of(dereference(service, REC, media), syntax)
+              for media, (_, syntax) in SYNTAXES.items() if syntax not in ("trig", "nquads")}
+    turtle = graphs.pop("text/turtle")
+    assert len(turtle) > 30
+    for media_type, triples in graphs.items():
+        assert triples == turtle, media_type
+
+
+def test_the_dataset_syntaxes_keep_each_statement_in_its_graph(service):
+    quads = parse_bytes(dereference(service, MEETING, "application/n-quads").content, "nquads", B)
+    inferred = [q for q in quads if q.predicate.value == "https://schema.org/startDate"]
+    assert [(q.object.value, q.graph_name.value) for q in inferred] == [("2024-04-09", B + "graph/seed/inferred-meeting-year")]
+
+
+def test_the_document_without_an_ending_negotiates_and_names_what_it_sent(service):
+    response = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1",
+                         headers={"Accept": "application/n-triples;q=0.9, text/turtle;q=0.5"})
+    assert response.headers["content-type"].startswith("application/n-triples")
+    assert response.headers["content-location"] == "/doc/id/recommendation/innovation-and-integrity-1.nt"
+    assert "Accept" in response.headers["vary"]
+    assert httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1",
+                     headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_unknown_iris_are_404_and_the_answer_can_be_revalidated(service):
+    missing = httpx.get(service.url + "/id/event/no-such-event", headers={"Accept": "text/turtle"})
+    assert missing.status_code == 404 and missing.json()["type"].endswith("/resource-not-found")
+    assert httpx.get(service.url + "/doc/id/event/no-such-event.ttl").status_code == 404
+    assert httpx.get(service.url + "/doc/elsewhere/x.ttl").status_code == 404
+    first = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1.ttl")
+    again = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1.ttl",
+                      headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_a_resource_whose_entry_was_retracted_is_410_and_the_entry_says_why(service):
+    iri, body = conference("A conference to retract", "2025-02-02")
+    created = post(service, "/entries", body)
+    assert created.status_code == 201, created.text
+    assert dereference(service, iri, "text/turtle").status_code == 200
+    assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 204
+    gone = httpx.get(service.url + "/" + iri.removeprefix(B), headers={"Accept": "text/turtle"})
+    assert gone.status_code == 410 and gone.json()["type"].endswith("/resource-gone")
+    entry = httpx.get(service.url + created.headers["location"], headers={"Accept": "application/trig"})
+    assert entry.status_code == 410  # the record stays readable: who retracted it, when, and what it held
+    quads = parse_bytes(entry.content, "trig", B)
+    assert any(q.predicate.value == PKG + "retractedBy" for q in quads)
+    assert any(q.subject.value == iri and q.object == ox.Literal("A conference to retract", language="en") for q in quads)
+
+
+def test_an_entry_is_offered_in_every_syntax_and_as_a_page(service):
+    iri, body = conference("Entry page test", "2025-03-03")
+    created = post(service, "/entries", body)
+    assert created.status_code == 201, created.text
+    location = service.url + created.headers["location"]
+    turtle = triples_of(httpx.get(location, headers={"Accept": "text/turtle"}), "turtle")
+    assert ox.Triple(ox.NamedNode(iri), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                     ox.Literal("Entry page test", language="en")) in turtle
+    assert triples_of(httpx.get(location, params={"format": "jsonld"}), "jsonld") == turtle
+    html = httpx.get(location, headers={"Accept": "text/html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "Entry page test" in html.text and "<strong>Current.</strong>" in html.text
+    listing = httpx.get(service.url + "/entries", headers={"Accept": "text/html"})
+    assert created.json()["entry"].rsplit("/", 1)[-1] in listing.text
+
+
+def test_the_page_of_a_resource_shows_its_statements_links_and_provenance(service):
+    response = httpx.get(service.url + "/id/event/cultural-heritage-expert-group-meeting-11",
+                         headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}, follow_redirects=True)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert "<h1>11th meeting of the Cultural Heritage Expert Group</h1>" in html
+    # the year of the meeting is inferred, and the page says so next to that statement and why
+    row = re.search(r"<tr>\s*<td>[^<]*<span[^>]*>[^<]*</span></td>\s*<td>2024-04-09.*?</tr>", html, re.S)
+    assert row and "inferred" in row.group(0)
+    assert "Why inferred:" in html and "9-10 April is the first such date" in html
+    assert 'href="/doc/id/presentation/eg11-conference-outcomes.html"' in html  # a backlink
+    links = response.headers["link"]
+    assert 'rel="describedby"' in links and '.ttl>; rel="describedby"' in links and 'rel="alternate"' in links
+
+
+def test_a_recommendation_page_shows_its_trail_in_time_order(service):
+    html = dereference(service, REC, "text/html").text
+    trail = html[html.index('id="trail"'):html.index('id="statements"')]
+    steps = re.findall(r"<strong>([^<]+)</strong>(.*?)</li>", trail, re.S)
+    assert [date for date, _ in steps] == ["2024-03-20"] * 3 + ["2024-04-09"] * 2
+    assert "proposed" in steps[2][1] and "date inferred" in steps[3][1] and "11th meeting" in steps[3][1]
+
+
+def test_a_concept_page_lists_the_recommendations_that_concern_it(service):
+    html = dereference(service, B + "id/concept/artificial-intelligence", "text/html").text
+    section = html[html.index('id="touching"'):html.index('id="statements"')]
+    assert section.count("<li>") == 3
+    assert "A political vision for museums" in section and "Financial investments to apply AI" in section
+
+
+def test_the_timeline_draws_every_event_in_time_order(service):
+    html = httpx.get(service.url + "/timeline").text
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    labels = re.findall(r'<text x="150"[^>]*fill="#0b5cad">([^<]+)</text>', svg)
+    seed = ["1st meeting of the Cultural Heritage Expert Group",
+            "Innovation and Integrity: Museums paving the way in an AI-driven society",
+            "11th meeting of the Cultural Heritage Expert Group"]
+    assert [label for label in labels if label in seed] == seed
+    assert svg.count('stroke-dasharray="4 3"') >= 1  # the inferred date of the 11th meeting
+    assert "<title id=\"timeline-title\">" in svg
+
+
+def test_the_ontology_and_the_shapes_answer_at_their_documents(service, settings):
+    ontology, shapes = (load_model_graph(folder, B) for folder in (settings.ontology_dir, settings.shapes_dir))
+    turtle = httpx.get(service.url + "/ontology", headers={"Accept": "text/turtle"})
+    assert turtle.headers["content-location"] == "/ontology.ttl"
+    assert len(triples_of(turtle, "turtle")) == len(ontology)
+    assert len(triples_of(httpx.get(service.url + "/shapes.nt"), "ntriples")) == len(shapes)
+    page = httpx.get(service.url + "/ontology", headers={"Accept": "text/html"}).text
+    assert 'id="Recommendation"' in page and 'id="concerns"' in page
+    shapes_page = httpx.get(service.url + "/shapes", headers={"Accept": "text/html"}).text
+    node_shapes = {str(s).rsplit("#", 1)[-1] for s in shapes.subjects(RDF.type, SH.NodeShape) if isinstance(s, rdflib.URIRef)}
+    assert len(node_shapes) > 30 and all(f'id="{name}"' in shapes_page for name in node_shapes)
+
+
+def test_the_published_context_is_the_one_json_ld_answers_use(service):
+    context = httpx.get(service.url + "/context.jsonld")
+    assert context.headers["content-type"].startswith("application/ld+json")
+    assert context.json()["@context"]["pkg"] == PKG
+    document = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1.jsonld").json()
+    assert document["@context"] == B + "context.jsonld"
+
+
+def test_home_page_shows_counts_and_points_harvesters_to_the_descriptions(service):
+    home = httpx.get(service.url + "/", headers={"Accept": "text/html"})
+    assert 'rel="describedby"' in home.headers["link"] and "</.well-known/void>" in home.headers["link"]
+    assert re.search(r'<span class="count">\d+</span> recommendations', home.text)
+    assert re.search(r'<span class="count">\d+</span> events — <a href="/timeline">', home.text)
+    machine = httpx.get(service.url + "/", headers={"Accept": "text/turtle"})
+    assert machine.status_code == 303 and machine.headers["location"] == "/.well-known/void"
+
+
+def test_dumps_hold_every_quad_and_support_conditional_requests(service):
+    count = int(httpx.get(service.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                          headers={"Accept": "application/sparql-results+json"}).json()["results"]["bindings"][0]["n"]["value"])
+    packed = httpx.get(service.url + "/dumps/policykg.nq.gz")
+    assert packed.headers["content-type"] == "application/gzip"
+    lines = gzip.decompress(packed.content).decode("utf-8").splitlines()
+    assert len([line for line in lines if line.strip()]) == count
+    plain = set(parse_bytes(httpx.get(service.url + "/dumps/policykg.nq").content, "nquads", B))
+    trig = set(parse_bytes(httpx.get(service.url + "/dumps/policykg.trig").content, "trig", B))
+    assert plain == trig == set(parse_bytes("\n".join(lines).encode(), "nquads", B))
+    tag, modified = packed.headers["etag"], packed.headers["last-modified"]
+    assert httpx.get(service.url + "/dumps/policykg.nq.gz", headers={"If-None-Match": tag}).status_code == 304
+    assert httpx.get(service.url + "/dumps/policykg.nq.gz", headers={"If-Modified-Since": modified}).status_code == 304
+    head = httpx.head(service.url + "/dumps/policykg.nq.gz")
+    assert head.status_code == 200 and head.headers["etag"] == tag and head.content == b""
+    assert {d["url"].rsplit("/", 1)[-1]: d["etag"] for d in httpx.get(service.url + "/dumps").json()["dumps"]}[
+        "policykg.nq.gz"] == tag
+    assert post(service, "/entries", conference("Changes the dump", "2025-04-04")[1]).status_code == 201
+    changed = httpx.get(service.url + "/dumps/policykg.nq.gz", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert parsedate_to_datetime(changed.headers["last-modified"]) >= parsedate_to_datetime(modified)
+    assert httpx.get(service.url + "/dumps/policykg.ttl").status_code == 404
+
+
+def test_crawlers_find_every_resource_page_through_robots_and_the_sitemaps(service):
+    robots = httpx.get(service.url + "/robots.txt").text
+    assert f"Sitemap: {B}sitemap.xml" in robots and "Disallow: /sparql" in robots
+    index = httpx.get(service.url + "/sitemap.xml").text
+    files = re.findall(r"<loc>([^<]+)</loc>", index)
+    assert files[0] == B + "sitemaps/pages.xml"
+    pages = [url for file in files for url in re.findall(r"<loc>([^<]+)</loc>",
+                                                          httpx.get(service.url + "/" + file.removeprefix(B)).text)]
+    assert B + "doc/id/recommendation/innovation-and-integrity-1.html" in pages and B + "timeline" in pages and B + "ontology.html" in pages
+    for url in pages[:5] + [p for p in pages if "/doc/id/" in p][:5]:
+        assert httpx.get(service.url + "/" + url.removeprefix(B)).status_code == 200, url
+
+
+def test_a_json_ld_entry_may_name_the_published_context(service):
+    iri = f"{B}id/event/jsonld-test-{uuid.uuid4()}"
+    body = {"@context": B + "context.jsonld", "@id": iri, "@type": "pkg:Conference",
+            "rdfs:label": {"@value": "Named by the published context", "@language": "en"},
+            "dcterms:title": {"@value": "Named by the published context", "@language": "en"},
+            "schema:startDate": {"@value": "2025-05-05", "@type": "xsd:date"}}
+    created = httpx.post(service.url + "/entries", json=body, headers={"Content-Type": "application/ld+json",
+                                                                          **service.auth()})
+    assert created.status_code == 201, created.text
+    assert dereference(service, iri, "text/turtle").status_code == 200
+
+
+def test_if_modified_since_uses_http_dates(service):
+    later = format_datetime(parsedate_to_datetime("Wed, 01 Jan 2120 00:00:00 GMT"), usegmt=True)
+    assert httpx.get(service.url + "/dumps/policykg.nq", headers={"If-Modified-Since": later}).status_code == 304
+    assert httpx.get(service.url + "/dumps/policykg.nq", headers={"If-Modified-Since": "not a date"}).status_code == 200
