@@ -1,9 +1,15 @@
-"""RDF documents over HTTP: the syntaxes a description is offered in, chosen by Accept or by file ending."""
+"""Documents over HTTP: the syntaxes a description is offered in, chosen by Accept or by file ending, and
+conditional requests (RFC 9110 §13) answered with 304 when the client's copy is current."""
 
+import hashlib
 from collections.abc import Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 import pyoxigraph as ox
 import rdflib
+from fastapi import Request
+from fastapi.responses import Response
 
 from policykg import jsonld
 from policykg.errors import NotAcceptable
@@ -66,3 +72,30 @@ def link_header(document: str, current: str | None = None, about: str | None = N
     if about:
         links.append(f'<{about}>; rel="about"')
     return ", ".join(links)
+
+
+def is_current(request: Request, etag: str, modified: datetime | None = None) -> bool:
+    """Whether the client's copy is current: If-None-Match decides when sent (weak comparison, RFC 9110
+    §13.1.2), else If-Modified-Since (§13.1.3; an unreadable date is ignored)."""
+    wanted = request.headers.get("if-none-match")
+    if wanted is not None:
+        tags = [tag.strip().removeprefix("W/") for tag in wanted.split(",")]
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = request.headers.get("if-modified-since")
+    if since and modified is not None:
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def conditional(request: Request, body: bytes, media_type: str, headers: dict[str, str]) -> Response:
+    """Answer with the body and an ETag made from it, or 304 Not Modified when the client's copy is this one."""
+    tag = '"' + hashlib.sha256(media_type.encode() + b"\n" + body).hexdigest()[:32] + '"'
+    headers = {**headers, "ETag": tag}
+    modified = parsedate_to_datetime(headers["Last-Modified"]) if "Last-Modified" in headers else None
+    if is_current(request, tag, modified):
+        return Response(status_code=304, headers=headers)
+    charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("json") else ""
+    return Response(body, media_type=media_type + charset, headers=headers)

@@ -8,16 +8,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 
 import rdflib
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.catalogue import dcat_graph, statistics, void_graph
-from policykg.errors import NotAcceptable
-from policykg.mediatypes import negotiate
-from policykg.web.context import ServiceContext, context
+from policykg.web.context import ServiceContext, context, run
+from policykg.web.documents import choose, is_current
 
 router = APIRouter(tags=["Catalogue"])
 # Media type -> (rdflib syntax, tag added to the ETag: each representation has its own, RFC 9110 §8.8.3).
@@ -44,36 +43,24 @@ class _Documents:
 
 
 @router.get("/.well-known/void", summary="The VoID description of the dataset: figures, vocabularies, linksets")
+@router.head("/.well-known/void", include_in_schema=False)
 async def void_description(request: Request) -> Response:
     """VoID (Turtle by default): triples, classes, links to EuroVoc, Wikidata, ELI, the EU authority tables."""
     return await _answer(request, "void")
 
 
-@router.head("/.well-known/void", include_in_schema=False)
-async def void_description_head(request: Request) -> Response:
-    """HEAD: the headers a GET would send."""
-    return await _answer(request, "void")
-
-
 @router.get("/catalog", summary="The DCAT-AP 3 record: catalogue, dataset, downloads and data services")
+@router.head("/catalog", include_in_schema=False)
 async def catalogue_record(request: Request) -> Response:
     """DCAT-AP 3.0.1 (Turtle by default), for data portals that harvest it."""
     return await _answer(request, "catalog")
 
 
-@router.head("/catalog", include_in_schema=False)
-async def catalogue_record_head(request: Request) -> Response:
-    """HEAD: the headers a GET would send."""
-    return await _answer(request, "catalog")
-
-
 async def _answer(request: Request, document: str) -> Response:
     ctx = context(request)
-    media_type = negotiate(request.headers.get("accept"), list(_SYNTAXES))
-    if media_type is None:
-        raise NotAcceptable(f"this document is offered as {', '.join(_SYNTAXES)}")
+    media_type = choose(request.headers.get("accept"), list(_SYNTAXES))
     revision = ctx.writer.revision
-    if _fresh(request, _etag(revision.tag, media_type), revision.modified):
+    if is_current(request, _etag(revision.tag, media_type), revision.modified):
         return Response(status_code=304, headers=_headers(revision.tag, revision.modified, media_type))
     documents = _documents(request)
     async with documents.lock:  # one computation per revision, however many crawlers ask at once
@@ -82,7 +69,7 @@ async def _answer(request: Request, document: str) -> Response:
         key = (document, media_type)
         if key not in documents.bodies:
             graph, syntax = documents.graphs[document], _SYNTAXES[media_type][0]
-            documents.bodies[key] = await _run(ctx, lambda: graph.serialize(format=syntax, encoding="utf-8"))
+            documents.bodies[key] = await run(ctx.executor, lambda: graph.serialize(format=syntax, encoding="utf-8"))
         body, tag, modified = documents.bodies[key], documents.tag, documents.modified
     assert modified is not None
     return Response(body, media_type=media_type, headers=_headers(tag, modified, media_type))
@@ -91,7 +78,7 @@ async def _answer(request: Request, document: str) -> Response:
 async def _rebuild(ctx: ServiceContext, documents: _Documents) -> None:
     # The revision is read before the store is: a write meanwhile gives a newer tag, and the next request rebuilds.
     revision = ctx.writer.revision
-    stats = await _run(ctx, lambda: statistics(ctx.store, ctx.settings.base_iri))
+    stats = await run(ctx.executor, lambda: statistics(ctx.store, ctx.settings.base_iri))
     documents.graphs = {name: build(ctx.settings, stats, revision.modified) for name, build in _BUILDERS.items()}
     documents.tag, documents.modified, documents.bodies = revision.tag, revision.modified, {}
 
@@ -104,21 +91,6 @@ def _documents(request: Request) -> _Documents:
     return state.catalogue_documents  # type: ignore[no-any-return]
 
 
-def _fresh(request: Request, etag: str, modified: datetime) -> bool:
-    """Whether the client's copy is current (RFC 9110 §13.1.2, §13.1.3): If-None-Match wins over If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        given = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-        return "*" in given or etag in given
-    if_modified_since = request.headers.get("if-modified-since")
-    if if_modified_since:
-        try:
-            return modified <= parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False  # an unreadable date is ignored, as RFC 9110 §13.1.3 asks
-    return False
-
-
 def _etag(tag: str, media_type: str) -> str:
     return f'"{tag}-{_SYNTAXES[media_type][1]}"'
 
@@ -126,7 +98,3 @@ def _etag(tag: str, media_type: str) -> str:
 def _headers(tag: str, modified: datetime, media_type: str) -> dict[str, str]:
     return {"ETag": _etag(tag, media_type), "Last-Modified": format_datetime(modified, usegmt=True),
             "Vary": "Accept", "Cache-Control": _CACHE_CONTROL}
-
-
-async def _run(ctx: ServiceContext, work):  # type: ignore[no-untyped-def]
-    return await asyncio.get_running_loop().run_in_executor(ctx.executor, work)

@@ -8,7 +8,7 @@ tells a harvester whether anything changed without sending the dump again (304).
 """
 
 import zlib
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -17,6 +17,7 @@ from policykg.catalogue import DUMPS, Dump
 from policykg.errors import ResourceNotFound
 from policykg.store import Sink
 from policykg.web.context import ServiceContext, context
+from policykg.web.documents import is_current
 from policykg.web.streaming import stream
 
 router = APIRouter(tags=["Dumps"])
@@ -33,7 +34,8 @@ async def dumps(request: Request) -> JSONResponse:
                          "quads": ctx.store.count()}, headers={"Cache-Control": "no-cache"})
 
 
-@router.api_route("/dumps/{name}", methods=["GET", "HEAD"], summary="The whole dataset, in one syntax, streamed")
+@router.get("/dumps/{name}", summary="The whole dataset, in one syntax, streamed")
+@router.head("/dumps/{name}", include_in_schema=False)
 async def dump(request: Request, name: str) -> Response:
     """Stream the dataset (every named graph), or answer 304 when the client's copy is current."""
     ctx = context(request)
@@ -43,7 +45,7 @@ async def dump(request: Request, name: str) -> Response:
     revision = ctx.writer.revision
     headers = {"ETag": _tag(ctx, chosen), "Last-Modified": format_datetime(revision.modified, usegmt=True),
                "Cache-Control": "no-cache", "Content-Disposition": f'attachment; filename="{chosen.file_name}"'}
-    if _unchanged(request, headers["ETag"], revision.modified):
+    if is_current(request, headers["ETag"], revision.modified):
         return Response(status_code=304, headers=headers)
     media_type = "application/gzip" if chosen.compressed else chosen.media_type
     if request.method == "HEAD":
@@ -75,17 +77,3 @@ def _gzipped(produce):  # type: ignore[no-untyped-def]
 
 def _tag(ctx: ServiceContext, chosen: Dump) -> str:
     return f'"{ctx.writer.revision.tag}-{chosen.file_name}"'
-
-
-def _unchanged(request: Request, tag: str, modified) -> bool:  # type: ignore[no-untyped-def]
-    """RFC 9110 §13.1: If-None-Match decides when present; otherwise If-Modified-Since."""
-    wanted = request.headers.get("if-none-match")
-    if wanted is not None:
-        return wanted.strip() == "*" or tag in [t.strip().removeprefix("W/") for t in wanted.split(",")]
-    since = request.headers.get("if-modified-since")
-    if since:
-        try:
-            return modified <= parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-    return False

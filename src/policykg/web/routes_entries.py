@@ -62,8 +62,9 @@ async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), 
     return JSONResponse({"entries": listed, "limit": limit, "offset": offset, "more": more}, headers={"Vary": "Accept"})
 
 
-@router.api_route("/entries/{entry_id}", methods=["GET", "HEAD"],
+@router.get("/entries/{entry_id}",
                   summary="One entry: its triples and provenance (TriG, N-Quads, Turtle, JSON-LD, … or HTML)")
+@router.head("/entries/{entry_id}", include_in_schema=False)
 async def read_entry(request: Request, entry_id: str,
                      format: str | None = Query(None, description="a file ending: trig, nq, ttl, jsonld, nt, rdf or html")) -> Response:
     """The entry's graph and the provenance recorded about it; a past version too (410 once retracted)."""

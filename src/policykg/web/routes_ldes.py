@@ -15,8 +15,7 @@ from fastapi.responses import Response
 from policykg import changestream
 from policykg.rdfinput import to_oxigraph_term
 from policykg.web.context import context, run
-from policykg.web.documents import choose, render
-from policykg.web.routes_resources import conditional
+from policykg.web.documents import choose, conditional, render
 
 router = APIRouter(tags=["Change stream"])
 # The syntaxes an LDES client must read (LDES "HTTP requests and responses"); Turtle for anyone else.

@@ -11,9 +11,8 @@ from policykg.mediatypes import HTML
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.updates import graph_quads
 from policykg.web.context import ServiceContext, context, run
-from policykg.web.documents import DOCUMENTS, ENDINGS, choose, render
+from policykg.web.documents import DOCUMENTS, ENDINGS, choose, conditional, render
 from policykg.web.pages import page
-from policykg.web.routes_resources import conditional
 
 router = APIRouter(tags=["Pages and discovery"])
 SITEMAP_SIZE = 50_000  # URLs per sitemap file (sitemaps.org protocol)
@@ -23,7 +22,8 @@ _DISCOVERY = ('</.well-known/void>; rel="describedby"; type="text/turtle", '
               '</ldes>; rel="alternate"; type="text/turtle"; title="change stream (LDES)"')
 
 
-@router.api_route("/", methods=["GET", "HEAD"], summary="Home: what the graph holds, for people; 303 to VoID for machines")
+@router.get("/", summary="Home: what the graph holds, for people; 303 to VoID for machines")
+@router.head("/", include_in_schema=False)
 async def home(request: Request) -> Response:
     """The home page; a client that asks for RDF is sent to the dataset's VoID description."""
     ctx = context(request)
@@ -44,14 +44,16 @@ async def timeline(request: Request) -> Response:
     return conditional(request, page(ctx, "timeline.html", "Timeline of events", events=events).encode("utf-8"), HTML, {})
 
 
-@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology: documentation for people, RDF for machines")
+@router.get("/ontology", summary="The ontology: documentation for people, RDF for machines")
+@router.head("/ontology", include_in_schema=False)
 @router.api_route("/ontology.{ending}", methods=["GET", "HEAD"], include_in_schema=False)
 async def ontology(request: Request, ending: str = "") -> Response:
     """The ontology graph, negotiated (or by file ending); HTML is its documentation."""
     return await _model_document(request, "ontology", ONTOLOGY_IRI, ending)
 
 
-@router.api_route("/shapes", methods=["GET", "HEAD"], summary="The SHACL shapes: documentation for people, RDF for machines")
+@router.get("/shapes", summary="The SHACL shapes: documentation for people, RDF for machines")
+@router.head("/shapes", include_in_schema=False)
 @router.api_route("/shapes.{ending}", methods=["GET", "HEAD"], include_in_schema=False)
 async def shapes(request: Request, ending: str = "") -> Response:
     """The shapes graph, negotiated (or by file ending); HTML lists every rule."""

@@ -8,8 +8,6 @@ ending, <base>doc/id/…, negotiates too and names the one it sent in Content-Lo
 is said of is 404; one whose only entry was retracted is 410.
 """
 
-import hashlib
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -19,7 +17,7 @@ from policykg.errors import ResourceNotFound
 from policykg.mediatypes import HTML
 from policykg.namespaces import PKG, PREFIXES
 from policykg.web.context import ServiceContext, context, run
-from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, link_header, render
+from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, conditional, link_header, render
 from policykg.web.pages import page
 
 router = APIRouter(tags=["Linked data"])
@@ -27,7 +25,8 @@ THING_SPACES = ("id/", "graph/", ".well-known/genid/")
 _SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
 
 
-@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], summary="A resource: 303 See Other to a document about it")
+@router.get("/id/{path:path}", summary="A resource: 303 See Other to a document about it")
+@router.head("/id/{path:path}", include_in_schema=False)
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 @router.api_route("/.well-known/genid/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 async def thing(request: Request) -> Response:
@@ -39,7 +38,8 @@ async def thing(request: Request) -> Response:
     return Response(status_code=303, headers={"Location": f"/doc/{relative}.{ENDINGS[media_type]}", "Vary": "Accept"})
 
 
-@router.api_route("/doc/{path:path}", methods=["GET", "HEAD"], summary="The document about a resource, in any syntax")
+@router.get("/doc/{path:path}", summary="The document about a resource, in any syntax")
+@router.head("/doc/{path:path}", include_in_schema=False)
 async def document(request: Request, path: str) -> Response:
     """The resource's description: its statements, the links to it, labels, and where they come from."""
     ctx = context(request)
@@ -58,17 +58,6 @@ async def document(request: Request, path: str) -> Response:
         headers["Vary"] = "Accept"
         headers["Content-Location"] = f"/doc/{relative}.{ENDINGS[media_type]}"
     return conditional(request, body, media_type, headers)
-
-
-def conditional(request: Request, body: bytes, media_type: str, headers: dict[str, str]) -> Response:
-    """Answer with the body, or 304 Not Modified when the client's copy (If-None-Match) is this one."""
-    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {**headers, "ETag": tag}
-    wanted = request.headers.get("if-none-match", "")
-    if tag in [t.strip() for t in wanted.split(",")] or wanted.strip() == "*":
-        return Response(status_code=304, headers=headers)
-    charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("json") else ""
-    return Response(body, media_type=media_type + charset, headers=headers)
 
 
 def _description(ctx: ServiceContext, relative: str) -> Description:

@@ -1,6 +1,5 @@
 """The SPARQL 1.1 Graph Store HTTP Protocol at /store: read, replace, add to and delete graphs."""
 
-import asyncio
 import uuid
 
 import pyoxigraph as ox
@@ -12,7 +11,7 @@ from policykg.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, bas
 from policykg.model import data_graph_iri
 from policykg.rdfinput import parse_bytes
 from policykg.sparql import check_iri
-from policykg.web.context import ServiceContext, context, read_body, require_writer
+from policykg.web.context import ServiceContext, context, read_body, require_writer, run
 from policykg.web.streaming import stream
 
 router = APIRouter(tags=["Graph Store"])
@@ -49,7 +48,7 @@ async def head(request: Request) -> Response:
     else:
         media_type = _negotiate(accept, GRAPH_TYPES)
         if target is not _DEFAULT:
-            exists = await _run(ctx, lambda: ctx.store.ask(f"ASK {{ GRAPH <{target}> {{ ?s ?p ?o }} }}"))
+            exists = await run(ctx.executor, lambda: ctx.store.ask(f"ASK {{ GRAPH <{target}> {{ ?s ?p ?o }} }}"))
             if not exists:
                 raise GraphNotFound(f"there is no graph <{target}> in the store")
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
@@ -60,7 +59,7 @@ async def replace(request: Request, graph: str | None = Query(None, description=
                   default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
     ctx, name, triples = await _write_request(request)
-    existed = await _write(ctx, lambda: ctx.writer.replace_graph(name, triples))
+    existed = await run(ctx.write_executor, lambda: ctx.writer.replace_graph(name, triples))
     return Response(status_code=204 if existed else 201)
 
 
@@ -74,13 +73,13 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
         body = await read_body(request, ctx.settings.max_body_bytes)
         quads = parse_bytes(body, format_name, ctx.settings.base_iri, service_base=ctx.settings.base_iri)
         if format_name in ("nquads", "trig"):
-            await _write(ctx, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
+            await run(ctx.write_executor, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
             return Response(status_code=204)
         created = f"{ctx.settings.base_iri}graph/{uuid.uuid4()}"
-        await _write(ctx, lambda: ctx.writer.replace_graph(created, _triples(quads)))
+        await run(ctx.write_executor, lambda: ctx.writer.replace_graph(created, _triples(quads)))
         return Response(status_code=201, headers={"Location": f"/store?graph={created}"})
     ctx, name, triples = await _write_request(request)
-    existed = await _write(ctx, lambda: ctx.writer.extend_graph(name, triples))
+    existed = await run(ctx.write_executor, lambda: ctx.writer.extend_graph(name, triples))
     return Response(status_code=204 if existed else 201)
 
 
@@ -92,7 +91,7 @@ async def delete(request: Request, graph: str | None = Query(None, description=_
     if target is _WHOLE:
         raise ProtocolError("name the graph to delete with ?graph=IRI or ?default")
     name = None if target is _DEFAULT else str(target)
-    await _write(ctx, lambda: ctx.writer.delete_graph(name))
+    await run(ctx.write_executor, lambda: ctx.writer.delete_graph(name))
     return Response(status_code=204)
 
 
@@ -157,9 +156,3 @@ def _triples(quads: list[ox.Quad]) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
 
-async def _run(ctx: ServiceContext, work):  # type: ignore[no-untyped-def]
-    return await asyncio.get_running_loop().run_in_executor(ctx.executor, work)
-
-
-async def _write(ctx: ServiceContext, work):  # type: ignore[no-untyped-def]
-    return await asyncio.get_running_loop().run_in_executor(ctx.write_executor, work)
