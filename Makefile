@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+LDES_CLIENT := tests/ldes-client
 
-.PHONY: run test browser clean
+.PHONY: run test browser node clean
 
 $(BIN)/policykg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +26,24 @@ browser:
 	     $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >>$$log 2>&1; \
 	  then rm -f $$log; else cat $$log; rm -f $$log; echo "could not install chromium" >&2; exit 1; fi; }
 
+## node: Node.js and npm for the LDES client test, Debian's nodejs and npm installed with apt-get (as root, else with sudo) when missing.
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "installing Debian's nodejs and npm for the LDES client test"; \
+	  sudo=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi; \
+	  log=$$(mktemp); \
+	  if $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >$$log 2>&1 && \
+	     $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >>$$log 2>&1; \
+	  then rm -f $$log; else cat $$log; rm -f $$log; echo "could not install nodejs and npm" >&2; exit 1; fi; }
+
+# The npm LDES client (ldes-client, pinned in tests/ldes-client/package-lock.json), installed again when the lock changes.
+$(LDES_CLIENT)/node_modules/.make-stamp: $(LDES_CLIENT)/package-lock.json | node
+	npm ci --prefix $(LDES_CLIENT) --no-audit --no-fund
+	touch $@
+
 ## test: set up, then run the whole test suite.
-test: $(BIN)/policykg browser
+test: $(BIN)/policykg browser $(LDES_CLIENT)/node_modules/.make-stamp
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist
+	rm -rf $(VENV) .pytest_cache build dist $(LDES_CLIENT)/node_modules

@@ -154,13 +154,17 @@ def test_a_recommendation_page_shows_its_trail_in_time_order(service):
 def test_a_concept_page_lists_the_recommendations_that_concern_it(service):
     html = dereference(service, B + "id/concept/artificial-intelligence", "text/html").text
     section = html[html.index('id="touching"'):html.index('id="statements"')]
-    assert section.count("<li>") == 3
+    steps = re.findall(r"<strong>([^<]+)</strong>(.*?)</li>", section, re.S)
+    # three recommendations, each issued and presented at the conference, then presented at the 11th meeting
+    assert [date for date, _ in steps] == ["2024-03-20"] * 6 + ["2024-04-09"] * 3
+    assert sum("issued:" in text for _, text in steps) == 3 and all("date inferred" in text for _, text in steps[6:])
     assert "A political vision for museums" in section and "Financial investments to apply AI" in section
 
 
 def test_the_timeline_draws_every_event_in_time_order(service):
     html = httpx.get(service.url + "/timeline").text
-    svg = html[html.index("<svg"):html.index("</svg>")]
+    svg = html[html.index('<svg id="timeline"'):]
+    svg = svg[:svg.index("</svg>")]
     labels = re.findall(r'<text x="150"[^>]*fill="#0b5cad">([^<]+)</text>', svg)
     seed = ["1st meeting of the Cultural Heritage Expert Group",
             "Innovation and Integrity: Museums paving the way in an AI-driven society",
@@ -168,6 +172,12 @@ def test_the_timeline_draws_every_event_in_time_order(service):
     assert [label for label in labels if label in seed] == seed
     assert svg.count('stroke-dasharray="4 3"') >= 1  # the inferred date of the 11th meeting
     assert "<title id=\"timeline-title\">" in svg
+    assert "3 recommendations issued · 3 presented" in svg and ">3 presented<" in svg
+    # the index of years links to each year's page, which shows that year's events only
+    assert re.findall(r'<a href="/timeline\?year=(\d{4})"', html)[:2] == ["2019", "2024"]
+    year = httpx.get(service.url + "/timeline", params={"year": "2019"}).text
+    assert "1st meeting of the Cultural Heritage Expert Group" in year and "11th meeting" not in year
+    assert httpx.get(service.url + "/timeline", params={"year": "20x9"}).status_code == 400
 
 
 def test_the_ontology_and_the_shapes_answer_at_their_documents(service, settings):

@@ -108,9 +108,10 @@ def labels_of(store: Store, iris: set[str]) -> dict[str, ox.Literal]:
     if not iris:
         return {}
     values = " ".join(f"<{iri}>" for iri in sorted(iris))
-    predicates = " ".join(f"<{p}>" for p in LABELS)
-    rows = store.select(f"SELECT DISTINCT ?x ?p ?label WHERE {{ VALUES ?x {{ {values} }} VALUES ?p {{ {predicates} }} "
-                        f"GRAPH ?g {{ ?x ?p ?label }} FILTER (isLiteral(?label)) }}").rows
+    # One VALUES block and a filter on the predicate: two VALUES blocks would be joined as a cross product first.
+    predicates = ", ".join(f"<{p}>" for p in LABELS)
+    rows = store.select(f"SELECT DISTINCT ?x ?p ?label WHERE {{ VALUES ?x {{ {values} }} "
+                        f"GRAPH ?g {{ ?x ?p ?label }} FILTER (?p IN ({predicates}) && isLiteral(?label)) }}").rows
     best: dict[str, tuple[int, int, str, ox.Literal]] = {}
     for x, p, label in rows:
         assert isinstance(x, ox.NamedNode) and isinstance(p, ox.NamedNode) and isinstance(label, ox.Literal)
@@ -142,8 +143,8 @@ def _sources(store: Store, graphs: set[str]) -> dict[str, Source]:
         return {}
     values = " ".join(f"<{g}>" for g in sorted(graphs))
     rows = store.select(
-        f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {values} }} VALUES ?p {{ <{RDF_TYPE}> <{PROV}wasDerivedFrom> "
-        f"<{PROV}hadPrimarySource> <{PKG.inferenceReason}> }} GRAPH ?any {{ ?g ?p ?o }} }}").rows
+        f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?any {{ ?g ?p ?o }} FILTER (?p IN (<{RDF_TYPE}>, "
+        f"<{PROV}wasDerivedFrom>, <{PROV}hadPrimarySource>, <{PKG.inferenceReason}>)) }}").rows
     facts: dict[str, dict[str, set[str]]] = {g: {} for g in graphs}
     for g, p, o in rows:
         facts[g.value].setdefault(p.value, set()).add(o.value)  # type: ignore[union-attr]

@@ -66,6 +66,7 @@ class Entries:
         self._registry = ox.NamedNode(settings.base_iri + "graph/entries")
         self._checked = writer.checked_classes
         self._lock = threading.Lock()
+        self._last_stamp = self._latest_stamp()
 
     def read(self, body: bytes, format_name: str) -> list[ox.Triple]:
         """The triples of an entry sent as RDF: one graph at most, never empty; nothing is fetched."""
@@ -188,7 +189,7 @@ class Entries:
                                 format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
         return (
             ox.Quad(entry, ox.NamedNode(PROV + "invalidatedAtTime"),
-                    ox.Literal(_now(), datatype=ox.NamedNode(XSD + "dateTime")), self._registry),
+                    ox.Literal(self._now(), datatype=ox.NamedNode(XSD + "dateTime")), self._registry),
             ox.Quad(entry, link, target, self._registry),
             ox.Quad(entry, ox.NamedNode(str(PKG.archivedContent)), ox.Literal(archived), self._registry),
         )
@@ -197,7 +198,7 @@ class Entries:
         self._check_scope(triples)
         graph = ox.NamedNode(iri)
         entry = ox.NamedNode(iri)
-        now = _now()
+        now = self._now()
         metadata = [
             ox.Quad(entry, RDF_TYPE, ox.NamedNode(str(PKG.Entry)), self._registry),
             ox.Quad(entry, ox.NamedNode(str(RDFS.label)), ox.Literal(f"Entry of {now}", language="en"), self._registry),
@@ -242,13 +243,24 @@ class Entries:
                 found.setdefault(s, set()).add(t.value)  # type: ignore[arg-type, union-attr]
         return found
 
+    def _latest_stamp(self) -> dt.datetime:
+        """The latest time in the record, so that a clock set back between runs cannot make time go back."""
+        rows = self._store.select(
+            f"SELECT (MAX(?time) AS ?latest) WHERE {{ GRAPH {self._registry} {{ ?entry ?p ?time "
+            f"FILTER (?p IN (<{PROV}generatedAtTime>, <{PROV}invalidatedAtTime>)) }} }}").values()
+        latest = rows[0][0] if rows else None
+        return dt.datetime.fromisoformat(latest) if latest else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+    def _now(self) -> str:
+        """The time of a record, to the microsecond and always later than the one before (under the lock):
+        the change stream orders its members by it, and a revision must come after what it revises."""
+        now = max(dt.datetime.now(dt.timezone.utc), self._last_stamp + dt.timedelta(microseconds=1))
+        self._last_stamp = now
+        return now.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
     def _new_iri(self) -> str:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         return f"{self._base}entries/{stamp}-{uuid.uuid4().hex[:12]}"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _well_typed(literal: ox.Literal) -> bool:

@@ -12,7 +12,8 @@ from policykg.namespaces import PREFIXES
 from policykg.store import Store
 
 _PREFIXES = {name: PREFIXES[name] for name in ("pkg", "rdfs", "schema", "skos", "rdf")}
-TIMELINE_LIMIT = 2000
+VIEW_LIMIT = 500  # rows a view shows at most; the SPARQL endpoint answers for more
+UNKNOWN_YEAR = "unknown"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Moment:
     inferred: bool  # the date comes from an inferred assertion
     place: str | None = None  # where: an event's IRI, for a status record or presentation
     place_label: str | None = None
+    issued: int = 0  # for an event: recommendations issued there
+    presented: int = 0  # for an event: recommendations presented there
 
     @property
     def year(self) -> str | None:
@@ -43,68 +46,123 @@ class Moment:
         return "date not known"
 
 
-def timeline(store: Store, limit: int = TIMELINE_LIMIT) -> list[Moment]:
-    """Every event (of any subclass of pkg:Event), oldest first; events without a known date come last."""
-    rows = store.select(f"""
-        SELECT ?event (SAMPLE(?name) AS ?label) (SAMPLE(?typeName) AS ?kind) (MIN(?start) AS ?date)
-               (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{
+_EVENTS = """
           ?event a ?type . ?type rdfs:subClassOf* pkg:Event .
           FILTER NOT EXISTS {{ ?event a ?narrower . ?narrower rdfs:subClassOf+ ?type . ?narrower rdfs:subClassOf* pkg:Event }}
+          OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }}
+                     BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}"""
+
+
+def years(store: Store) -> list[tuple[str, int]]:
+    """How many events each year has, oldest first; events with no known year come last, as UNKNOWN_YEAR."""
+    rows = store.select(f"""SELECT ?year (COUNT(?event) AS ?n) WHERE {{
+          {{ SELECT ?event (MIN(?start) AS ?date) WHERE {{ {_EVENTS.format()} }} GROUP BY ?event }}
+          BIND (COALESCE(STR(YEAR(?date)), "{UNKNOWN_YEAR}") AS ?year) }} GROUP BY ?year ORDER BY ?year""",
+                        prefixes=_PREFIXES).values()
+    found = [(str(year), int(n or 0)) for year, n in rows]
+    return sorted(found, key=lambda item: (item[0] == UNKNOWN_YEAR, item[0]))
+
+
+def timeline(store: Store, year: str | None = None, limit: int = VIEW_LIMIT) -> list[Moment]:
+    """The events (of any subclass of pkg:Event) of one year, or all, oldest first; undated ones last."""
+    having = ""
+    if year == UNKNOWN_YEAR:
+        having = "HAVING (COUNT(?start) = 0)"
+    elif year is not None:
+        having = f"HAVING (YEAR(MIN(?start)) = {int(year)})"
+    rows = store.select(f"""
+        SELECT ?event (SAMPLE(?name) AS ?label) (SAMPLE(?typeName) AS ?kind) (MIN(?start) AS ?date)
+               (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{ {_EVENTS.format()}
           OPTIONAL {{ ?type rdfs:label ?typeName FILTER (langMatches(lang(?typeName), "en")) }}
           OPTIONAL {{ ?event rdfs:label ?name }}
-          OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }}
-                     BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}
           OPTIONAL {{ ?event pkg:startMonthDay ?md }}
-        }} GROUP BY ?event ORDER BY (!BOUND(?date)) ?date ?event LIMIT {int(limit)}""", prefixes=_PREFIXES).values()
-    return [Moment(iri, label or _tail(iri), kind or "Event", date, month_day, inferred == "true")
-            for iri, label, kind, date, month_day, inferred in rows]
+        }} GROUP BY ?event {having} ORDER BY (!BOUND(?date)) ?date ?event LIMIT {int(limit)}""", prefixes=_PREFIXES).values()
+    counts = _recommendation_counts(store, [row[0] for row in rows if row[0]])
+    return [Moment(iri, label or _tail(iri), kind or "Event", date, month_day, inferred == "true",
+                   issued=counts.get(iri, (0, 0))[0], presented=counts.get(iri, (0, 0))[1])
+            for iri, label, kind, date, month_day, inferred in rows if iri]
 
 
-def trail(store: Store, recommendation: str) -> list[Moment]:
+def _recommendation_counts(store: Store, events: list[str]) -> dict[str, tuple[int, int]]:
+    """For each event: how many recommendations were issued, and how many presented, there."""
+    if not events:
+        return {}
+    values = " ".join(f"<{e}>" for e in events)
+    rows = store.select(f"""SELECT ?event (COUNT(DISTINCT ?issued) AS ?i) (COUNT(DISTINCT ?shown) AS ?p) WHERE {{
+          VALUES ?event {{ {values} }}
+          OPTIONAL {{ ?issued pkg:issuedAt ?event }}
+          OPTIONAL {{ ?presentation pkg:presentedAt ?event ; pkg:presents ?shown }} }} GROUP BY ?event""",
+                        prefixes=_PREFIXES).values()
+    return {str(event): (int(i or 0), int(p or 0)) for event, i, p in rows}
+
+
+def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Moment]:
     """A recommendation's trail: where it was issued and presented, and each status it had, in time order."""
     rows = store.select(f"""
-        SELECT DISTINCT ?step ?label ?kind ?date ?monthDay ?inferred ?event ?eventLabel WHERE {{
+        SELECT DISTINCT ?step ?label ?kind ?event ?statusDate ?statusInferred WHERE {{
           {{ <{recommendation}> pkg:issuedAt ?event . BIND (<{recommendation}> AS ?step) BIND ("issued" AS ?kind) }}
           UNION {{ ?step pkg:presents <{recommendation}> ; pkg:presentedAt ?event . BIND ("presented" AS ?kind) }}
           UNION {{ ?step pkg:recommendation <{recommendation}> ; pkg:status ?status .
                    ?status skos:prefLabel|rdfs:label ?kind FILTER (langMatches(lang(?kind), "en") || lang(?kind) = "")
                    OPTIONAL {{ ?step pkg:atEvent ?event }}
-                   OPTIONAL {{ GRAPH ?sg {{ ?step pkg:statusDate ?statusDate }} }} }}
+                   OPTIONAL {{ GRAPH ?sg {{ ?step pkg:statusDate ?statusDate }}
+                              BIND (EXISTS {{ ?sg a pkg:InferredAssertion }} AS ?statusInferred) }} }}
           OPTIONAL {{ ?step rdfs:label ?label }}
-          OPTIONAL {{ ?event rdfs:label ?eventLabel }}
-          OPTIONAL {{ GRAPH ?eg {{ ?event schema:startDate ?eventDate }} }}
-          OPTIONAL {{ ?event pkg:startMonthDay ?monthDay }}
-          BIND (COALESCE(?statusDate, ?eventDate) AS ?date)
-          BIND (IF(BOUND(?statusDate), EXISTS {{ ?sg a pkg:InferredAssertion }},
-                   BOUND(?eventDate) && EXISTS {{ ?eg a pkg:InferredAssertion }}) AS ?inferred)
-        }} ORDER BY (!BOUND(?date)) ?date ?kind ?step""", prefixes=_PREFIXES).values()
-    return _moments(rows, unnamed="status record")
+        }}""", prefixes=_PREFIXES).values()
+    return _moments(store, rows, limit, unnamed="status record")
 
 
-def touching(store: Store, concept: str) -> list[Moment]:
-    """The recommendations that concern a policy concept (and narrower ones), each at the event that issued it."""
+def touching(store: Store, concept: str, limit: int = VIEW_LIMIT) -> list[Moment]:
+    """The recommendations that concern a policy concept (or a narrower one), at each event that issued or
+    presented them, in time order."""
     rows = store.select(f"""
-        SELECT DISTINCT ?rec ?label ?kind ?date ?monthDay ?inferred ?event ?eventLabel WHERE {{
+        SELECT DISTINCT ?rec ?label ?kind ?event WHERE {{
           ?narrower skos:broader* <{concept}> . ?rec pkg:concerns ?narrower .
-          BIND ("recommendation" AS ?kind)
           OPTIONAL {{ ?rec rdfs:label ?label }}
-          OPTIONAL {{ ?rec pkg:issuedAt ?event . OPTIONAL {{ ?event rdfs:label ?eventLabel }}
-                     OPTIONAL {{ GRAPH ?eg {{ ?event schema:startDate ?date }} }}
-                     OPTIONAL {{ ?event pkg:startMonthDay ?monthDay }} }}
-          BIND (BOUND(?date) && EXISTS {{ ?eg a pkg:InferredAssertion }} AS ?inferred)
-        }} ORDER BY (!BOUND(?date)) ?date ?rec LIMIT {TIMELINE_LIMIT}""", prefixes=_PREFIXES).values()
-    return _moments(rows)
+          OPTIONAL {{ {{ ?rec pkg:issuedAt ?event BIND ("issued" AS ?step) }}
+                     UNION {{ ?presentation pkg:presents ?rec ; pkg:presentedAt ?event BIND ("presented" AS ?step) }} }}
+          BIND (COALESCE(?step, "recommendation") AS ?kind)
+        }}""", prefixes=_PREFIXES).values()
+    return _moments(store, [(*row, None, None) for row in rows], limit)  # no date of their own
 
 
-def _moments(rows: list[tuple[str | None, ...]], unnamed: str | None = None) -> list[Moment]:
+@dataclass(frozen=True)
+class _EventDetails:
+    label: str | None
+    date: str | None
+    month_day: str | None
+    inferred: bool
+
+
+def _event_details(store: Store, events: set[str]) -> dict[str, _EventDetails]:
+    """Label, start date (and whether it was inferred) and day of the year of each event."""
+    if not events:
+        return {}
+    values = " ".join(f"<{e}>" for e in sorted(events))
+    rows = store.select(f"""
+        SELECT ?event (SAMPLE(?name) AS ?label) (MIN(?start) AS ?date) (SAMPLE(?md) AS ?monthDay)
+               (MAX(?isInferred) AS ?inferred) WHERE {{ VALUES ?event {{ {values} }}
+          OPTIONAL {{ ?event rdfs:label ?name }}
+          OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }} BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}
+          OPTIONAL {{ ?event pkg:startMonthDay ?md }} }} GROUP BY ?event""", prefixes=_PREFIXES).values()
+    return {str(event): _EventDetails(label, date, month_day, inferred == "true") for event, label, date, month_day, inferred in rows}
+
+
+def _moments(store: Store, rows: list[tuple[str | None, ...]], limit: int, unnamed: str | None = None) -> list[Moment]:
+    """Steps (IRI, label, kind, event, own date, own date inferred) as moments, dated by their own date or their
+    event's, in time order; steps with no known date come last."""
+    events = _event_details(store, {row[3] for row in rows if row[3]})
     seen: dict[tuple[str, str, str | None], Moment] = {}
-    for iri, label, kind, date, month_day, inferred, event, event_label in rows:
+    for iri, label, kind, event, date, inferred in rows:
         assert iri is not None and kind is not None
+        details = events.get(event or "", _EventDetails(None, None, None, False))
         key = (iri, kind, event)
-        if key not in seen:  # several labels or dates: the first in order wins
-            seen[key] = Moment(iri, label or unnamed or _tail(iri), kind, date, month_day, inferred == "true", event,
-                               event_label or (_tail(event) if event else None))
-    return list(seen.values())
+        if key not in seen:  # several labels: the first wins
+            seen[key] = Moment(iri, label or unnamed or _tail(iri), kind, date or details.date, details.month_day,
+                               inferred == "true" if date else details.inferred, event,
+                               details.label or (_tail(event) if event else None))
+    ordered = sorted(seen.values(), key=lambda m: (m.date is None, m.date or "", m.kind, m.iri))
+    return ordered[:limit]
 
 
 def _tail(iri: str) -> str:

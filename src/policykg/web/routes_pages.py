@@ -2,7 +2,7 @@
 
 from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from policykg import jsonld, tracking, vocabulary
@@ -36,12 +36,20 @@ async def home(request: Request) -> Response:
     return conditional(request, body.encode("utf-8"), HTML, headers)
 
 
-@router.get("/timeline", response_class=HTMLResponse, summary="Every event in time order, drawn as a timeline")
-async def timeline(request: Request) -> Response:
-    """The events, oldest first, as an SVG timeline and as a list."""
+@router.get("/timeline", response_class=HTMLResponse, summary="The events in time order, drawn as a timeline, a year at a time")
+async def timeline(request: Request, year: str | None = Query(
+        None, pattern=rf"^(\d{{4}}|{tracking.UNKNOWN_YEAR})$", description="a year, or 'unknown' (default: all, or the latest)")) -> Response:
+    """The events of a year (all of them, while they are few), as an SVG timeline and as a list, with an index of years."""
     ctx = context(request)
-    events = await run(ctx.executor, lambda: ctx.memo("timeline", lambda: tracking.timeline(ctx.store)))
-    return conditional(request, page(ctx, "timeline.html", "Timeline of events", events=events).encode("utf-8"), HTML, {})
+    years = await run(ctx.executor, lambda: ctx.memo("years", lambda: tracking.years(ctx.store)))
+    total = sum(n for _, n in years)
+    dated = [y for y, _ in years if y != tracking.UNKNOWN_YEAR]
+    chosen = year or (None if total <= tracking.VIEW_LIMIT or not dated else dated[-1])
+    events = await run(ctx.executor, lambda: ctx.memo(f"timeline-{chosen}", lambda: tracking.timeline(ctx.store, chosen)))
+    title = "Timeline of events" + (f", {chosen}" if chosen else "")
+    body = page(ctx, "timeline.html", title, events=events, years=years, chosen=chosen, total=total,
+                limit=tracking.VIEW_LIMIT)
+    return conditional(request, body.encode("utf-8"), HTML, {})
 
 
 @router.get("/ontology", summary="The ontology: documentation for people, RDF for machines")
@@ -80,7 +88,7 @@ async def robots(request: Request) -> Response:
 async def sitemap_index(request: Request) -> Response:
     """The sitemap index: one sitemap of the site's pages, then the resource pages in files of 50,000."""
     ctx = context(request)
-    count = await run(ctx.executor, lambda: ctx.memo("resource-count", lambda: _resource_count(ctx)))
+    count = len(await run(ctx.executor, lambda: ctx.memo("resources", lambda: _resources(ctx))))
     files = ["pages"] + [str(n) for n in range((count + SITEMAP_SIZE - 1) // SITEMAP_SIZE)]
     entries = "".join(f"<sitemap><loc>{escape(ctx.settings.base_iri)}sitemaps/{name}.xml</loc>"
                       f"<lastmod>{ctx.writer.revision.modified.isoformat()}</lastmod></sitemap>" for name in files)
@@ -126,17 +134,18 @@ async def _model_document(request: Request, name: str, graph: str, ending: str) 
     return conditional(request, data, media_type, headers)
 
 
-def _resource_count(ctx: ServiceContext) -> int:
-    rows = ctx.store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-                           f"FILTER (STRSTARTS(STR(?s), \"{ctx.settings.base_iri}id/\")) }}").values()
-    return int(rows[0][0] or 0)
+def _resources(ctx: ServiceContext) -> list[str]:
+    """Every resource under <base>id/, sorted: each has a type, so the type index finds them all."""
+    base = ctx.settings.base_iri
+    rows = ctx.store.select(f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?type }} "
+                            f"FILTER (STRSTARTS(STR(?s), \"{base}id/\")) }}").values()
+    return sorted(str(s) for (s,) in rows)
 
 
 def _resource_pages(ctx: ServiceContext, number: int) -> list[str]:
     base = ctx.settings.base_iri
-    rows = ctx.store.select(f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?s), \"{base}id/\")) }} "
-                            f"ORDER BY ?s LIMIT {SITEMAP_SIZE} OFFSET {number * SITEMAP_SIZE}").values()
-    return [f"{base}doc/{str(s)[len(base):]}.html" for (s,) in rows]
+    resources = ctx.memo("resources", lambda: _resources(ctx))
+    return [f"{base}doc/{iri[len(base):]}.html" for iri in resources[number * SITEMAP_SIZE:(number + 1) * SITEMAP_SIZE]]
 
 
 def _xml(text: str) -> Response:
