@@ -9,6 +9,7 @@ from playwright.sync_api import Error as PlaywrightError
 from browser import read_png, tab_to
 
 # What the seed says the "Innovation and Integrity" conference issued (as in test_competency.py).
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RECOMMENDATIONS = """PREFIX pkg: <https://w3id.org/policykg/ontology#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 SELECT DISTINCT ?ordinal ?title WHERE {
@@ -67,7 +68,8 @@ def test_every_link_answers(query_page, service):
     assert local
     with httpx.Client(timeout=10) as client:
         for url in local:
-            with client.stream("GET", url, headers={"Accept": "text/html"}) as response:
+            # What Chromium sends when it follows a link: HTML first, anything else (a Turtle file) after.
+            with client.stream("GET", url, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=True) as response:
                 assert response.status_code < 400, (url, response.status_code)
 
 

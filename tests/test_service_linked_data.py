@@ -139,6 +139,7 @@ def test_the_page_of_a_resource_shows_its_statements_links_and_provenance(servic
     assert row and "inferred" in row.group(0)
     assert "Why inferred:" in html and "9-10 April is the first such date" in html
     assert 'href="/doc/id/presentation/eg11-conference-outcomes.html"' in html  # a backlink
+    assert "default-src 'none'" in response.headers["content-security-policy"]  # no script, nothing from elsewhere
     links = response.headers["link"]
     assert 'rel="describedby"' in links and '.ttl>; rel="describedby"' in links and 'rel="alternate"' in links
 
@@ -263,3 +264,13 @@ def test_if_modified_since_uses_http_dates(service):
     later = format_datetime(parsedate_to_datetime("Wed, 01 Jan 2120 00:00:00 GMT"), usegmt=True)
     assert httpx.get(service.url + "/dumps/policykg.nq", headers={"If-Modified-Since": later}).status_code == 304
     assert httpx.get(service.url + "/dumps/policykg.nq", headers={"If-Modified-Since": "not a date"}).status_code == 200
+
+
+def test_a_browser_gets_errors_as_pages_and_a_client_as_problem_details(service):
+    browser = httpx.get(service.url + "/id/event/no-such-event",
+                        headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert browser.status_code == 404 and browser.headers["content-type"].startswith("text/html")
+    assert "<h1>404: No such resource</h1>" in browser.text and "/id/event/no-such-event" in browser.text
+    client = httpx.get(service.url + "/id/event/no-such-event", headers={"Accept": "*/*"})
+    assert client.status_code == 404 and client.headers["content-type"] == "application/problem+json"
+    assert httpx.get(service.url + "/no/such/page", headers={"Accept": "text/html"}).text.count("<h1>404") == 1

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from policykg.config import Settings
@@ -15,6 +15,9 @@ from policykg.store import Store
 from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_ldes, routes_pages,
                           routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
+
+
+_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -42,6 +45,16 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer,
                                        entries=Entries(store, writer, settings), write_executor=write_executor)
     problems.install(app)
+
+    @app.middleware("http")
+    async def page_policy(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # The pages run no script and load nothing from elsewhere: say so, so that a browser refuses to.
+        response = await call_next(request)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
                        allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location"])

@@ -1,12 +1,15 @@
 """Errors as RFC 9457 problem details: one table from error type to HTTP status, applied once."""
 
+import json
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from policykg import errors
-from policykg.mediatypes import negotiate
+from policykg.mediatypes import HTML, negotiate
+from policykg.web.pages import render
 
 PROBLEM_BASE = "https://w3id.org/policykg/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -45,6 +48,16 @@ def problem(status: int, slug: str, title: str, detail: str, instance: str,
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _for_people(request: Request, answer: JSONResponse) -> Response:
+    """The problem as a page when a browser asked (it prefers HTML); as problem+json otherwise."""
+    if negotiate(request.headers.get("accept"), [MEDIA_TYPE, "application/json", HTML]) != HTML:
+        return answer
+    body = json.loads(answer.body)
+    page = render("problem.html", title=body["title"], problem=body)
+    headers = {k: v for k, v in answer.headers.items() if k.lower() not in ("content-length", "content-type")}
+    return HTMLResponse(page, status_code=answer.status_code, headers=headers)
+
+
 def problem_for(error: errors.PolicyKGError, instance: str) -> JSONResponse:
     """The problem response for one of policykg's errors."""
     for kind in type(error).__mro__:
@@ -67,21 +80,21 @@ def install(app: FastAPI) -> None:
                 # The full sh:ValidationReport, for a client that asks for RDF.
                 body = error.report.serialize(format="turtle" if wanted == "text/turtle" else "json-ld")
                 return Response(body, status_code=422, media_type=wanted)
-        return problem_for(error, request.url.path)
+        return _for_people(request, problem_for(error, request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
         headers = dict(error.headers or {})
         if error.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        return problem(error.status_code, slug, str(error.detail), _detail(error.status_code, request),
-                       request.url.path, headers)
+        return _for_people(request, problem(error.status_code, slug, str(error.detail),
+                                            _detail(error.status_code, request), request.url.path, headers))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        return problem(400, "invalid-parameter", "A parameter is invalid", detail, request.url.path)
+        return _for_people(request, problem(400, "invalid-parameter", "A parameter is invalid", detail, request.url.path))
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -99,7 +99,7 @@ async def _describe(request: Request, ctx: ServiceContext) -> Response:
     chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
     endpoint = str(request.url.replace(query=""))
     if chosen == HTML:
-        return _html(render("query.html", endpoint=endpoint, questions=competency.list_questions(),
+        return _html(render("query.html", title="SPARQL query", endpoint=endpoint, questions=competency.list_questions(),
                             query=_default_query(), rows=None))
 
     def describe() -> str:  # reads the store: off the event loop
@@ -145,7 +145,7 @@ async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str
         else:
             columns = document["head"]["vars"]
             rows = [[binding.get(c) for c in columns] for binding in document["results"]["bindings"][:_HTML_ROWS]]
-    return _html(render("query.html", endpoint="/sparql", questions=competency.list_questions(),
+    return _html(render("query.html", title="SPARQL query", endpoint="/sparql", questions=competency.list_questions(),
                         query=protocol.query, columns=columns, rows=rows, text=text, max_rows=_HTML_ROWS))
 
 
