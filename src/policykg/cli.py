@@ -281,8 +281,9 @@ def _parser() -> argparse.ArgumentParser:
                        "SPARQL query endpoint [POLICYKG_STORE] (default var/store)")
     serve.add_argument("--remote-update-url", help="remote SPARQL update endpoint [POLICYKG_REMOTE_UPDATE_URL]")
     serve.add_argument("--remote-store-url", help="remote Graph Store Protocol endpoint [POLICYKG_REMOTE_STORE_URL]")
-    serve.add_argument("--query-workers", type=int, help="worker processes for queries on the on-disk store "
-                       "[POLICYKG_QUERY_WORKERS] (default: one per core; 0: threads, no hard time limit)")
+    serve.add_argument("--workers", "--query-workers", dest="query_workers", type=int, metavar="N",
+                       help="worker processes that answer queries over the on-disk store [POLICYKG_QUERY_WORKERS] "
+                       "(default: one per core; 0: threads in the server process, no hard time limit)")
     serve.add_argument("--query-timeout", type=float, help="seconds a query may run [POLICYKG_QUERY_TIMEOUT] (default 30)")
     serve.add_argument("--max-body-bytes", type=int, help="largest request body [POLICYKG_MAX_BODY_BYTES] (default 10 MiB)")
     serve.add_argument("--max-result-bytes", type=int,
