@@ -274,3 +274,11 @@ def test_a_browser_gets_errors_as_pages_and_a_client_as_problem_details(service)
     client = httpx.get(service.url + "/id/event/no-such-event", headers={"Accept": "*/*"})
     assert client.status_code == 404 and client.headers["content-type"] == "application/problem+json"
     assert httpx.get(service.url + "/no/such/page", headers={"Accept": "text/html"}).text.count("<h1>404") == 1
+
+
+def test_an_assertion_graph_page_shows_what_it_states_and_where_it_comes_from(service):
+    html = httpx.get(service.url + "/graph/seed/inferred-meeting-year", headers={"Accept": "text/html"},
+                     follow_redirects=True).text
+    states = html[html.index('id="contents"'):html.index('id="provenance"')]
+    assert "2024-04-09" in states and "11th meeting of the Cultural Heritage Expert Group" in states
+    assert "pkg:InferredAssertion" in html or "Inferred" in html

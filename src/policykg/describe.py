@@ -56,6 +56,7 @@ class Description:
     incoming_truncated: bool
     label_terms: dict[str, ox.Literal] = field(default_factory=dict)  # IRI -> its label, language tag kept
     sources: dict[str, Source] = field(default_factory=dict)
+    contents: tuple[ox.Quad, ...] = ()  # when the resource is a named graph: what it states (the first ones)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -80,8 +81,10 @@ class Description:
     def quads(self) -> list[ox.Quad]:
         """The statements and links in their named graphs; the labels of what they name in the default graph."""
         label = ox.NamedNode(LABELS[1])
+        named = {t.value for q in (*self.statements, *self.incoming) for t in (q.subject, q.predicate, q.object, q.graph_name)
+                 if isinstance(t, ox.NamedNode)}
         labels = [ox.Quad(ox.NamedNode(iri), label, text, ox.DefaultGraph())
-                  for iri, text in sorted(self.label_terms.items()) if iri != self.iri]
+                  for iri, text in sorted(self.label_terms.items()) if iri != self.iri and iri in named]
         return list(dict.fromkeys((*self.statements, *self.incoming, *labels)))
 
 
@@ -90,15 +93,17 @@ def describe(store: Store, iri: str, genid_prefix: str, registry: str) -> Descri
     statements = _closure(store, iri, genid_prefix)
     rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {INCOMING_LIMIT + 1}").rows
     incoming = tuple(ox.Quad(s, p, ox.NamedNode(iri), g) for s, p, g in rows[:INCOMING_LIMIT])  # type: ignore[arg-type]
-    if not statements and not incoming:
+    contents = tuple(ox.Quad(s, p, o, ox.NamedNode(iri)) for s, p, o in store.select(  # type: ignore[arg-type]
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}").rows)
+    if not statements and not incoming and not contents:
         if _retracted(store, iri, registry):
             raise ResourceGone(f"<{iri}> was described by an entry that has since been retracted or revised away")
         raise ResourceNotFound(f"nothing is said of <{iri}> here")
-    named = {t.value for q in (*statements, *incoming) for t in (q.subject, q.predicate, q.object)
+    named = {t.value for q in (*statements, *incoming, *contents) for t in (q.subject, q.predicate, q.object)
              if isinstance(t, ox.NamedNode)}
     named |= {q.graph_name.value for q in (*statements, *incoming) if isinstance(q.graph_name, ox.NamedNode)}
     return Description(iri=iri, statements=statements, incoming=incoming, incoming_truncated=len(rows) > INCOMING_LIMIT,
-                       label_terms=labels_of(store, named),
+                       contents=contents, label_terms=labels_of(store, named),
                        sources=_sources(store, {q.graph_name.value for q in (*statements, *incoming)
                                                 if isinstance(q.graph_name, ox.NamedNode)}))
 
