@@ -1,7 +1,8 @@
 """VoID and DCAT-AP: exact figures, conformance to the official DCAT-AP 3.0.1 shapes, and the routes over HTTP."""
 
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -269,7 +270,9 @@ def test_route_answers_304_when_the_client_copy_is_current(service, path) -> Non
     first = httpx.get(service.url + path)
     again = httpx.get(service.url + path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == first.headers["etag"]
-    since = httpx.get(service.url + path, headers={"If-Modified-Since": first.headers["last-modified"]})
+    # Last-Modified has whole seconds: a date a second past it is one the last write came before.
+    later = format_datetime(parsedate_to_datetime(first.headers["last-modified"]) + timedelta(seconds=1), usegmt=True)
+    since = httpx.get(service.url + path, headers={"If-Modified-Since": later})
     assert since.status_code == 304
     other = httpx.get(service.url + path, headers={"If-None-Match": '"another"'})
     assert other.status_code == 200 and other.content == first.content

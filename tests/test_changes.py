@@ -80,3 +80,12 @@ def test_a_focused_validation_checks_nested_shapes_on_values_outside_the_focus(s
          B + "graph/fixture", B + "id/place/brussels")}
     whole = validate(data, shapes, ontology)
     assert {r.focus for r in whole.results} == {B + "graph/fixture", B + "id/place/brussels"}
+
+
+@pytest.mark.parametrize("construct", ["sh:node ex:Other", "sh:closed true", "sh:lessThan ex:end",
+                                       "sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1"])
+def test_shapes_the_change_validator_cannot_follow_are_refused_up_front(ontology, construct):
+    extra = rdflib.Graph().parse(data=f"""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+        ex:Shape a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; {construct} ] .""", format="turtle")
+    with pytest.raises(ValueError, match="does not follow"):
+        ChangeValidator(extra, ontology)

@@ -1,12 +1,14 @@
 """The writer: updates read as changes with SPARQL's meaning, skolemised, refused when they break the shapes."""
 
+import datetime as dt
+
 import pytest
 
 from policykg.changes import ChangeValidator
 from policykg.errors import ChangeRejected, QueryError, ReadOnlyGraph
 from policykg.model import load_model
 from policykg.namespaces import ONTOLOGY_IRI
-from policykg.store import EmbeddedStore
+from policykg.store import EmbeddedStore, RemoteStore
 from policykg.writes import Writer
 
 B = "http://localhost:8000/"
@@ -92,3 +94,21 @@ def test_a_rejected_multi_operation_update_leaves_nothing(writer, store):
                       f"DELETE WHERE {{ GRAPH ?g {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }} }}", B)
     assert store.count() == before
     assert store.ask(f"ASK {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }}")
+
+
+def test_every_write_attempt_gives_a_new_revision_and_the_store_is_unchanged_by_a_refused_one(writer, store):
+    before = writer.revision
+    with pytest.raises(ReadOnlyGraph):
+        writer.update(f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}b> }} }}", B)
+    after = writer.revision
+    assert after.tag != before.tag and after.modified >= before.modified
+    assert triples(store, B + "graph/x") == set()
+
+
+def test_a_remote_store_renews_its_revision_at_least_every_minute(oxigraph_server, shapes, ontology):
+    remote = Writer(RemoteStore(oxigraph_server + "/query"), ChangeValidator(shapes, ontology), B)
+    revision = remote.revision
+    minute = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    assert revision.tag.endswith(f"{minute:%Y%m%d%H%M}") or revision.tag.endswith(
+        f"{minute - dt.timedelta(minutes=1):%Y%m%d%H%M}")  # the minute may turn between the two readings
+    assert revision.modified >= minute - dt.timedelta(minutes=1)

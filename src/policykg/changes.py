@@ -1,11 +1,12 @@
 """Validating a change to the store before it is committed, without re-validating the whole store.
 
-A change is quads to add and quads to remove. Only some nodes can change their verdict: the subjects
-and objects of the changed triples, and every node whose shapes reach a changed triple (found by
-walking the shapes' routes backwards from it). Those nodes are validated with pySHACL over the part of
-the changed graph their shapes reach (walking the routes forwards), with the ontology mixed in. If the
-store conformed before, the changed store conforms exactly when these nodes do. Only named graphs
-are read: all of policykg's data lives in them.
+A change is quads to add and quads to remove. Only some nodes can change their verdict: those whose
+shapes reach a changed triple, found by walking the shapes' routes backwards from it (a route's first
+step ends at the changed triple's own subject or object, so touched nodes are found where a shape looks
+at them). Those nodes are validated with pySHACL over the part of the changed graph their shapes reach
+(walking the routes forwards), with the ontology's class hierarchy mixed in. If the store conformed
+before, the changed store conforms exactly when these nodes do. Only named graphs are read: all of
+policykg's data lives in them.
 """
 
 from collections import defaultdict
@@ -121,7 +122,6 @@ class ChangeValidator:
         self._superclasses = {str(c): {str(s) for s in ontology.transitive_objects(c, RDFS.subClassOf)}
                               for c in set(ontology.subjects(RDFS.subClassOf, None))}
         self._hierarchy_quads = [ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in self._hierarchy]
-        self._closed = any(shapes.objects(None, SH.closed))
         targeted = {str(c) for c in shapes.objects(None, SH.targetClass)}
         #: The classes some shape checks: targeted, or below a targeted class.
         self.checked_classes = frozenset(targeted | {c for c, above in self._superclasses.items() if above & targeted})
@@ -174,9 +174,8 @@ class ChangeValidator:
         touched: list[Triple] = [tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object))  # type: ignore[misc]
                                  for q in (*change.added, *change.removed)]
         # A node's verdict rests only on the triples its routes reach, its own types included: the walks
-        # back find the touched nodes too (a route's first step ends at them), but only where a shape
-        # looks. A closed shape looks at every triple of its focus, so then every touched subject counts.
-        focus: set[Node] = {s for s, _, _ in touched} if self._closed else set()
+        # back find the touched nodes too (a route's first step ends at them), but only where a shape looks.
+        focus: set[Node] = set()
         by_predicate: dict[str, list[Triple]] = defaultdict(list)
         for triple in touched:
             by_predicate[str(triple[1])].append(triple)

@@ -29,10 +29,9 @@ root node alone carries `tree:view`, since every other node has exactly one node
 
 A page is immutable (LDES "State management"; `ldes:immutable true` on it, and cache headers over HTTP)
 once it holds `size` members and some member is strictly later than its last one. Entries are written
-one at a time and stamped while the writer holds its lock, so timestamps never go down in the order
-writes become visible: a member later than a page's last one means no member can still come into that
-page. A member of the same second can still arrive (timestamps have whole seconds) and, by its IRI,
-sort into the page, so a page followed only by members of its last second stays mutable.
+one at a time and stamped, to the microsecond and always later than the stamp before, while the writer
+holds its lock, so timestamps go up in the order writes become visible: a member later than a page's
+last one means no member can still come into that page.
 """
 
 import datetime as dt
@@ -42,6 +41,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
+from policykg.entries import registry_iri
 from policykg.errors import ResourceNotFound
 from policykg.namespaces import PKG, PREFIXES
 from policykg.rdfinput import to_rdflib_term
@@ -104,7 +104,7 @@ def page(store: Store, base_iri: str, number: int, size: int = PAGE_SIZE) -> Pag
 
     Raises ResourceNotFound for a page past the end; page 0 exists even while the stream is empty.
     """
-    registry = f"<{base_iri}graph/entries>"
+    registry = f"<{registry_iri(base_iri)}>"
     # Read the latest timestamp first: a later one seen now means every member up to it is already visible
     # to the page query that follows, which may see a newer state of the store but never an older one.
     latest, count = store.select(f"SELECT (MAX(?time) AS ?latest) (COUNT(*) AS ?count) "

@@ -14,6 +14,8 @@ from policykg.errors import ResourceGone, ResourceNotFound
 from policykg.namespaces import PKG, PREFIXES
 from policykg.store import Store
 
+# Where the resources of a deployment live, under its base IRI: things, assertion graphs, skolemised blank nodes.
+THING_SPACES = ("id/", "graph/", ".well-known/genid/")
 RDF_TYPE = PREFIXES["rdf"] + "type"
 PROV = PREFIXES["prov"]
 # Properties whose value names a thing for people, most preferred first.
@@ -21,6 +23,29 @@ LABELS = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label", PREFIXES["
           PREFIXES["schema"] + "name", "http://xmlns.com/foaf/0.1/name")
 INCOMING_LIMIT = 500
 _CLOSURE_DEPTH = 4
+
+
+def resource_iri(base_iri: str, relative: str) -> ox.NamedNode:
+    """The resource a path under the base names; ResourceNotFound for a path that is no resource's IRI.
+
+    Only the thing spaces hold resources, and only a valid IRI can name one: checking it here also keeps
+    anything a client puts in a path from ever reaching a query as SPARQL text.
+    """
+    if not relative.startswith(THING_SPACES) or relative in THING_SPACES:
+        raise ResourceNotFound(f"no resource is published at /{relative}")
+    try:
+        return ox.NamedNode(base_iri + relative)
+    except ValueError:
+        raise ResourceNotFound(f"/{relative} is not the address of a resource (not a valid IRI)") from None
+
+
+@dataclass(frozen=True)
+class Label:
+    """A thing's name for people, as stated: the property, the literal, the graph it sits in."""
+
+    predicate: ox.NamedNode
+    text: ox.Literal
+    graph: ox.NamedNode | ox.DefaultGraph
 
 
 @dataclass(frozen=True)
@@ -31,11 +56,6 @@ class Source:
     kinds: tuple[str, ...]  # e.g. pkg:StatedAssertion, pkg:InferredAssertion, pkg:Entry
     derived_from: tuple[str, ...]
     reason: str | None  # why an inferred assertion holds
-
-    @property
-    def inferred(self) -> bool:
-        """True when the graph's facts were inferred, not stated by a source."""
-        return str(PKG.InferredAssertion) in self.kinds
 
     @property
     def kind(self) -> str:
@@ -54,14 +74,14 @@ class Description:
     statements: tuple[ox.Quad, ...]  # about it, and about the blank nodes it points to
     incoming: tuple[ox.Quad, ...]  # links to it from other resources
     incoming_truncated: bool
-    label_terms: dict[str, ox.Literal] = field(default_factory=dict)  # IRI -> its label, language tag kept
+    label_terms: dict[str, Label] = field(default_factory=dict)  # IRI -> its label as stated
     sources: dict[str, Source] = field(default_factory=dict)
     contents: tuple[ox.Quad, ...] = ()  # when the resource is a named graph: what it states (the first ones)
 
     @property
     def labels(self) -> dict[str, str]:
         """IRI -> the text of its label."""
-        return {iri: label.value for iri, label in self.label_terms.items()}
+        return {iri: label.text.value for iri, label in self.label_terms.items()}
 
     @property
     def types(self) -> list[str]:
@@ -79,74 +99,77 @@ class Description:
         return list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in self.quads()))
 
     def quads(self) -> list[ox.Quad]:
-        """The statements and links in their named graphs; the labels of what they name in the default graph."""
-        label = ox.NamedNode(LABELS[1])
+        """The statements, the links, and the labels of what they name, each in the graph that states it."""
         named = {t.value for q in (*self.statements, *self.incoming) for t in (q.subject, q.predicate, q.object, q.graph_name)
                  if isinstance(t, ox.NamedNode)}
-        labels = [ox.Quad(ox.NamedNode(iri), label, text, ox.DefaultGraph())
-                  for iri, text in sorted(self.label_terms.items()) if iri != self.iri and iri in named]
+        labels = [ox.Quad(ox.NamedNode(iri), label.predicate, label.text, label.graph)
+                  for iri, label in sorted(self.label_terms.items()) if iri != self.iri and iri in named]
         return list(dict.fromkeys((*self.statements, *self.incoming, *labels)))
 
 
-def describe(store: Store, iri: str, genid_prefix: str, registry: str) -> Description:
+def exists(store: Store, iri: ox.NamedNode, registry: str) -> None:
+    """Nothing if something is said of the resource; ResourceNotFound, or ResourceGone once retracted."""
+    if not store.ask(f"ASK {{ {{ GRAPH ?g {{ {iri} ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p {iri} }} }} "
+                     f"UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}"):
+        _missing(store, iri, registry)
+
+
+def describe(store: Store, iri: ox.NamedNode, genid_prefix: str, registry: str) -> Description:
     """The description of a resource; ResourceNotFound (or ResourceGone, once retracted) if nothing is said of it."""
     statements = _closure(store, iri, genid_prefix)
-    rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} LIMIT {INCOMING_LIMIT + 1}").rows
-    incoming = tuple(ox.Quad(s, p, ox.NamedNode(iri), g) for s, p, g in rows[:INCOMING_LIMIT])  # type: ignore[arg-type]
-    contents = tuple(ox.Quad(s, p, o, ox.NamedNode(iri)) for s, p, o in store.select(  # type: ignore[arg-type]
-        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}").rows)
+    rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri} }} }} LIMIT {INCOMING_LIMIT + 1}").rows
+    incoming = tuple(ox.Quad(s, p, iri, g) for s, p, g in rows[:INCOMING_LIMIT])  # type: ignore[arg-type]
+    contents = tuple(ox.Quad(s, p, o, iri) for s, p, o in store.select(  # type: ignore[arg-type]
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri} {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}").rows)
     if not statements and not incoming and not contents:
-        if _retracted(store, iri, registry):
-            raise ResourceGone(f"<{iri}> was described by an entry that has since been retracted or revised away")
-        raise ResourceNotFound(f"nothing is said of <{iri}> here")
+        _missing(store, iri, registry)
     named = {t.value for q in (*statements, *incoming, *contents) for t in (q.subject, q.predicate, q.object)
              if isinstance(t, ox.NamedNode)}
-    named |= {q.graph_name.value for q in (*statements, *incoming) if isinstance(q.graph_name, ox.NamedNode)}
-    return Description(iri=iri, statements=statements, incoming=incoming, incoming_truncated=len(rows) > INCOMING_LIMIT,
-                       contents=contents, label_terms=labels_of(store, named),
-                       sources=_sources(store, {q.graph_name.value for q in (*statements, *incoming)
-                                                if isinstance(q.graph_name, ox.NamedNode)}))
+    graphs = {q.graph_name.value for q in (*statements, *incoming) if isinstance(q.graph_name, ox.NamedNode)}
+    return Description(iri=iri.value, statements=statements, incoming=incoming,
+                       incoming_truncated=len(rows) > INCOMING_LIMIT, contents=contents,
+                       label_terms=labels_of(store, named | graphs), sources=_sources(store, graphs))
 
 
-def labels_of(store: Store, iris: set[str]) -> dict[str, ox.Literal]:
+def labels_of(store: Store, iris: set[str]) -> dict[str, Label]:
     """A label for each IRI that has one (English or untagged preferred, then by the order of LABELS)."""
     if not iris:
         return {}
-    values = " ".join(f"<{iri}>" for iri in sorted(iris))
+    values = " ".join(str(ox.NamedNode(iri)) for iri in sorted(iris))
     # One VALUES block and a filter on the predicate: two VALUES blocks would be joined as a cross product first.
     predicates = ", ".join(f"<{p}>" for p in LABELS)
-    rows = store.select(f"SELECT DISTINCT ?x ?p ?label WHERE {{ VALUES ?x {{ {values} }} "
+    rows = store.select(f"SELECT DISTINCT ?x ?p ?label ?g WHERE {{ VALUES ?x {{ {values} }} "
                         f"GRAPH ?g {{ ?x ?p ?label }} FILTER (?p IN ({predicates}) && isLiteral(?label)) }}").rows
-    best: dict[str, tuple[int, int, str, ox.Literal]] = {}
-    for x, p, label in rows:
-        assert isinstance(x, ox.NamedNode) and isinstance(p, ox.NamedNode) and isinstance(label, ox.Literal)
-        rank = (0 if label.language in (None, "en") else 1, LABELS.index(p.value), label.value, label)
-        if x.value not in best or rank[:3] < best[x.value][:3]:
-            best[x.value] = rank
-    return {iri: rank[3] for iri, rank in best.items()}
+    best: dict[str, tuple[tuple[int, int, str, str], Label]] = {}
+    for x, p, text, g in rows:
+        assert isinstance(x, ox.NamedNode) and isinstance(p, ox.NamedNode) and isinstance(text, ox.Literal)
+        rank = (0 if text.language in (None, "en") else 1, LABELS.index(p.value), text.value, str(g))
+        if x.value not in best or rank < best[x.value][0]:
+            best[x.value] = (rank, Label(p, text, g))  # type: ignore[arg-type]
+    return {iri: label for iri, (_, label) in best.items()}
 
 
-def _closure(store: Store, iri: str, genid_prefix: str) -> tuple[ox.Quad, ...]:
+def _closure(store: Store, iri: ox.NamedNode, genid_prefix: str) -> tuple[ox.Quad, ...]:
     """The statements about iri and, a few levels deep, about the skolemised blank nodes it points to."""
     found: list[ox.Quad] = []
     frontier, seen = [iri], {iri}
     for _ in range(_CLOSURE_DEPTH):
         if not frontier:
             break
-        values = " ".join(f"<{node}>" for node in frontier)
+        values = " ".join(str(node) for node in frontier)
         rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
         found += [ox.Quad(*row) for row in rows]  # type: ignore[misc]
-        frontier = sorted({o.value for _, _, o, _ in rows if isinstance(o, ox.NamedNode)
-                           and o.value.startswith(genid_prefix) and o.value not in seen})
+        frontier = sorted({o for _, _, o, _ in rows if isinstance(o, ox.NamedNode)
+                           and o.value.startswith(genid_prefix) and o not in seen}, key=str)
         seen.update(frontier)
-    return tuple(sorted(found, key=lambda q: (q.subject.value != iri, str(q))))
+    return tuple(sorted(found, key=lambda q: (q.subject != iri, str(q))))
 
 
 def _sources(store: Store, graphs: set[str]) -> dict[str, Source]:
     """What each graph is (an assertion of some kind, an entry) and what it was derived from."""
     if not graphs:
         return {}
-    values = " ".join(f"<{g}>" for g in sorted(graphs))
+    values = " ".join(str(ox.NamedNode(g)) for g in sorted(graphs))
     rows = store.select(
         f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?any {{ ?g ?p ?o }} FILTER (?p IN (<{RDF_TYPE}>, "
         f"<{PROV}wasDerivedFrom>, <{PROV}hadPrimarySource>, <{PKG.inferenceReason}>)) }}").rows
@@ -162,8 +185,10 @@ def _sources(store: Store, graphs: set[str]) -> dict[str, Source]:
     return sources
 
 
-def _retracted(store: Store, iri: str, registry: str) -> bool:
-    """Whether the resource was in an entry that is no longer current (its triples are archived there)."""
-    needle = ox.Literal(f"<{iri}>")
-    return store.ask(f"ASK {{ GRAPH <{registry}> {{ ?entry <{PROV}invalidatedAtTime> ?when ; "
-                     f"<{PKG.archivedContent}> ?content FILTER (CONTAINS(?content, {needle})) }} }}")
+def _missing(store: Store, iri: ox.NamedNode, registry: str) -> None:
+    """Raise ResourceGone if the resource was in an entry that is no longer current, else ResourceNotFound."""
+    needle = ox.Literal(str(iri))  # how the archived N-Triples of an entry write the IRI
+    if store.ask(f"ASK {{ GRAPH <{registry}> {{ ?entry <{PROV}invalidatedAtTime> ?when ; "
+                 f"<{PKG.archivedContent}> ?content FILTER (CONTAINS(?content, {needle})) }} }}"):
+        raise ResourceGone(f"{iri} was described by an entry that has since been retracted or revised away")
+    raise ResourceNotFound(f"nothing is said of {iri} here")

@@ -56,6 +56,11 @@ def _digest(triples: list[ox.Triple]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+def registry_iri(base_iri: str) -> str:
+    """The graph that records every entry: who, when, against which shapes, and what became of it."""
+    return base_iri + "graph/entries"
+
+
 class Entries:
     """Checks and writes entries; the agent writing them is given by the caller (bound to its token)."""
 
@@ -63,7 +68,7 @@ class Entries:
         self._store = store
         self._writer = writer
         self._base = settings.base_iri
-        self._registry = ox.NamedNode(settings.base_iri + "graph/entries")
+        self._registry = ox.NamedNode(registry_iri(settings.base_iri))
         self._checked = writer.checked_classes
         self._lock = threading.Lock()
         self._last_stamp = self._latest_stamp()
@@ -87,7 +92,7 @@ class Entries:
     def check(self, triples: list[ox.Triple], agent: str) -> Report:
         """The report an entry would get, without writing anything (a dry run)."""
         iri = self._new_iri()
-        return self._writer.check(self._change(iri, triples, agent))
+        return self._writer.check(self._change(iri, triples, agent, stamp=_stamp(dt.datetime.now(dt.timezone.utc))))
 
     def submit(self, triples: list[ox.Triple], agent: str, key: str | None = None) -> Accepted:
         """Write an entry if it conforms, with its provenance; raise ChangeRejected otherwise.
@@ -194,11 +199,12 @@ class Entries:
             ox.Quad(entry, ox.NamedNode(str(PKG.archivedContent)), ox.Literal(archived), self._registry),
         )
 
-    def _change(self, iri: str, triples: list[ox.Triple], agent: str) -> Change:
+    def _change(self, iri: str, triples: list[ox.Triple], agent: str, stamp: str | None = None) -> Change:
+        """The entry's quads and its record; stamped now (under the lock) unless a dry run gives its own stamp."""
         self._check_scope(triples)
         graph = ox.NamedNode(iri)
         entry = ox.NamedNode(iri)
-        now = self._now()
+        now = stamp or self._now()
         metadata = [
             ox.Quad(entry, RDF_TYPE, ox.NamedNode(str(PKG.Entry)), self._registry),
             ox.Quad(entry, ox.NamedNode(str(RDFS.label)), ox.Literal(f"Entry of {now}", language="en"), self._registry),
@@ -256,11 +262,16 @@ class Entries:
         the change stream orders its members by it, and a revision must come after what it revises."""
         now = max(dt.datetime.now(dt.timezone.utc), self._last_stamp + dt.timedelta(microseconds=1))
         self._last_stamp = now
-        return now.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return _stamp(now)
 
     def _new_iri(self) -> str:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
         return f"{self._base}entries/{stamp}-{uuid.uuid4().hex[:12]}"
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """An xsd:dateTime to the microsecond, in UTC."""
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _well_typed(literal: ox.Literal) -> bool:

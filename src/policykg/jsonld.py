@@ -18,7 +18,7 @@ EXTRA_PREFIXES = {"foaf": "http://xmlns.com/foaf/0.1/", "dcat": "http://www.w3.o
 
 
 def context() -> dict[str, Any]:
-    """The context document: every prefix as a term, and rdf:type as @type."""
+    """The context document: the prefix of every vocabulary policykg uses, as a term."""
     return {"@context": {**{prefix: iri for prefix, iri in sorted({**PREFIXES, **EXTRA_PREFIXES}.items())}}}
 
 

@@ -1,7 +1,9 @@
-"""Policy tracking views: the events in time, a recommendation's trail, and what touches a policy concept.
+"""Policy tracking views: the events in time, a recommendation's trail, what touches a policy concept, and
+what the graph holds (for the home page).
 
-Each view is one SPARQL query over the union of the graphs. A date comes with the graph it was stated
-in, so a date that policykg inferred (say, a year the source does not give) is shown as inferred.
+Each view reads the union of the graphs with a query or two, bounded by VIEW_LIMIT. A date comes with
+the graph it was stated in, so a date that policykg inferred (say, a year the source does not give) is
+shown as inferred.
 """
 
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from policykg.store import Store
 _PREFIXES = {name: PREFIXES[name] for name in ("pkg", "rdfs", "schema", "skos", "rdf")}
 VIEW_LIMIT = 500  # rows a view shows at most; the SPARQL endpoint answers for more
 UNKNOWN_YEAR = "unknown"
+_READ_LIMIT = 20 * VIEW_LIMIT  # rows a view reads at most before ordering them by date
 
 
 @dataclass(frozen=True)
@@ -46,17 +49,18 @@ class Moment:
         return "date not known"
 
 
+# Every event with its most specific class, and its start date with whether an inferred assertion states it.
 _EVENTS = """
           ?event a ?type . ?type rdfs:subClassOf* pkg:Event .
-          FILTER NOT EXISTS {{ ?event a ?narrower . ?narrower rdfs:subClassOf+ ?type . ?narrower rdfs:subClassOf* pkg:Event }}
-          OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }}
-                     BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}"""
+          FILTER NOT EXISTS { ?event a ?narrower . ?narrower rdfs:subClassOf+ ?type . ?narrower rdfs:subClassOf* pkg:Event }
+          OPTIONAL { GRAPH ?g { ?event schema:startDate ?start }
+                     BIND (EXISTS { ?g a pkg:InferredAssertion } AS ?isInferred) }"""
 
 
 def years(store: Store) -> list[tuple[str, int]]:
     """How many events each year has, oldest first; events with no known year come last, as UNKNOWN_YEAR."""
     rows = store.select(f"""SELECT ?year (COUNT(?event) AS ?n) WHERE {{
-          {{ SELECT ?event (MIN(?start) AS ?date) WHERE {{ {_EVENTS.format()} }} GROUP BY ?event }}
+          {{ SELECT ?event (MIN(?start) AS ?date) WHERE {{ {_EVENTS} }} GROUP BY ?event }}
           BIND (COALESCE(STR(YEAR(?date)), "{UNKNOWN_YEAR}") AS ?year) }} GROUP BY ?year ORDER BY ?year""",
                         prefixes=_PREFIXES).values()
     found = [(str(year), int(n or 0)) for year, n in rows]
@@ -72,7 +76,7 @@ def timeline(store: Store, year: str | None = None, limit: int = VIEW_LIMIT) -> 
         having = f"HAVING (YEAR(MIN(?start)) = {int(year)})"
     rows = store.select(f"""
         SELECT ?event (SAMPLE(?name) AS ?label) (SAMPLE(?typeName) AS ?kind) (MIN(?start) AS ?date)
-               (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{ {_EVENTS.format()}
+               (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{ {_EVENTS}
           OPTIONAL {{ ?type rdfs:label ?typeName FILTER (langMatches(lang(?typeName), "en")) }}
           OPTIONAL {{ ?event rdfs:label ?name }}
           OPTIONAL {{ ?event pkg:startMonthDay ?md }}
@@ -108,7 +112,7 @@ def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Mo
                    OPTIONAL {{ GRAPH ?sg {{ ?step pkg:statusDate ?statusDate }}
                               BIND (EXISTS {{ ?sg a pkg:InferredAssertion }} AS ?statusInferred) }} }}
           OPTIONAL {{ ?step rdfs:label ?label }}
-        }}""", prefixes=_PREFIXES).values()
+        }} LIMIT {_READ_LIMIT}""", prefixes=_PREFIXES).values()
     return _moments(store, rows, limit, unnamed="status record")
 
 
@@ -122,7 +126,7 @@ def touching(store: Store, concept: str, limit: int = VIEW_LIMIT) -> list[Moment
           OPTIONAL {{ {{ ?rec pkg:issuedAt ?event BIND ("issued" AS ?step) }}
                      UNION {{ ?presentation pkg:presents ?rec ; pkg:presentedAt ?event BIND ("presented" AS ?step) }} }}
           BIND (COALESCE(?step, "recommendation") AS ?kind)
-        }}""", prefixes=_PREFIXES).values()
+        }} LIMIT {_READ_LIMIT}""", prefixes=_PREFIXES).values()
     return _moments(store, [(*row, None, None) for row in rows], limit)  # no date of their own
 
 
@@ -167,9 +171,6 @@ def _moments(store: Store, rows: list[tuple[str | None, ...]], limit: int, unnam
 
 def _tail(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-
-
-
 
 
 @dataclass(frozen=True)

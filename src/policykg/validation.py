@@ -168,42 +168,54 @@ class FocusedValidation:
         for triple in shapes:
             if triple[1] not in _TARGET_PREDICATES:
                 self._untargeted.add(triple)
-        self._lock = threading.Lock()  # node targets are laid over a shared shapes graph, one run at a time
-        self._kept: dict[frozenset[rdflib.term.Node], rdflib.Graph] = {}
+        # Cut-down shapes graphs by the shapes they keep, each lent to one run at a time (the run lays its
+        # node targets over it and takes them off again); runs in parallel get copies of their own.
+        self._lock = threading.Lock()
+        self._idle: dict[frozenset[rdflib.term.Node], list[rdflib.Graph]] = {}
 
     def validate(self, data: rdflib.Graph, ontology: rdflib.Graph, focus_nodes: Iterable[rdflib.term.Node]) -> Report:
         """Validate the focus nodes of data (with the ontology mixed in) against the shapes that target them."""
         merged = _merged(data, ontology)
         aims = {(shape, SH.targetNode, node) for node in focus_nodes for shape in self._targets.shapes_of(merged, node)}
-        with self._lock:
-            shapes = self._shapes_for(frozenset(shape for shape, _, _ in aims))
+        aimed = frozenset(shape for shape, _, _ in aims)
+        shapes = self._borrow(aimed)
+        for aim in aims:
+            shapes.add(aim)
+        try:
+            report = _run(merged, shapes)
+        finally:
             for aim in aims:
-                shapes.add(aim)
-            try:
-                report = _run(merged, shapes)
-            finally:
-                for aim in aims:
-                    shapes.remove(aim)
+                shapes.remove(aim)
+            self._give_back(aimed, shapes)
         return Report(results=_results(report), graph=report)
 
-    def _shapes_for(self, aimed: frozenset[rdflib.term.Node]) -> rdflib.Graph:
-        """The shapes graph cut down to the aimed shapes and what they refer to (kept for the next time)."""
-        if aimed not in self._kept:
-            if len(self._kept) >= _KEPT_SHAPE_SETS:
-                self._kept.pop(next(iter(self._kept)))
-            cut = rdflib.Graph()
-            todo, seen = list(aimed), set(aimed)
-            while todo:
-                for triple in self._untargeted.triples((todo.pop(), None, None)):
-                    cut.add(triple)
-                    if triple[2] not in seen and (triple[2], None, None) in self._untargeted:
-                        seen.add(triple[2])
-                        todo.append(triple[2])
-            self._kept[aimed] = cut
-        return self._kept[aimed]
+    def _borrow(self, aimed: frozenset[rdflib.term.Node]) -> rdflib.Graph:
+        """A shapes graph cut down to the aimed shapes and what they refer to, for this run alone."""
+        with self._lock:
+            idle = self._idle.get(aimed)
+            if idle:
+                return idle.pop()
+        cut = rdflib.Graph()
+        todo, seen = list(aimed), set(aimed)
+        while todo:
+            for triple in self._untargeted.triples((todo.pop(), None, None)):
+                cut.add(triple)
+                if triple[2] not in seen and (triple[2], None, None) in self._untargeted:
+                    seen.add(triple[2])
+                    todo.append(triple[2])
+        return cut
+
+    def _give_back(self, aimed: frozenset[rdflib.term.Node], shapes: rdflib.Graph) -> None:
+        with self._lock:
+            if aimed not in self._idle and len(self._idle) >= _KEPT_SHAPE_SETS:
+                self._idle.pop(next(iter(self._idle)))
+            idle = self._idle.setdefault(aimed, [])
+            if len(idle) < _COPIES:
+                idle.append(shapes)
 
 
-_KEPT_SHAPE_SETS = 64
+_KEPT_SHAPE_SETS = 64  # kinds of entries (sets of shapes) whose graphs are kept
+_COPIES = 4  # graphs kept of each, for runs in parallel
 
 
 def _merged(data: rdflib.Graph, ontology: rdflib.Graph) -> rdflib.Graph:

@@ -17,7 +17,7 @@ from policykg.changes import Change, ChangeValidator
 from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
-from policykg.store import Store
+from policykg.store import EmbeddedStore, Store
 from policykg.validation import Report, load_model_graph, report_graph
 from policykg.updates import (
     change_as_update,
@@ -27,6 +27,9 @@ from policykg.updates import (
     operation_text,
     read_update,
 )
+
+
+_SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 
 def make_writer(settings: Settings, store: Store) -> "Writer":
@@ -54,12 +57,19 @@ class Writer:
         self._lock = threading.Lock()
         self._started = uuid.uuid4().hex[:12]  # tags from an earlier run of the service never match
         self._writes = 0
-        self._modified = datetime.now(UTC).replace(microsecond=0)
+        self._modified = datetime.now(UTC)
 
     @property
     def revision(self) -> "Revision":
-        """Which state of the store readers see now: its tag changes with every write."""
-        return Revision(f"{self._started}-{self._writes}", self._modified)
+        """Which state of the store readers see now: its tag changes with every write.
+
+        A remote engine may also be written to by others (another replica, a loader): then the tag changes
+        at least once a minute too, so that what is cached from the store is at most a minute old.
+        """
+        if isinstance(self._store, EmbeddedStore):
+            return Revision(f"{self._started}-{self._writes}", self._modified)
+        minute = datetime.now(UTC).replace(second=0, microsecond=0)
+        return Revision(f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute))
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -70,7 +80,7 @@ class Writer:
                 yield
             finally:
                 self._writes += 1
-                self._modified = datetime.now(UTC).replace(microsecond=0)
+                self._modified = datetime.now(UTC)
 
     def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
         """Run a SPARQL Update request if its effect conforms; nothing of it stays otherwise.
@@ -195,6 +205,10 @@ class Writer:
         model = {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}
         if any(q.graph_name in model for q in (*change.added, *change.removed)):
             raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
+        if any(q.predicate == _SUBCLASS for q in (*change.added, *change.removed)):
+            # The shapes' targets and class checks follow the ontology's hierarchy: data may not change it.
+            raise ReadOnlyGraph("the class hierarchy (rdfs:subClassOf) is the ontology's; it changes only with the "
+                                "ontology's files and a restart")
         if not change.added and not change.removed:
             return None
         report = self._validator.validate(self._store, change, applied=applied)

@@ -79,7 +79,12 @@ class EmbeddedStore(Store):
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("this is not a SELECT query")
         names = tuple(v.value for v in result.variables)
-        return Solutions(names, tuple(tuple(solution[name] for name in names) for solution in result))
+        try:  # the answer is computed while it is read: errors can come from here too
+            return Solutions(names, tuple(tuple(solution[name] for name in names) for solution in result))
+        except (SyntaxError, RuntimeError) as error:
+            raise QueryError(str(error)) from None
+        except OSError as error:
+            raise StoreError(str(error)) from None
 
     def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
         """Run an ASK query and return its answer."""

@@ -33,10 +33,12 @@ class ServiceContext:
     def memo(self, name: str, compute: Callable[[], T]) -> T:
         """A value computed from the store, kept until the next write."""
         key = (name, self.writer.revision.tag)
-        if key not in self._memo:
-            value = compute()
-            self._memo = {k: v for k, v in self._memo.items() if k[1] == key[1]} | {key: value}
-        return self._memo[key]  # type: ignore[return-value]
+        kept = self._memo  # one read: another thread may replace the dictionary meanwhile
+        if key in kept:
+            return kept[key]  # type: ignore[return-value]
+        value = compute()
+        self._memo = {k: v for k, v in kept.items() if k[1] == key[1]} | {key: value}
+        return value
 
 
 def context(request: Request) -> ServiceContext:

@@ -5,6 +5,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote
 
 import pyoxigraph as ox
 import rdflib
@@ -27,6 +28,7 @@ DOCUMENTS: dict[str, str] = {
     "nq": "application/n-quads",
     "html": HTML,
 }
+PATH_SAFE = "/:@!$&'()*+,;=-._~"  # what may stay as it is in a URI path (RFC 3986 §3.3)
 ENDINGS = {media_type: ending for ending, media_type in DOCUMENTS.items()}
 DATASET_SYNTAXES = ("application/trig", "application/n-quads")
 _SYNTAX = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
@@ -70,7 +72,7 @@ def link_header(document: str, current: str | None = None, about: str | None = N
              for ending, media_type in DOCUMENTS.items() if media_type != current]
     links.append(f'<{address("ttl")}>; rel="describedby"; type="text/turtle"')
     if about:
-        links.append(f'<{about}>; rel="about"')
+        links.append(f'<{iri_to_uri(about)}>; rel="about"')
     return ", ".join(links)
 
 
@@ -94,8 +96,19 @@ def conditional(request: Request, body: bytes, media_type: str, headers: dict[st
     """Answer with the body and an ETag made from it, or 304 Not Modified when the client's copy is this one."""
     tag = '"' + hashlib.sha256(media_type.encode() + b"\n" + body).hexdigest()[:32] + '"'
     headers = {**headers, "ETag": tag}
-    modified = parsedate_to_datetime(headers["Last-Modified"]) if "Last-Modified" in headers else None
-    if is_current(request, tag, modified):
+    # Only the ETag decides: a Last-Modified header has whole seconds, and a change within the same second
+    # would pass for no change under If-Modified-Since.
+    if is_current(request, tag):
         return Response(status_code=304, headers=headers)
     charset = "; charset=utf-8" if media_type.startswith("text/") or media_type.endswith("json") else ""
     return Response(body, media_type=media_type + charset, headers=headers)
+
+
+def web_path(relative: str) -> str:
+    """A path as it may stand in a header or a link: characters outside a URI's path percent-encoded."""
+    return quote(relative, safe=PATH_SAFE)
+
+
+def iri_to_uri(iri: str) -> str:
+    """An IRI as a URI (RFC 3987 §3.1), as a header needs it: characters beyond ASCII percent-encoded."""
+    return quote(iri, safe=PATH_SAFE + "?#[]%")

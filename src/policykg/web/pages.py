@@ -5,7 +5,9 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from policykg.describe import THING_SPACES
 from policykg.namespaces import PREFIXES
+from policykg.web.documents import web_path
 from policykg.jsonld import EXTRA_PREFIXES
 
 if TYPE_CHECKING:
@@ -44,11 +46,12 @@ def page(ctx: "ServiceContext", template: str, title: str, **values: object) -> 
     base = ctx.settings.base_iri
 
     def href(iri: str) -> str:
-        """Where a link to an IRI goes: a resource of this graph to its page, anything else to itself."""
-        if iri.startswith(base) and iri[len(base):].startswith(("id/", "graph/", ".well-known/genid/")):
-            return "/doc/" + iri[len(base):] + ".html"
+        """Where a link to an IRI goes: a resource of this graph to its page, an entry to itself, another
+        http(s) IRI to itself; anything else (a urn:, a javascript: IRI) is no link ("")."""
+        if iri.startswith(base) and iri[len(base):].startswith(THING_SPACES):
+            return "/doc/" + web_path(iri[len(base):]) + ".html"
         if iri.startswith(base + "entries/"):
-            return "/" + iri[len(base):]
-        return iri
+            return "/" + web_path(iri[len(base):])
+        return iri if iri.startswith(("http://", "https://")) else ""
 
     return render(template, title=title, base=base, href=href, **values)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from policykg.catalogue import DUMPS, Dump
 from policykg.errors import ResourceNotFound
 from policykg.store import Sink
-from policykg.web.context import ServiceContext, context
+from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import is_current
 from policykg.web.streaming import stream
 
@@ -24,14 +24,16 @@ router = APIRouter(tags=["Dumps"])
 
 
 @router.get("/dumps", summary="The dumps on offer, with their current validators")
+@router.head("/dumps", include_in_schema=False)
 async def dumps(request: Request) -> JSONResponse:
     """Each dump's address, media type, ETag and Last-Modified: a cheap way to learn whether the data changed."""
     ctx = context(request)
     revision = ctx.writer.revision
+    quads = await run(ctx.executor, ctx.store.count)
     return JSONResponse({"dumps": [{"url": ctx.settings.base_iri + "dumps/" + dump.file_name, "mediaType": dump.media_type,
                                     "compressed": dump.compressed, "etag": _tag(ctx, dump),
                                     "lastModified": format_datetime(revision.modified, usegmt=True)} for dump in DUMPS],
-                         "quads": ctx.store.count()}, headers={"Cache-Control": "no-cache"})
+                         "quads": quads}, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/dumps/{name}", summary="The whole dataset, in one syntax, streamed")
@@ -48,8 +50,8 @@ async def dump(request: Request, name: str) -> Response:
     if is_current(request, headers["ETag"], revision.modified):
         return Response(status_code=304, headers=headers)
     media_type = "application/gzip" if chosen.compressed else chosen.media_type
-    if request.method == "HEAD":
-        return Response(headers=headers, media_type=media_type)
+    if request.method == "HEAD":  # the length is not known before the dump is written: say nothing of it
+        return StreamingResponse(iter(()), media_type=media_type, headers=headers)
     produce = _gzipped(_writer(ctx, chosen)) if chosen.compressed else _writer(ctx, chosen)
     chunks = await stream(ctx.executor, produce, None)
     return StreamingResponse(chunks, media_type=media_type, headers=headers)

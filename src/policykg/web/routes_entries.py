@@ -1,11 +1,13 @@
 """Entries over HTTP: a dry run at /validate, contributions at /entries, and the entries themselves."""
 
+import re
+
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from policykg.describe import labels_of
-from policykg.errors import UnsupportedMediaType
+from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.mediatypes import HTML, RDF_INPUT_TYPES, base_type
 from policykg.namespaces import PKG
 from policykg.sparql import check_iri
@@ -14,6 +16,7 @@ from policykg.web.documents import DOCUMENTS, choose, link_header, render
 from policykg.web.pages import page
 
 router = APIRouter(tags=["Entries"])
+_ENTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # TriG first: an entry is a graph with its provenance, which a dataset syntax keeps apart.
 _ENTRY_TYPES = ["application/trig", *(m for m in DOCUMENTS.values() if m != "application/trig")]
 
@@ -43,6 +46,7 @@ async def submit_entry(request: Request) -> JSONResponse:
 
 
 @router.get("/entries", summary="The entries, newest first; filter by a resource they mention and by time")
+@router.head("/entries", include_in_schema=False)
 async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
                        resource: str | None = Query(None, description="only entries whose triples mention this IRI"),
                        since: str | None = Query(None, description="only entries accepted at or after this xsd:dateTime"),
@@ -54,8 +58,10 @@ async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), 
         check_iri(resource, "resource")
     found = await run(ctx.executor, lambda: ctx.entries.listing(limit + 1, offset, resource, since, until))
     listed, more = found[:limit], len(found) > limit
-    wanted = {"json": "application/json", "html": HTML}.get(format or "") or choose(
-        request.headers.get("accept"), ["application/json", HTML])
+    listings = {"json": "application/json", "html": HTML}
+    if format is not None and format not in listings:
+        raise NotAcceptable(f"format={format!r}: the list of entries is offered as json or html")
+    wanted = listings.get(format or "") or choose(request.headers.get("accept"), list(listings.values()))
     if wanted == HTML:
         return HTMLResponse(page(ctx, "entries.html", "Entries", entries=listed, more=more, limit=limit, offset=offset),
                             headers={"Vary": "Accept"})
@@ -69,8 +75,10 @@ async def read_entry(request: Request, entry_id: str,
                      format: str | None = Query(None, description="a file ending: trig, nq, ttl, jsonld, nt, rdf or html")) -> Response:
     """The entry's graph and the provenance recorded about it; a past version too (410 once retracted)."""
     ctx = context(request)
+    if format is not None and format not in DOCUMENTS:
+        raise NotAcceptable(f"format={format!r}: an entry is offered as {', '.join(DOCUMENTS)}")
     media_type = DOCUMENTS.get(format or "") or choose(request.headers.get("accept"), _ENTRY_TYPES)
-    iri = f"{ctx.settings.base_iri}entries/{entry_id}"
+    iri = _entry_iri(ctx, entry_id)
     found = await run(ctx.executor, lambda: ctx.entries.quads(iri))
     about = {q.predicate.value: q.object.value for q in found if q.subject.value == iri
              and not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != iri}
@@ -80,7 +88,7 @@ async def read_entry(request: Request, entry_id: str,
         headers["Link"] += f', <{about[str(PKG.supersededBy)]}>; rel="successor-version"'
     if media_type == HTML:
         named = {t.value for q in found for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)}
-        labels = {iri: label.value for iri, label in (await run(ctx.executor, lambda: labels_of(ctx.store, named))).items()}
+        labels = {iri: label.text.value for iri, label in (await run(ctx.executor, lambda: labels_of(ctx.store, named))).items()}
         body = page(ctx, "entry.html", f"Entry {entry_id}", iri=iri, quads=found, about=about, labels=labels).encode("utf-8")
     else:
         body = render(found, media_type, ctx.settings.base_iri)
@@ -93,7 +101,7 @@ async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
     ctx = context(request)
     agent = require_contributor(request, ctx.settings)
     triples = await _read(request, ctx)
-    old = f"{ctx.settings.base_iri}entries/{entry_id}"
+    old = _entry_iri(ctx, entry_id)
     accepted = await run(ctx.write_executor, lambda: ctx.entries.revise(old, triples, agent))
     location = "/entries/" + accepted.iri.rsplit("/", 1)[-1]
     return JSONResponse({"entry": accepted.iri, "revises": old, "conforms": True,
@@ -106,9 +114,16 @@ async def retract_entry(request: Request, entry_id: str) -> Response:
     """Take the entry's triples out of the graph; who and when are recorded, the triples archived."""
     ctx = context(request)
     agent = require_contributor(request, ctx.settings)
-    old = f"{ctx.settings.base_iri}entries/{entry_id}"
+    old = _entry_iri(ctx, entry_id)
     await run(ctx.write_executor, lambda: ctx.entries.retract(old, agent))
     return Response(status_code=204)
+
+
+def _entry_iri(ctx: ServiceContext, entry_id: str) -> str:
+    """The IRI of the entry a path names; 404 for anything that is not an entry's name (nothing else reaches a query)."""
+    if not _ENTRY_ID.fullmatch(entry_id):
+        raise GraphNotFound(f"there is no entry {entry_id!r}: entries are named by letters, digits, '-', '_' and '.'")
+    return f"{ctx.settings.base_iri}entries/{entry_id}"
 
 
 async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:

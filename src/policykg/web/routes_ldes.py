@@ -34,7 +34,7 @@ async def read_stream(request: Request) -> Response:
 
 @router.get("/ldes/{number}", summary="A page of the change stream, oldest first")
 @router.head("/ldes/{number}", include_in_schema=False)
-async def read_page(request: Request, number: int = Path(ge=0, description="the page, 0 being the root")) -> Response:
+async def read_page(request: Request, number: int = Path(ge=0, le=10**9, description="the page, 0 being the root")) -> Response:
     """Members number×size … number×size+size−1 in time order, and the relation to the next page."""
     ctx = context(request)
     return await _answer(request, lambda: changestream.page(ctx.store, ctx.settings.base_iri, number,

@@ -1,5 +1,6 @@
 """Pages for people and entry points for machines: home, timeline, the model's documentation, crawlers' files."""
 
+import re
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Query, Request
@@ -37,8 +38,9 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/timeline", response_class=HTMLResponse, summary="The events in time order, drawn as a timeline, a year at a time")
+@router.head("/timeline", include_in_schema=False)
 async def timeline(request: Request, year: str | None = Query(
-        None, pattern=rf"^(\d{{4}}|{tracking.UNKNOWN_YEAR})$", description="a year, or 'unknown' (default: all, or the latest)")) -> Response:
+        None, pattern=rf"^([0-9]{{4}}|{tracking.UNKNOWN_YEAR})$", description="a year, or 'unknown' (default: all, or the latest)")) -> Response:
     """The events of a year (all of them, while they are few), as an SVG timeline and as a list, with an index of years."""
     ctx = context(request)
     years = await run(ctx.executor, lambda: ctx.memo("years", lambda: tracking.years(ctx.store)))
@@ -69,6 +71,7 @@ async def shapes(request: Request, ending: str = "") -> Response:
 
 
 @router.get("/context.jsonld", summary="policykg's JSON-LD context")
+@router.head("/context.jsonld", include_in_schema=False)
 async def jsonld_context() -> JSONResponse:
     """The context that the service's JSON-LD refers to; input that names it gets it without a fetch."""
     return JSONResponse(jsonld.context(), media_type="application/ld+json",
@@ -76,6 +79,7 @@ async def jsonld_context() -> JSONResponse:
 
 
 @router.get("/robots.txt", include_in_schema=False)
+@router.head("/robots.txt", include_in_schema=False)
 async def robots(request: Request) -> Response:
     """Crawlers are welcome to the pages and data; query and write endpoints are not for them."""
     base = context(request).settings.base_iri
@@ -85,6 +89,7 @@ async def robots(request: Request) -> Response:
 
 
 @router.get("/sitemap.xml", include_in_schema=False)
+@router.head("/sitemap.xml", include_in_schema=False)
 async def sitemap_index(request: Request) -> Response:
     """The sitemap index: one sitemap of the site's pages, then the resource pages in files of 50,000."""
     ctx = context(request)
@@ -96,13 +101,14 @@ async def sitemap_index(request: Request) -> Response:
 
 
 @router.get("/sitemaps/{name}.xml", include_in_schema=False)
+@router.head("/sitemaps/{name}.xml", include_in_schema=False)
 async def sitemap(request: Request, name: str) -> Response:
     """One sitemap file: the site's pages, or one slice of the resource pages."""
     ctx = context(request)
     base = ctx.settings.base_iri
     if name == "pages":
         urls = [base + path for path in ("", "timeline", "ontology.html", "shapes.html", "entries?format=html")]
-    elif name.isdigit():
+    elif re.fullmatch(r"[0-9]{1,9}", name):
         urls = await run(ctx.executor, lambda: _resource_pages(ctx, int(name)))
         if not urls:
             raise ResourceNotFound(f"there is no sitemap {name}")

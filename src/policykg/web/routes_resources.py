@@ -12,16 +12,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg import tracking
-from policykg.describe import Description, describe
-from policykg.errors import ResourceNotFound
+from policykg.describe import Description, describe, exists, resource_iri
+from policykg.entries import registry_iri
 from policykg.mediatypes import HTML
 from policykg.namespaces import PKG, PREFIXES
 from policykg.web.context import ServiceContext, context, run
-from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, conditional, link_header, render
+from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, conditional, link_header, render, web_path
 from policykg.web.pages import page
 
 router = APIRouter(tags=["Linked data"])
-THING_SPACES = ("id/", "graph/", ".well-known/genid/")
 _SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
 
 
@@ -34,8 +33,10 @@ async def thing(request: Request) -> Response:
     ctx = context(request)
     media_type = choose(request.headers.get("accept"))
     relative = request.url.path.lstrip("/")
-    await run(ctx.executor, lambda: _description(ctx, relative))
-    return Response(status_code=303, headers={"Location": f"/doc/{relative}.{ENDINGS[media_type]}", "Vary": "Accept"})
+    iri = resource_iri(ctx.settings.base_iri, relative)
+    await run(ctx.executor, lambda: exists(ctx.store, iri, registry_iri(ctx.settings.base_iri)))
+    return Response(status_code=303, headers={"Location": f"/doc/{web_path(relative)}.{ENDINGS[media_type]}",
+                                              "Vary": "Accept"})
 
 
 @router.get("/doc/{path:path}", summary="The document about a resource, in any syntax")
@@ -47,32 +48,26 @@ async def document(request: Request, path: str) -> Response:
     if ending not in DOCUMENTS:
         relative, ending = path, ""
     media_type = DOCUMENTS[ending] if ending else choose(request.headers.get("accept"))
-    found = await run(ctx.executor, lambda: _description(ctx, relative))
+    iri = resource_iri(ctx.settings.base_iri, relative)
+    base = ctx.settings.base_iri
+    found = await run(ctx.executor, lambda: describe(ctx.store, iri, base + ".well-known/genid/", registry_iri(base)))
+    document = f"/doc/{web_path(relative)}"
     if media_type == HTML:
-        body = (await run(ctx.executor, lambda: _page(ctx, found))).encode("utf-8")
+        body = (await run(ctx.executor, lambda: _page(ctx, found, document))).encode("utf-8")
     else:
-        body = render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type,
-                      ctx.settings.base_iri)
-    headers = {"Link": link_header(f"/doc/{relative}", media_type, found.iri), "Cache-Control": "max-age=60"}
+        body = render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type, base)
+    headers = {"Link": link_header(document, media_type, found.iri), "Cache-Control": "max-age=60"}
     if not ending:
         headers["Vary"] = "Accept"
-        headers["Content-Location"] = f"/doc/{relative}.{ENDINGS[media_type]}"
+        headers["Content-Location"] = f"{document}.{ENDINGS[media_type]}"
     return conditional(request, body, media_type, headers)
 
 
-def _description(ctx: ServiceContext, relative: str) -> Description:
-    if not relative.startswith(THING_SPACES) or relative in THING_SPACES:
-        raise ResourceNotFound(f"no resource is published at /{relative}")
-    base = ctx.settings.base_iri
-    return describe(ctx.store, base + relative, base + ".well-known/genid/", base + "graph/entries")
-
-
-def _page(ctx: ServiceContext, found: Description) -> str:
+def _page(ctx: ServiceContext, found: Description, document: str) -> str:
     """The resource's HTML page, with the policy-tracking view that fits its type."""
     views = {}
     if str(PKG.Recommendation) in found.types:
         views["trail"] = tracking.trail(ctx.store, found.iri)
     if _SKOS_CONCEPT in found.types or str(PKG.PolicyConcept) in found.types or str(PKG.PolicyInstrument) in found.types:
         views["touching"] = tracking.touching(ctx.store, found.iri)
-    return page(ctx, "resource.html", found.label, description=found, views=views,
-                document=f"/doc/{found.iri.removeprefix(ctx.settings.base_iri)}")
+    return page(ctx, "resource.html", found.label, description=found, views=views, document=document)
