@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LDES_CLIENT := tests/ldes-client
 
-.PHONY: run test browser node clean
+.PHONY: run test browser node virtuoso clean
 
 $(BIN)/policykg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +36,23 @@ node:
 	     $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >>$$log 2>&1; \
 	  then rm -f $$log; else cat $$log; rm -f $$log; echo "could not install nodejs and npm" >&2; exit 1; fi; }
 
+## virtuoso: OpenLink Virtuoso for the remote-store tests, Debian's virtuoso-opensource installed with apt-get (as root, else with sudo) when missing.
+virtuoso:
+	@command -v virtuoso-t >/dev/null && command -v isql-vt >/dev/null || { \
+	  echo "installing Debian's virtuoso-opensource for the remote-store tests"; \
+	  sudo=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi; \
+	  log=$$(mktemp); \
+	  if $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >$$log 2>&1 && \
+	     $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends virtuoso-opensource >>$$log 2>&1; \
+	  then rm -f $$log; else cat $$log; rm -f $$log; echo "could not install virtuoso-opensource" >&2; exit 1; fi; }
+
 # The npm LDES client (ldes-client, pinned in tests/ldes-client/package-lock.json), installed again when the lock changes.
 $(LDES_CLIENT)/node_modules/.make-stamp: $(LDES_CLIENT)/package-lock.json | node
 	npm ci --prefix $(LDES_CLIENT) --no-audit --no-fund
 	touch $@
 
 ## test: set up, then run the whole test suite.
-test: $(BIN)/policykg browser $(LDES_CLIENT)/node_modules/.make-stamp
+test: $(BIN)/policykg browser virtuoso $(LDES_CLIENT)/node_modules/.make-stamp
 	$(BIN)/python -m pytest
 
 clean:

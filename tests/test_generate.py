@@ -1,16 +1,22 @@
 """The synthetic graph: deterministic, of the size asked, conforming to the shapes, skewed like real data."""
 
+import gzip
 import io
+import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
+from conftest import free_port, wait_until_answering
 
 from policykg.generate import generate
+from policykg.loading import progress_bar
 from policykg.rdfinput import to_rdflib_graph
-from policykg.store import EmbeddedStore
+from policykg.store import EmbeddedStore, RemoteStore
 from policykg.validation import validate
 
 B = "http://localhost:8000/"
@@ -54,7 +60,7 @@ def test_generate_and_load_from_the_command_line(tmp_path):
     run = [sys.executable, "-m", "policykg.cli"]
     made = subprocess.run([*run, "generate", "--triples", "30000", "--seed", "9", "--output", str(data)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
-    written = int(made.stderr.split()[1])
+    written = int(made.stderr.splitlines()[-1].split()[1])  # the summary follows the progress lines
     loaded = subprocess.run([*run, "load", str(data), "--store", str(tmp_path / "store")],
                             capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert loaded.returncode == 0, loaded.stderr
@@ -74,3 +80,115 @@ def test_a_broken_file_loads_nothing(tmp_path):
     store = EmbeddedStore.on_disk(tmp_path / "s")
     assert store.count() == 0
     store.close()
+
+
+def test_generate_reports_its_progress_without_changing_what_it_writes():
+    reports: list[int] = []
+    out = io.StringIO()
+    written = generate(out, 20_000, 1, B, reports.append)
+    assert out.getvalue() == generated(20_000, 1)
+    assert len(reports) > 10 and reports == sorted(reports) and reports[-1] == written
+
+
+def test_generate_shows_progress_on_the_command_line(tmp_path):
+    made = subprocess.run([sys.executable, "-m", "policykg.cli", "generate", "--triples", "20000", "--output",
+                           str(tmp_path / "g.nq.gz")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert made.returncode == 0, made.stderr
+    assert "writing g.nq.gz: 50%" in made.stderr and "writing g.nq.gz: 100%" in made.stderr
+    assert gzip.decompress((tmp_path / "g.nq.gz").read_bytes()).decode() == generated(20_000, 0)
+
+
+def test_the_progress_display_writes_a_line_every_ten_percent_when_not_a_terminal():
+    out = io.StringIO()
+    show = progress_bar(out)
+    for done in range(1001):
+        show("loading x.nq", done, 1000)
+    assert out.getvalue().splitlines() == [f"loading x.nq: {p}%" for p in range(0, 101, 10)]
+
+
+class _Terminal(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_the_progress_display_redraws_a_terminal_line_only_when_its_text_changes():
+    out = _Terminal()
+    show = progress_bar(out)
+    for done in range(1000, 2000):  # a thousand reports within the same tenth of a MB
+        show("loading x.nq", done, 10_000_000)
+    show("loading x.nq", 10_000_000, 10_000_000)
+    assert out.writes == 2
+    assert out.getvalue() == "\rloading x.nq:   0% (0.0 of 10.0 MB)\rloading x.nq: 100% (10.0 of 10.0 MB)\n"
+
+
+def test_a_syntax_error_names_the_file_and_line(tmp_path):
+    broken = tmp_path / "broken.nq"
+    broken.write_text(generated(2_000, 3) + "<http://example.org/a> <http://example.org/b> oops .\n")
+    lines = len(broken.read_text().splitlines())
+    run = subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(broken), "--store", str(tmp_path / "s")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 2 and f"{broken}:{lines}:" in run.stderr
+
+
+def test_a_truncated_gzip_file_loads_nothing_and_says_so(tmp_path):
+    whole = gzip.compress(generated(30_000, 3).encode())
+    truncated = tmp_path / "truncated.nq.gz"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    run = subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(truncated), "--store", str(tmp_path / "s")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 2 and f"{truncated}: cannot decompress" in run.stderr
+    store = EmbeddedStore.on_disk(tmp_path / "s")
+    assert store.count() == 0
+    store.close()
+
+
+@pytest.fixture
+def empty_oxigraph(tmp_path):
+    """A fresh `oxigraph serve` of its own (the session's shared one must not receive a load); yields its URL."""
+    executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    port = free_port()
+    process = subprocess.Popen([executable, "serve", "--location", str(tmp_path / "oxigraph"), "--bind",
+                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(url + "/query?query=ASK%7B%7D", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _load_remote(url: str, path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
+    env.update(POLICYKG_REMOTE_UPDATE_URL=url + "/update", POLICYKG_REMOTE_STORE_URL=url + "/store")
+    return subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(path), "--store", url + "/query"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+
+
+def test_load_streams_a_gzip_file_into_a_remote_store_in_batches(tmp_path, empty_oxigraph):
+    data = tmp_path / "synthetic.nq.gz"
+    data.write_bytes(gzip.compress(generated(120_000, 7).encode()))  # more than two batches
+    loaded = _load_remote(empty_oxigraph, data)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "checking synthetic.nq.gz: 100%" in loaded.stderr and "loading synthetic.nq.gz: 100%" in loaded.stderr
+    remote = RemoteStore(empty_oxigraph + "/query")
+    assert remote.count() == len(generated(120_000, 7).splitlines())
+    remote.close()
+
+
+def test_a_broken_file_sends_nothing_to_a_remote_store(tmp_path, empty_oxigraph):
+    broken = tmp_path / "broken.nq"
+    broken.write_text(generated(60_000, 3) + "<http://example.org/a> <http://example.org/b> oops .\n")
+    loaded = _load_remote(empty_oxigraph, broken)
+    assert loaded.returncode == 2 and f"{broken}:" in loaded.stderr
+    remote = RemoteStore(empty_oxigraph + "/query")
+    assert remote.count() == 0
+    remote.close()

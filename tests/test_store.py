@@ -1,20 +1,26 @@
-"""The store interface, one suite run against each backend: in memory, on disk, and a real `oxigraph serve`."""
+"""The store interface, one suite run against each backend: in memory, on disk, a real `oxigraph serve`, and a real
+Virtuoso (the remote backend in its Virtuoso dialect)."""
 
 import json
 
+import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
 
-from policykg.errors import GraphNotFound, QueryError, QueryTimeout, ResultTooLarge, StoreError
+from policykg.errors import (ConfigError, GraphNotFound, QueryError, QueryTimeout, ReadOnlyGraph, ResultTooLarge,
+                             StoreError)
 from policykg.model import load_model
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import Dataset, EmbeddedStore, RemoteStore, Store
 from policykg.store.base import Limits
+from policykg.store.virtuoso import VirtuosoStore
 
 B = "http://localhost:8000/"
 P = ox.NamedNode("http://example.org/p")
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PKG = "https://w3id.org/policykg/ontology#"
 
 
 def quad(s: str, o: str, graph: str | None = None) -> ox.Quad:
@@ -25,8 +31,19 @@ def triple(s: str, o: str) -> ox.Triple:
     return ox.Triple(ox.NamedNode(s), P, ox.Literal(o))
 
 
-@pytest.fixture(params=["memory", "disk", "disk-workers", "remote"])
-def store(request, tmp_path, oxigraph_server) -> Store:
+def remote(request, engine: str) -> RemoteStore:
+    """An emptied remote store: a real `oxigraph serve` ('remote'), or a real Virtuoso (dialect told by its answers)."""
+    if engine == "virtuoso":
+        backend = request.getfixturevalue("virtuoso_server").open()  # the server starts only when a test needs it
+    else:
+        url = request.getfixturevalue("oxigraph_server")
+        backend = RemoteStore(url + "/query", update_url=url + "/update", store_url=url + "/store")
+    backend.update("DROP SILENT ALL")
+    return backend
+
+
+@pytest.fixture(params=["memory", "disk", "disk-workers", "remote", "virtuoso"])
+def store(request, tmp_path) -> Store:
     """An empty store of each backend (on disk: queried in this process, or by worker processes)."""
     if request.param == "memory":
         backend: Store = EmbeddedStore.in_memory()
@@ -35,9 +52,7 @@ def store(request, tmp_path, oxigraph_server) -> Store:
     elif request.param == "disk-workers":
         backend = EmbeddedStore.on_disk(tmp_path / "store", query_workers=2)
     else:
-        backend = RemoteStore(oxigraph_server + "/query", update_url=oxigraph_server + "/update",
-                              store_url=oxigraph_server + "/store")
-        backend.update("DROP SILENT ALL")
+        backend = remote(request, request.param)
     yield backend
     backend.close()
 
@@ -154,14 +169,20 @@ def test_the_model_is_loaded_into_graphs_named_by_their_iris(seed_store):
     assert {ONTOLOGY_IRI, SHAPES_IRI, B + "graph/concepts", B + "graph/seed/attendance"} <= names
 
 
-def test_the_whole_model_loads_into_a_remote_store(oxigraph_server, settings):
-    remote = RemoteStore(oxigraph_server + "/query", update_url=oxigraph_server + "/update",
-                         store_url=oxigraph_server + "/store")
-    remote.update("DROP SILENT ALL")
-    load_model(remote, settings)
-    rows = remote.select("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a <https://w3id.org/policykg/ontology#Recommendation> }")
-    assert rows.values() == [("3",)]
-    remote.close()
+@pytest.mark.parametrize("engine", ["remote", "virtuoso"])
+def test_the_whole_model_loads_into_a_remote_store(request, engine, settings, seed_store):
+    backend = remote(request, engine)
+    load_model(backend, settings)
+    recommendations = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a pkg:Recommendation }"
+    assert backend.select(recommendations, prefixes={"pkg": PKG}).values() == [("3",)]
+    # Every quad arrives, the shapes' blank nodes still linking their parts.
+    assert backend.count() == seed_store.count() and backend.graph_names() == seed_store.graph_names()
+    listed = ("SELECT ?shape ?class WHERE { ?shape sh:or ?list . ?list rdf:first ?first . ?first sh:class ?class } "
+              "ORDER BY ?shape ?class")
+    prefixes = {"sh": "http://www.w3.org/ns/shacl#", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+    expected = seed_store.select(listed, prefixes=prefixes).values()
+    assert backend.select(listed, prefixes=prefixes).values() == expected != []
+    backend.close()
 
 
 def test_a_worker_stuck_in_an_aggregate_is_killed_and_replaced(tmp_path):
@@ -190,3 +211,83 @@ def test_named_graph_uri_alone_leaves_the_default_graph_empty(store):
     store.add([quad("http://example.org/a", "x", G1), quad("http://example.org/b", "y", G2)], B)
     body = answer(store, "ASK { ?s ?p ?o }", dataset=Dataset(named_graphs=(G1,)))
     assert json.loads(body)["boolean"] is False
+
+
+def typed(value: str, datatype: str) -> ox.Literal:
+    return ox.Literal(value, datatype=ox.NamedNode(datatype if ":" in datatype else XSD + datatype))
+
+
+LITERALS = [ox.Literal("chat", language="en-gb"), ox.Literal("text with \"quotes\",\na new line and 😀"),
+            typed("2024-04-09", "date"), typed("--04-09", "gMonthDay"),
+            typed("2024-04-09T10:00:00.123456Z", "dateTime"), typed("11", "integer"), typed("1.5", "decimal"),
+            typed("true", "boolean"), typed("https://example.org/", "anyURI"), typed("x", "http://example.org/dt")]
+
+
+def test_literals_keep_their_language_and_datatype(store):
+    # Canonical forms only: Virtuoso stores numbers as values ("01" comes back as "1").
+    store.add([ox.Quad(ox.NamedNode("http://example.org/a"), P, literal, ox.NamedNode(G1)) for literal in LITERALS], B)
+    assert {row[0] for row in store.select("SELECT ?o WHERE { ?s ?p ?o }").rows} == set(LITERALS)
+    for format_name, syntax in (("json", ox.QueryResultsFormat.JSON), ("xml", ox.QueryResultsFormat.XML)):
+        body = answer(store, "SELECT ?o WHERE { ?s ?p ?o }", format_name)
+        assert {solution["o"] for solution in ox.parse_query_results(body, syntax)} == set(LITERALS)
+    chunks: list[bytes] = []
+    store.dump("nquads", chunks.append)
+    assert {q.object for q in ox.parse(b"".join(chunks), format=ox.RdfFormat.N_QUADS)} == set(LITERALS)
+
+
+def test_blank_nodes_keep_linking_what_they_link(store):
+    node = ox.BlankNode()
+    store.add([ox.Quad(ox.NamedNode("http://example.org/a"), P, node, ox.NamedNode(G1)),
+               ox.Quad(node, P, ox.Literal("inside"), ox.NamedNode(G1))], B)
+    rows = store.select(f"SELECT ?o WHERE {{ <http://example.org/a> {P} ?b . ?b {P} ?o }}")
+    assert rows.values() == [("inside",)]
+    graph = rdflib.Graph().parse(data=answer(store, "CONSTRUCT WHERE { ?s ?p ?o }", "turtle"), format="turtle")
+    assert len(graph) == 2 and len({o for o in graph.objects() if isinstance(o, rdflib.BNode)}) == 1
+
+
+def test_a_change_that_deletes_and_inserts_is_one_update(store):
+    store.add([quad("http://example.org/a", "old", G1)], B)
+    store.update(f"DELETE DATA {{ GRAPH <{G1}> {{ <http://example.org/a> <{P.value}> 'old' }} }} ;\n"
+                 f"INSERT DATA {{ GRAPH <{G1}> {{ <http://example.org/a> <{P.value}> 'new' }} }}")
+    assert store.select("SELECT ?o WHERE { ?s ?p ?o }").values() == [("new",)]
+
+
+def test_drop_graph_removes_a_graph_inserted_by_data_and_refuses_a_missing_one(store):
+    store.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <id/a> <{P.value}> 'x' }} }}", base_iri=B)
+    assert store.ask(f"ASK {{ GRAPH <{G1}> {{ <{B}id/a> ?p ?o }} }}")
+    store.update(f"DROP GRAPH <{G1}>")
+    assert store.graph_names() == [] and store.count() == 0
+    with pytest.raises((QueryError, StoreError)):
+        store.update(f"DROP GRAPH <{G1}>")
+
+
+def test_select_binds_variables(store):
+    store.add([quad("http://example.org/a", "x", G1), quad("http://example.org/b", "y", G1)], B)
+    rows = store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", bindings={"s": ox.NamedNode("http://example.org/b")})
+    assert rows.values() == [("http://example.org/b", "y")]
+
+
+def test_virtuoso_shows_and_gives_up_none_of_its_own_graphs(request):
+    backend = remote(request, "virtuoso")
+    assert isinstance(backend, VirtuosoStore)
+    assert (backend.count(), backend.graph_names(), backend.ask("ASK { ?s ?p ?o }")) == (0, [], False)
+    with pytest.raises(ReadOnlyGraph):
+        backend.update("DROP SILENT GRAPH <http://www.openlinksw.com/schemas/virtrdf#>")
+    backend.close()
+    with pytest.raises(ConfigError, match="union"):  # its default graph is always the union of all graphs
+        request.getfixturevalue("virtuoso_server").open(union_default_graph=False)
+
+
+def test_virtuoso_gets_an_entry_and_a_change_each_as_one_request(request):
+    # Virtuoso commits each operation of a request on its own: one request of one operation is one transaction.
+    backend = remote(request, "virtuoso")
+    sent: list[httpx.Request] = []
+    backend._client.event_hooks["request"].append(sent.append)
+    entry, registry = "http://example.org/entries/1", "http://example.org/graph/entries"
+    backend.add([quad(f"http://example.org/s{i}", str(i), entry) for i in range(50)]
+                + [quad(entry, "recorded", registry)], B)
+    backend.update(f"DELETE DATA {{ GRAPH <{entry}> {{ <http://example.org/s1> {P} '1' }} }} ;\n"
+                   f"INSERT DATA {{ GRAPH <{entry}> {{ <http://example.org/s1> {P} 'one' }} }}")
+    writes = [r for r in sent if str(r.url).startswith(backend.update_url)]
+    assert len({r.content for r in writes}) == 2 and backend.count() == 51
+    backend.close()

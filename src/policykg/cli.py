@@ -1,6 +1,7 @@
 """The policykg command: thin sub-commands over the library's functions."""
 
 import argparse
+import functools
 import gzip
 import json
 import os
@@ -20,7 +21,8 @@ from policykg.store import GRAPH_FORMATS, RESULT_FORMATS, EmbeddedStore, Store, 
 from policykg.validation import load_model_graph, validate
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
-_SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url", "remote_store_url", "query_timeout", "max_body_bytes",
+_SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url", "remote_store_url", "remote_engine",
+                  "remote_credentials", "query_timeout", "max_body_bytes",
                   "max_result_bytes", "update_token", "contributor_tokens", "union_default_graph",
                   "allowed_remote_endpoints")
 
@@ -75,7 +77,7 @@ def _validate_against_store(quads: list, settings: Settings):  # type: ignore[no
     from policykg.changes import Change
     from policykg.writes import make_writer
 
-    store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url)
+    store = _open_store(settings)
     try:
         graph = ox.NamedNode(settings.base_iri + "entries/offline-check")
         added = tuple(ox.Quad(q.subject, q.predicate, q.object, graph if isinstance(q.graph_name, ox.DefaultGraph)
@@ -155,8 +157,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from policykg.web.app import create_app
 
-    store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url,
-                       union_default_graph=settings.union_default_graph, query_workers=settings.query_workers)
+    store = _open_store(settings, union_default_graph=settings.union_default_graph,
+                        query_workers=settings.query_workers)
     try:
         if initialise(store, settings):
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
@@ -170,14 +172,20 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 def run_generate(args: argparse.Namespace, settings: Settings) -> int:
     """Write a deterministic synthetic graph that conforms to the shapes, as N-Quads (gzip for .gz)."""
     from policykg.generate import generate
+    from policykg.loading import progress_bar
 
+    show = progress_bar(unit="million quads")
+    label = f"writing {args.output.name if args.output else 'standard output'}"
     start = time.monotonic()
     if args.output is None:
-        written = generate(sys.stdout, args.triples, args.seed, settings.base_iri)
+        written = generate(sys.stdout, args.triples, args.seed, settings.base_iri,
+                           lambda done: show(label, done, args.triples))
     else:
-        opener = gzip.open if args.output.suffix == ".gz" else open
+        # Level 6 (gzip's own default) compresses about 3× faster than Python's 9, for a 10 % larger file.
+        opener = functools.partial(gzip.open, compresslevel=6) if args.output.suffix == ".gz" else open
         with opener(args.output, "wt", encoding="utf-8") as out:  # type: ignore[operator]
-            written = generate(out, args.triples, args.seed, settings.base_iri)
+            written = generate(out, args.triples, args.seed, settings.base_iri,
+                               lambda done: show(label, done, args.triples))
     print(f"generated {written} quads (seed {args.seed}) in {time.monotonic() - start:.1f} s", file=sys.stderr)
     return EXIT_OK
 
@@ -187,15 +195,22 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.loading import load_files as bulk_load_files
     from policykg.loading import progress_bar
 
-    store = open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url)
+    store = _open_store(settings)
     try:
         report = bulk_load_files(store, args.files, settings.base_iri, data_graph_iri(settings), args.input_format,
-                                 progress_bar())
+                                 progress_bar(), lambda text: print(f"policykg: {text}", file=sys.stderr))
     finally:
         store.close()
     print(f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
           f"{settings.store} in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)", file=sys.stderr)
     return EXIT_OK
+
+
+def _open_store(settings: Settings, **options: object) -> Store:
+    """The configured store; a remote one with its endpoints, dialect and credentials."""
+    return open_store(settings.store, update_url=settings.remote_update_url,  # type: ignore[arg-type]
+                      store_url=settings.remote_store_url, engine=settings.remote_engine,
+                      credentials=settings.remote_login, **options)
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:
@@ -281,6 +296,11 @@ def _parser() -> argparse.ArgumentParser:
                        "SPARQL query endpoint [POLICYKG_STORE] (default var/store)")
     serve.add_argument("--remote-update-url", help="remote SPARQL update endpoint [POLICYKG_REMOTE_UPDATE_URL]")
     serve.add_argument("--remote-store-url", help="remote Graph Store Protocol endpoint [POLICYKG_REMOTE_STORE_URL]")
+    serve.add_argument("--remote-engine", choices=["auto", "generic", "virtuoso"],
+                       help="the remote engine's dialect [POLICYKG_REMOTE_ENGINE] (default auto: as its Server "
+                       "header says)")
+    serve.add_argument("--remote-credentials", metavar="USER:PASSWORD", help="the remote engine's account for writes "
+                       "[POLICYKG_REMOTE_CREDENTIALS]; prefer the variable, a flag shows in the process list")
     serve.add_argument("--workers", "--query-workers", dest="query_workers", type=int, metavar="N",
                        help="worker processes that answer queries over the on-disk store [POLICYKG_QUERY_WORKERS] "
                        "(default: one per core; 0: threads in the server process, no hard time limit)")

@@ -4,6 +4,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -34,6 +35,13 @@ class Settings(BaseSettings):
     )
     remote_update_url: str | None = Field(None, description="remote SPARQL update endpoint (default: the store URL)")
     remote_store_url: str | None = Field(None, description="remote Graph Store Protocol endpoint, if the engine has one")
+    remote_engine: Literal["auto", "generic", "virtuoso"] = Field(
+        "auto", description="the remote engine's dialect: 'virtuoso' (OpenLink Virtuoso 7), 'generic' (any SPARQL 1.1 "
+        "engine: oxigraph serve, Fuseki, GraphDB …) or 'auto' (as the engine's Server header says)",
+    )
+    remote_credentials: SecretStr | None = Field(
+        None, description="'user:password' for the remote engine's writes (HTTP Digest for Virtuoso, Basic for others)"
+    )
     host: str = Field("127.0.0.1", description="address to serve on")
     port: int = Field(8000, ge=0, le=65535, description="port to serve on")
     query_workers: int = Field(
@@ -84,6 +92,20 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("remote_engine", mode="before")
+    @classmethod
+    def _engine_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("remote_credentials")
+    @classmethod
+    def _user_and_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None
+        if value is not None and not re.fullmatch(r"[^:]+:.+", value.get_secret_value()):
+            raise ValueError("must be 'user:password'")
+        return value
+
     @field_validator("contributor_tokens")
     @classmethod
     def _contributors(cls, value: dict[str, str]) -> dict[str, str]:
@@ -93,6 +115,14 @@ class Settings(BaseSettings):
             if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
                 raise ValueError(f"contributor name {name!r}: use letters, digits, '.', '_' and '-' only")
         return value
+
+    @property
+    def remote_login(self) -> tuple[str, str] | None:
+        """The remote engine's user and password, when given."""
+        if self.remote_credentials is None:
+            return None
+        user, _, password = self.remote_credentials.get_secret_value().partition(":")
+        return user, password
 
     @property
     def ontology_dir(self) -> Path:

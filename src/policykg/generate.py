@@ -13,6 +13,7 @@ import bisect
 import datetime as dt
 import itertools
 import random
+from collections.abc import Callable
 from typing import IO
 
 PKG = "https://w3id.org/policykg/ontology#"
@@ -94,13 +95,19 @@ class Generator:
         """An IRI under the base."""
         return f"<{self.base}{path}>"
 
-    def write(self, out: IO[str], triples: int) -> int:
-        """Write bundles until at least `triples` quads are written; return how many were."""
+    def write(self, out: IO[str], triples: int, progress: Callable[[int], None] | None = None) -> int:
+        """Write bundles until at least `triples` quads are written; return how many were.
+
+        Each line goes to `out` as it is made: memory holds the names of the world (places, people,
+        concepts), not the graph. progress(quads written so far) is called after each bundle.
+        """
         quads = _Quads(out)
         # The size of the world grows with the target, so fan-out stays realistic at any size.
         self.scale = max(1, triples // 20_000)
         self._world(quads)
         for bundle in itertools.count():
+            if progress is not None:
+                progress(quads.count)
             if quads.count >= triples:
                 break
             self._conference_year(quads, bundle)
@@ -297,6 +304,7 @@ class Generator:
         q.add(g, node, LABEL, _literal(label))
 
 
-def generate(out: IO[str], triples: int, seed: int, base_iri: str) -> int:
+def generate(out: IO[str], triples: int, seed: int, base_iri: str,
+             progress: Callable[[int], None] | None = None) -> int:
     """Write a synthetic graph of at least `triples` quads as N-Quads; return the number written."""
-    return Generator(base_iri, seed).write(out, triples)
+    return Generator(base_iri, seed).write(out, triples, progress)

@@ -1,19 +1,28 @@
-"""Bulk loading of RDF files into a store, with progress and a quads-per-second figure."""
+"""Bulk loading of RDF files into a store, in constant memory, with progress and a quads-per-second figure."""
 
 import gzip
+import itertools
 import sys
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pyoxigraph as ox
 
-from policykg.rdfinput import expand_paths, format_of, read_quads
+from policykg.errors import RdfSyntaxError
+from policykg.rdfinput import expand_paths, format_of
 from policykg.store import EmbeddedStore, Store
 
 Progress = Callable[[str, int, int], None]
-_BATCH = 50_000
+"""progress(label, done, total): how far a step has got, in bytes (or another unit the caller chose)."""
+Notice = Callable[[str], None]
+_BATCH = 50_000  # quads per request to a remote store
+_UNREADABLE = (EOFError, gzip.BadGzipFile, zlib.error)  # a truncated or corrupt .gz
+_REPORT_EVERY = 1 << 20  # bytes read between two progress reports: the parser reads a few KiB at a time
 
 
 @dataclass(frozen=True)
@@ -31,17 +40,20 @@ class LoadReport:
 
 
 class _Counting:
-    """A binary file object that reports how many bytes have been read from it."""
+    """A binary file object that reports, about every MiB and at the end, how many bytes were read from it."""
 
     def __init__(self, raw: IO[bytes], report: Callable[[int], None]) -> None:
         self._raw = raw
         self._report = report
         self._read = 0
+        self._reported = 0
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
         self._read += len(data)
-        self._report(self._read)
+        if not data or self._read - self._reported >= _REPORT_EVERY:
+            self._reported = self._read
+            self._report(self._read)
         return data
 
     def readinto(self, buffer: bytearray) -> int:
@@ -54,47 +66,94 @@ class _Counting:
 
 
 def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, format_name: str | None = None,
-               progress: Progress | None = None) -> LoadReport:
-    """Load files into the store (the embedded store's bulk loader; batches for a remote one)."""
+               progress: Progress | None = None, notice: Notice | None = None) -> LoadReport:
+    """Load files into the store in constant memory, each file all or nothing; graph receives default-graph triples.
+
+    The embedded store uses Oxigraph's bulk loader, which commits a file at once. A remote store gets
+    batches of quads; the file is parsed once before the first batch, so a syntax error sends nothing.
+    Progress counts the bytes taken from each file (compressed bytes for .gz).
+    """
     files = expand_paths(paths)
     before = store.count()
     start = time.monotonic()
     for path in files:
         rdf_format = format_of(path, format_name)
-        size = path.stat().st_size
-        report = (lambda done, p=path, s=size: progress(p.name, done, s)) if progress else (lambda done: None)
         if isinstance(store, EmbeddedStore):
-            # Progress counts the bytes taken from the file itself (compressed bytes for .gz).
-            with open(path, "rb") as raw:
-                counted = _Counting(raw, report)
-                source = gzip.GzipFile(fileobj=counted) if path.suffix == ".gz" else counted  # type: ignore[arg-type]
-                store.bulk_load_stream(source, rdf_format, base_iri, graph)
+            with _opened(path, _reporter(progress, f"loading {path.name}", path)) as source:
+                try:
+                    store.bulk_load_stream(source, rdf_format, base_iri, graph)
+                except RdfSyntaxError as error:
+                    raise RdfSyntaxError(str(path), error.message, error.line, error.column) from None
+                except _UNREADABLE as error:
+                    raise RdfSyntaxError(str(path), f"cannot decompress: {error}") from None
         else:
-            quads = read_quads(path, base_iri, format_name)
-            for offset in range(0, len(quads), _BATCH):
-                store.add(quads[offset:offset + _BATCH], graph)
-                report(int(size * min(1.0, (offset + _BATCH) / max(len(quads), 1))))
+            with _opened(path, _reporter(progress, f"checking {path.name}", path)) as source:
+                for _ in _parsed(source, path, rdf_format, base_iri):
+                    pass
+            with _opened(path, _reporter(progress, f"loading {path.name}", path)) as source:
+                for batch in _batched(_parsed(source, path, rdf_format, base_iri), _BATCH):
+                    store.add(batch, graph)
     if isinstance(store, EmbeddedStore):
+        if notice is not None:
+            notice("compacting the store's files after the load (about 2 s per million quads)")
         store.optimize()
     return LoadReport(len(files), store.count() - before, time.monotonic() - start)
 
 
-def progress_bar(stream: IO[str] = sys.stderr) -> Progress:
-    """A progress display on one terminal line (a line every 10 % when not a terminal)."""
-    last: dict[str, int] = {}
+def progress_bar(stream: IO[str] | None = None, *, unit: str = "MB", scale: float = 1e6) -> Progress:
+    """A progress display: one terminal line, redrawn when its text changes; a line every 10 % when not a terminal."""
+    out = stream if stream is not None else sys.stderr
+    terminal = out.isatty()  # asked once, not at every report
+    shown: dict[str, str] = {}
 
-    def show(name: str, done: int, total: int) -> None:
-        percent = int(100 * done / total) if total else 100
-        if stream.isatty():
-            stream.write(f"\rloading {name}: {percent:3d}% ({done / 1e6:,.1f} of {total / 1e6:,.1f} MB)")
-            if done >= total:
-                stream.write("\n")
-        elif percent // 10 != last.get(name, -1):
-            last[name] = percent // 10
-            stream.write(f"loading {name}: {percent}%\n")
-        stream.flush()
+    def show(label: str, done: int, total: int) -> None:
+        percent = min(100, int(100 * done / total)) if total else 100
+        if terminal:
+            text = f"\r{label}: {percent:3d}% ({done / scale:,.1f} of {total / scale:,.1f} {unit})"
+            text += "\n" if done >= total else ""
+        else:
+            text = f"{label}: {percent // 10 * 10}%\n"
+        if shown.get(label) != text:
+            shown[label] = text
+            out.write(text)
+            out.flush()
 
     return show
 
 
+def _reporter(progress: Progress | None, label: str, path: Path) -> Callable[[int], None]:
+    if progress is None:
+        return lambda done: None
+    size = path.stat().st_size
+    return lambda done: progress(label, done, size)
 
+
+@contextmanager
+def _opened(path: Path, report: Callable[[int], None]) -> Iterator[IO[bytes]]:
+    """The file's bytes, decompressed for .gz; report counts the bytes taken from the file itself."""
+    with open(path, "rb") as raw:
+        counted = _Counting(raw, report)
+        if path.suffix.lower() == ".gz":
+            with gzip.GzipFile(fileobj=counted) as unpacked:  # type: ignore[arg-type]
+                yield unpacked  # type: ignore[misc]
+        else:
+            yield counted  # type: ignore[misc]
+
+
+def _parsed(source: IO[bytes], path: Path, rdf_format: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad]:
+    """The quads of a file, one at a time; errors name the file, line and column."""
+    try:
+        yield from ox.parse(source, format=rdf_format, base_iri=base_iri)
+    except SyntaxError as error:
+        message = (str(error).splitlines() or ["syntax error"])[0]
+        raise RdfSyntaxError(str(path), message, error.lineno, error.offset) from None
+    except _UNREADABLE as error:
+        raise RdfSyntaxError(str(path), f"cannot decompress: {error}") from None
+    except (OSError, ValueError) as error:
+        raise RdfSyntaxError(str(path), str(error)) from None
+
+
+def _batched(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    iterator = iter(quads)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch

@@ -52,7 +52,7 @@ class Moment:
 # Every event with its most specific class, and its start date with whether an inferred assertion states it.
 _EVENTS = """
           ?event a ?type . ?type rdfs:subClassOf* pkg:Event .
-          FILTER NOT EXISTS { ?event a ?narrower . ?narrower rdfs:subClassOf+ ?type . ?narrower rdfs:subClassOf* pkg:Event }
+          FILTER NOT EXISTS { ?event a ?narrower . ?narrower rdfs:subClassOf* ?type FILTER (?narrower != ?type) }
           OPTIONAL { GRAPH ?g { ?event schema:startDate ?start }
                      BIND (EXISTS { ?g a pkg:InferredAssertion } AS ?isInferred) }"""
 
@@ -74,15 +74,18 @@ def timeline(store: Store, year: str | None = None, limit: int = VIEW_LIMIT) -> 
         having = "HAVING (COUNT(?start) = 0)"
     elif year is not None:
         having = f"HAVING (YEAR(MIN(?start)) = {int(year)})"
+    # Ordered outside the grouping: some engines (Virtuoso) refuse ORDER BY on an aggregate's alias.
     rows = store.select(f"""
-        SELECT ?event (SAMPLE(?name) AS ?label) (SAMPLE(?typeName) AS ?kind) (MIN(?start) AS ?date)
-               (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{ {_EVENTS}
-          OPTIONAL {{ ?type rdfs:label ?typeName FILTER (langMatches(lang(?typeName), "en")) }}
-          OPTIONAL {{ ?event rdfs:label ?name }}
-          OPTIONAL {{ ?event pkg:startMonthDay ?md }}
-        }} GROUP BY ?event {having} ORDER BY (!BOUND(?date)) ?date ?event LIMIT {int(limit)}""", prefixes=_PREFIXES).values()
+        SELECT ?event ?label ?kind ?date ?monthDay ?inferred WHERE {{ {{
+          SELECT ?event (SAMPLE(?name) AS ?label) (SAMPLE(?typeName) AS ?kind) (MIN(?start) AS ?date)
+                 (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{ {_EVENTS}
+            OPTIONAL {{ ?type rdfs:label ?typeName FILTER (langMatches(lang(?typeName), "en")) }}
+            OPTIONAL {{ ?event rdfs:label ?name }}
+            OPTIONAL {{ ?event pkg:startMonthDay ?md }}
+          }} GROUP BY ?event {having} }} }} ORDER BY (!BOUND(?date)) ?date ?event LIMIT {int(limit)}""",
+                        prefixes=_PREFIXES).values()
     counts = _recommendation_counts(store, [row[0] for row in rows if row[0]])
-    return [Moment(iri, label or _tail(iri), kind or "Event", date, month_day, inferred == "true",
+    return [Moment(iri, label or _tail(iri), kind or "Event", date, month_day, _true(inferred),
                    issued=counts.get(iri, (0, 0))[0], presented=counts.get(iri, (0, 0))[1])
             for iri, label, kind, date, month_day, inferred in rows if iri]
 
@@ -149,7 +152,7 @@ def _event_details(store: Store, events: set[str]) -> dict[str, _EventDetails]:
           OPTIONAL {{ ?event rdfs:label ?name }}
           OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }} BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}
           OPTIONAL {{ ?event pkg:startMonthDay ?md }} }} GROUP BY ?event""", prefixes=_PREFIXES).values()
-    return {str(event): _EventDetails(label, date, month_day, inferred == "true") for event, label, date, month_day, inferred in rows}
+    return {str(event): _EventDetails(label, date, month_day, _true(inferred)) for event, label, date, month_day, inferred in rows}
 
 
 def _moments(store: Store, rows: list[tuple[str | None, ...]], limit: int, unnamed: str | None = None) -> list[Moment]:
@@ -163,10 +166,15 @@ def _moments(store: Store, rows: list[tuple[str | None, ...]], limit: int, unnam
         key = (iri, kind, event)
         if key not in seen:  # several labels: the first wins
             seen[key] = Moment(iri, label or unnamed or _tail(iri), kind, date or details.date, details.month_day,
-                               inferred == "true" if date else details.inferred, event,
+                               _true(inferred) if date else details.inferred, event,
                                details.label or (_tail(event) if event else None))
     ordered = sorted(seen.values(), key=lambda m: (m.date is None, m.date or "", m.kind, m.iri))
     return ordered[:limit]
+
+
+def _true(value: str | None) -> bool:
+    """A boolean a query computed: "true", or 1 from engines with no boolean type (Virtuoso)."""
+    return value in ("true", "1")
 
 
 def _tail(iri: str) -> str:
@@ -194,8 +202,7 @@ def overview(store: Store) -> Overview:
         SELECT ?name (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES (?class ?name) {{ {values} }}
           OPTIONAL {{ ?type rdfs:subClassOf* ?class . ?x a ?type }} }} GROUP BY ?name""", prefixes=_PREFIXES).values()}
     schemes = store.select("""SELECT ?scheme (SAMPLE(?name) AS ?label) WHERE { ?scheme a skos:ConceptScheme
-        OPTIONAL { ?scheme skos:prefLabel|rdfs:label ?name } } GROUP BY ?scheme ORDER BY ?label""",
-                           prefixes=_PREFIXES).values()
+        OPTIONAL { ?scheme skos:prefLabel|rdfs:label ?name } } GROUP BY ?scheme""", prefixes=_PREFIXES).values()
     return Overview(store.count(), {name: counts.get(name, 0) for name in _COUNTED},
-                    [(iri, label or _tail(iri)) for iri, label in schemes])
+                    sorted(((iri, label or _tail(iri)) for iri, label in schemes), key=lambda scheme: scheme[1]))
 

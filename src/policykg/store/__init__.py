@@ -6,20 +6,21 @@ This package is the only code that talks to a store. Everything above it works w
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.embedded import EmbeddedStore
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
-from policykg.store.remote import RemoteStore
+from policykg.store.remote import RemoteStore, open_remote
 
 __all__ = [
     "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Dataset", "EmbeddedStore", "Limits", "RemoteStore", "Sink",
-    "Solutions", "Store", "Term", "open_store",
+    "Solutions", "Store", "Term", "open_remote", "open_store",
 ]
 
 
 def open_store(location: str, *, update_url: str | None = None, store_url: str | None = None,
-               union_default_graph: bool = True, query_workers: int = 0) -> Store:
-    """Open the store a location names: 'memory', an http(s) URL (remote engine), else a folder on disk."""
+               union_default_graph: bool = True, query_workers: int = 0, engine: str = "auto",
+               credentials: tuple[str, str] | None = None) -> Store:
+    """Open the store a location names: 'memory', an http(s) URL (remote engine, in its dialect), else a folder."""
     if location == "memory":
         return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
     if location.startswith(("http://", "https://")):
-        return RemoteStore(location, update_url=update_url, store_url=store_url,
-                           union_default_graph=union_default_graph)
+        return open_remote(location, engine=engine, update_url=update_url, store_url=store_url,
+                           union_default_graph=union_default_graph, credentials=credentials)
     return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph, query_workers=query_workers)

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 import httpx
 import pyoxigraph as ox
 
-from policykg.errors import GraphNotFound, QueryError, QueryTimeout, StoreError
+from policykg.errors import GraphNotFound, PolicyKGError, QueryError, QueryTimeout, StoreError
+from policykg.sparqlsyntax import tokens
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.formats import DATASET_FORMATS
 
@@ -17,16 +18,39 @@ _GRAPH_MEDIA = {"turtle": "text/turtle", "ntriples": "application/n-triples", "j
 _INSERT_BATCH = 10_000
 
 
+def open_remote(query_url: str, *, engine: str = "auto", **options: object) -> "RemoteStore":
+    """A store kept by a remote engine, in its dialect: the one named, or for 'auto' the one it says it is."""
+    if engine == "auto":
+        engine = detect_engine(query_url)
+    if engine == "virtuoso":
+        from policykg.store.virtuoso import VirtuosoStore  # the dialect builds on this module
+
+        return VirtuosoStore(query_url, **options)  # type: ignore[arg-type]
+    return RemoteStore(query_url, **options)  # type: ignore[arg-type]
+
+
+def detect_engine(query_url: str) -> str:
+    """'virtuoso' when the engine's Server header names Virtuoso, else 'generic'."""
+    try:
+        response = httpx.get(query_url, params={"query": "ASK {}"}, timeout=30,
+                             headers={"Accept": _RESULT_MEDIA["xml"]})
+    except httpx.HTTPError as error:
+        raise StoreError(f"the store at {query_url} did not answer, so its engine is unknown: {error}") from None
+    return "virtuoso" if response.headers.get("server", "").lower().startswith("virtuoso") else "generic"
+
+
 class RemoteStore(Store):
     """A store kept by another SPARQL 1.1 engine (oxigraph serve, Virtuoso, Fuseki, GraphDB, QLever …)."""
 
     def __init__(self, query_url: str, *, update_url: str | None = None, store_url: str | None = None,
-                 union_default_graph: bool = True, timeout: float = 300.0) -> None:
+                 union_default_graph: bool = True, timeout: float = 300.0,
+                 credentials: tuple[str, str] | None = None) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.store_url = store_url
         self._union = union_default_graph
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        auth = None if credentials is None else self._authentication(*credentials)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, auth=auth)
 
     def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
               dataset: Dataset = Dataset(), limits: Limits | None = None,
@@ -52,9 +76,7 @@ class RemoteStore(Store):
     def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
                prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
         """Run a SELECT query and return all its rows, read from the SPARQL JSON results."""
-        if bindings:
-            raise QueryError("variable bindings are supported by the embedded store only")
-        document = self._json(sparql, base_iri, prefixes, dataset=dataset)
+        document = self._json(bound(sparql, bindings), base_iri, prefixes, dataset=dataset)
         if "results" not in document:
             raise QueryError("this is not a SELECT query")
         names = tuple(document["head"]["vars"])
@@ -177,6 +199,11 @@ class RemoteStore(Store):
                               headers={"Accept": _GRAPH_MEDIA[format_name]})
         sink(response.content)
 
+    @staticmethod
+    def _authentication(user: str, password: str) -> httpx.Auth:
+        """How the engine is told who writes: HTTP Basic (Fuseki, GraphDB and most others)."""
+        return httpx.BasicAuth(user, password)
+
     def _send(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         try:
             response = self._client.request(method, url, **kwargs)  # type: ignore[arg-type]
@@ -185,19 +212,35 @@ class RemoteStore(Store):
         self._raise_for(response)
         return response
 
+    def _raise_for(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            raise self._error(response.status_code, response.read().decode("utf-8", "replace").strip())
+
     @staticmethod
-    def _raise_for(response: httpx.Response) -> None:
-        if response.status_code < 400:
-            return
-        text = response.read().decode("utf-8", "replace").strip()
-        if response.status_code == 400:
-            raise QueryError(text or "the store refused the request")
-        raise StoreError(f"the store answered {response.status_code}: {text[:500]}")
+    def _error(status: int, text: str) -> PolicyKGError:
+        """The error an engine's refusal stands for."""
+        if status == 400:
+            return QueryError(text or "the store refused the request")
+        if status in (401, 403):
+            return StoreError(f"the store refused the credentials ({status}): set POLICYKG_REMOTE_CREDENTIALS")
+        return StoreError(f"the store answered {status}: {text[:500]}")
 
 
 def _timeout(limits: Limits) -> httpx.Timeout:
     remaining = limits.remaining()
     return httpx.Timeout(None if remaining is None else max(remaining, 0.001))
+
+
+def bound(sparql: str, bindings: dict[str, Term] | None) -> str:
+    """The query with variables fixed by a VALUES block at the start of its WHERE clause, for any engine."""
+    if not bindings:
+        return sparql
+    where = next((t for t in tokens(sparql) if t.kind == "punct" and t.text == "{"), None)
+    if where is None:
+        raise QueryError("the query has no WHERE clause to bind variables in")
+    names = " ".join(f"?{name}" for name in bindings)
+    values = " ".join(str(term) for term in bindings.values())
+    return f"{sparql[:where.end]} VALUES ({names}) {{ ({values}) }} {sparql[where.end:]}"
 
 
 def _insert_data(graph: str | None, triples: list[ox.Triple]) -> str:
