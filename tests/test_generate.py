@@ -13,8 +13,11 @@ import pyoxigraph as ox
 import pytest
 from conftest import free_port, wait_until_answering
 
+from policykg.config import Settings
 from policykg.generate import generate
 from policykg.loading import progress_bar
+from policykg.model import load_model
+from policykg.namespaces import ONTOLOGY_IRI
 from policykg.rdfinput import to_rdflib_graph
 from policykg.store import EmbeddedStore, RemoteStore
 from policykg.validation import validate
@@ -66,9 +69,18 @@ def test_generate_and_load_from_the_command_line(tmp_path):
     assert loaded.returncode == 0, loaded.stderr
     assert f"loaded {written} quads from 1 file" in loaded.stderr and "quads/s" in loaded.stderr
     assert "loading synthetic.nq.gz: 100%" in loaded.stderr
+    assert "loaded the ontology, shapes and seed data" in loaded.stderr  # a new store gets the model too
     store = EmbeddedStore.on_disk(tmp_path / "store")
-    assert store.count() == written
+    assert store.count() == written + model_quads()
+    assert store.ask(f"ASK {{ GRAPH <{ONTOLOGY_IRI}> {{ ?s ?p ?o }} }}")
     store.close()
+
+
+def model_quads() -> int:
+    """How many quads the model (ontology, shapes, seed) adds to a new store."""
+    store = EmbeddedStore.in_memory()
+    load_model(store, Settings(store="memory"))
+    return store.count()
 
 
 def test_a_broken_file_loads_nothing(tmp_path):
@@ -180,7 +192,7 @@ def test_load_streams_a_gzip_file_into_a_remote_store_in_batches(tmp_path, empty
     assert loaded.returncode == 0, loaded.stderr
     assert "checking synthetic.nq.gz: 100%" in loaded.stderr and "loading synthetic.nq.gz: 100%" in loaded.stderr
     remote = RemoteStore(empty_oxigraph + "/query")
-    assert remote.count() == len(generated(120_000, 7).splitlines())
+    assert remote.count() == len(generated(120_000, 7).splitlines()) + model_quads()
     remote.close()
 
 

@@ -197,8 +197,14 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
 
     store = _open_store(settings)
     try:
+        new = store.count() == 0
         report = bulk_load_files(store, args.files, settings.base_iri, data_graph_iri(settings), args.input_format,
                                  progress_bar(), lambda text: print(f"policykg: {text}", file=sys.stderr))
+        if new:
+            # A new store gets the model, as `serve` gives an empty one: served later, this store is not
+            # empty, so `serve` would never add the ontology, shapes and seed to it.
+            load_model(store, settings)
+            print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
     finally:
         store.close()
     print(f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
