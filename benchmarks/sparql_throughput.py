@@ -177,6 +177,23 @@ async def drive(system: System, mix: list[tuple[str, str]], clients: int, second
         await asyncio.gather(*(client(http) for _ in range(clients)))
 
 
+def measure(system: System, mix: list[tuple[str, str]], clients: int, seconds: float) -> None:
+    """Check the answers, warm the system up (not counted), then drive the mix for the given time."""
+    check_answers(system, mix)
+    asyncio.run(drive(system, mix, min(clients, 8), 3))
+    system.latencies.clear()
+    system.by_kind.clear()
+    system.errors = 0
+    asyncio.run(drive(system, mix, clients, seconds))
+
+
+def append_results(table: str) -> None:
+    """Add a section to benchmarks/RESULTS.md."""
+    results = HERE / "RESULTS.md"
+    existing = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n\n"
+    results.write_text(existing.rstrip() + "\n\n" + table.rstrip() + "\n", encoding="utf-8")
+
+
 def check_answers(system: System, mix: list[tuple[str, str]]) -> None:
     """Record how many rows each distinct query returns, to compare the systems' answers."""
     for name, query in mix[:9]:
@@ -229,12 +246,7 @@ def main() -> None:
     for start in starters:
         system, load_seconds = start()
         try:
-            check_answers(system, mix)
-            asyncio.run(drive(system, mix, min(args.clients, 8), 3))  # warm-up, not counted
-            system.latencies.clear()
-            system.by_kind.clear()
-            system.errors = 0
-            asyncio.run(drive(system, mix, args.clients, args.seconds))
+            measure(system, mix, args.clients, args.seconds)
         finally:
             system.process.terminate()
             system.process.wait(timeout=60)
@@ -270,9 +282,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.results:
-        results = HERE / "RESULTS.md"
-        existing = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n\n"
-        results.write_text(existing.rstrip() + "\n\n" + table, encoding="utf-8")
+        append_results(table)
 
 
 if __name__ == "__main__":

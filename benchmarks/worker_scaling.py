@@ -10,7 +10,6 @@ from sending an entry to the moment a query sees it. With --results it appends t
 """
 
 import argparse
-import asyncio
 import os
 import shutil
 import statistics
@@ -26,7 +25,7 @@ import pyoxigraph as ox
 from policykg.config import Settings
 from policykg.model import data_graph_iri, load_model
 from policykg.store import EmbeddedStore
-from sparql_throughput import System, check_answers, drive, free_port, machine, percentile, queries, run, wait_for
+from sparql_throughput import System, append_results, free_port, machine, measure, percentile, queries, run, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -104,12 +103,7 @@ def main() -> None:
         shutil.rmtree(store.with_name(store.name + ".snapshots"), ignore_errors=True)
         system = serve(store, workers)
         try:
-            check_answers(system, mix)
-            asyncio.run(drive(system, mix, min(args.clients, 8), 3))  # warm-up, not counted
-            system.latencies.clear()
-            system.by_kind.clear()
-            system.errors = 0
-            asyncio.run(drive(system, mix, args.clients, args.seconds))
+            measure(system, mix, args.clients, args.seconds)
             delays = visibility(system)
         finally:
             system.process.terminate()
@@ -136,8 +130,7 @@ def main() -> None:
     table = "\n".join(lines + [""])
     print(table)
     if args.results:
-        results = HERE / "RESULTS.md"
-        results.write_text(results.read_text(encoding="utf-8").rstrip() + "\n\n" + table, encoding="utf-8")
+        append_results(table)
 
 
 if __name__ == "__main__":
