@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-from sparql_throughput import machine
+from sparql_throughput import append_results, machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -162,8 +162,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.results:
-        results = HERE / "RESULTS.md"
-        results.write_text(results.read_text(encoding="utf-8").rstrip() + "\n\n" + table, encoding="utf-8")
+        append_results(table)
 
 
 if __name__ == "__main__":

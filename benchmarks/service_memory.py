@@ -2,8 +2,8 @@
 
 One command:  .venv/bin/python benchmarks/service_memory.py --triples 1000000
 
-It builds an on-disk store once in benchmarks/.work/ (the model, loaded by a first `policykg serve`, then
-the generated graph with `policykg load`). Then it starts `policykg serve` over it as a real process on a
+It builds an on-disk store once in benchmarks/.work/ (`policykg load` of the generated graph into a new
+store, which also gives it the model). Then it starts `policykg serve` over it as a real process on a
 loopback port, query workers at their default, and measures:
 
 - the cold start: from starting the process until /sparql answers a query, over several starts (median);
@@ -11,7 +11,7 @@ loopback port, query workers at their default, and measures:
   worker processes (its children, from /proc/<pid>/task/*/children), sampled every 50 ms from a thread,
   while idle, while answering the query mix of sparql_throughput.py from concurrent clients, and while
   streaming the full dumps /dumps/policykg.nq.gz and /dumps/policykg.nq to a client that reads as fast as
-  it can and to one that reads slowly (the whole dump spread over --slow-seconds);
+  it can, to one that reads slowly (the whole dump spread over --slow-seconds), and to four clients at once;
 - the time each start-up step takes, timed in a separate process that does what `policykg serve` does.
 
 With --results it appends the tables to benchmarks/RESULTS.md.
@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sparql_throughput import System, drive, free_port, machine, percentile, queries
+from sparql_throughput import (
+    System,
+    append_results,
+    drive,
+    free_port,
+    machine,
+    percentile,
+    queries,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -167,7 +175,7 @@ class Service:
         self._log.close()
 
 
-def build_store(triples: int, log: Path) -> Path:
+def build_store(triples: int) -> Path:
     """The store of the model plus the generated graph, built once and kept in benchmarks/.work/."""
     store = WORK / f"service-store-{triples}"
     built = WORK / f"service-store-{triples}.built"
@@ -178,8 +186,7 @@ def build_store(triples: int, log: Path) -> Path:
         subprocess.run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(triples), "--seed", "1",
                         "--output", str(data)], check=True, cwd=ROOT)
     shutil.rmtree(store, ignore_errors=True)
-    # `serve` loads the model into an empty store only, so it must come before the data.
-    Service(store, log, {}).stop()
+    # Into a new store, `policykg load` also loads the model (ontology, shapes, seed), as `serve` would.
     subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)], check=True, cwd=ROOT)
     built.touch()
     return store
@@ -280,7 +287,7 @@ def main() -> None:
 
     WORK.mkdir(exist_ok=True)
     log = WORK / "service-memory.log"
-    store = build_store(args.triples, log)
+    store = build_store(args.triples)
     store_mb = sum(f.stat().st_size for f in store.rglob("*") if f.is_file()) / 1e6
     environment = {"MALLOC_ARENA_MAX": str(args.malloc_arena_max)} if args.malloc_arena_max else {}
 
@@ -408,8 +415,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.results:
-        results = HERE / "RESULTS.md"
-        results.write_text(results.read_text(encoding="utf-8").rstrip() + "\n\n" + table, encoding="utf-8")
+        append_results(table)
 
 
 if __name__ == "__main__":
