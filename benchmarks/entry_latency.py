@@ -13,13 +13,12 @@ import argparse
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from sparql_throughput import synthetic_data
 from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.model import load_model
@@ -73,10 +72,7 @@ def main() -> None:
     settings = Settings(store="unused")
     work = HERE / ".work"
     work.mkdir(exist_ok=True)
-    data = work / f"synthetic-{args.triples}.nq"
-    if not data.exists():
-        subprocess.run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(args.triples), "--seed", "1",
-                        "--output", str(data)], check=True, cwd=ROOT)
+    data = synthetic_data(args.triples)
     location = work / "entry-bench-store"
     shutil.rmtree(location, ignore_errors=True)
     store = EmbeddedStore.on_disk(location)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-from sparql_throughput import append_results, machine
+from sparql_throughput import append_results, machine, synthetic_data
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -107,10 +107,7 @@ def main() -> None:
 
     work = HERE / ".work"
     work.mkdir(exist_ok=True)
-    data = work / f"synthetic-{args.triples}.nq"
-    if not data.exists():
-        subprocess.run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(args.triples), "--seed", "1",
-                        "--output", str(data)], check=True, cwd=ROOT)
+    data = synthetic_data(args.triples)
     quads = count_lines(data)
     stores = {"policykg": work / "load-bench-policykg", "oxigraph": work / "load-bench-oxigraph"}
     loads: dict[str, list[Load]] = {"policykg": [], "oxigraph": []}

@@ -177,6 +177,17 @@ async def drive(system: System, mix: list[tuple[str, str]], clients: int, second
         await asyncio.gather(*(client(http) for _ in range(clients)))
 
 
+def synthetic_data(triples: int) -> Path:
+    """The generated graph of that size (seed 1) in benchmarks/.work/, made once and kept."""
+    work = HERE / ".work"
+    work.mkdir(exist_ok=True)
+    data = work / f"synthetic-{triples}.nq"
+    if not data.exists():
+        run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(triples), "--seed", "1",
+             "--output", str(data)], cwd=ROOT)
+    return data
+
+
 def measure(system: System, mix: list[tuple[str, str]], clients: int, seconds: float) -> None:
     """Check the answers, warm the system up (not counted), then drive the mix for the given time."""
     check_answers(system, mix)
@@ -234,10 +245,7 @@ def main() -> None:
 
     work = HERE / ".work"
     work.mkdir(exist_ok=True)
-    data = work / f"synthetic-{args.triples}.nq"
-    if not data.exists():
-        run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(args.triples), "--seed", "1",
-             "--output", str(data)], cwd=ROOT)
+    data = synthetic_data(args.triples)
     mix = queries(args.triples)
     starters = [lambda: start_policykg(work, data, args.workers), lambda: start_oxigraph(work, data)]
     if not args.skip_rdflib:

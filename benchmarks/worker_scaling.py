@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from policykg.config import Settings
 from policykg.model import data_graph_iri, load_model
 from policykg.store import EmbeddedStore
-from sparql_throughput import System, append_results, free_port, machine, measure, percentile, queries, run, wait_for
+from sparql_throughput import System, append_results, free_port, machine, measure, percentile, queries, synthetic_data, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -90,10 +90,7 @@ def main() -> None:
 
     work = HERE / ".work"
     work.mkdir(exist_ok=True)
-    data = work / f"synthetic-{args.triples}.nq"
-    if not data.exists():
-        run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(args.triples), "--seed", "1",
-             "--output", str(data)], cwd=ROOT)
+    data = synthetic_data(args.triples)
     store = work / "scaling-store"
     shutil.rmtree(store, ignore_errors=True)
     build_store(store, data)
