@@ -1,4 +1,10 @@
-"""The policykg command: thin sub-commands over the library's functions."""
+"""The policykg command: thin sub-commands over the library's functions.
+
+Each command imports what it needs when it runs: query worker processes import this module again
+when they start, and should not pay for the web framework, pySHACL and rdflib.
+"""
+
+from __future__ import annotations
 
 import argparse
 import functools
@@ -9,16 +15,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from policykg import competency, display
-from policykg.config import Settings, load_settings
 from policykg.errors import PolicyKGError, QueryError, RdfSyntaxError
-from policykg.model import data_graph_iri, initialise, load_data_files, load_model
-from policykg.rdfinput import FORMATS, expand_paths, parse_term, read_files, to_rdflib_graph
-from policykg.sparqlsyntax import query_form
-from policykg.namespaces import PREFIXES
-from policykg.store import GRAPH_FORMATS, RESULT_FORMATS, EmbeddedStore, Store, open_store
-from policykg.validation import load_model_graph, validate
+
+if TYPE_CHECKING:
+    from policykg.config import Settings
+    from policykg.store import Store
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 _SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url", "remote_store_url", "remote_engine",
@@ -29,6 +32,8 @@ _SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url",
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    from policykg.config import load_settings
+
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -51,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     """Validate RDF files against the shapes and ontology (or with the stored graph); print the report."""
+    from policykg import display
+    from policykg.rdfinput import expand_paths, read_files, to_rdflib_graph
+    from policykg.validation import load_model_graph, validate
+
     paths = args.files or [settings.data_dir]
     files = expand_paths(paths)
     quads = read_files(files, settings.base_iri, args.input_format)
@@ -91,7 +100,8 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Send a file to a running service as an entry; print where it went, or why it was refused."""
     import httpx
 
-    from policykg.rdfinput import format_of
+    from policykg import display
+    from policykg.rdfinput import FORMATS, format_of
     from policykg.validation import Result
 
     names = {v[0]: k for k, v in FORMATS.items()}
@@ -124,6 +134,9 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_query(args: argparse.Namespace, settings: Settings) -> int:
     """Run a SPARQL query (or a named competency question) over files in Oxigraph's engine."""
+    from policykg import competency
+    from policykg.rdfinput import parse_term
+
     if args.question:
         question = competency.get_question(args.question)
         sparql, defaults = question.sparql, question.params
@@ -140,6 +153,10 @@ def run_query(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_questions(args: argparse.Namespace, settings: Settings) -> int:
     """List the competency questions, or answer every one of them over the seed data."""
+    from policykg import competency, display
+    from policykg.namespaces import PREFIXES
+    from policykg.rdfinput import parse_term
+
     store = _store([], settings, None) if args.run else None
     for question in competency.list_questions():
         print(f"{question.name}\n  {question.title}\n  {question.description}")
@@ -155,6 +172,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Open the configured store (loading the model on first start) and serve it over HTTP."""
     import uvicorn
 
+    from policykg.model import initialise
     from policykg.web.app import create_app
 
     store = _open_store(settings, union_default_graph=settings.union_default_graph,
@@ -194,10 +212,11 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     """Bulk-load files into the configured store, with a progress bar and a quads/s figure."""
     from policykg.loading import load_files as bulk_load_files
     from policykg.loading import progress_bar
+    from policykg.model import data_graph_iri, load_model
 
     store = _open_store(settings)
     try:
-        new = store.count() == 0
+        new = store.is_empty()
         report = bulk_load_files(store, args.files, settings.base_iri, data_graph_iri(settings), args.input_format,
                                  progress_bar(), lambda text: print(f"policykg: {text}", file=sys.stderr))
         if new:
@@ -214,12 +233,17 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
 
 def _open_store(settings: Settings, **options: object) -> Store:
     """The configured store; a remote one with its endpoints, dialect and credentials."""
+    from policykg.store import open_store
+
     return open_store(settings.store, update_url=settings.remote_update_url,  # type: ignore[arg-type]
                       store_url=settings.remote_store_url, engine=settings.remote_engine,
                       credentials=settings.remote_login, **options)
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:
+    from policykg.model import load_data_files, load_model
+    from policykg.store import EmbeddedStore
+
     store = EmbeddedStore.in_memory()
     load_model(store, settings, with_data=not files)
     if files:
@@ -228,6 +252,11 @@ def _store(files: list[Path], settings: Settings, input_format: str | None) -> S
 
 
 def _print_answer(store: Store, sparql: str, terms: dict, format_name: str, settings: Settings) -> None:
+    from policykg import display
+    from policykg.namespaces import PREFIXES
+    from policykg.sparqlsyntax import query_form
+    from policykg.store import GRAPH_FORMATS, RESULT_FORMATS
+
     form = query_form(sparql)
     if format_name == "table":
         if form == "SELECT":
@@ -254,6 +283,9 @@ def _binding(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from policykg.rdfinput import FORMATS
+    from policykg.store import GRAPH_FORMATS, RESULT_FORMATS
+
     parser = argparse.ArgumentParser(
         prog="policykg", description="A policy-tracking knowledge graph for European cultural-heritage policy."
     )

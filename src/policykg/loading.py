@@ -74,7 +74,7 @@ def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, forma
     Progress counts the bytes taken from each file (compressed bytes for .gz).
     """
     files = expand_paths(paths)
-    before = store.count()
+    before = 0 if store.is_empty() else store.count()
     start = time.monotonic()
     for path in files:
         rdf_format = format_of(path, format_name)

@@ -30,7 +30,7 @@ def load_model(store: Store, settings: Settings, with_data: bool = True) -> None
 
 def initialise(store: Store, settings: Settings) -> bool:
     """Load the model into an empty store (first start); return True if it was loaded now."""
-    if store.count() > 0:
+    if not store.is_empty():
         return False
     load_model(store, settings)
     return True

@@ -3,10 +3,14 @@
 This package is the only code that talks to a store. Everything above it works with `Store`.
 """
 
+from typing import TYPE_CHECKING
+
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.embedded import EmbeddedStore
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
-from policykg.store.remote import RemoteStore, open_remote
+
+if TYPE_CHECKING:
+    from policykg.store.remote import RemoteStore, open_remote
 
 __all__ = [
     "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Dataset", "EmbeddedStore", "Limits", "RemoteStore", "Sink",
@@ -21,6 +25,18 @@ def open_store(location: str, *, update_url: str | None = None, store_url: str |
     if location == "memory":
         return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
     if location.startswith(("http://", "https://")):
+        from policykg.store.remote import open_remote
+
         return open_remote(location, engine=engine, update_url=update_url, store_url=store_url,
                            union_default_graph=union_default_graph, credentials=credentials)
     return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph, query_workers=query_workers)
+
+
+def __getattr__(name: str) -> object:
+    # The remote backend (and its HTTP client) is imported when first asked for: query worker
+    # processes import this package and never need it.
+    if name in ("RemoteStore", "open_remote"):
+        from policykg.store import remote
+
+        return getattr(remote, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

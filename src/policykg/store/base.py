@@ -132,6 +132,10 @@ class Store(ABC):
     def count(self) -> int:
         """The number of quads in the store."""
 
+    def is_empty(self) -> bool:
+        """True if the store holds no quad at all: one probe, where count() reads everything."""
+        return not self.ask("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+
     @contextmanager
     def deferred_publication(self) -> Iterator[None]:
         """Writes inside this block become visible to query workers together, at its end."""
