@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_INVALID, EXIT_BAD_INPUT = 0, 1, 2
 _SETTING_FLAGS = ("host", "port", "store", "query_workers", "remote_update_url", "remote_store_url", "remote_engine",
-                  "remote_credentials", "query_timeout", "max_body_bytes",
+                  "remote_credentials", "query_timeout", "max_query_memory_bytes", "max_body_bytes",
                   "max_result_bytes", "update_token", "contributor_tokens", "union_default_graph",
                   "allowed_remote_endpoints")
 
@@ -176,7 +176,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.web.app import create_app
 
     store = _open_store(settings, union_default_graph=settings.union_default_graph,
-                        query_workers=settings.query_workers)
+                        query_workers=settings.query_workers, query_memory=settings.max_query_memory_bytes)
     try:
         if initialise(store, settings):
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
@@ -343,6 +343,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="worker processes that answer queries over the on-disk store [POLICYKG_QUERY_WORKERS] "
                        "(default: one per core; 0: threads in the server process, no hard time limit)")
     serve.add_argument("--query-timeout", type=float, help="seconds a query may run [POLICYKG_QUERY_TIMEOUT] (default 30)")
+    serve.add_argument("--max-query-memory-bytes", type=int, help="memory a query worker may grow to before its query "
+                       "is stopped [POLICYKG_MAX_QUERY_MEMORY_BYTES] (default 2 GiB)")
     serve.add_argument("--max-body-bytes", type=int, help="largest request body [POLICYKG_MAX_BODY_BYTES] (default 10 MiB)")
     serve.add_argument("--max-result-bytes", type=int,
                        help="largest query answer [POLICYKG_MAX_RESULT_BYTES] (default 512 MiB)")

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         description="worker processes answering queries over the on-disk store (0: threads in the server process)",
     )
     query_timeout: float = Field(30.0, gt=0, description="seconds a query may run before it is stopped")
+    max_query_memory_bytes: int = Field(
+        2 * 1024**3, ge=64 * 1024**2,
+        description="resident memory a query worker may grow to before its query is stopped, in bytes",
+    )
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")
     max_result_bytes: int = Field(512 * 1024 * 1024, gt=0, description="largest query answer sent, in bytes")
     update_token: SecretStr | None = Field(None, description="bearer token that allows writes; no token: read-only")

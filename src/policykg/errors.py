@@ -52,8 +52,16 @@ class RemoteAccessRefused(PolicyKGError):
     """A request would make the server connect elsewhere (SERVICE, LOAD) and that is not allowed."""
 
 
+class QueryTooComplex(PolicyKGError):
+    """A query or update is built deeper than the service evaluates (brackets nested past the limit)."""
+
+
 class QueryTimeout(PolicyKGError):
     """A query ran past its time limit and was stopped."""
+
+
+class QueryMemoryExceeded(PolicyKGError):
+    """A query's worker grew past the memory limit and was stopped."""
 
 
 class ResultTooLarge(PolicyKGError):

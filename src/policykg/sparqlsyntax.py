@@ -8,7 +8,7 @@ SERVICE is refused even if a full parser would have found the text malformed any
 import re
 from dataclasses import dataclass
 
-from policykg.errors import RemoteAccessRefused
+from policykg.errors import QueryTooComplex, RemoteAccessRefused
 
 # SPARQL 1.1 §19.2: \u and \U escapes may stand anywhere in a query string and are replaced first.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -95,10 +95,41 @@ def _blanked(text: str) -> str:
     return "".join(pieces)
 
 
+# Oxigraph's parser and evaluator recurse once per level of brackets, on the thread's stack: a few
+# thousand levels overflow it and end the process. Real queries use a handful.
+MAX_NESTING = 200
+_OPENING, _CLOSING = "{([", "})]"
+
+
+def check_request(text: str, allowed: tuple[str, ...] = ()) -> None:
+    """Refuse a query or update that would reach elsewhere, or that nests deeper than an engine can take."""
+    source = unescape(text)
+    found = tokens(source)
+    _check_nesting(found)
+    _check_remote_access(source, found, allowed)
+
+
 def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:
     """Refuse a query or update that would make the server fetch a URL (SERVICE, LOAD) not allowed."""
     source = unescape(text)
-    found = tokens(source)
+    _check_remote_access(source, tokens(source), allowed)
+
+
+def _check_nesting(found: list[Token]) -> None:
+    depth = 0
+    for token in found:
+        if token.kind != "punct":
+            continue
+        if token.text in _OPENING:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QueryTooComplex(f"the request nests brackets more than {MAX_NESTING} levels deep "
+                                      f"(at character {token.start}); this service takes at most {MAX_NESTING}")
+        elif token.text in _CLOSING:
+            depth -= 1
+
+
+def _check_remote_access(source: str, found: list[Token], allowed: tuple[str, ...]) -> None:
     keywords = [t for t in found if t.keyword in ("SERVICE", "LOAD")]
     if len(_KEYWORD.findall(_blanked(source))) > len(keywords):
         raise RemoteAccessRefused("the request names SERVICE or LOAD in a way this server does not run; "

@@ -19,8 +19,8 @@ __all__ = [
 
 
 def open_store(location: str, *, update_url: str | None = None, store_url: str | None = None,
-               union_default_graph: bool = True, query_workers: int = 0, engine: str = "auto",
-               credentials: tuple[str, str] | None = None) -> Store:
+               union_default_graph: bool = True, query_workers: int = 0, query_memory: int | None = None,
+               engine: str = "auto", credentials: tuple[str, str] | None = None) -> Store:
     """Open the store a location names: 'memory', an http(s) URL (remote engine, in its dialect), else a folder."""
     if location == "memory":
         return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
@@ -29,7 +29,8 @@ def open_store(location: str, *, update_url: str | None = None, store_url: str |
 
         return open_remote(location, engine=engine, update_url=update_url, store_url=store_url,
                            union_default_graph=union_default_graph, credentials=credentials)
-    return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph, query_workers=query_workers)
+    return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph, query_workers=query_workers,
+                                 query_memory=query_memory)
 
 
 def __getattr__(name: str) -> object:

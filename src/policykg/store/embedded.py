@@ -29,11 +29,12 @@ class EmbeddedStore(Store):
         return cls(ox.Store(), union_default_graph=union_default_graph)
 
     @classmethod
-    def on_disk(cls, path: str | Path, *, union_default_graph: bool = True, query_workers: int = 0) -> "EmbeddedStore":
+    def on_disk(cls, path: str | Path, *, union_default_graph: bool = True, query_workers: int = 0,
+                query_memory: int | None = None) -> "EmbeddedStore":
         """Open (creating if needed) the store kept in a folder; one process at a time may hold it.
 
         With query_workers > 0, queries run in that many worker processes over snapshots of the store,
-        so that a query past its deadline is really stopped (see querypool).
+        so that a query past its deadline (or, if given, past query_memory bytes) is really stopped.
         """
         folder = Path(path)
         try:
@@ -46,7 +47,7 @@ class EmbeddedStore(Store):
             snapshots = folder.with_name(folder.name + ".snapshots")
             shutil.rmtree(snapshots, ignore_errors=True)
             snapshots.mkdir(parents=True)
-            pool = QueryPool(snapshots, query_workers)
+            pool = QueryPool(snapshots, query_workers, query_memory)
         return cls(inner, union_default_graph=union_default_graph, pool=pool)
 
     def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,

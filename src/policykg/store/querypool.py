@@ -5,9 +5,16 @@ So the writer process keeps the store and, after each write, takes a RocksDB che
 cheap); worker processes open the newest checkpoint read-only and answer queries. A query past its
 deadline is stopped by killing its worker, which is replaced at once: the work really stops, and the
 other workers keep answering meanwhile. A reader sees a write as soon as the write call has returned.
+
+Fairness: a worker answers one query at a time, so a few long queries could hold every worker while
+short ones wait. The pool therefore keeps one spare worker started whenever all the others are busy, up
+to a ceiling (twice the configured number, plus two), and lets the operating system share the cores
+among the running queries; the extra workers stop again once two of them sit idle. Memory: a worker
+whose resident memory grows past the limit is killed like one past its deadline.
 """
 
 import multiprocessing
+import os
 import queue
 import shutil
 import threading
@@ -17,12 +24,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from policykg.errors import QueryError, QueryTimeout, StoreError
+from policykg.errors import QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
 from policykg.store.base import Dataset, Limits, Sink, limited_writer
 from policykg.store.formats import GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 
 _DATA, _END, _QUERY_ERROR, _STORE_ERROR = b"D", b"Z", b"Q", b"S"
 _CONTEXT = multiprocessing.get_context("spawn")
+_WATCH_SECONDS = 0.1  # how often a running query's worker is checked against the memory limit
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @dataclass(frozen=True)
@@ -89,21 +98,37 @@ class _Worker:
         self.process.join(timeout=5)
         self.conn.close()
 
+    def resident_bytes(self) -> int | None:
+        """The worker's resident memory, where the system tells it (Linux /proc)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * _PAGE_BYTES
+        except (OSError, ValueError, IndexError):
+            return None
+
 
 class QueryPool:
-    """A fixed number of worker processes answering queries over the newest snapshot of a store."""
+    """Worker processes answering queries over the newest snapshot of a store: size of them, more while busy."""
 
-    def __init__(self, snapshots: Path, size: int) -> None:
+    def __init__(self, snapshots: Path, size: int, memory_limit: int | None = None) -> None:
         self._snapshots = snapshots
         self._size = size
+        self._ceiling = 2 * size + 2
+        self._memory_limit = memory_limit
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
+        self._workers = size  # started or starting, busy or idle
         self._generation = 0
         self._current: Path | None = None
         self._readers: dict[Path, int] = {}
         self._closed = False
         for _ in range(size):
             self._idle.put(_Worker())
+
+    @property
+    def workers(self) -> int:
+        """How many worker processes there are now (started or starting)."""
+        return self._workers
 
     def publish(self, take_snapshot) -> None:  # type: ignore[no-untyped-def]
         """Take a new snapshot with take_snapshot(folder) and send the following queries to it."""
@@ -128,10 +153,7 @@ class QueryPool:
             worker = self._acquire(limits)
             worker.conn.send(_Request(sparql, format_name, base_iri, dataset, union, str(snapshot)))
             while True:
-                remaining = limits.remaining()
-                if not worker.conn.poll(None if remaining is None else max(remaining, 0)):
-                    raise QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
-                message = worker.conn.recv_bytes()
+                message = self._next_message(worker, limits)
                 tag, data = message[:1], message[1:]
                 if tag == _DATA:
                     limits.check(len(data))
@@ -150,7 +172,7 @@ class QueryPool:
         finally:
             if worker is not None:
                 if keep and not self._closed:
-                    self._idle.put(worker)
+                    self._release(worker)
                 else:
                     self._replace(worker)
             with self._lock:
@@ -167,12 +189,53 @@ class QueryPool:
                 break
         shutil.rmtree(self._snapshots, ignore_errors=True)
 
+    def _next_message(self, worker: _Worker, limits: Limits) -> bytes:
+        """Wait for the worker's next message, stopping it at the deadline or past the memory limit."""
+        while True:
+            remaining = limits.remaining()
+            if remaining is not None and remaining <= 0:
+                raise QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
+            wait = _WATCH_SECONDS if remaining is None else min(remaining, _WATCH_SECONDS)
+            if worker.conn.poll(wait if self._memory_limit is not None else remaining):
+                return worker.conn.recv_bytes()
+            used = worker.resident_bytes() if self._memory_limit is not None else None
+            if used is not None and used > self._memory_limit:  # type: ignore[operator]
+                raise QueryMemoryExceeded(f"the query needed more than the limit of {self._memory_limit // 2**20} MiB "
+                                          "of memory and was stopped")
+
     def _acquire(self, limits: Limits) -> _Worker:
-        remaining = limits.remaining()
+        """An idle worker; when that leaves none idle, a spare is started for the next query."""
         try:
-            return self._idle.get(timeout=None if remaining is None else max(remaining, 0.001))
+            worker = self._idle.get_nowait()
         except queue.Empty:
-            raise QueryTimeout("every query worker stayed busy until the time limit") from None
+            self._grow()
+            remaining = limits.remaining()
+            try:
+                worker = self._idle.get(timeout=None if remaining is None else max(remaining, 0.001))
+            except queue.Empty:
+                raise QueryTimeout("every query worker stayed busy until the time limit") from None
+        if self._idle.empty():
+            self._grow()
+        return worker
+
+    def _grow(self) -> None:
+        """Start one more worker in the background, unless the pool is at its ceiling."""
+        with self._lock:
+            if self._closed or self._workers >= self._ceiling:
+                return
+            self._workers += 1
+        threading.Thread(target=self._start_worker, daemon=True).start()
+
+    def _release(self, worker: _Worker) -> None:
+        """Take a worker back after a query; stop it instead if the pool has grown and others sit idle."""
+        with self._lock:
+            surplus = self._workers > self._size and self._idle.qsize() >= 2
+            if surplus:
+                self._workers -= 1
+        if surplus:
+            worker.kill()
+        else:
+            self._idle.put(worker)
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker that is mid-query (timed out, client gone, failed) and start a fresh one."""
@@ -181,7 +244,12 @@ class QueryPool:
             threading.Thread(target=self._start_worker, daemon=True).start()
 
     def _start_worker(self) -> None:
-        worker = _Worker()
+        try:
+            worker = _Worker()
+        except OSError:  # no process could be started (out of memory, process limit): one worker fewer
+            with self._lock:
+                self._workers -= 1
+            return
         if self._closed:
             worker.kill()
         else:

@@ -22,8 +22,10 @@ _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' da
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
     """Build the service over an open store; the caller owns the store and closes it."""
-    # Oxigraph releases the GIL while it evaluates: threads run queries on every core.
-    executor = ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 1)), thread_name_prefix="policykg-query")
+    # Oxigraph releases the GIL while it evaluates: threads run queries on every core. With query
+    # workers, a thread mostly waits on a worker's pipe: there are enough for every worker the pool may
+    # start, so that a few long queries never leave a short one waiting for a thread.
+    executor = ThreadPoolExecutor(max_workers=max(32, 4 * (os.cpu_count() or 1)), thread_name_prefix="policykg-query")
     write_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policykg-write")
 
     @asynccontextmanager

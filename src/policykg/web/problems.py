@@ -23,6 +23,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.Unauthorized: (401, "unauthorized", "A valid bearer token is needed to write"),
     errors.WritesDisabled: (403, "writes-disabled", "This service accepts no writes"),
     errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
+    errors.QueryTooComplex: (400, "query-too-complex", "The request nests deeper than this service evaluates"),
     errors.ReadOnlyGraph: (403, "read-only-graph", "The ontology and shapes graphs are read-only"),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
     errors.ResourceNotFound: (404, "resource-not-found", "No such resource"),
@@ -36,6 +37,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.DefaultGraphWrite: (422, "default-graph-write", "Data goes into named graphs"),
     errors.EntryRejected: (422, "entry-rejected", "The entry cannot come in as sent"),
     errors.QueryTimeout: (503, "query-timeout", "The query was stopped at the time limit"),
+    errors.QueryMemoryExceeded: (503, "query-memory-limit", "The query was stopped at the memory limit"),
     errors.StoreError: (502, "store-error", "The store failed to answer"),
 }
 

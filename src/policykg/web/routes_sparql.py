@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from policykg import competency
 from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
 from policykg.sparql import ProtocolRequest, answer_type, parse_request, service_description
-from policykg.sparqlsyntax import check_remote_access
+from policykg.sparqlsyntax import check_request
 from policykg.store import Limits
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.pages import render
@@ -47,7 +47,7 @@ async def query_by_head(request: Request) -> Response:
         return Response(status_code=200, headers={"Content-Type": chosen, "Vary": "Accept"})
     protocol = parse_request("GET", None, request.url.query, b"")
     assert protocol.query is not None
-    check_remote_access(protocol.query, ctx.settings.allowed_remote_endpoints)
+    check_request(protocol.query, ctx.settings.allowed_remote_endpoints)
     media_type = HTML if _wants_html(request, protocol) else answer_type(protocol.form, request.headers.get("accept"),
                                                                           protocol.format)
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
@@ -67,7 +67,7 @@ async def query_or_update_by_post(request: Request) -> Response:
 async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
     settings = ctx.settings
     assert protocol.query is not None
-    check_remote_access(protocol.query, settings.allowed_remote_endpoints)
+    check_request(protocol.query, settings.allowed_remote_endpoints)
     form = protocol.form
     if _wants_html(request, protocol):
         return await _html_answer(ctx, protocol, form)
@@ -88,7 +88,7 @@ async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolReque
     settings = ctx.settings
     require_writer(request, settings)
     assert protocol.update is not None
-    check_remote_access(protocol.update, settings.allowed_remote_endpoints)
+    check_request(protocol.update, settings.allowed_remote_endpoints)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(ctx.write_executor, lambda: ctx.writer.update(
         protocol.update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs))
