@@ -81,7 +81,9 @@ class System:
     latencies: list[float] = field(default_factory=list)
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    answers: dict[str, list[dict]] = field(default_factory=dict)  # the rows themselves, as SPARQL JSON bindings
 
 
 def free_port() -> int:
@@ -164,13 +166,17 @@ async def drive(system: System, mix: list[tuple[str, str]], clients: int, second
             try:
                 response = await http.get(system.url, params={"query": query}, headers=headers)
                 if response.status_code != 200:
-                    system.errors += 1
+                    failed(name)
                     continue
                 elapsed = time.monotonic() - started
                 system.latencies.append(elapsed)
                 system.by_kind.setdefault(name, []).append(elapsed)
-            except httpx.HTTPError:
-                system.errors += 1
+            except httpx.HTTPError:  # a timeout among them
+                failed(name)
+
+    def failed(name: str) -> None:
+        system.errors += 1
+        system.errors_by_kind[name] = system.errors_by_kind.get(name, 0) + 1
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=max(seconds, 60), limits=limits) as http:
@@ -195,6 +201,7 @@ def measure(system: System, mix: list[tuple[str, str]], clients: int, seconds: f
     system.latencies.clear()
     system.by_kind.clear()
     system.errors = 0
+    system.errors_by_kind.clear()
     asyncio.run(drive(system, mix, clients, seconds))
 
 
@@ -206,11 +213,12 @@ def append_results(table: str) -> None:
 
 
 def check_answers(system: System, mix: list[tuple[str, str]]) -> None:
-    """Record how many rows each distinct query returns, to compare the systems' answers."""
+    """Record the rows each distinct query returns (and how many), to compare the systems' answers."""
     for name, query in mix[:9]:
         response = httpx.get(system.url, params={"query": query}, headers={"Accept": "application/sparql-results+json"},
                              timeout=600)
-        system.rows[name] = len(response.json()["results"]["bindings"]) if response.status_code == 200 else -1
+        system.answers[name] = response.json()["results"]["bindings"] if response.status_code == 200 else []
+        system.rows[name] = len(system.answers[name]) if response.status_code == 200 else -1
 
 
 def percentile(values: list[float], q: float) -> float:

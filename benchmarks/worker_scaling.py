@@ -46,11 +46,13 @@ def build_store(store: Path, data: Path) -> None:
         target.close()
 
 
-def serve(store: Path, workers: int) -> System:
+def serve(store: Path, workers: int, timeout: float = 60, memory_limit: int | None = None) -> System:
     """Start `policykg serve --workers N` over the store, with writes allowed."""
     port = free_port()
-    env = {**os.environ, "POLICYKG_STORE": str(store), "POLICYKG_PORT": str(port), "POLICYKG_QUERY_TIMEOUT": "60",
+    env = {**os.environ, "POLICYKG_STORE": str(store), "POLICYKG_PORT": str(port), "POLICYKG_QUERY_TIMEOUT": f"{timeout:g}",
            "POLICYKG_UPDATE_TOKEN": TOKEN}
+    if memory_limit is not None:
+        env["POLICYKG_MAX_QUERY_MEMORY_BYTES"] = str(memory_limit)
     process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve", "--workers", str(workers)], env=env,
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     system = System(f"{workers} worker{'s' if workers != 1 else ''}", f"http://127.0.0.1:{port}/sparql", process)

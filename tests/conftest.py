@@ -1,7 +1,5 @@
 """Shared fixtures: settings, the model graphs and the seed data, each read once per session."""
 
-import configparser
-import io
 import os
 import shutil
 import socket
@@ -20,9 +18,9 @@ import rdflib
 from policykg.config import Settings
 from policykg.model import load_model
 from policykg.rdfinput import read_files, to_rdflib_graph
-from policykg.store import EmbeddedStore, RemoteStore, Store, open_remote
-from policykg.store.virtuoso import setup_sql
+from policykg.store import EmbeddedStore, Store
 from policykg.validation import load_model_graph
+from virtuoso_engine import Virtuoso, start_virtuoso, stop_virtuoso
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -154,15 +152,21 @@ class Service:
 
 def start_service(folder: Path, port: int | None = None, **env: str) -> tuple["subprocess.Popen[bytes]", str]:
     """Start `policykg serve` on a loopback port (a free one unless given) with the given POLICYKG_ settings."""
+    process, url = launch_service(folder, port, **env)
+    wait_until_answering(url + "/sparql", process, seconds=60)
+    return process, url
+
+
+def launch_service(folder: Path, port: int | None = None, **env: str) -> tuple["subprocess.Popen[bytes]", str]:
+    """Start `policykg serve` as start_service does, without waiting for it to answer; its output in folder/serve.log."""
     port = port or free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
     environment.update({"POLICYKG_PORT": str(port), "POLICYKG_HOST": "127.0.0.1", **env})
     with open(folder / "serve.log", "wb") as log:
+        # A process group of its own: a crash test kills the server and its query workers at once (os.killpg).
         process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], env=environment,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_answering(url + "/sparql", process, seconds=60)
-    return process, url
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def stop(process: "subprocess.Popen[bytes]") -> None:
@@ -276,64 +280,6 @@ def page_without_js(new_page):
 
 # OpenLink Virtuoso 7 (Debian's virtuoso-opensource, installed by `make test`) as a real remote engine.
 
-VIRTUOSO_ACCOUNT = ("policykg", "virtuoso-test-password")
-
-
-@dataclass(frozen=True)
-class Virtuoso:
-    """A running Virtuoso server: its SPARQL endpoints and the account policykg writes with."""
-
-    url: str
-
-    @property
-    def query_url(self) -> str:
-        return self.url + "/sparql"
-
-    @property
-    def update_url(self) -> str:
-        return self.url + "/sparql-auth"
-
-    @property
-    def store_url(self) -> str:
-        return self.url + "/sparql-graph-crud-auth"
-
-    def open(self, **options: object) -> RemoteStore:
-        """The store this server keeps, opened as policykg opens it (its dialect told by its answers)."""
-        return open_remote(self.query_url, update_url=self.update_url, store_url=self.store_url,
-                           credentials=VIRTUOSO_ACCOUNT, **options)
-
-    def settings(self) -> dict[str, str]:
-        """The POLICYKG_ settings of a service over this server."""
-        return {"POLICYKG_STORE": self.query_url, "POLICYKG_REMOTE_UPDATE_URL": self.update_url,
-                "POLICYKG_REMOTE_STORE_URL": self.store_url, "POLICYKG_REMOTE_CREDENTIALS": ":".join(VIRTUOSO_ACCOUNT)}
-
-
-def virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> str:
-    """Debian's sample virtuoso.ini for a throw-away server: its files in folder, loopback ports, nothing outbound."""
-    ini = configparser.ConfigParser(strict=False, interpolation=None, inline_comment_prefixes=(";",))
-    ini.optionxform = str  # type: ignore[assignment,method-assign]
-    ini.read("/etc/virtuoso-opensource-7/virtuoso.ini")
-    for key, name in (("DatabaseFile", "db"), ("ErrorLogFile", "log"), ("LockFile", "lck"), ("TransactionFile", "trx"),
-                      ("xa_persistent_file", "pxa")):
-        ini["Database"][key] = str(folder / f"virtuoso.{name}")
-    # The temporary database in files of its own: the same file twice is "already open" and the server exits.
-    ini["TempDatabase"].update(DatabaseFile=str(folder / "virtuoso-temp.db"),
-                               TransactionFile=str(folder / "virtuoso-temp.trx"))
-    ini["Parameters"].update(ServerPort=f"127.0.0.1:{sql_port}", DirsAllowed=str(folder))
-    ini["HTTPServer"].update(ServerPort=f"127.0.0.1:{http_port}", HTTPProxyEnabled="0")
-    ini["HTTPServer"].pop("DefaultMailServer", None)  # no mail
-    ini["URIQA"]["DefaultHost"] = f"127.0.0.1:{http_port}"
-    ini["Replication"]["ServerEnable"] = "0"
-    ini.remove_section("Zero Config")  # no Zeroconf announcement on the network
-    ini.remove_section("Plugins")  # no hosting plugins: a faster start
-    # Answers are never cut short silently (a dump is one answer); a query stops after 30 s, or at the client's
-    # deadline (the timeout parameter), and is run rather than refused on a guess of its cost.
-    ini["SPARQL"].update(ResultSetMaxRows="10000000", MaxQueryExecutionTime="30", MaxQueryCostEstimationTime="0")
-    text = io.StringIO()
-    ini.write(text)
-    return text.getvalue()
-
-
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory) -> Iterator[Virtuoso]:
     """A real Virtuoso server (virtuoso-t in the foreground) on loopback ports, readied as for a deployment.
@@ -341,30 +287,12 @@ def virtuoso_server(tmp_path_factory) -> Iterator[Virtuoso]:
     setup_sql() gives policykg an account with Virtuoso's SPARQL_UPDATE role, used on the authenticated
     endpoints (/sparql-auth, /sparql-graph-crud-auth, HTTP Digest): granting that role to the anonymous
     SPARQL user instead would let anyone who reaches the engine write, and drop Virtuoso's own graphs. It
-    also makes those graphs private, so that no answer shows them.
+    also makes those graphs private, so that no answer shows them. See tests/virtuoso_engine.py.
     """
     for command in ("virtuoso-t", "isql-vt"):
         assert shutil.which(command), "the Virtuoso tests need Debian's virtuoso-opensource: `make test` installs it"
-    folder = tmp_path_factory.mktemp("virtuoso")
-    sql_port, http_port = free_port(), free_port()
-    (folder / "virtuoso.ini").write_text(virtuoso_ini(folder, sql_port, http_port))
-    with open(folder / "virtuoso.out", "wb") as log:
-        process = subprocess.Popen(["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=folder, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{http_port}"
+    process, server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), free_port(), free_port())
     try:
-        wait_until_answering(url + "/sparql", process, seconds=60)
-        (folder / "setup.sql").write_text(setup_sql(*VIRTUOSO_ACCOUNT, host=f"127.0.0.1:{http_port}"))
-        deadline = time.monotonic() + 30
-        while True:  # the SQL port opens a little after the HTTP one; isql says "Error" when a statement fails
-            done = subprocess.run(["isql-vt", f"127.0.0.1:{sql_port}", "dba", "dba", "setup.sql"], cwd=folder,
-                                  capture_output=True, timeout=30)
-            said = done.stdout.decode() + done.stderr.decode()
-            if (done.returncode == 0 and "Error" not in said) or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert done.returncode == 0 and "Error" not in said, said
-        yield Virtuoso(url)
+        yield server
     finally:
-        process.kill()  # a throw-away database: no need for its shutdown checkpoint
-        process.wait()
+        stop_virtuoso(process)

@@ -16,9 +16,9 @@ from conftest import free_port, wait_until_answering
 from policykg.config import Settings
 from policykg.generate import generate
 from policykg.loading import progress_bar
-from policykg.model import load_model
+from policykg.model import data_graph_iri, initialise, load_model
 from policykg.namespaces import ONTOLOGY_IRI
-from policykg.rdfinput import to_rdflib_graph
+from policykg.rdfinput import parse_bytes, to_rdflib_graph
 from policykg.store import EmbeddedStore, RemoteStore
 from policykg.validation import validate
 
@@ -204,3 +204,13 @@ def test_a_broken_file_sends_nothing_to_a_remote_store(tmp_path, empty_oxigraph)
     remote = RemoteStore(empty_oxigraph + "/query")
     assert remote.count() == 0
     remote.close()
+
+
+def test_a_store_loaded_without_its_model_gets_it_at_the_next_start(settings):
+    # As `policykg load` leaves a new store killed after the data, before the model: serve adds the model.
+    store = EmbeddedStore.in_memory()
+    data = set(parse_bytes(generated(2_000, 5).encode(), "nquads", B))
+    store.add(data, data_graph_iri(settings))
+    assert initialise(store, settings) is True
+    assert store.count() == len(data) + model_quads()
+    assert initialise(store, settings) is False and store.count() == len(data) + model_quads()

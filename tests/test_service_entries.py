@@ -160,6 +160,30 @@ def test_a_retraction_is_recorded_and_takes_the_triples_out(service):
     assert httpx.delete(service.url + "/entries/no-such-entry", headers=service.auth()).status_code == 404
 
 
+def test_only_an_entrys_contributor_or_the_operator_may_revise_or_retract_it(service):
+    alice = {"Authorization": "Bearer contributor-token-alice"}
+    iri, body = meeting(300 + uuid.uuid4().int % 100)
+    by_operator = post(service, "/entries", body)
+    where = service.url + by_operator.headers["location"]
+    _, other = meeting(300 + uuid.uuid4().int % 100)
+    for answer in (httpx.put(where, content=other.encode(), headers={**alice, "Content-Type": "text/turtle"}, timeout=60),
+                   httpx.delete(where, headers=alice)):
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["type"].endswith("/not-your-entry")
+        assert f"written by <{B}id/agent/operator>" in answer.json()["detail"]
+    assert ask(service, f"ASK {{ GRAPH <{by_operator.json()['entry']}> {{ <{iri}> a <{PKG}ExpertGroupMeeting> }} }}")
+    assert not ask(service, f"ASK {{ <{by_operator.json()['entry']}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}")
+    # Alice changes what she wrote; the operator may change anyone's entry.
+    _, mine = meeting(300 + uuid.uuid4().int % 100)
+    by_alice = httpx.post(service.url + "/entries", content=mine.encode(), timeout=60,
+                          headers={**alice, "Content-Type": "text/turtle"})
+    revised = httpx.put(service.url + by_alice.headers["location"], content=other.encode(), timeout=60,
+                        headers={**alice, "Content-Type": "text/turtle"})
+    assert revised.status_code == 201, revised.text
+    assert httpx.delete(service.url + revised.headers["location"], headers=service.auth()).status_code == 204
+    assert httpx.delete(where, headers=service.auth()).status_code == 204
+
+
 def test_retracting_an_entry_others_depend_on_is_refused(service):
     iri, body = meeting(100 + uuid.uuid4().int % 100)
     created = post(service, "/entries", body)

@@ -231,6 +231,9 @@ def test_dumps_hold_every_quad_and_support_conditional_requests(service):
     assert head.status_code == 200 and head.headers["etag"] == tag and head.content == b""
     assert {d["url"].rsplit("/", 1)[-1]: d["etag"] for d in httpx.get(service.url + "/dumps").json()["dumps"]}[
         "policykg.nq.gz"] == tag
+    # A refused write leaves the store as it was, and so the dump's validators: nothing to fetch again.
+    assert post(service, "/entries", conference("Refused", "2025-13-45")[1]).status_code == 422
+    assert httpx.get(service.url + "/dumps/policykg.nq.gz", headers={"If-None-Match": tag}).status_code == 304
     assert post(service, "/entries", conference("Changes the dump", "2025-04-04")[1]).status_code == 201
     changed = httpx.get(service.url + "/dumps/policykg.nq.gz", headers={"If-None-Match": tag})
     assert changed.status_code == 200 and changed.headers["etag"] != tag

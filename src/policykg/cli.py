@@ -174,6 +174,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from policykg.model import initialise
     from policykg.web.app import create_app
+    from policykg.web.requestlog import logging_config
 
     store = _open_store(settings, union_default_graph=settings.union_default_graph,
                         query_workers=settings.query_workers, query_memory=settings.max_query_memory_bytes)
@@ -181,7 +182,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         if initialise(store, settings):
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
         print(f"policykg: serving {settings.store} at http://{settings.host}:{settings.port}/sparql", file=sys.stderr)
-        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level="info")
+        # Requests are logged by the application (RequestLog), as JSON lines with their ids: not by uvicorn too.
+        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, access_log=False,
+                    log_config=logging_config(settings.log_level), log_level=settings.log_level)
     finally:
         store.close()
     return EXIT_OK
@@ -221,13 +224,55 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
                                  progress_bar(), lambda text: print(f"policykg: {text}", file=sys.stderr))
         if new:
             # A new store gets the model, as `serve` gives an empty one: served later, this store is not
-            # empty, so `serve` would never add the ontology, shapes and seed to it.
+            # empty, so `serve` would never add the ontology, shapes and seed to it (a load cut short before
+            # this point is mended by `serve`, which adds the model to any store that lacks it).
             load_model(store, settings)
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
     finally:
         store.close()
     print(f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
           f"{settings.store} in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Back up a running service (--from-url) or the configured store, with progress and a summary."""
+    from policykg import backup
+    from policykg.loading import progress_bar
+
+    progress = progress_bar(unit="million quads") if backup.is_dump_name(args.target) else progress_bar()
+    if args.from_url:
+        source = args.from_url
+        report = backup.backup_service(args.from_url, args.target, progress)
+    elif settings.store.startswith(("http://", "https://")):
+        source = settings.store
+        store = _open_store(settings)
+        try:
+            report = backup.dump_store(store, args.target, source, progress)
+        finally:
+            store.close()
+    else:
+        source = settings.store
+        report = backup.backup_folder(Path(settings.store), args.target, progress)
+    print(f"backed up {report.quads:,} quads from {source} to {report.target} ({report.kind}, "
+          f"{report.size / 1e6:,.1f} MB) in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Restore a backup as the configured store folder (new or empty; --replace for a store there)."""
+    from policykg import backup
+    from policykg.errors import BackupError
+    from policykg.loading import progress_bar
+
+    if settings.store == "memory" or settings.store.startswith(("http://", "https://")):
+        raise BackupError("restore makes an on-disk store: give its folder with --store; into a remote engine, "
+                          "load the dump with the engine's own loader")
+    report = backup.restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
+    for note in report.notes:
+        print(f"policykg: note: {note}", file=sys.stderr)
+    print(f"restored {report.quads:,} quads from {args.backup} into {report.destination} in {report.seconds:.1f} s "
+          f"({report.rate:,.0f} quads/s)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -371,6 +416,25 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--store", help="'memory', a store folder or a remote endpoint [POLICYKG_STORE] (default var/store)")
     load.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
     load.set_defaults(handler=run_load)
+
+    save = commands.add_parser("backup", parents=[common], help="back up a running service or the store",
+                               description="Back up the store as it is at one instant: from a running service "
+                               "(--from-url, its dump) or, with no service running, the store folder itself.")
+    save.add_argument("target", type=Path, metavar="OUT", help="a .nq.gz (or .nq) dump, or else a checkpoint folder "
+                      "(a store folder only); never overwritten")
+    origin = save.add_mutually_exclusive_group()
+    origin.add_argument("--from-url", metavar="URL", help="a running policykg service, e.g. http://127.0.0.1:8000/")
+    origin.add_argument("--store", help="a store folder no process holds, or a remote endpoint [POLICYKG_STORE] "
+                        "(default var/store)")
+    save.set_defaults(handler=run_backup)
+
+    restore = commands.add_parser("restore", parents=[common], help="restore a backup as a new store",
+                                  description="Restore a backup into a new or empty store folder, whole or not at all.")
+    restore.add_argument("backup", type=Path, metavar="IN", help="a checkpoint folder, or a .nq.gz or .nq dump")
+    restore.add_argument("--store", help="the store folder to make [POLICYKG_STORE] (default var/store)")
+    restore.add_argument("--replace", action="store_true",
+                         help="replace the store in that folder (no service may hold it), once the backup is restored")
+    restore.set_defaults(handler=run_restore)
 
     questions = commands.add_parser("questions", parents=[common], help="list the competency questions (--run: answer them)")
     questions.add_argument("--run", action="store_true", help="answer each question over the seed data")

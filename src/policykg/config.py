@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         "", description="IRI of the publisher, e.g. from the EU corporate-body table (default: <base>id/agent/policykg)"
     )
     ldes_page_size: int = Field(100, ge=1, le=10_000, description="members per page of the change stream (LDES)")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="the server's log on standard error; 'info' and 'debug' include a JSON line per request"
+    )
     root: Path = Field(default_factory=resource_root, description="folder holding ontology/, shapes/ and data/")
 
     @field_validator("base_iri")
@@ -96,9 +99,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("remote_engine", mode="before")
+    @field_validator("remote_engine", "log_level", mode="before")
     @classmethod
-    def _engine_name(cls, value: object) -> object:
+    def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("remote_credentials")

@@ -18,13 +18,13 @@ from rdflib.namespace import RDFS
 
 from policykg.changes import Change
 from policykg.config import Settings
-from policykg.errors import EntryGone, EntryRejected, GraphNotFound, IdempotencyConflict, ProtocolError
+from policykg.errors import EntryGone, EntryRejected, GraphNotFound, IdempotencyConflict, NotYourEntry, ProtocolError
 from policykg.namespaces import ONTOLOGY_IRI, PKG, SHAPES_IRI
 from policykg.rdfinput import parse_bytes
 from policykg.store import Store
 from policykg.updates import graph_quads
 from policykg.validation import Report
-from policykg.writes import Writer
+from policykg.writes import Writer, registry_iri
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -56,9 +56,9 @@ def _digest(triples: list[ox.Triple]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def registry_iri(base_iri: str) -> str:
-    """The graph that records every entry: who, when, against which shapes, and what became of it."""
-    return base_iri + "graph/entries"
+def operator_iri(base_iri: str) -> str:
+    """The agent the operator's token writes as; it may revise and retract any entry."""
+    return f"{base_iri}id/agent/operator"
 
 
 class Entries:
@@ -79,8 +79,8 @@ class Entries:
         graphs = {q.graph_name for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)}
         if len(graphs) > 1:
             raise ProtocolError(f"an entry is one graph; this one has {len(graphs)} named graphs")
-        if graphs & {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}:
-            raise EntryRejected("the ontology and shapes graphs are not written by entries")
+        if graphs & {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI), self._registry}:
+            raise EntryRejected("the ontology, shapes and entry-registry graphs are not written by entries")
         if not quads:
             raise ProtocolError("the entry is empty: send at least one triple")
         for quad in quads:
@@ -160,7 +160,7 @@ class Entries:
     def revise(self, old: str, triples: list[ox.Triple], agent: str) -> Accepted:
         """Replace a current entry by a new version that revises it; the old triples are archived."""
         with self._lock:
-            current = self._current(old)
+            current = self._current(old, agent)
             iri = self._new_iri()
             change = self._change(iri, triples, agent)
             entry = ox.NamedNode(iri)
@@ -173,19 +173,23 @@ class Entries:
     def retract(self, old: str, agent: str) -> Report | None:
         """Take a current entry's triples out of the graph, recording who did it and when."""
         with self._lock:
-            current = self._current(old)
+            current = self._current(old, agent)
             retired = self._retire(old, current, ox.NamedNode(str(PKG.retractedBy)), ox.NamedNode(agent))
             return self._writer.write(Change(added=retired, removed=tuple(current)))
 
-    def _current(self, iri: str) -> list[ox.Quad]:
-        """The quads of an entry that is current; 404 if there is no such entry, 410 if it is no longer."""
+    def _current(self, iri: str, agent: str) -> list[ox.Quad]:
+        """The quads of a current entry the agent may change: 404 if none, 410 if gone, 403 if someone else's."""
         state = self._store.select(
-            f"SELECT ?gone WHERE {{ GRAPH {self._registry} {{ <{iri}> a <{PKG.Entry}> "
+            f"SELECT ?gone ?by WHERE {{ GRAPH {self._registry} {{ <{iri}> a <{PKG.Entry}> ; <{PROV}wasAttributedTo> ?by "
             f"OPTIONAL {{ <{iri}> <{PROV}invalidatedAtTime> ?gone }} }} }}").values()
         if not state:
             raise GraphNotFound(f"there is no entry <{iri}>")
-        if state[0][0] is not None:
-            raise EntryGone(f"the entry <{iri}> was revised or retracted at {state[0][0]}")
+        gone, by = state[0]
+        if gone is not None:
+            raise EntryGone(f"the entry <{iri}> was revised or retracted at {gone}")
+        if agent not in (str(by), operator_iri(self._base)):
+            raise NotYourEntry(f"the entry <{iri}> was written by <{by}>: only its contributor or the operator may "
+                               "revise or retract it")
         return graph_quads(self._store, iri)
 
     def _retire(self, iri: str, quads: list[ox.Quad], link: ox.NamedNode, target: ox.NamedNode) -> tuple[ox.Quad, ...]:

@@ -28,6 +28,11 @@ class RdfSyntaxError(PolicyKGError):
         super().__init__(f"{where}: {message}")
 
 
+class RdfInputRefused(PolicyKGError):
+    """RDF sent to the service asks for what it never does: fetch a remote context or entity, nest past the
+    limit, or expand entities into a much larger document."""
+
+
 class InputNotFoundError(PolicyKGError):
     """A named input file or folder does not exist or cannot be read."""
 
@@ -70,6 +75,18 @@ class ResultTooLarge(PolicyKGError):
 
 class StoreError(PolicyKGError):
     """The store failed or could not be reached; a fault of the server, not of the request."""
+
+
+class StoreInUse(StoreError):
+    """An on-disk store is held by another process (a running service): one process at a time may open it."""
+
+
+class BackupError(PolicyKGError):
+    """A backup cannot be taken or restored as asked (a damaged file, a destination in the way); nothing was left."""
+
+
+class NotReady(PolicyKGError):
+    """The service cannot take queries now: its store did not answer the readiness probe."""
 
 
 class GraphNotFound(PolicyKGError):
@@ -123,6 +140,10 @@ class EntryRejected(PolicyKGError):
 
 class IdempotencyConflict(PolicyKGError):
     """An Idempotency-Key already names an entry with other content."""
+
+
+class NotYourEntry(PolicyKGError):
+    """A contributor tried to revise or retract an entry someone else wrote."""
 
 
 class EntryGone(PolicyKGError):

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from policykg.config import Settings
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.rdfinput import read_files
@@ -21,16 +23,29 @@ def load_data_files(store: Store, paths: list[Path], settings: Settings, format_
 
 
 def load_model(store: Store, settings: Settings, with_data: bool = True) -> None:
-    """Load the ontology and the shapes into graphs named by their IRIs, and the seed data."""
-    store.add(read_files([settings.ontology_dir], settings.base_iri), ONTOLOGY_IRI)
-    store.add(read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI)
+    """Load the ontology and the shapes into graphs named by their IRIs, and the seed data, in one write.
+
+    One write, so that a start stopped part-way (killed, or a file it cannot read) leaves none of the model
+    rather than some of it: initialise() loads a store whose ontology graph is missing, and would never
+    complete a partial one.
+    """
+    quads = (_placed(read_files([settings.ontology_dir], settings.base_iri), ONTOLOGY_IRI)
+             + _placed(read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI))
     if with_data:
-        load_data_files(store, [settings.data_dir], settings)
+        quads += read_files([settings.data_dir], settings.base_iri)
+    store.add(quads, data_graph_iri(settings))
+
+
+def _placed(quads: list[ox.Quad], graph: str) -> list[ox.Quad]:
+    """The quads, those of the default graph moved into the named graph given."""
+    target = ox.NamedNode(graph)
+    return [q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
+            for q in quads]
 
 
 def initialise(store: Store, settings: Settings) -> bool:
-    """Load the model into an empty store (first start); return True if it was loaded now."""
-    if not store.is_empty():
+    """Load the model into a store that lacks it (a first start, or a `policykg load` cut short before it)."""
+    if store.ask(f"ASK {{ GRAPH <{ONTOLOGY_IRI}> {{ ?s ?p ?o }} }}"):
         return False
     load_model(store, settings)
     return True

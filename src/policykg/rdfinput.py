@@ -8,8 +8,9 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import Node
 
-from policykg.errors import InputNotFoundError, RdfSyntaxError, UnknownFormatError
-from policykg.jsonld import inline_own_context
+from policykg.errors import InputNotFoundError, RdfInputRefused, RdfSyntaxError, UnknownFormatError
+from policykg.jsonld import context_url, inline_own_context
+from policykg.screening import screen
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -22,6 +23,7 @@ FORMATS: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {
     "jsonld": (ox.RdfFormat.JSON_LD, (".jsonld", ".json")),
     "rdfxml": (ox.RdfFormat.RDF_XML, (".rdf", ".owl", ".xml")),
 }
+_REMOTE_CONTEXT = "LoadDocumentCallback"  # oxigraph's words when a JSON-LD document names a remote context
 
 
 def format_of(path: Path, name: str | None = None) -> ox.RdfFormat:
@@ -121,12 +123,18 @@ def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "req
     """Parse RDF sent over the network (never fetching anything); errors carry line and column.
 
     service_base: the service's base IRI; JSON-LD that names the service's own context gets it locally.
+    What would make the parser fetch, overflow its stack or expand the input manifold is refused first.
     """
+    screen(data, format_name, source)
     if format_name == "jsonld" and service_base is not None:
         data = inline_own_context(data, service_base)
     try:
         return list(ox.parse(data, format=FORMATS[format_name][0], base_iri=base_iri))
     except SyntaxError as error:
+        if _REMOTE_CONTEXT in str(error):
+            raise RdfInputRefused("the JSON-LD names a remote @context, which this service never fetches: put the "
+                                  "context in the document" + (f", or name {context_url(service_base)}"
+                                                               if service_base else "")) from None
         line, column = error.lineno, error.offset
         raise RdfSyntaxError(source, _first_line(str(error)), line, column) from None
     except (OSError, ValueError) as error:

@@ -32,6 +32,11 @@ from policykg.updates import (
 _SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 
+def registry_iri(base_iri: str) -> str:
+    """The graph that records every entry: who, when, against which shapes, and what became of it."""
+    return base_iri + "graph/entries"
+
+
 def make_writer(settings: Settings, store: Store) -> "Writer":
     """A writer for the store that checks against the model's shapes and ontology files."""
     shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
@@ -54,9 +59,11 @@ class Writer:
         self._store = store
         self._validator = validator
         self._genid = base_iri + ".well-known/genid/"
+        self._registry, self._entry_graphs = registry_iri(base_iri), base_iri + "entries/"
         self._lock = threading.Lock()
         self._started = uuid.uuid4().hex[:12]  # tags from an earlier run of the service never match
         self._writes = 0
+        self._touched = False
         self._modified = datetime.now(UTC)
 
     @property
@@ -73,14 +80,22 @@ class Writer:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Hold the write lock; afterwards, count a new revision (also after a refusal: a tag may change
-        without a change of content, never the other way round)."""
+        """Hold the write lock; afterwards, count a new revision if the store was written to (also when the
+        write then failed or was undone: a tag may change without a change of content, never the other way
+        round). A write refused before it reached the store leaves the revision, and every cache, as it was."""
         with self._lock:
+            self._touched = False
             try:
                 yield
             finally:
-                self._writes += 1
-                self._modified = datetime.now(UTC)
+                if self._touched:
+                    self._writes += 1
+                    self._modified = datetime.now(UTC)
+
+    def _written(self) -> Store:
+        """The store, about to be written to (under the write lock)."""
+        self._touched = True
+        return self._store
 
     def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
         """Run a SPARQL Update request if its effect conforms; nothing of it stays otherwise.
@@ -94,7 +109,7 @@ class Writer:
             if len(request.operations) == 1:
                 op = request.operations[0]
                 if empties_whole_graphs(op):
-                    self._store.update(operation_text(request, op), base_iri=base_iri)
+                    self._written().update(operation_text(request, op), base_iri=base_iri)
                     return
                 change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
                 self._check(change)
@@ -108,6 +123,7 @@ class Writer:
                     for op in request.operations:
                         change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
                         self._refuse_default_graph(change)
+                        self._refuse_entry_graphs(_graphs(change))
                         self._apply(change)
                         done.append(change)
                     self._check(_net(done), applied=True)
@@ -119,19 +135,21 @@ class Writer:
     def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Replace a named graph's content if the result conforms; True if the graph existed."""
         with self._writing():
+            self._refuse_entry_graphs({graph} if graph else set())
             name = self._named(graph, triples)
             current = graph_quads(self._store, graph) if name else []
             change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
             self._check(change)
-            return self._store.replace_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
+            return self._written().replace_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Add triples to a named graph if the result conforms; True if the graph existed."""
         with self._writing():
+            self._refuse_entry_graphs({graph} if graph else set())
             name = self._named(graph, triples)
             change = self._skolemised(Change(added=_in(triples, name)))
             self._check(change)
-            return self._store.extend_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
+            return self._written().extend_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
 
     def delete_graph(self, graph: str | None) -> None:
         """Delete a graph if what remains conforms."""
@@ -139,8 +157,9 @@ class Writer:
             if graph in (ONTOLOGY_IRI, SHAPES_IRI):
                 raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
             if graph is not None:
+                self._refuse_entry_graphs({graph})
                 self._check(Change(removed=tuple(graph_quads(self._store, graph))))
-            self._store.delete_graph(graph)
+            self._written().delete_graph(graph)
 
     def add_quads(self, quads: list[ox.Quad], default_graph: str) -> None:
         """Add quads to their graphs (default-graph triples to default_graph) if the result conforms."""
@@ -150,7 +169,7 @@ class Writer:
         with self._writing():
             change = self._skolemised(Change(added=placed))
             self._check(change)
-            self._store.add(change.added, default_graph)
+            self._written().add(change.added, default_graph)
 
     @property
     def checked_classes(self) -> frozenset[str]:
@@ -166,15 +185,15 @@ class Writer:
         """Write a change of additions atomically if it conforms; return its report (no violations)."""
         with self._writing():
             change = self._skolemised(change)
-            report = self._check(change)
-            self._store.add(change.added, "urn:x-policykg:unused")
+            report = self._check(change, by_entries=True)
+            self._written().add(change.added, "urn:x-policykg:unused")
             return report
 
     def write(self, change: Change) -> Report | None:
         """Write a change (removals and additions) atomically if it conforms; return its report."""
         with self._writing():
             change = self._skolemised(change)
-            report = self._check(change)
+            report = self._check(change, by_entries=True)
             self._apply(change)
             return report
 
@@ -192,7 +211,7 @@ class Writer:
 
     def _apply(self, change: Change) -> None:
         if change.added or change.removed:
-            self._store.update(change_as_update(change))
+            self._written().update(change_as_update(change))
 
     @staticmethod
     def _refuse_default_graph(change: Change) -> None:
@@ -200,8 +219,17 @@ class Writer:
             raise DefaultGraphWrite("policykg keeps every triple in a named graph: put the data in "
                                     "GRAPH <…> { … } (or use WITH <…>), or write to /store?graph=<…>")
 
-    def _check(self, change: Change, applied: bool = False) -> Report | None:
+    def _refuse_entry_graphs(self, graphs: set[str]) -> None:
+        """Raw writes leave the entries' graphs alone: the registry of entries, and each entry's own graph."""
+        kept = sorted(g for g in graphs if g == self._registry or g.startswith(self._entry_graphs))
+        if kept:
+            raise ReadOnlyGraph(f"<{kept[0]}> is written through /entries only (submit, revise, retract), so that "
+                                "every entry stays as its record and the change stream say")
+
+    def _check(self, change: Change, applied: bool = False, by_entries: bool = False) -> Report | None:
         self._refuse_default_graph(change)
+        if not by_entries:
+            self._refuse_entry_graphs(_graphs(change))
         model = {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}
         if any(q.graph_name in model for q in (*change.added, *change.removed)):
             raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
@@ -235,6 +263,11 @@ def _in(triples: list[ox.Triple], graph: ox.NamedNode | None) -> tuple[ox.Quad, 
     if graph is None:
         return ()
     return tuple(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+
+def _graphs(change: Change) -> set[str]:
+    """The named graphs a change touches."""
+    return {q.graph_name.value for q in (*change.added, *change.removed) if isinstance(q.graph_name, ox.NamedNode)}
 
 
 def _net(changes: list[Change]) -> Change:

@@ -5,16 +5,19 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.writes import make_writer
 from policykg.store import Store
-from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_ldes, routes_pages,
-                          routes_resources, routes_sparql, routes_store)
+from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_health, routes_ldes,
+                          routes_pages, routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
+from policykg.web.requestlog import HEADER, RequestLog
 
 
 _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
@@ -27,12 +30,15 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     # start, so that a few long queries never leave a short one waiting for a thread.
     executor = ThreadPoolExecutor(max_workers=max(32, 4 * (os.cpu_count() or 1)), thread_name_prefix="policykg-query")
     write_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policykg-write")
+    # Whole-dataset dumps hold a thread for as long as the client reads: threads of their own, so that
+    # slow harvesters never take the queries' threads, and few, since each keeps a dump's working memory.
+    dump_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="policykg-dump")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         # Let running work finish (queries end at their time limit) before the caller closes the store.
-        for pool in (write_executor, executor):
+        for pool in (write_executor, dump_executor, executor):
             pool.shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(
@@ -45,21 +51,16 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     writer = make_writer(settings, store)
     app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer,
-                                       entries=Entries(store, writer, settings), write_executor=write_executor)
+                                       entries=Entries(store, writer, settings), write_executor=write_executor,
+                                       dump_executor=dump_executor)
     problems.install(app)
 
-    @app.middleware("http")
-    async def page_policy(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # The pages run no script and load nothing from elsewhere: say so, so that a browser refuses to.
-        response = await call_next(request)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
+    app.add_middleware(PagePolicy)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
-                       allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location"])
+                       allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location", HEADER])
+    # Added last, so outermost: it sees every request and answer as sent, and logs each once.
+    app.add_middleware(RequestLog)
     app.include_router(routes_sparql.router)
     app.include_router(routes_store.router)
     app.include_router(routes_entries.router)
@@ -68,4 +69,27 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(routes_resources.router)
     app.include_router(routes_dumps.router)
     app.include_router(routes_catalogue.router)
+    app.include_router(routes_health.router)
     return app
+
+
+class PagePolicy:
+    """ASGI middleware: the pages run no script and load nothing from elsewhere; say so, so that a browser refuses to.
+
+    Pure ASGI on purpose: Starlette's BaseHTTPMiddleware ends a streamed answer that fails half-way (past the
+    size limit, a store error) as if it were complete; passed through as it comes, it reaches the client cut off.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
+                    headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy if scope["type"] == "http" else send)

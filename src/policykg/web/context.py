@@ -12,7 +12,7 @@ from fastapi import Request
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
 from policykg.store import Store
-from policykg.entries import Entries
+from policykg.entries import Entries, operator_iri
 from policykg.writes import Writer
 
 T = TypeVar("T")
@@ -28,6 +28,7 @@ class ServiceContext:
     writer: Writer
     entries: Entries
     write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
+    dump_executor: ThreadPoolExecutor  # whole-dataset dumps, which last as long as their client reads
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
@@ -70,7 +71,7 @@ def require_contributor(request: Request, settings: Settings) -> str:
             return f"{settings.base_iri}id/agent/{name}"
     if settings.update_token is not None and given and hmac.compare_digest(
             given.encode("utf-8"), settings.update_token.get_secret_value().encode("utf-8")):
-        return f"{settings.base_iri}id/agent/operator"
+        return operator_iri(settings.base_iri)
     raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
 
 

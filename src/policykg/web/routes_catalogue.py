@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.catalogue import dcat_graph, statistics, void_graph
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import choose, is_current
 
-router = APIRouter(tags=["Catalogue"])
+router = APIRouter(tags=["Catalogue"], default_response_class=Response)  # no JSON default in the API description
 # Media type -> (rdflib syntax, tag added to the ETag: each representation has its own, RFC 9110 §8.8.3).
 _SYNTAXES: dict[str, tuple[str, str]] = {
     "text/turtle": ("turtle", "ttl"),
@@ -29,6 +30,8 @@ _SYNTAXES: dict[str, tuple[str, str]] = {
 }
 _BUILDERS: dict[str, Callable[..., rdflib.Graph]] = {"void": void_graph, "catalog": dcat_graph}
 _CACHE_CONTROL = "max-age=60"
+_ANSWERS = {**apidoc.answers(200, "The description", _SYNTAXES), **apidoc.empty(304, "The client's copy is current"),
+            **apidoc.problems(406)}
 
 
 @dataclass
@@ -40,16 +43,19 @@ class _Documents:
     graphs: dict[str, rdflib.Graph] = field(default_factory=dict)
     bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    builds: int = 0  # how many times the documents were built
 
 
-@router.get("/.well-known/void", summary="The VoID description of the dataset: figures, vocabularies, linksets")
+@router.get("/.well-known/void", summary="The VoID description of the dataset: figures, vocabularies, linksets",
+            responses=_ANSWERS)
 @router.head("/.well-known/void", include_in_schema=False)
 async def void_description(request: Request) -> Response:
     """VoID (Turtle by default): triples, classes, links to EuroVoc, Wikidata, ELI, the EU authority tables."""
     return await _answer(request, "void")
 
 
-@router.get("/catalog", summary="The DCAT-AP 3 record: catalogue, dataset, downloads and data services")
+@router.get("/catalog", summary="The DCAT-AP 3 record: catalogue, dataset, downloads and data services",
+            responses=_ANSWERS)
 @router.head("/catalog", include_in_schema=False)
 async def catalogue_record(request: Request) -> Response:
     """DCAT-AP 3.0.1 (Turtle by default), for data portals that harvest it."""
@@ -63,8 +69,12 @@ async def _answer(request: Request, document: str) -> Response:
     if is_current(request, _etag(revision.tag, media_type), revision.modified):
         return Response(status_code=304, headers=_headers(revision.tag, revision.modified, media_type))
     documents = _documents(request)
+    builds = documents.builds
     async with documents.lock:  # one computation per revision, however many crawlers ask at once
-        if documents.tag != ctx.writer.revision.tag:
+        # A build that ended while this request waited will do, even if a write came since (its ETag says which
+        # revision it is, and the documents allow a minute of caching anyway). Otherwise, under steady writes,
+        # each waiting request would build again in turn, and the last would wait for every build before it.
+        if documents.tag != ctx.writer.revision.tag and documents.builds == builds:
             await _rebuild(ctx, documents)
         key = (document, media_type)
         if key not in documents.bodies:
@@ -81,6 +91,7 @@ async def _rebuild(ctx: ServiceContext, documents: _Documents) -> None:
     stats = await run(ctx.executor, lambda: statistics(ctx.store, ctx.settings.base_iri))
     documents.graphs = {name: build(ctx.settings, stats, revision.modified) for name, build in _BUILDERS.items()}
     documents.tag, documents.modified, documents.bodies = revision.tag, revision.modified, {}
+    documents.builds += 1
 
 
 def _documents(request: Request) -> _Documents:

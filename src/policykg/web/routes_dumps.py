@@ -16,27 +16,32 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from policykg.catalogue import DUMPS, Dump
 from policykg.errors import ResourceNotFound
 from policykg.store import Sink
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import is_current
 from policykg.web.streaming import stream
 
-router = APIRouter(tags=["Dumps"])
+router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON default in the API description
 
 
-@router.get("/dumps", summary="The dumps on offer, with their current validators")
+@router.get("/dumps", summary="The dumps on offer, with their current validators",
+            responses=apidoc.json_answer(200, "The dumps", apidoc.DumpList))
 @router.head("/dumps", include_in_schema=False)
 async def dumps(request: Request) -> JSONResponse:
     """Each dump's address, media type, ETag and Last-Modified: a cheap way to learn whether the data changed."""
     ctx = context(request)
     revision = ctx.writer.revision
-    quads = await run(ctx.executor, ctx.store.count)
+    quads = await run(ctx.executor, lambda: ctx.memo("quads", ctx.store.count))
     return JSONResponse({"dumps": [{"url": ctx.settings.base_iri + "dumps/" + dump.file_name, "mediaType": dump.media_type,
                                     "compressed": dump.compressed, "etag": _tag(ctx, dump),
                                     "lastModified": format_datetime(revision.modified, usegmt=True)} for dump in DUMPS],
                          "quads": quads}, headers={"Cache-Control": "no-cache"})
 
 
-@router.get("/dumps/{name}", summary="The whole dataset, in one syntax, streamed")
+@router.get("/dumps/{name}", summary="The whole dataset, in one syntax, streamed",
+            responses={**apidoc.answers(200, "The dump", dict.fromkeys(
+                "application/gzip" if d.compressed else d.media_type for d in DUMPS)),
+                       **apidoc.empty(304, "The client's copy is current"), **apidoc.problems(404)})
 @router.head("/dumps/{name}", include_in_schema=False)
 async def dump(request: Request, name: str) -> Response:
     """Stream the dataset (every named graph), or answer 304 when the client's copy is current."""
@@ -53,7 +58,7 @@ async def dump(request: Request, name: str) -> Response:
     if request.method == "HEAD":  # the length is not known before the dump is written: say nothing of it
         return StreamingResponse(iter(()), media_type=media_type, headers=headers)
     produce = _gzipped(_writer(ctx, chosen)) if chosen.compressed else _writer(ctx, chosen)
-    chunks = await stream(ctx.executor, produce, None)
+    chunks = await stream(ctx.dump_executor, produce, None)
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 

@@ -3,7 +3,7 @@
 import re
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Security
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from policykg.describe import labels_of
@@ -11,17 +11,27 @@ from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.mediatypes import HTML, RDF_INPUT_TYPES, base_type
 from policykg.namespaces import PKG
 from policykg.sparql import check_iri
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_contributor, run
 from policykg.web.documents import DOCUMENTS, choose, link_header, render
 from policykg.web.pages import page
 
-router = APIRouter(tags=["Entries"])
+router = APIRouter(tags=["Entries"], default_response_class=Response)  # no JSON default in the API description
 _ENTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # TriG first: an entry is a graph with its provenance, which a dataset syntax keeps apart.
 _ENTRY_TYPES = ["application/trig", *(m for m in DOCUMENTS.values() if m != "application/trig")]
+_EXAMPLE = """@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix schema: <https://schema.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<http://localhost:8000/id/event/example-meeting> a pkg:ExpertGroupMeeting ; rdfs:label "An example meeting"@en ;
+    pkg:partOfSeries <http://localhost:8000/id/series/cultural-heritage-expert-group-meetings> ;
+    pkg:seriesNumber 99 ; schema:startDate "2030-01-01"^^xsd:date ."""
+_ENTRY_BODY = apidoc.rdf_body("the entry's triples (TriG and N-Quads: one graph at most)", example=_EXAMPLE)
+_TOKEN = [Security(apidoc.BEARER)]
 
 
-@router.post("/validate", summary="Check an entry against the shapes and the stored graph; writes nothing")
+@router.post("/validate", summary="Check an entry against the shapes and the stored graph; writes nothing",
+             responses={**apidoc.json_answer(200, "The report the entry would get", apidoc.ValidationOutcome),
+                        **apidoc.problems(400, 413, 415, 422)}, openapi_extra=_ENTRY_BODY)
 async def validate_entry(request: Request) -> JSONResponse:
     """The report the entry would get: every result, and whether it would be accepted."""
     ctx = context(request)
@@ -31,7 +41,12 @@ async def validate_entry(request: Request) -> JSONResponse:
     return JSONResponse({"conforms": report.conforms, "results": [r.as_dict() for r in report.results]})
 
 
-@router.post("/entries", status_code=201, summary="Submit an entry (needs the token): checked, then written atomically")
+@router.post("/entries", status_code=201, summary="Submit an entry (needs the token): checked, then written atomically",
+             responses={**apidoc.json_answer(201, "The entry was written", apidoc.AcceptedEntry),
+                        **apidoc.json_answer(200, "The entry written by an earlier request with this Idempotency-Key",
+                                             apidoc.AcceptedEntry),
+                        **apidoc.problems(400, 401, 403, 409, 413, 415, 422)},
+             dependencies=_TOKEN, openapi_extra=_ENTRY_BODY)
 async def submit_entry(request: Request) -> JSONResponse:
     """Write the entry into a graph of its own, with its provenance: 201 and its Location."""
     ctx = context(request)
@@ -45,7 +60,9 @@ async def submit_entry(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if accepted.repeated else 201, headers={"Location": location})
 
 
-@router.get("/entries", summary="The entries, newest first; filter by a resource they mention and by time")
+@router.get("/entries", summary="The entries, newest first; filter by a resource they mention and by time",
+            responses={**apidoc.json_answer(200, "A page of the entries", apidoc.EntryList, HTML),
+                       **apidoc.problems(400, 406)})
 @router.head("/entries", include_in_schema=False)
 async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
                        resource: str | None = Query(None, description="only entries whose triples mention this IRI"),
@@ -69,7 +86,11 @@ async def list_entries(request: Request, limit: int = Query(50, ge=1, le=1000), 
 
 
 @router.get("/entries/{entry_id}",
-                  summary="One entry: its triples and provenance (TriG, N-Quads, Turtle, JSON-LD, … or HTML)")
+            summary="One entry: its triples and provenance (TriG, N-Quads, Turtle, JSON-LD, … or HTML)",
+            responses={**apidoc.answers(200, "The entry and its record", _ENTRY_TYPES),
+                       **apidoc.answers(410, "The entry was revised or retracted: its record, and its triples as "
+                                        "they were", _ENTRY_TYPES),
+                       **apidoc.problems(404, 406)})
 @router.head("/entries/{entry_id}", include_in_schema=False)
 async def read_entry(request: Request, entry_id: str,
                      format: str | None = Query(None, description="a file ending: trig, nq, ttl, jsonld, nt, rdf or html")) -> Response:
@@ -95,7 +116,10 @@ async def read_entry(request: Request, entry_id: str,
     return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
-@router.put("/entries/{entry_id}", status_code=201, summary="Revise an entry (needs a token): a new version, the old one kept")
+@router.put("/entries/{entry_id}", status_code=201, summary="Revise an entry (needs a token): a new version, the old one kept",
+            responses={**apidoc.json_answer(201, "The new version was written", apidoc.AcceptedEntry),
+                       **apidoc.problems(400, 401, 403, 404, 410, 413, 415, 422)},
+            dependencies=_TOKEN, openapi_extra=_ENTRY_BODY)
 async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
     """Write a new version of a current entry; the old version stays retrievable, out of the graph."""
     ctx = context(request)
@@ -109,7 +133,8 @@ async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
                         status_code=201, headers={"Location": location})
 
 
-@router.delete("/entries/{entry_id}", status_code=204, summary="Retract an entry (needs a token); recorded, not lost")
+@router.delete("/entries/{entry_id}", status_code=204, summary="Retract an entry (needs a token); recorded, not lost",
+               responses=apidoc.problems(401, 403, 404, 410, 422), dependencies=_TOKEN)
 async def retract_entry(request: Request, entry_id: str) -> Response:
     """Take the entry's triples out of the graph; who and when are recorded, the triples archived."""
     ctx = context(request)
@@ -131,4 +156,4 @@ async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
     if media not in RDF_INPUT_TYPES:
         raise UnsupportedMediaType(f"send an entry as one of: {', '.join(RDF_INPUT_TYPES)} (not {media or 'nothing'})")
     body = await read_body(request, ctx.settings.max_body_bytes)
-    return ctx.entries.read(body, RDF_INPUT_TYPES[media])
+    return await run(ctx.executor, lambda: ctx.entries.read(body, RDF_INPUT_TYPES[media]))

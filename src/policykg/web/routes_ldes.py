@@ -14,17 +14,20 @@ from fastapi.responses import Response
 
 from policykg import changestream
 from policykg.rdfinput import to_oxigraph_term
+from policykg.web import apidoc
 from policykg.web.context import context, run
 from policykg.web.documents import choose, conditional, render
 
-router = APIRouter(tags=["Change stream"])
+router = APIRouter(tags=["Change stream"], default_response_class=Response)  # no JSON default in the API description
 # The syntaxes an LDES client must read (LDES "HTTP requests and responses"); Turtle for anyone else.
 OFFERS = ["text/turtle", "application/ld+json", "application/n-triples", "application/trig", "application/n-quads"]
 IMMUTABLE = "public, max-age=31536000, immutable"
 GROWING = "max-age=5"
+_ANSWERS = {**apidoc.empty(304, "The client's copy is current"), **apidoc.problems(400, 406)}
 
 
-@router.get("/ldes", summary="The change stream (LDES): every entry, revision and retraction, and its root page")
+@router.get("/ldes", summary="The change stream (LDES): every entry, revision and retraction, and its root page",
+            responses={**apidoc.answers(200, "The event stream", OFFERS), **_ANSWERS})
 @router.head("/ldes", include_in_schema=False)  # one operation in the API description, so one operation ID
 async def read_stream(request: Request) -> Response:
     """The event stream: its context information and its one view, the root page /ldes/0."""
@@ -32,7 +35,8 @@ async def read_stream(request: Request) -> Response:
     return await _answer(request, lambda: changestream.stream_root(ctx.settings.base_iri))
 
 
-@router.get("/ldes/{number}", summary="A page of the change stream, oldest first")
+@router.get("/ldes/{number}", summary="A page of the change stream, oldest first",
+            responses={**apidoc.answers(200, "The page", OFFERS), **_ANSWERS})
 @router.head("/ldes/{number}", include_in_schema=False)
 async def read_page(request: Request, number: int = Path(ge=0, le=10**9, description="the page, 0 being the root")) -> Response:
     """Members number×size … number×size+size−1 in time order, and the relation to the next page."""

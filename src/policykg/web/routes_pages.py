@@ -11,19 +11,25 @@ from policykg.errors import ResourceNotFound
 from policykg.mediatypes import HTML
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.updates import graph_quads
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import DOCUMENTS, ENDINGS, choose, conditional, render
 from policykg.web.pages import page
 
-router = APIRouter(tags=["Pages and discovery"])
+router = APIRouter(tags=["Pages and discovery"], default_response_class=Response)  # no JSON default in the API description
 SITEMAP_SIZE = 50_000  # URLs per sitemap file (sitemaps.org protocol)
 _DISCOVERY = ('</.well-known/void>; rel="describedby"; type="text/turtle", '
               '</catalog>; rel="describedby"; type="text/turtle", '
               '</sparql>; rel="service"; title="SPARQL 1.1 endpoint", '
               '</ldes>; rel="alternate"; type="text/turtle"; title="change stream (LDES)"')
+_UNCHANGED = apidoc.empty(304, "The client's copy is current")
+_MODEL_ANSWERS = {**apidoc.answers(200, "The graph, or its documentation for people", DOCUMENTS.values()),
+                  **_UNCHANGED, **apidoc.problems(406)}
 
 
-@router.get("/", summary="Home: what the graph holds, for people; 303 to VoID for machines")
+@router.get("/", summary="Home: what the graph holds, for people; 303 to VoID for machines",
+            responses={**apidoc.answers(200, "The home page", [HTML]), **_UNCHANGED,
+                       **apidoc.empty(303, "A client that asks for RDF: see the VoID description"), **apidoc.problems(406)})
 @router.head("/", include_in_schema=False)
 async def home(request: Request) -> Response:
     """The home page; a client that asks for RDF is sent to the dataset's VoID description."""
@@ -37,7 +43,8 @@ async def home(request: Request) -> Response:
     return conditional(request, body.encode("utf-8"), HTML, headers)
 
 
-@router.get("/timeline", response_class=HTMLResponse, summary="The events in time order, drawn as a timeline, a year at a time")
+@router.get("/timeline", response_class=HTMLResponse, summary="The events in time order, drawn as a timeline, a year at a time",
+            responses={**_UNCHANGED, **apidoc.problems(400)})
 @router.head("/timeline", include_in_schema=False)
 async def timeline(request: Request, year: str | None = Query(
         None, pattern=rf"^([0-9]{{4}}|{tracking.UNKNOWN_YEAR})$", description="a year, or 'unknown' (default: all, or the latest)")) -> Response:
@@ -54,7 +61,7 @@ async def timeline(request: Request, year: str | None = Query(
     return conditional(request, body.encode("utf-8"), HTML, {})
 
 
-@router.get("/ontology", summary="The ontology: documentation for people, RDF for machines")
+@router.get("/ontology", summary="The ontology: documentation for people, RDF for machines", responses=_MODEL_ANSWERS)
 @router.head("/ontology", include_in_schema=False)
 @router.api_route("/ontology.{ending}", methods=["GET", "HEAD"], include_in_schema=False)
 async def ontology(request: Request, ending: str = "") -> Response:
@@ -62,7 +69,7 @@ async def ontology(request: Request, ending: str = "") -> Response:
     return await _model_document(request, "ontology", ONTOLOGY_IRI, ending)
 
 
-@router.get("/shapes", summary="The SHACL shapes: documentation for people, RDF for machines")
+@router.get("/shapes", summary="The SHACL shapes: documentation for people, RDF for machines", responses=_MODEL_ANSWERS)
 @router.head("/shapes", include_in_schema=False)
 @router.api_route("/shapes.{ending}", methods=["GET", "HEAD"], include_in_schema=False)
 async def shapes(request: Request, ending: str = "") -> Response:
@@ -70,7 +77,8 @@ async def shapes(request: Request, ending: str = "") -> Response:
     return await _model_document(request, "shapes", SHAPES_IRI, ending)
 
 
-@router.get("/context.jsonld", summary="policykg's JSON-LD context")
+@router.get("/context.jsonld", summary="policykg's JSON-LD context",
+            responses=apidoc.answers(200, "The context document", ["application/ld+json"]))
 @router.head("/context.jsonld", include_in_schema=False)
 async def jsonld_context() -> JSONResponse:
     """The context that the service's JSON-LD refers to; input that names it gets it without a fetch."""

@@ -13,22 +13,25 @@ from fastapi.responses import Response
 
 from policykg import tracking
 from policykg.describe import Description, describe, exists, resource_iri
-from policykg.entries import registry_iri
 from policykg.mediatypes import HTML
 from policykg.namespaces import PKG, PREFIXES
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, conditional, link_header, render, web_path
 from policykg.web.pages import page
+from policykg.writes import registry_iri
 
-router = APIRouter(tags=["Linked data"])
+router = APIRouter(tags=["Linked data"], default_response_class=Response)  # no JSON default in the API description
 _SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
+_LOOKUP_PROBLEMS = apidoc.problems(404, 406, 410)
 
 
-@router.get("/id/{path:path}", summary="A resource: 303 See Other to a document about it")
+@router.get("/id/{path:path}", status_code=303, summary="A resource: 303 See Other to a document about it",
+            responses={**apidoc.empty(303, "See the document about the resource (Location)"), **_LOOKUP_PROBLEMS})
 @router.head("/id/{path:path}", include_in_schema=False)
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 @router.api_route("/.well-known/genid/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def thing(request: Request) -> Response:
+async def thing(request: Request, path: str) -> Response:
     """Redirect to the document about the resource, in the syntax the client prefers."""
     ctx = context(request)
     media_type = choose(request.headers.get("accept"))
@@ -39,7 +42,9 @@ async def thing(request: Request) -> Response:
                                               "Vary": "Accept"})
 
 
-@router.get("/doc/{path:path}", summary="The document about a resource, in any syntax")
+@router.get("/doc/{path:path}", summary="The document about a resource, in any syntax",
+            responses={**apidoc.answers(200, "The description of the resource", DOCUMENTS.values()),
+                       **apidoc.empty(304, "The client's copy is current"), **_LOOKUP_PROBLEMS})
 @router.head("/doc/{path:path}", include_in_schema=False)
 async def document(request: Request, path: str) -> Response:
     """The resource's description: its statements, the links to it, labels, and where they come from."""

@@ -2,28 +2,43 @@
 
 import asyncio
 import json
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from policykg import competency
 from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
-from policykg.sparql import ProtocolRequest, answer_type, parse_request, service_description
+from policykg.sparql import FORM, QUERY_BODY, UPDATE_BODY, ProtocolRequest, answer_type, parse_request, service_description
 from policykg.sparqlsyntax import check_request
 from policykg.store import Limits
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.pages import render
 from policykg.web.streaming import stream
 
-router = APIRouter(tags=["SPARQL"])
+router = APIRouter(tags=["SPARQL"], default_response_class=Response)  # no JSON default in the API description
 _DESCRIPTION_TYPES = ["text/turtle", HTML, "application/ld+json", "application/rdf+xml", "application/n-triples"]
 _TEXT_TYPES = ("text/", "application/sparql-results+json", "application/json", "application/ld+json")
 _HTML_ROWS = 1000
 _HTML_BYTES = 5 * 1024 * 1024  # a page shows the first rows; a larger answer is for the download links
 _DESCRIBED_GRAPHS = 500
+_ANSWERS = apidoc.answers(200, "The answer (results or a graph); without a query, the service description",
+                          dict.fromkeys([*RESULT_TYPES, *GRAPH_TYPES, *_DESCRIPTION_TYPES]))
+_PROTOCOL_PARAMETERS = ("query", "update", "default-graph-uri", "named-graph-uri", "using-graph-uri",
+                        "using-named-graph-uri", "format")
+_POST_BODY = {
+    "requestBody": {"required": True, "content": {
+        FORM: {"schema": {"type": "object", "properties": {name: apidoc.TEXT for name in _PROTOCOL_PARAMETERS}}},
+        QUERY_BODY: {"schema": apidoc.TEXT},
+        UPDATE_BODY: {"schema": apidoc.TEXT},
+    }},
+    "security": [{}, {"HTTPBearer": []}],  # queries need nothing; updates the operator's token
+}
 
 
-@router.get("/sparql", summary="Query (SPARQL 1.1 Protocol, GET); without a query: the service description")
+@router.get("/sparql", summary="Query (SPARQL 1.1 Protocol, GET); without a query: the service description",
+            responses={**_ANSWERS, **apidoc.problems(400, 403, 406, 502, 503)})
 async def query_by_get(
     request: Request,
     query: str | None = Query(None, description="the SPARQL query"),
@@ -53,15 +68,27 @@ async def query_by_head(request: Request) -> Response:
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
-@router.post("/sparql", summary="Query or update (SPARQL 1.1 Protocol, POST: form, sparql-query or sparql-update)")
+@router.post("/sparql", summary="Query or update (SPARQL 1.1 Protocol, POST: form, sparql-query or sparql-update)",
+             responses={**_ANSWERS, **apidoc.empty(204, "The update was done"),
+                        **apidoc.problems(400, 401, 403, 406, 413, 415, 422, 502, 503)}, openapi_extra=_POST_BODY)
 async def query_or_update_by_post(request: Request) -> Response:
     """Answer a query or run an update sent in the body."""
     ctx = context(request)
+    content_type = request.headers.get("content-type")
+    if _media_type(content_type) == UPDATE_BODY:  # the token first: nothing is read for a stranger
+        require_writer(request, ctx.settings)
     body = await read_body(request, ctx.settings.max_body_bytes)
-    protocol = parse_request("POST", request.headers.get("content-type"), request.url.query, body)
+    fields = parse_qs(body.decode("latin-1"), keep_blank_values=True) if _media_type(content_type) == FORM else {}
+    if "update" in fields and "query" not in fields:  # both: a protocol mistake, 400 whoever sends it
+        require_writer(request, ctx.settings)
+    protocol = parse_request("POST", content_type, request.url.query, body)
     if protocol.update is not None:
         return await _update(request, ctx, protocol)
     return await _answer(request, ctx, protocol)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:

@@ -3,7 +3,7 @@
 import uuid
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Security
 from fastapi.responses import Response, StreamingResponse
 
 from policykg.errors import GraphNotFound, NotAcceptable, ProtocolError, UnsupportedMediaType
@@ -11,15 +11,24 @@ from policykg.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, bas
 from policykg.model import data_graph_iri
 from policykg.rdfinput import parse_bytes
 from policykg.sparql import check_iri
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_writer, run
 from policykg.web.streaming import stream
 
-router = APIRouter(tags=["Graph Store"])
+router = APIRouter(tags=["Graph Store"], default_response_class=Response)  # no JSON default in the API description
 _GRAPH_DOC = "IRI of the graph to act on"
 _DEFAULT_DOC = "act on the default graph (present, without a value)"
+_TRIPLES_TYPES = [m for m, name in RDF_INPUT_TYPES.items() if name not in ("nquads", "trig")]
+_EXAMPLE = "<http://localhost:8000/id/thing/a> <http://www.w3.org/2000/01/rdf-schema#label> \"a\" ."
+_WRITTEN = {**apidoc.empty(201, "The graph is new (POST without a graph: its address in Location)"),
+            **apidoc.empty(204, "The graph existed, or quads were added to the dataset"),
+            **apidoc.problems(400, 401, 403, 413, 415, 422, 502)}
+_TOKEN = [Security(apidoc.BEARER)]
 
 
-@router.get("/store", summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG")
+@router.get("/store", summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG",
+            responses={**apidoc.answers(200, "The graph, or the whole dataset", dict.fromkeys([*GRAPH_TYPES, *DATASET_TYPES])),
+                       **apidoc.problems(400, 404, 406, 502)})
 async def read(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
                default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Send one graph in the negotiated syntax, or every graph when neither parameter is given."""
@@ -28,7 +37,7 @@ async def read(request: Request, graph: str | None = Query(None, description=_GR
     accept = request.headers.get("accept")
     if target is _WHOLE:
         media_type = _negotiate(accept, DATASET_TYPES)
-        chunks = await stream(ctx.executor, lambda sink: ctx.store.dump(DATASET_TYPES[media_type], sink), None)
+        chunks = await stream(ctx.dump_executor, lambda sink: ctx.store.dump(DATASET_TYPES[media_type], sink), None)
     else:
         media_type = _negotiate(accept, GRAPH_TYPES)
         name = None if target is _DEFAULT else str(target)
@@ -54,7 +63,8 @@ async def head(request: Request) -> Response:
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
-@router.put("/store", summary="Replace a graph's content (needs the update token)")
+@router.put("/store", status_code=201, summary="Replace a graph's content (needs the update token)", responses=_WRITTEN,
+            dependencies=_TOKEN, openapi_extra=apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE))
 async def replace(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
                   default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
@@ -63,7 +73,10 @@ async def replace(request: Request, graph: str | None = Query(None, description=
     return Response(status_code=204 if existed else 201)
 
 
-@router.post("/store", summary="Add triples to a graph, or quads to the dataset (needs the update token)")
+@router.post("/store", status_code=201, summary="Add triples to a graph, or quads to the dataset (needs the update token)",
+             responses=_WRITTEN, dependencies=_TOKEN,
+             openapi_extra=apidoc.rdf_body("triples for the graph; without ?graph or ?default, quads for the dataset, "
+                                           "or triples for a new graph", example=_EXAMPLE))
 async def add(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
               default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Add the body to the graph; without a graph parameter, add quads or create a new graph."""
@@ -71,7 +84,8 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
     if target is _WHOLE:
         format_name = _input_format(request)
         body = await read_body(request, ctx.settings.max_body_bytes)
-        quads = parse_bytes(body, format_name, ctx.settings.base_iri, service_base=ctx.settings.base_iri)
+        quads = await run(ctx.executor, lambda: parse_bytes(body, format_name, ctx.settings.base_iri,
+                                                            service_base=ctx.settings.base_iri))
         if format_name in ("nquads", "trig"):
             await run(ctx.write_executor, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
             return Response(status_code=204)
@@ -83,7 +97,8 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
     return Response(status_code=204 if existed else 201)
 
 
-@router.delete("/store", summary="Delete a graph (needs the update token)")
+@router.delete("/store", status_code=204, summary="Delete a graph (needs the update token)", dependencies=_TOKEN,
+               responses={**apidoc.empty(204, "The graph was deleted"), **apidoc.problems(400, 401, 403, 404, 422, 502)})
 async def delete(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
                  default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Delete the graph: 204, or 404 if there is none."""
@@ -132,7 +147,8 @@ async def _write_request(request: Request) -> tuple[ServiceContext, str | None, 
         raise UnsupportedMediaType("a single graph takes a triples syntax (Turtle, N-Triples, JSON-LD, RDF/XML)")
     body = await read_body(request, ctx.settings.max_body_bytes)
     name = None if target is _DEFAULT else str(target)
-    quads = parse_bytes(body, format_name, name or ctx.settings.base_iri, service_base=ctx.settings.base_iri)
+    quads = await run(ctx.executor, lambda: parse_bytes(body, format_name, name or ctx.settings.base_iri,
+                                                        service_base=ctx.settings.base_iri))
     if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
         raise ProtocolError("the body names graphs of its own; a write to one graph takes triples only")
     return ctx, name, _triples(quads)
