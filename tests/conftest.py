@@ -115,12 +115,21 @@ def wait_until_answering(url: str, process: "subprocess.Popen[bytes]", seconds: 
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory) -> Iterator[str]:
     """A real `oxigraph serve` process on a loopback port; yields its base URL."""
+    yield from _oxigraph_serve(tmp_path_factory.mktemp("oxigraph-serve"))
+
+
+@pytest.fixture(scope="session")
+def oxigraph_union_server(tmp_path_factory) -> Iterator[str]:
+    """A real `oxigraph serve --union-default-graph`: its default graph is every named graph, whatever a query asks."""
+    yield from _oxigraph_serve(tmp_path_factory.mktemp("oxigraph-union"), "--union-default-graph")
+
+
+def _oxigraph_serve(location: Path, *flags: str) -> Iterator[str]:
     executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
     assert executable, "the oxigraph server is installed with the test extra (pip install oxigraph)"
     port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-serve")
     process = subprocess.Popen(
-        [executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        [executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", *flags],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

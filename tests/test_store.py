@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from policykg.errors import (ConfigError, GraphNotFound, QueryError, QueryTimeout, ReadOnlyGraph, ResultTooLarge,
+from policykg.errors import (ConfigError, DefaultGraphWrite, GraphNotFound, QueryError, QueryTimeout, ReadOnlyGraph, ResultTooLarge,
                              StoreError)
 from policykg.model import load_model
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
@@ -17,7 +17,8 @@ from policykg.store.base import Limits
 from policykg.store.virtuoso import VirtuosoStore
 
 B = "http://localhost:8000/"
-P = ox.NamedNode("http://example.org/p")
+EX = "http://example.org/"
+P = ox.NamedNode(EX + "p")
 G1, G2 = "http://example.org/g1", "http://example.org/g2"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 PKG = "https://w3id.org/policykg/ontology#"
@@ -32,17 +33,18 @@ def triple(s: str, o: str) -> ox.Triple:
 
 
 def remote(request, engine: str) -> RemoteStore:
-    """An emptied remote store: a real `oxigraph serve` ('remote'), or a real Virtuoso (dialect told by its answers)."""
+    """An emptied remote store: a real `oxigraph serve` ('remote', 'remote-union': one whose default graph is the
+    union), or a real Virtuoso (dialect told by its answers)."""
     if engine == "virtuoso":
         backend = request.getfixturevalue("virtuoso_server").open()  # the server starts only when a test needs it
     else:
-        url = request.getfixturevalue("oxigraph_server")
+        url = request.getfixturevalue("oxigraph_union_server" if engine == "remote-union" else "oxigraph_server")
         backend = RemoteStore(url + "/query", update_url=url + "/update", store_url=url + "/store")
     backend.update("DROP SILENT ALL")
     return backend
 
 
-@pytest.fixture(params=["memory", "disk", "disk-workers", "remote", "virtuoso"])
+@pytest.fixture(params=["memory", "disk", "disk-workers", "remote", "remote-union", "virtuoso"])
 def store(request, tmp_path) -> Store:
     """An empty store of each backend (on disk: queried in this process, or by worker processes)."""
     if request.param == "memory":
@@ -141,6 +143,19 @@ def test_write_graph_sends_one_graph_and_refuses_a_missing_one(store):
     assert b"".join(chunks).decode().strip() == '<http://example.org/a> <http://example.org/p> "x" .'
     with pytest.raises(GraphNotFound):
         store.write_graph("http://example.org/none", "turtle", chunks.append)
+
+
+def test_count_and_the_default_graph_hold_each_quad_once(store):
+    store.add([quad(EX + "a", "1", EX + "g1"), quad(EX + "b", "2", EX + "g2")], EX + "g1")
+    try:
+        store.replace_graph(None, [triple(EX + "c", "3")])
+        own_default = {triple(EX + "c", "3")}
+    except DefaultGraphWrite:  # Virtuoso keeps no default graph of its own
+        own_default = set()
+    assert store.count() == 2 + len(own_default)
+    chunks: list[bytes] = []
+    store.write_graph(None, "ntriples", chunks.append)
+    assert {q.triple for q in ox.parse(b"".join(chunks), format=ox.RdfFormat.N_TRIPLES)} == own_default
 
 
 def test_dump_round_trips_every_quad(store):

@@ -49,6 +49,7 @@ class RemoteStore(Store):
         self.update_url = update_url or query_url
         self.store_url = store_url
         self._union = union_default_graph
+        self._engine_unions: bool | None = None  # learnt from the data: see _default_is_the_union
         auth = None if credentials is None else self._authentication(*credentials)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False, auth=auth)
 
@@ -118,7 +119,7 @@ class RemoteStore(Store):
         """Write one graph in a graph syntax, read with a CONSTRUCT; raise GraphNotFound if it is empty."""
         if graph is not None and not self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
             raise GraphNotFound(f"there is no graph <{graph}> in the store")
-        where = "{ ?s ?p ?o }" if graph is None else f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        where = self._own_default() if graph is None else f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
         self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {where}", format_name, sink, union=False)
 
     def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
@@ -162,10 +163,32 @@ class RemoteStore(Store):
             raise StoreError(f"the store at {self.store_url} did not answer: {error}") from None
 
     def count(self) -> int:
-        """The number of quads in named graphs plus triples in the default graph."""
+        """The number of quads in named graphs plus triples in the default graph (of its own, if it has one)."""
         named = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").values()[0][0]
-        default = self._json("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", None, None, union=False)
+        default = self._json(f"SELECT (COUNT(*) AS ?n) WHERE {self._own_default()}", None, None, union=False)
         return int(named or 0) + int(default["results"]["bindings"][0]["n"]["value"])
+
+    def _own_default(self) -> str:
+        """A graph pattern for the triples of the default graph itself, not those it shows of named graphs."""
+        if self._default_is_the_union():
+            return "{ ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+        return "{ ?s ?p ?o }"
+
+    def _default_is_the_union(self) -> bool:
+        """Whether the engine answers for the default graph with every named graph, whatever a request asks.
+
+        An engine set up that way (`oxigraph serve --union-default-graph`, Fuseki's unionDefaultGraph) has
+        no default graph of its own to query. Told by one stored triple: if the default graph holds it too,
+        it is the union (or that triple is stated twice, which policykg never does: it writes named graphs only).
+        """
+        if self._engine_unions is None:
+            found = self._json("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && !isBlank(?o)) } LIMIT 1",
+                               None, None, union=False)["results"]["bindings"]  # type: ignore[index]
+            if not found:
+                return False  # nothing to tell by yet: ask again next time
+            s, p, o = (str(_term(found[0][name])) for name in ("s", "p", "o"))
+            self._engine_unions = bool(self._json(f"ASK {{ {s} {p} {o} }}", None, None, union=False)["boolean"])
+        return self._engine_unions
 
     def close(self) -> None:
         """Close the HTTP connections."""
