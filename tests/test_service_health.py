@@ -132,10 +132,14 @@ def test_ready_fails_while_the_query_worker_hangs_and_passes_once_it_is_replaced
         stop(process)
 
 
+def serve_over(engine: Engine, folder: Path):  # type: ignore[no-untyped-def]
+    """A service whose store is the engine."""
+    return start_service(folder, POLICYKG_STORE=engine.url + "/query", POLICYKG_REMOTE_UPDATE_URL=engine.url + "/update",
+                         POLICYKG_REMOTE_STORE_URL=engine.url + "/store")
+
+
 def test_ready_fails_naming_the_store_while_the_engine_is_gone_and_health_does_not(engine, tmp_path):
-    process, url = start_service(tmp_path, POLICYKG_STORE=engine.url + "/query",
-                                 POLICYKG_REMOTE_UPDATE_URL=engine.url + "/update",
-                                 POLICYKG_REMOTE_STORE_URL=engine.url + "/store")
+    process, url = serve_over(engine, tmp_path)
     try:
         assert httpx.get(url + "/ready", timeout=10).status_code == 200
         engine.stop()
@@ -148,9 +152,7 @@ def test_ready_fails_naming_the_store_while_the_engine_is_gone_and_health_does_n
 
 
 def test_a_query_while_the_engine_is_gone_is_502_without_the_engines_address(engine, tmp_path):
-    process, url = start_service(tmp_path, POLICYKG_STORE=engine.url + "/query",
-                                 POLICYKG_REMOTE_UPDATE_URL=engine.url + "/update",
-                                 POLICYKG_REMOTE_STORE_URL=engine.url + "/store")
+    process, url = serve_over(engine, tmp_path)
     try:
         engine.stop()
         answer = httpx.get(url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
