@@ -178,13 +178,6 @@ def test_protocol_mistakes_are_400_with_a_reason(service, data, expected):
     assert response.status_code == 400 and expected in response.json()["detail"]
 
 
-def test_service_is_refused_without_any_connection(service, listener):
-    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }}"
-    response = httpx.get(service.sparql, params={"query": query}, headers={"Accept": SRJ})
-    assert response.status_code == 403 and "SERVICE" in response.json()["detail"]
-    assert listener.connections == 0
-
-
 def test_cors_allows_reads_from_any_origin(service):
     response = httpx.get(service.sparql, params={"query": COUNT}, headers={"Origin": "https://portal.example"})
     assert response.headers["access-control-allow-origin"] == "*"

@@ -67,13 +67,6 @@ def test_using_graph_uri_sets_the_graph_an_update_reads(service):
     assert count_in(service, target) == 1
 
 
-def test_load_is_refused_without_any_connection(service, listener):
-    graph = fresh_graph()
-    response = update(service, f"LOAD <http://127.0.0.1:{listener.port}/data.ttl> INTO GRAPH <{graph}>")
-    assert response.status_code == 403
-    assert listener.connections == 0 and count_in(service, graph) == 0
-
-
 def test_a_malformed_update_is_400_and_a_failing_one_writes_nothing(service):
     assert update(service, "INSERT DATA { oops }").status_code == 400
     graph = fresh_graph()

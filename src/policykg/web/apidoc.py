@@ -8,6 +8,7 @@ bodies are declared here too, for a client (or a fuzzer) to learn what to send.
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi import Security
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
@@ -18,7 +19,8 @@ Responses = dict[int | str, dict[str, Any]]
 
 # Declared on the write routes (as a dependency that never refuses: the handlers check the token themselves),
 # so that the API description says which routes need it.
-BEARER = HTTPBearer(auto_error=False, description="the operator's token (raw writes) or a contributor's (entries)")
+NEEDS_TOKEN = [Security(HTTPBearer(auto_error=False,
+                                   description="the operator's token (raw writes) or a contributor's (entries)"))]
 TEXT = {"type": "string"}
 _JSON = {"type": ["object", "array"]}  # a JSON document: JSON-LD, SPARQL results
 _REPORT_TYPES = ("text/turtle", "application/ld+json")  # the SHACL report of a refused write, when asked for

@@ -29,7 +29,7 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
     errors.QueryTooComplex: (400, "query-too-complex", "The request nests deeper than this service evaluates"),
     errors.NotYourEntry: (403, "not-your-entry", "Only an entry's contributor or the operator may change it"),
-    errors.ReadOnlyGraph: (403, "read-only-graph", "The ontology and shapes graphs are read-only"),
+    errors.ReadOnlyGraph: (403, "read-only-graph", "The graph is the model's, or the entries' (written through /entries)"),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
     errors.ResourceNotFound: (404, "resource-not-found", "No such resource"),
     errors.EntryGone: (410, "entry-gone", "The entry is no longer current"),

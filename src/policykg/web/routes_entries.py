@@ -3,7 +3,7 @@
 import re
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request, Security
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from policykg.describe import labels_of
@@ -26,7 +26,6 @@ _EXAMPLE = """@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix schem
     pkg:partOfSeries <http://localhost:8000/id/series/cultural-heritage-expert-group-meetings> ;
     pkg:seriesNumber 99 ; schema:startDate "2030-01-01"^^xsd:date ."""
 _ENTRY_BODY = apidoc.rdf_body("the entry's triples (TriG and N-Quads: one graph at most)", example=_EXAMPLE)
-_TOKEN = [Security(apidoc.BEARER)]
 
 
 @router.post("/validate", summary="Check an entry against the shapes and the stored graph; writes nothing",
@@ -46,7 +45,7 @@ async def validate_entry(request: Request) -> JSONResponse:
                         **apidoc.json_answer(200, "The entry written by an earlier request with this Idempotency-Key",
                                              apidoc.AcceptedEntry),
                         **apidoc.problems(400, 401, 403, 409, 413, 415, 422)},
-             dependencies=_TOKEN, openapi_extra=_ENTRY_BODY)
+             dependencies=apidoc.NEEDS_TOKEN, openapi_extra=_ENTRY_BODY)
 async def submit_entry(request: Request) -> JSONResponse:
     """Write the entry into a graph of its own, with its provenance: 201 and its Location."""
     ctx = context(request)
@@ -119,7 +118,7 @@ async def read_entry(request: Request, entry_id: str,
 @router.put("/entries/{entry_id}", status_code=201, summary="Revise an entry (needs a token): a new version, the old one kept",
             responses={**apidoc.json_answer(201, "The new version was written", apidoc.AcceptedEntry),
                        **apidoc.problems(400, 401, 403, 404, 410, 413, 415, 422)},
-            dependencies=_TOKEN, openapi_extra=_ENTRY_BODY)
+            dependencies=apidoc.NEEDS_TOKEN, openapi_extra=_ENTRY_BODY)
 async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
     """Write a new version of a current entry; the old version stays retrievable, out of the graph."""
     ctx = context(request)
@@ -134,7 +133,7 @@ async def revise_entry(request: Request, entry_id: str) -> JSONResponse:
 
 
 @router.delete("/entries/{entry_id}", status_code=204, summary="Retract an entry (needs a token); recorded, not lost",
-               responses=apidoc.problems(401, 403, 404, 410, 422), dependencies=_TOKEN)
+               responses=apidoc.problems(401, 403, 404, 410, 422), dependencies=apidoc.NEEDS_TOKEN)
 async def retract_entry(request: Request, entry_id: str) -> Response:
     """Take the entry's triples out of the graph; who and when are recorded, the triples archived."""
     ctx = context(request)

@@ -48,7 +48,7 @@ async def query_by_get(
 ) -> Response:
     """Answer a query sent as URL parameters, or describe the service when there is none."""
     ctx = context(request)
-    if "query" not in request.query_params and "update" not in request.query_params:
+    if not _protocol_request(request):
         return await _describe(request, ctx)
     return await _answer(request, ctx, parse_request("GET", None, request.url.query, b""))
 
@@ -57,7 +57,7 @@ async def query_by_get(
 async def query_by_head(request: Request) -> Response:
     """HEAD: the status and headers a GET would send, without running the query."""
     ctx = context(request)
-    if "query" not in request.query_params and "update" not in request.query_params:
+    if not _protocol_request(request):
         chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
         return Response(status_code=200, headers={"Content-Type": chosen, "Vary": "Accept"})
     protocol = parse_request("GET", None, request.url.query, b"")
@@ -137,6 +137,12 @@ async def _describe(request: Request, ctx: ServiceContext) -> Response:
 
     body = await asyncio.get_running_loop().run_in_executor(ctx.executor, describe)
     return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+
+
+def _protocol_request(request: Request) -> bool:
+    """Whether a GET carries protocol parameters; without any, it asks for the service description (SPARQL 1.1
+    Service Description §2), and with some but no query, it is refused as the malformed request it is."""
+    return any(name in request.query_params for name in _PROTOCOL_PARAMETERS)
 
 
 def _html(page: str) -> HTMLResponse:

@@ -3,7 +3,7 @@
 import uuid
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request, Security
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from policykg.errors import GraphNotFound, NotAcceptable, ProtocolError, UnsupportedMediaType
@@ -23,7 +23,6 @@ _EXAMPLE = "<http://localhost:8000/id/thing/a> <http://www.w3.org/2000/01/rdf-sc
 _WRITTEN = {**apidoc.empty(201, "The graph is new (POST without a graph: its address in Location)"),
             **apidoc.empty(204, "The graph existed, or quads were added to the dataset"),
             **apidoc.problems(400, 401, 403, 413, 415, 422, 502)}
-_TOKEN = [Security(apidoc.BEARER)]
 
 
 @router.get("/store", summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG",
@@ -64,7 +63,7 @@ async def head(request: Request) -> Response:
 
 
 @router.put("/store", status_code=201, summary="Replace a graph's content (needs the update token)", responses=_WRITTEN,
-            dependencies=_TOKEN, openapi_extra=apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE))
+            dependencies=apidoc.NEEDS_TOKEN, openapi_extra=apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE))
 async def replace(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
                   default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
     """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
@@ -74,7 +73,7 @@ async def replace(request: Request, graph: str | None = Query(None, description=
 
 
 @router.post("/store", status_code=201, summary="Add triples to a graph, or quads to the dataset (needs the update token)",
-             responses=_WRITTEN, dependencies=_TOKEN,
+             responses=_WRITTEN, dependencies=apidoc.NEEDS_TOKEN,
              openapi_extra=apidoc.rdf_body("triples for the graph; without ?graph or ?default, quads for the dataset, "
                                            "or triples for a new graph", example=_EXAMPLE))
 async def add(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
@@ -97,7 +96,7 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
     return Response(status_code=204 if existed else 201)
 
 
-@router.delete("/store", status_code=204, summary="Delete a graph (needs the update token)", dependencies=_TOKEN,
+@router.delete("/store", status_code=204, summary="Delete a graph (needs the update token)", dependencies=apidoc.NEEDS_TOKEN,
                responses={**apidoc.empty(204, "The graph was deleted"), **apidoc.problems(400, 401, 403, 404, 422, 502)})
 async def delete(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
                  default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
