@@ -47,11 +47,20 @@ def test_delete_and_insert_of_the_same_triple_keeps_it(writer, store):
     assert triples(store, EX + "a") == {(EX + "s", EX + "p", "1")}
 
 
-def test_drop_all_runs_as_sent_and_alone(writer, store):
+@pytest.mark.parametrize("update", ["DROP ALL", "CLEAR ALL", "DROP SILENT NAMED", "CLEAR NAMED"])
+def test_emptying_every_graph_is_refused_and_leaves_the_model(writer, store, update):
+    before = store.count()
+    with pytest.raises(ReadOnlyGraph, match="one by one"):
+        writer.update(update, B)
+    assert store.count() == before
+
+
+def test_drop_default_runs_as_sent_and_alone(writer, store):
     with pytest.raises(QueryError, match="of its own"):
-        writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 }} }} ; DROP ALL", B)
-    writer.update("DROP ALL", B)
-    assert store.count() == 0
+        writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 }} }} ; DROP DEFAULT", B)
+    before = store.count()
+    writer.update("DROP DEFAULT", B)
+    assert store.count() == before  # the model keeps nothing in the default graph
 
 
 def test_template_variables_before_a_dot_are_filled(writer, store):

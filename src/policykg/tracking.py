@@ -50,11 +50,14 @@ class Moment:
 
 
 # Every event with its most specific class, and its start date with whether an inferred assertion states it.
+# The default graph is the union of the graphs: a triple that k entries state comes k times. Each part is
+# made distinct before it is joined, or an event restated by many entries would cost k³ rows.
 _EVENTS = """
-          ?event a ?type . ?type rdfs:subClassOf* pkg:Event .
+          { SELECT DISTINCT ?event ?type WHERE { ?event a ?type } }
+          ?type rdfs:subClassOf* pkg:Event .
           FILTER NOT EXISTS { ?event a ?narrower . ?narrower rdfs:subClassOf* ?type FILTER (?narrower != ?type) }
-          OPTIONAL { GRAPH ?g { ?event schema:startDate ?start }
-                     BIND (EXISTS { ?g a pkg:InferredAssertion } AS ?isInferred) }"""
+          OPTIONAL { SELECT DISTINCT ?event ?start ?isInferred WHERE { GRAPH ?g { ?event schema:startDate ?start }
+                     BIND (EXISTS { ?g a pkg:InferredAssertion } AS ?isInferred) } }"""
 
 
 def years(store: Store) -> list[tuple[str, int]]:

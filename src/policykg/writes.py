@@ -109,6 +109,10 @@ class Writer:
             if len(request.operations) == 1:
                 op = request.operations[0]
                 if empties_whole_graphs(op):
+                    if any(t.keyword in ("NAMED", "ALL") for t in op[1:]):
+                        raise ReadOnlyGraph("CLEAR or DROP of NAMED or ALL would empty the ontology, the shapes and "
+                                            "the entries' graphs, which change only with the model's files and "
+                                            "through /entries: drop the graphs you mean one by one (DROP GRAPH <…>)")
                     self._written().update(operation_text(request, op), base_iri=base_iri)
                     return
                 change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
