@@ -94,6 +94,9 @@ REACHES = [
     *query("service", "SELECT * WHERE { SERVICE <{remote}> { ?s ?p ?o } }", 403, "remote-access-refused"),
     *query("service-silent", "SELECT * WHERE { SERVICE SILENT <{remote}> { ?s ?p ?o } }", 403, "remote-access-refused"),
     *query("service-escaped", "SELECT * WHERE { \\u0053ERVICE <{remote}> { ?s ?p ?o } }", 403, "remote-access-refused"),
+    # A quote escaped in a local name (ex:a\') is part of the name: it must not make the rest look like a string.
+    *query("service-after-an-escaped-quote", "PREFIX ex: <http://example.org/> SELECT * WHERE { BIND(ex:a\\' AS ?b) "
+           "SERVICE <{remote}> { ?s ?p ?o } FILTER(?b != \"'\") }", 403, "remote-access-refused"),
     *query("service-by-variable", "SELECT * WHERE { VALUES ?at { <{remote}> } SERVICE ?at { ?s ?p ?o } }", 403,
            "remote-access-refused"),
     *query("from", "SELECT * FROM <{remote}> WHERE { ?s ?p ?o }"),

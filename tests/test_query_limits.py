@@ -94,6 +94,22 @@ def test_brackets_nested_past_the_limit_are_refused_before_any_engine_reads_them
     assert ask(url, "ASK { <urn:x:a> <urn:x:b> 1 }").json()["boolean"] is False
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    pytest.param("SELECT * WHERE { BIND(" + "+".join(["1"] * 20_000) + " AS ?x) }", "chains 20000 operators", id="sum"),
+    pytest.param("SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 5_000) + " }", "chains 5000 operators",
+                 id="unions"),
+    # An escaped character in a local name (ex:a\) is a name, not a closing bracket: it cannot hide the depth.
+    pytest.param("PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ex:a" + "\\)" * 300 + " "
+                 + "{ " * 5_000 + "}" * 5_000 + " }", "more than 200 levels deep", id="escapes"),
+])
+def test_long_operator_chains_and_disguised_nesting_are_refused(limited, text, said):
+    _, url = limited
+    response = ask(url, text)
+    assert response.status_code == 400, response.text
+    assert response.json()["type"].endswith("/query-too-complex") and said in response.json()["detail"]
+    assert seed_count(url) == "3"
+
+
 def test_a_query_past_the_memory_limit_is_stopped_and_memory_stays_bounded(limited):
     process, url = limited
     peak = {"worker": 0}

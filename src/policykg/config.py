@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from policykg.errors import ConfigError
 
 DEFAULT_BASE_IRI = "http://localhost:8000/"
+_RESERVED_AGENTS = ("operator", "policykg")  # <base>id/agent/operator writes with the update token
 
 
 def resource_root() -> Path:
@@ -121,6 +122,8 @@ class Settings(BaseSettings):
                 raise ValueError("every contributor token must have at least 8 characters")
             if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
                 raise ValueError(f"contributor name {name!r}: use letters, digits, '.', '_' and '-' only")
+            if name.lower() in _RESERVED_AGENTS:
+                raise ValueError(f"contributor name {name!r} is reserved: the service writes as it itself")
         return value
 
     @property

@@ -46,16 +46,19 @@ def screen(data: bytes, format_name: str, source: str) -> None:
 
 
 def check_jsonld(data: bytes, source: str) -> None:
-    """Refuse JSON-LD that is a bare value, nests past MAX_NESTING, or names an IRI that is none.
+    """Refuse JSON-LD that is not JSON, is a bare value, nests past MAX_NESTING, or names an IRI that is none.
 
-    Bytes that are not JSON pass, for the parser to report where they go wrong.
+    Bytes that are not JSON never reach the JSON-LD parser: it would recurse through every level it can read
+    before it meets the fault, and enough levels overflow its stack.
     """
     try:
         document = json.loads(data)
     except RecursionError:  # deeper than Python's own limit (about a thousand levels)
         raise _too_deep() from None
-    except ValueError:
-        return
+    except json.JSONDecodeError as error:
+        raise RdfSyntaxError(source, f"not JSON: {error.msg}", error.lineno, error.colno) from None
+    except ValueError as error:  # not UTF-8
+        raise RdfSyntaxError(source, f"not JSON: {error}") from None
     if not isinstance(document, (dict, list)):
         raise RdfSyntaxError(source, f"a JSON-LD document is an object or an array, not {json.dumps(document)[:40]}")
     for text, level in _iri_positions(document):

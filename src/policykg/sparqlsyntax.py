@@ -8,7 +8,7 @@ SERVICE is refused even if a full parser would have found the text malformed any
 import re
 from dataclasses import dataclass
 
-from policykg.errors import QueryTooComplex, RemoteAccessRefused
+from policykg.errors import QueryError, QueryTooComplex, RemoteAccessRefused
 
 # SPARQL 1.1 §19.2: \u and \U escapes may stand anywhere in a query string and are replaced first.
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -21,7 +21,8 @@ _TOKEN = re.compile(
   | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
   | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
   | (?P<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<word>[^\s{}()\[\];,<>"'\#=!&|*+/^.?$]+(?:\.+[^\s{}()\[\];,<>"'\#=!&|*+/^.?$]+)*)
+  | (?P<word>(?:[^\s{}()\[\];,<>"'\#=!&|*+/^.?$\\]|\\[_~.\-!$&'()*+,;=/?\#@%])+
+              (?:\.+(?:[^\s{}()\[\];,<>"'\#=!&|*+/^.?$\\]|\\[_~.\-!$&'()*+,;=/?\#@%])+)*)
   | (?P<punct>\S)
   | (?P<space>\s+)
     """,
@@ -95,10 +96,14 @@ def _blanked(text: str) -> str:
     return "".join(pieces)
 
 
-# Oxigraph's parser and evaluator recurse once per level of brackets, on the thread's stack: a few
-# thousand levels overflow it and end the process. Real queries use a handful.
+# Oxigraph's parser and evaluator recurse once per level of brackets, and once per link of a chain of
+# operators (1+1+…, … UNION … UNION …), on the thread's stack: some thousands overflow it and end the
+# process. Real queries use a handful of levels and some tens of operators.
 MAX_NESTING = 200
+MAX_OPERATORS = 2000
 _OPENING, _CLOSING = "{([", "})]"
+_OPERATOR_CHARACTERS = set("+-*/|&=!<>")
+_OPERATOR_WORDS = {"UNION", "OPTIONAL", "MINUS"}
 
 
 def check_request(text: str, allowed: tuple[str, ...] = ()) -> None:
@@ -106,6 +111,7 @@ def check_request(text: str, allowed: tuple[str, ...] = ()) -> None:
     source = unescape(text)
     found = tokens(source)
     _check_nesting(found)
+    _check_operators(found)
     _check_remote_access(source, found, allowed)
 
 
@@ -127,6 +133,17 @@ def _check_nesting(found: list[Token]) -> None:
                                       f"(at character {token.start}); this service takes at most {MAX_NESTING}")
         elif token.text in _CLOSING:
             depth -= 1
+            if depth < 0:
+                raise QueryError(f"the bracket at character {token.start} closes one that was never opened")
+
+
+def _check_operators(found: list[Token]) -> None:
+    chained = sum(1 for t in found if (t.kind == "punct" and t.text in _OPERATOR_CHARACTERS)
+                  or (t.kind == "number" and t.text[0] in "+-")  # 1+1 reads as the numbers 1 and +1
+                  or t.keyword in _OPERATOR_WORDS)
+    if chained > MAX_OPERATORS:
+        raise QueryTooComplex(f"the request chains {chained} operators (+, -, *, /, |, &&, =, <, >, UNION, OPTIONAL, "
+                              f"MINUS …); this service takes at most {MAX_OPERATORS}")
 
 
 def _check_remote_access(source: str, found: list[Token], allowed: tuple[str, ...]) -> None:

@@ -18,6 +18,7 @@ import os
 import queue
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -88,6 +89,7 @@ def _serve(conn: Connection) -> None:
 
 class _Worker:
     def __init__(self) -> None:
+        self.next_watch = 0.0  # when its memory is next measured
         self.conn, child = _CONTEXT.Pipe()
         self.process = _CONTEXT.Process(target=_serve, args=(child,), daemon=True, name="policykg-query-worker")
         self.process.start()
@@ -181,7 +183,8 @@ class QueryPool:
 
     def close(self) -> None:
         """Stop every worker and remove the snapshots (busy workers stop as their query ends)."""
-        self._closed = True
+        with self._lock:  # no worker starting meanwhile is put among the idle after they are emptied
+            self._closed = True
         while True:
             try:
                 self._idle.get_nowait().kill()
@@ -195,13 +198,16 @@ class QueryPool:
             remaining = limits.remaining()
             if remaining is not None and remaining <= 0:
                 raise QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
+            # Measured every _WATCH_SECONDS, whether the worker is quiet or sends a stream of answers.
+            if self._memory_limit is not None and time.monotonic() >= worker.next_watch:
+                worker.next_watch = time.monotonic() + _WATCH_SECONDS
+                used = worker.resident_bytes()
+                if used is not None and used > self._memory_limit:
+                    raise QueryMemoryExceeded(f"the query needed more than the limit of {self._memory_limit // 2**20} "
+                                              "MiB of memory and was stopped")
             wait = _WATCH_SECONDS if remaining is None else min(remaining, _WATCH_SECONDS)
             if worker.conn.poll(wait if self._memory_limit is not None else remaining):
                 return worker.conn.recv_bytes()
-            used = worker.resident_bytes() if self._memory_limit is not None else None
-            if used is not None and used > self._memory_limit:  # type: ignore[operator]
-                raise QueryMemoryExceeded(f"the query needed more than the limit of {self._memory_limit // 2**20} MiB "
-                                          "of memory and was stopped")
 
     def _acquire(self, limits: Limits) -> _Worker:
         """An idle worker; when that leaves none idle, a spare is started for the next query."""
@@ -250,10 +256,12 @@ class QueryPool:
             with self._lock:
                 self._workers -= 1
             return
-        if self._closed:
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._idle.put(worker)
+        if closed:
             worker.kill()
-        else:
-            self._idle.put(worker)
 
     def _prune(self) -> None:
         """Remove the snapshots no query reads any more, all but the current one (under the lock)."""
