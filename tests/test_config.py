@@ -30,3 +30,11 @@ def test_a_short_update_token_is_refused():
 def test_a_negative_timeout_is_refused():
     with pytest.raises(ConfigError, match="query_timeout"):
         load_settings(query_timeout=-1)
+
+
+@pytest.mark.parametrize("name", ["operator", "Operator", "policykg"])
+def test_a_contributor_cannot_take_the_name_the_service_writes_as(name):
+    # <base>id/agent/operator may change every entry: a contributor of that name would share its rights.
+    with pytest.raises(ConfigError, match="reserved"):
+        load_settings(contributor_tokens={"a-long-enough-token": name})
+    assert load_settings(contributor_tokens={"a-long-enough-token": "alice"}).contributor_tokens
