@@ -115,16 +115,17 @@ def wait_until_answering(url: str, process: "subprocess.Popen[bytes]", seconds: 
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory) -> Iterator[str]:
     """A real `oxigraph serve` process on a loopback port; yields its base URL."""
-    yield from _oxigraph_serve(tmp_path_factory.mktemp("oxigraph-serve"))
+    yield from oxigraph_serve(tmp_path_factory.mktemp("oxigraph-serve"))
 
 
 @pytest.fixture(scope="session")
 def oxigraph_union_server(tmp_path_factory) -> Iterator[str]:
     """A real `oxigraph serve --union-default-graph`: its default graph is every named graph, whatever a query asks."""
-    yield from _oxigraph_serve(tmp_path_factory.mktemp("oxigraph-union"), "--union-default-graph")
+    yield from oxigraph_serve(tmp_path_factory.mktemp("oxigraph-union"), "--union-default-graph")
 
 
-def _oxigraph_serve(location: Path, *flags: str) -> Iterator[str]:
+def oxigraph_serve(location: Path, *flags: str) -> Iterator[str]:
+    """Run `oxigraph serve` over a folder on a free loopback port while the generator is alive; yield its URL."""
     executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
     assert executable, "the oxigraph server is installed with the test extra (pip install oxigraph)"
     port = free_port()

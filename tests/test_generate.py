@@ -3,7 +3,6 @@
 import gzip
 import io
 import os
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import free_port, wait_until_answering
+from conftest import oxigraph_serve
 
 from policykg.config import Settings
 from policykg.generate import generate
@@ -165,17 +164,7 @@ def test_a_truncated_gzip_file_loads_nothing_and_says_so(tmp_path):
 @pytest.fixture
 def empty_oxigraph(tmp_path):
     """A fresh `oxigraph serve` of its own (the session's shared one must not receive a load); yields its URL."""
-    executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    port = free_port()
-    process = subprocess.Popen([executable, "serve", "--location", str(tmp_path / "oxigraph"), "--bind",
-                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_answering(url + "/query?query=ASK%7B%7D", process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    yield from oxigraph_serve(tmp_path / "oxigraph")
 
 
 def _load_remote(url: str, path: Path) -> subprocess.CompletedProcess[str]:
