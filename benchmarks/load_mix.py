@@ -347,7 +347,7 @@ def report(tally: Tally, elapsed: float, args: argparse.Namespace, mix: Mix, pro
         "",
         f"The dump's revalidations (HEAD for the ETag, then GET with If-None-Match): {mix.revalidations[304]} answered "
         f"304, {mix.revalidations[200]} sent the whole dump again because the ETag had changed in between (every "
-        "write changes it, and so does every refused entry).",
+        "accepted write changes it; a refused one does not).",
         "",
         f"Audit after the run: {sum(1 for s in valid if s.entry):,} entries acknowledged with 201 "
         f"({len(valid):,} valid ones sent), {len(mix.submissions) - len(valid):,} invalid ones sent; {stored:,} entries "
