@@ -87,6 +87,11 @@ def _serve(conn: Connection) -> None:
             conn.send_bytes(_STORE_ERROR + f"{type(error).__name__}: {error}".encode("utf-8"))
 
 
+def most_workers(size: int) -> int:
+    """How many worker processes a pool of `size` may grow to while all are busy."""
+    return 2 * size + 2
+
+
 class _Worker:
     def __init__(self) -> None:
         self.next_watch = 0.0  # when its memory is next measured
@@ -115,7 +120,7 @@ class QueryPool:
     def __init__(self, snapshots: Path, size: int, memory_limit: int | None = None) -> None:
         self._snapshots = snapshots
         self._size = size
-        self._ceiling = 2 * size + 2
+        self._ceiling = most_workers(size)
         self._memory_limit = memory_limit
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()

@@ -14,6 +14,7 @@ from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.writes import make_writer
 from policykg.store import Store
+from policykg.store.querypool import most_workers
 from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_health, routes_ldes,
                           routes_pages, routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
@@ -28,7 +29,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     # Oxigraph releases the GIL while it evaluates: threads run queries on every core. With query
     # workers, a thread mostly waits on a worker's pipe: there are enough for every worker the pool may
     # start, so that a few long queries never leave a short one waiting for a thread.
-    executor = ThreadPoolExecutor(max_workers=max(32, 4 * (os.cpu_count() or 1)), thread_name_prefix="policykg-query")
+    threads = max(32, 4 * (os.cpu_count() or 1), 2 * most_workers(settings.query_workers) + 8)
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policykg-query")
     write_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policykg-write")
     # Whole-dataset dumps hold a thread for as long as the client reads: threads of their own, so that
     # slow harvesters never take the queries' threads, and few, since each keeps a dump's working memory.
