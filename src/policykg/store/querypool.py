@@ -132,11 +132,6 @@ class QueryPool:
         for _ in range(size):
             self._idle.put(_Worker())
 
-    @property
-    def workers(self) -> int:
-        """How many worker processes there are now (started or starting)."""
-        return self._workers
-
     def publish(self, take_snapshot) -> None:  # type: ignore[no-untyped-def]
         """Take a new snapshot with take_snapshot(folder) and send the following queries to it."""
         with self._lock:
