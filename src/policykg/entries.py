@@ -24,7 +24,7 @@ from policykg.rdfinput import parse_bytes
 from policykg.store import Store
 from policykg.updates import graph_quads
 from policykg.validation import Report
-from policykg.writes import Writer, registry_iri
+from policykg.writes import Writer, entry_iri, registry_iri
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -270,7 +270,7 @@ class Entries:
 
     def _new_iri(self) -> str:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-        return f"{self._base}entries/{stamp}-{uuid.uuid4().hex[:12]}"
+        return entry_iri(self._base, f"{stamp}-{uuid.uuid4().hex[:12]}")
 
 
 def _stamp(moment: dt.datetime) -> str:

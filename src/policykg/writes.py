@@ -37,6 +37,11 @@ def registry_iri(base_iri: str) -> str:
     return base_iri + "graph/entries"
 
 
+def entry_iri(base_iri: str, name: str = "") -> str:
+    """The IRI of the entry of that name (its graph); without a name, what every entry's IRI starts with."""
+    return f"{base_iri}entries/{name}"
+
+
 def make_writer(settings: Settings, store: Store) -> "Writer":
     """A writer for the store that checks against the model's shapes and ontology files."""
     shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
@@ -59,7 +64,7 @@ class Writer:
         self._store = store
         self._validator = validator
         self._genid = base_iri + ".well-known/genid/"
-        self._registry, self._entry_graphs = registry_iri(base_iri), base_iri + "entries/"
+        self._registry, self._entry_graphs = registry_iri(base_iri), entry_iri(base_iri)
         self._lock = threading.Lock()
         self._started = uuid.uuid4().hex[:12]  # tags from an earlier run of the service never match
         self._writes = 0

@@ -9,6 +9,7 @@ from policykg.describe import THING_SPACES
 from policykg.namespaces import PREFIXES
 from policykg.web.documents import web_path
 from policykg.jsonld import EXTRA_PREFIXES
+from policykg.writes import entry_iri
 
 if TYPE_CHECKING:
     from policykg.web.context import ServiceContext
@@ -50,7 +51,7 @@ def page(ctx: "ServiceContext", template: str, title: str, **values: object) -> 
         http(s) IRI to itself; anything else (a urn:, a javascript: IRI) is no link ("")."""
         if iri.startswith(base) and iri[len(base):].startswith(THING_SPACES):
             return "/doc/" + web_path(iri[len(base):]) + ".html"
-        if iri.startswith(base + "entries/"):
+        if iri.startswith(entry_iri(base)):
             return "/" + web_path(iri[len(base):])
         return iri if iri.startswith(("http://", "https://")) else ""
 

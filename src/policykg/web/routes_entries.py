@@ -11,6 +11,7 @@ from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.mediatypes import HTML, RDF_INPUT_TYPES, base_type
 from policykg.namespaces import PKG
 from policykg.sparql import check_iri
+from policykg.writes import entry_iri
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_contributor, run
 from policykg.web.documents import DOCUMENTS, choose, link_header, render
@@ -147,7 +148,7 @@ def _entry_iri(ctx: ServiceContext, entry_id: str) -> str:
     """The IRI of the entry a path names; 404 for anything that is not an entry's name (nothing else reaches a query)."""
     if not _ENTRY_ID.fullmatch(entry_id):
         raise GraphNotFound(f"there is no entry {entry_id!r}: entries are named by letters, digits, '-', '_' and '.'")
-    return f"{ctx.settings.base_iri}entries/{entry_id}"
+    return entry_iri(ctx.settings.base_iri, entry_id)
 
 
 async def _read(request: Request, ctx: ServiceContext) -> list[ox.Triple]:
