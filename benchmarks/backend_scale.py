@@ -44,7 +44,7 @@ from entry_latency import entry
 from policykg.config import Settings
 from policykg.model import load_model
 from policykg.store import RemoteStore
-from sparql_throughput import (System, append_results, free_port, machine, measure, percentile, queries,
+from sparql_throughput import (System, free_port, machine, measure, percentile, publish, queries,
                               synthetic_data, wait_for)
 
 HERE = Path(__file__).resolve().parent
@@ -426,10 +426,7 @@ def main() -> None:
                 traceback.print_exc()
                 run.failure = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
             runs.append(run)
-    text = table(runs, args)
-    print(text)
-    if args.results:
-        append_results(text)
+    publish(table(runs, args), args.results)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from sparql_throughput import append_results, free_port, machine, synthetic_data, wait_for
+from sparql_throughput import free_port, machine, publish, synthetic_data, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -101,9 +101,7 @@ def main() -> None:
         "|---|---:|---:|---:|",
         *rows,
     ])
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
     shutil.rmtree(work, ignore_errors=True)
 
 

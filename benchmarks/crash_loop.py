@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from consistency import model_quads
 from crashing import CrashedService, Round, kill_first_start
 from policykg.config import Settings
-from sparql_throughput import append_results, machine
+from sparql_throughput import machine, publish
 
 TOKEN = "crash-loop-token-for-writes"
 WORK = HERE / ".work" / "crash-loop"
@@ -140,9 +140,7 @@ def main() -> None:
     starts = first_starts(args.first_starts, args.start_spread, args.seed)
     rounds, seconds = run_rounds(args.rounds, args.senders, args.spread, args.seed)
     table = report(rounds, seconds, args, (before, os.getloadavg()[0]), starts)
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
     failed = any(r.problems for r in rounds) or any(problems for _, _, problems in starts)
     raise SystemExit(1 if failed else 0)
 

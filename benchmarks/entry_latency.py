@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from sparql_throughput import synthetic_data
+from sparql_throughput import publish, synthetic_data
 from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.model import load_model
@@ -125,10 +125,7 @@ def main() -> None:
         "",
     ]
     table = "\n".join(lines)
-    print(table)
-    if args.results:
-        results = HERE / "RESULTS.md"
-        results.write_text(results.read_text(encoding="utf-8").rstrip() + "\n\n" + table, encoding="utf-8")
+    publish(table, args.results)
 
 
 def _timed_whole_validation(graph, shapes, ontology, limit: float) -> tuple[float, bool | None]:  # type: ignore[no-untyped-def]

@@ -43,7 +43,7 @@ from conftest import start_service, stop
 from consistency import Submission, audit_change_stream, audit_entries, meeting_entry, select, submission
 from entry_latency import entry as conference_entry
 from policykg.web.documents import DOCUMENTS
-from sparql_throughput import append_results, machine, percentile, queries, synthetic_data
+from sparql_throughput import machine, percentile, publish, queries, synthetic_data
 from worker_scaling import build_store
 
 B = "http://localhost:8000/"
@@ -410,9 +410,7 @@ def main() -> None:
         if process is not None:
             stop(process)
     table = report(tally, elapsed, args, mix, problems, stored, (before, after), server_log(log))
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
 
 
 if __name__ == "__main__":

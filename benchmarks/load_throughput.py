@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-from sparql_throughput import append_results, machine, synthetic_data
+from sparql_throughput import machine, publish, synthetic_data
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -157,9 +157,7 @@ def main() -> None:
     verdict = "met" if ratio >= 0.5 else "not met"
     lines += ["", f"policykg loads at {ratio:.2f}× the rate of `oxigraph load` (target ≥ 0.5×: {verdict}).", ""]
     table = "\n".join(lines)
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from sparql_throughput import append_results, machine, percentile, queries, synthetic_data
+from sparql_throughput import machine, percentile, publish, queries, synthetic_data
 from worker_scaling import build_store, serve
 
 HERE = Path(__file__).resolve().parent
@@ -150,9 +150,7 @@ def main() -> None:
                      f"{max(latencies, default=0) * 1000:,.1f} | {row['errors']} | {ended} | "
                      f"{row['server_peak'] / 1e6:,.0f} | {row['worker_peak'] / 1e6:,.0f} |")
     table = "\n".join(lines + [""])
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,11 @@ from pathlib import Path
 import httpx
 from sparql_throughput import (
     System,
-    append_results,
     drive,
     free_port,
     machine,
     percentile,
+    publish,
     queries,
 )
 
@@ -413,9 +413,7 @@ def main() -> None:
               for module, seconds in imports.items()]
     lines.append("")
     table = "\n".join(lines)
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
 
 
 if __name__ == "__main__":

@@ -205,6 +205,13 @@ def measure(system: System, mix: list[tuple[str, str]], clients: int, seconds: f
     asyncio.run(drive(system, mix, clients, seconds))
 
 
+def publish(table: str, to_results: bool) -> None:
+    """Print a section of figures, and add it to benchmarks/RESULTS.md when asked."""
+    print(table)
+    if to_results:
+        append_results(table)
+
+
 def append_results(table: str) -> None:
     """Add a section to benchmarks/RESULTS.md."""
     results = HERE / "RESULTS.md"
@@ -296,9 +303,7 @@ def main() -> None:
     lines += ["", "Rows returned by the first query of each kind (the systems must agree): "
               + json.dumps({s.name: s.rows for s, _ in systems}), ""]
     table = "\n".join(lines)
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
 
 
 if __name__ == "__main__":

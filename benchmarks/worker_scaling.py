@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from policykg.config import Settings
 from policykg.model import data_graph_iri, load_model
 from policykg.store import EmbeddedStore
-from sparql_throughput import System, append_results, free_port, machine, measure, percentile, queries, synthetic_data, wait_for
+from sparql_throughput import System, free_port, machine, measure, percentile, publish, queries, synthetic_data, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -127,9 +127,7 @@ def main() -> None:
                      f"{percentile(system.latencies, .95):,.1f} | {system.errors} | "
                      f"{statistics.median(delays) * 1000:,.0f} | {max(delays) * 1000:,.0f} |")
     table = "\n".join(lines + [""])
-    print(table)
-    if args.results:
-        append_results(table)
+    publish(table, args.results)
 
 
 if __name__ == "__main__":
