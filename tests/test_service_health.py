@@ -98,6 +98,9 @@ def test_ready_says_what_it_checked(service):
     check = body["checks"]["store"]
     assert (check["status"], check["probe"], check["within_seconds"]) == ("ok", "ASK {}", 2.0)
     assert check["duration_ms"] >= 0
+    # The service's two query workers and their spare; none answering anything but the probe, which is done.
+    workers = body["query_workers"]
+    assert (workers["workers"], workers["running"], workers["waiting"]) == (2, 0, 0) and workers["started"] >= 3
 
 
 @pytest.mark.parametrize("path", ["/health", "/ready"])
@@ -112,23 +115,27 @@ def test_openapi_documents_health_and_ready(service):
     assert set(paths["/health"]) == {"get"} and set(paths["/ready"]) == {"get"}
     assert "application/problem+json" in paths["/ready"]["get"]["responses"]["503"]["content"]
     schemas = httpx.get(service.url + "/openapi.json").json()["components"]["schemas"]
-    assert set(schemas["Readiness"]["properties"]) == {"status", "checks"}
+    assert set(schemas["Readiness"]["properties"]) == {"status", "checks", "query_workers"}
 
 
-def test_ready_fails_while_the_query_worker_hangs_and_passes_once_it_is_replaced(tmp_path):
-    # The probe goes the way queries go, through a worker process: one that hangs (stopped here) cannot answer
-    # within the probe's bound, and the pool replaces it, as it does a query's worker past its time limit.
+def test_ready_fails_while_the_query_workers_hang_and_passes_once_they_are_replaced(tmp_path):
+    # The probe goes the way queries go, through a worker process: when the worker and its warm spare hang
+    # (stopped here), the probe cannot answer within its bound, and the pool replaces each hung worker it
+    # meets, as it does a query's worker past its time limit.
     process, url = start_service(tmp_path, POLICYKG_STORE=str(tmp_path / "store"), POLICYKG_QUERY_WORKERS="1")
     hung = query_workers(process.pid)
     try:
-        assert len(hung) == 1
-        os.kill(hung[0], signal.SIGSTOP)
+        assert len(hung) == 2  # the worker and the spare
+        for pid in hung:
+            os.kill(pid, signal.SIGSTOP)
         assert_not_ready(httpx.get(url + "/ready", timeout=10), "store: ASK {} got no answer within 2 s")
         assert httpx.get(url + "/health").json() == {"status": "ok"}
         assert ready_again(url).json()["checks"]["store"]["status"] == "ok"
+        assert not set(hung) & set(query_workers(process.pid))  # both were replaced
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(hung[0], signal.SIGCONT)
+        for pid in hung:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         stop(process)
 
 

@@ -51,6 +51,8 @@ class Token:
 
 def unescape(text: str) -> str:
     """Replace \\u and \\U codepoint escapes, as a SPARQL processor does before anything else."""
+    if "\\" not in text:
+        return text
     return _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
@@ -66,7 +68,10 @@ def tokens(text: str) -> list[Token]:
 
 def query_form(text: str) -> str | None:
     """Return SELECT, ASK, CONSTRUCT or DESCRIBE for a query; None when the text is not a query."""
-    found = tokens(unescape(text))
+    return _form(tokens(unescape(text)))
+
+
+def _form(found: list[Token]) -> str | None:
     index = 0
     while index < len(found):
         keyword = found[index].keyword
@@ -85,15 +90,18 @@ def query_form(text: str) -> str | None:
 _KEYWORD = re.compile(r"(?<![\w:?$\-])(SERVICE|LOAD)(?![\w:\-])", re.IGNORECASE)
 
 
-def _blanked(text: str) -> str:
-    """The text with every comment, string and IRI replaced by spaces (positions kept)."""
-    pieces, last = [], 0
+def _scan(text: str) -> tuple[list[Token], str]:
+    """The tokens of a text, and the text with every comment, string and IRI replaced by spaces: one reading."""
+    found, pieces, last = [], [], 0
     for match in _TOKEN.finditer(text):
-        if match.lastgroup in ("comment", "string", "iri"):
+        kind = match.lastgroup or "punct"
+        if kind in ("comment", "string", "iri"):
             pieces += [text[last:match.start()], " " * (match.end() - match.start())]
             last = match.end()
+        if kind not in ("comment", "space"):
+            found.append(Token(kind, match.group(), match.start(), match.end()))
     pieces.append(text[last:])
-    return "".join(pieces)
+    return found, "".join(pieces)
 
 
 # Oxigraph's parser and evaluator recurse once per level of brackets, and once per link of a chain of
@@ -106,19 +114,20 @@ _OPERATOR_CHARACTERS = set("+-*/|&=!<>")
 _OPERATOR_WORDS = {"UNION", "OPTIONAL", "MINUS"}
 
 
-def check_request(text: str, allowed: tuple[str, ...] = ()) -> None:
-    """Refuse a query or update that would reach elsewhere, or that nests deeper than an engine can take."""
-    source = unescape(text)
-    found = tokens(source)
+def check_request(text: str, allowed: tuple[str, ...] = ()) -> str | None:
+    """Refuse a query or update that would reach elsewhere, or that nests deeper than an engine can take;
+    return the query's form (SELECT, ASK, CONSTRUCT, DESCRIBE; None for an update), all from one reading."""
+    found, blanked = _scan(unescape(text))
     _check_nesting(found)
     _check_operators(found)
-    _check_remote_access(source, found, allowed)
+    _check_remote_access(blanked, found, allowed)
+    return _form(found)
 
 
 def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:
     """Refuse a query or update that would make the server fetch a URL (SERVICE, LOAD) not allowed."""
-    source = unescape(text)
-    _check_remote_access(source, tokens(source), allowed)
+    found, blanked = _scan(unescape(text))
+    _check_remote_access(blanked, found, allowed)
 
 
 def _check_nesting(found: list[Token]) -> None:
@@ -146,9 +155,9 @@ def _check_operators(found: list[Token]) -> None:
                               f"MINUS …); this service takes at most {MAX_OPERATORS}")
 
 
-def _check_remote_access(source: str, found: list[Token], allowed: tuple[str, ...]) -> None:
+def _check_remote_access(blanked: str, found: list[Token], allowed: tuple[str, ...]) -> None:
     keywords = [t for t in found if t.keyword in ("SERVICE", "LOAD")]
-    if len(_KEYWORD.findall(_blanked(source))) > len(keywords):
+    if len(_KEYWORD.findall(blanked)) > len(keywords):
         raise RemoteAccessRefused("the request names SERVICE or LOAD in a way this server does not run; "
                                   "SERVICE and LOAD reach only the endpoints the operator allows (none by default)")
     for index, token in enumerate(found):

@@ -5,7 +5,7 @@ This package is the only code that talks to a store. Everything above it works w
 
 from typing import TYPE_CHECKING
 
-from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
+from policykg.store.base import Answer, Dataset, Limits, Sink, Solutions, Store, Term, WorkerStatistics
 from policykg.store.embedded import EmbeddedStore
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 
@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from policykg.store.remote import RemoteStore, open_remote
 
 __all__ = [
-    "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Dataset", "EmbeddedStore", "Limits", "RemoteStore", "Sink",
-    "Solutions", "Store", "Term", "open_remote", "open_store",
+    "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Answer", "Dataset", "EmbeddedStore", "Limits", "RemoteStore", "Sink",
+    "Solutions", "Store", "Term", "WorkerStatistics", "open_remote", "open_store",
 ]
 
 

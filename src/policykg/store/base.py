@@ -3,7 +3,8 @@
 import io
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -36,6 +37,16 @@ class Solutions:
         return [tuple(None if term is None else term.value for term in row) for row in self.rows]
 
 
+@dataclass(frozen=True)
+class WorkerStatistics:
+    """What a store's query worker processes have done: started since the store opened, serving, running, waiting."""
+
+    started: int
+    workers: int
+    running: int
+    waiting: int
+
+
 class Limits:
     """A deadline and a size cap, checked each time a query hands over a piece of its answer."""
 
@@ -56,6 +67,36 @@ class Limits:
         self.sent += more
         if self.max_bytes is not None and self.sent > self.max_bytes:
             raise ResultTooLarge(f"the answer grew past the limit of {self.max_bytes} bytes and was cut off")
+
+
+class Answer:
+    """A query's answer as it comes: the first chunk at once (all of it when complete), the rest as it is read."""
+
+    def __init__(self, first: bytes, complete: bool) -> None:
+        self.first = first
+        self.complete = complete
+
+    async def rest(self) -> AsyncIterator[bytes]:
+        """The chunks after the first (none when complete); the query stops when this is closed early."""
+        return
+        yield  # an async generator with nothing to give
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Every chunk, the first included."""
+        try:
+            if self.first:
+                yield self.first
+            async for chunk in self.rest():
+                yield chunk
+        finally:
+            self.close()
+
+    async def read(self) -> bytes:
+        """The whole answer."""
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    def close(self) -> None:
+        """Stop the query: the rest is not wanted."""
 
 
 class _SinkWriter(io.RawIOBase):
@@ -86,6 +127,16 @@ class Store(ABC):
               dataset: Dataset = Dataset(), limits: Limits | None = None,
               prefixes: dict[str, str] | None = None) -> None:
         """Run a query and write its answer in the named syntax to sink, in chunks, within the limits."""
+
+    async def answer(self, sparql: str, *, format_name: str, executor: Executor, base_iri: str | None = None,
+                     dataset: Dataset = Dataset(), limits: Limits | None = None) -> Answer:
+        """Run a query for the event loop: its answer once the first chunk has come (by default, query() on a thread)."""
+        from policykg.store.streaming import stream
+
+        limits = limits or Limits(None, None)
+        return await stream(executor, lambda sink: self.query(sparql, sink=sink, format_name=format_name,
+                                                              base_iri=base_iri, dataset=dataset, limits=limits),
+                            limits.timeout)
 
     @abstractmethod
     def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
@@ -135,6 +186,10 @@ class Store(ABC):
     def is_empty(self) -> bool:
         """True if the store holds no quad at all: one probe, where count() reads everything."""
         return not self.ask("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+
+    def query_workers(self) -> WorkerStatistics | None:
+        """What the store's query worker processes have done (None: it has none)."""
+        return None
 
     @contextmanager
     def deferred_publication(self) -> Iterator[None]:

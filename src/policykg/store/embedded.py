@@ -4,6 +4,7 @@ import ctypes
 import functools
 import shutil
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -11,7 +12,8 @@ from typing import IO
 import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, QueryError, RdfSyntaxError, StoreError, StoreInUse
-from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term, limited_writer
+from policykg.store.base import (Answer, Dataset, Limits, Sink, Solutions, Store, Term, WorkerStatistics,
+                                 limited_writer)
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 from policykg.store.querypool import QueryPool
 
@@ -80,6 +82,20 @@ class EmbeddedStore(Store):
             raise QueryError(str(error)) from None
         except OSError as error:
             raise StoreError(str(error)) from None
+
+    async def answer(self, sparql: str, *, format_name: str, executor: Executor, base_iri: str | None = None,
+                     dataset: Dataset = Dataset(), limits: Limits | None = None) -> Answer:
+        """Run a query for the event loop: in the query workers, driven from the loop itself, when there are some."""
+        limits = limits or Limits(None, None)
+        if self._pool is None:
+            return await super().answer(sparql, format_name=format_name, executor=executor, base_iri=base_iri,
+                                        dataset=dataset, limits=limits)
+        return await self._pool.answer(sparql, format_name=format_name, base_iri=base_iri, dataset=dataset,
+                                       union=self._union, limits=limits, executor=executor)
+
+    def query_workers(self) -> WorkerStatistics | None:
+        """What the query workers have done (None: queries run in this process)."""
+        return None if self._pool is None else self._pool.statistics()
 
     def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
                prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:

@@ -1,112 +1,82 @@
-"""Query worker processes over read-only snapshots of an on-disk store: real time limits, every core.
+"""Query worker processes over read-only snapshots of an on-disk store: the engine's speed, real limits.
 
-pyoxigraph cannot cancel a running query, and a store folder can be opened by one process only.
-So the writer process keeps the store and, after each write, takes a RocksDB checkpoint (hard links,
-cheap); worker processes open the newest checkpoint read-only and answer queries. A query past its
-deadline is stopped by killing its worker, which is replaced at once: the work really stops, and the
-other workers keep answering meanwhile. A reader sees a write as soon as the write call has returned.
+pyoxigraph cannot cancel a running query, and a store folder can be opened by one process only. So the
+writer process keeps the store and, after each write, takes a RocksDB checkpoint (hard links, cheap);
+worker processes (`queryworker.py`) open the newest checkpoint read-only and answer queries.
 
-Fairness: a worker answers one query at a time, so a few long queries could hold every worker while
-short ones wait. The pool therefore keeps one spare worker started whenever all the others are busy, up
-to a ceiling (twice the configured number, plus two), and lets the operating system share the cores
-among the running queries; the extra workers stop again once two of them sit idle. Memory: a worker
-whose resident memory grows past the limit is killed like one past its deadline.
+The design, and the figures that chose it (2 cores, 200k quads, point lookups; benchmarks/RESULTS.md):
+
+- **A fixed pool of long-lived processes, each answering many queries at once on threads.** pyoxigraph
+  releases the GIL while it evaluates, so two processes keep two cores busy with any number of queries.
+  The pool that came before answered one query per process and started a process whenever all were busy:
+  with as many clients as workers that was every request, 80 % of the CPU went to starting and killing
+  processes (105-150 ms of CPU each), and throughput fell from 273 to 54 queries/s as clients were added.
+  Now no process starts in a steady run; a query waits for a thread only when every worker has THREADS
+  queries running.
+- **Driven from the event loop.** Each worker is one socket pair; the server's event loop writes requests
+  and reads answers itself (`add_reader`), so a query costs no thread hand-off in the server. An answer up
+  to 64 KiB comes back in one frame and can be sent as one message with a Content-Length. Callers in other
+  threads (the command line, tests) go through the same loop, or a private one when no server runs.
+- **Limits by process, innocence by re-running.** A query past its deadline is told to stop, and does at
+  its next write; one that writes nothing until it is done (a COUNT over a cross product, an ORDER BY) is
+  stopped by killing its worker GRACE seconds later. The other queries the worker held are re-run on
+  another worker (reads are idempotent) unless part of their answer already reached their client, which
+  then gets a clear error. The same goes for memory: a worker whose resident memory passes the limit is
+  killed, the query that has run longest there is told so, the others are re-run.
+- **A warm spare.** One more process is started and made ready beforehand, so a killed worker is replaced
+  at once by one that can answer; the next spare starts on a thread, off the request path.
+- **Snapshots once per write.** After a write the workers are told to open the new snapshot (14-22 ms)
+  before queries need it; a snapshot folder is removed once no query reads it.
 """
 
-import multiprocessing
+import asyncio
+import dataclasses
+import itertools
 import os
-import queue
+import pickle
 import shutil
+import socket
 import threading
 import time
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from pathlib import Path
 
-import pyoxigraph as ox
+from policykg.errors import PolicyKGError, QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
+from policykg.store.base import Answer, Dataset, Limits, Sink, WorkerStatistics
+from policykg.store.streaming import stream
+from policykg.store.queryworker import (CANCEL, CREDIT, DATA, END, HEADER, OPEN, QUERY, QUERY_ERROR, READY,
+                                        STOPPED, STORE_ERROR, THREADS, Request, frame, serve)
 
-from policykg.errors import QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
-from policykg.store.base import Dataset, Limits, Sink, limited_writer
-from policykg.store.formats import GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
-
-_DATA, _END, _QUERY_ERROR, _STORE_ERROR = b"D", b"Z", b"Q", b"S"
-_CONTEXT = multiprocessing.get_context("spawn")
-_WATCH_SECONDS = 0.1  # how often a running query's worker is checked against the memory limit
+GRACE = 0.25  # seconds a query told to stop may take before its worker is killed
+_WATCH_SECONDS = 0.1  # how often busy workers are measured against the memory limit
+_MOST_RERUNS = 2  # a query whose worker died under it this often is not tried again (it may be the cause)
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-@dataclass(frozen=True)
-class _Request:
-    sparql: str
-    format_name: str
-    base_iri: str | None
-    dataset: Dataset
-    union: bool
-    snapshot: str
-
-
-class _PipeWriter:
-    """A file-like object that sends what is written to the parent process, tagged as data."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def write(self, data: bytes) -> int:
-        self._conn.send_bytes(_DATA + bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
-def _serve(conn: Connection) -> None:
-    """The worker's loop: open the snapshot a request names, answer it, send the bytes back."""
-    opened: tuple[str, ox.Store] | None = None
-    while True:
-        try:
-            request: _Request = conn.recv()
-        except EOFError:
-            return
-        try:
-            if opened is None or opened[0] != request.snapshot:
-                opened = None
-                opened = (request.snapshot, ox.Store.read_only(request.snapshot))
-            result = opened[1].query(
-                request.sparql,
-                base_iri=request.base_iri,
-                **dataset_arguments(request.dataset.default_graphs, request.dataset.named_graphs, request.union),
-            )
-            formats = GRAPH_FORMATS if isinstance(result, ox.QueryTriples) else RESULT_FORMATS
-            writer = limited_writer(_PipeWriter(conn).write, Limits(None, None))
-            result.serialize(writer, formats[request.format_name])
-            writer.flush()
-            conn.send_bytes(_END)
-        except (SyntaxError, RuntimeError, KeyError) as error:
-            conn.send_bytes(_QUERY_ERROR + str(error).encode("utf-8"))
-        except Exception as error:  # reported to the parent, which answers 502; the worker carries on
-            conn.send_bytes(_STORE_ERROR + f"{type(error).__name__}: {error}".encode("utf-8"))
-
-
-def most_workers(size: int) -> int:
-    """How many worker processes a pool of `size` may grow to while all are busy."""
-    return 2 * size + 2
+_READ_BYTES = 256 * 1024
 
 
 class _Worker:
+    """One worker process, its socket, and the calls it is answering."""
+
     def __init__(self) -> None:
-        self.next_watch = 0.0  # when its memory is next measured
-        self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(target=_serve, args=(child,), daemon=True, name="policykg-query-worker")
+        import multiprocessing  # here: the parent needs it, a worker importing this module does not
+
+        self.sock, child = socket.socketpair()
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=serve, args=(child,), daemon=True, name="policykg-query-worker")
         self.process.start()
         child.close()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
+        self.sock.setblocking(False)
+        self.ready = False
+        self.dead = False
+        self.overdue = 0  # its calls past their deadline and still running: it may be killed any moment
+        self.calls: dict[int, _Call] = {}
+        self.inbox = bytearray()
+        self.outbox = bytearray()
 
     def resident_bytes(self) -> int | None:
-        """The worker's resident memory, where the system tells it (Linux /proc)."""
+        """The process's resident memory, where the system tells it (Linux /proc)."""
         try:
             with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
                 return int(statm.read().split()[1]) * _PAGE_BYTES
@@ -114,154 +84,472 @@ class _Worker:
             return None
 
 
+class _Call:
+    """One query as the parent follows it: its request, where it runs, what has come back."""
+
+    def __init__(self, number: int, request: Request, limits: Limits, loop: asyncio.AbstractEventLoop) -> None:
+        self.number = number
+        self.request = request
+        self.limits = limits
+        self.loop = loop
+        self.worker: _Worker | None = None
+        self.snapshot: Path | None = None
+        self.started = time.monotonic()
+        self.chunks: deque[bytes] = deque()
+        self.finished = False  # its end has come back
+        self.error: PolicyKGError | None = None
+        self.taken = False  # the client has had part of the answer: it can no longer be re-run unseen
+        self.abandoned = False
+        self.overdue = False
+        self.reruns = 0
+        self.waiter: asyncio.Future[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def fail(self, error: PolicyKGError) -> None:
+        if self.error is None and not self.finished:
+            self.error = error
+        self.wake()
+
+
+class _PoolAnswer(Answer):
+    """An answer coming from a worker: the rest is read as the client takes it, with credit given back."""
+
+    def __init__(self, pool: "QueryPool", call: _Call, first: bytes, complete: bool) -> None:
+        super().__init__(first, complete)
+        self._pool = pool
+        self._call = call
+
+    async def rest(self) -> AsyncIterator[bytes]:
+        try:
+            while (chunk := await self._pool._next(self._call)) is not None:
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._pool._abandon(self._call)
+
+
 class QueryPool:
-    """Worker processes answering queries over the newest snapshot of a store: size of them, more while busy."""
+    """Worker processes answering queries over the newest snapshot of a store, size of them and a spare."""
 
     def __init__(self, snapshots: Path, size: int, memory_limit: int | None = None) -> None:
         self._snapshots = snapshots
         self._size = size
-        self._ceiling = most_workers(size)
         self._memory_limit = memory_limit
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
-        self._workers = size  # started or starting, busy or idle
+        self._lock = threading.Lock()  # the snapshots and readers; the rest belongs to the event loop's thread
         self._generation = 0
         self._current: Path | None = None
         self._readers: dict[Path, int] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._numbers = itertools.count(1)
+        self._waiting: deque[_Call] = deque()
+        self._watching = False
         self._closed = False
-        for _ in range(size):
-            self._idle.put(_Worker())
+        self._started = 0
+        self._workers = [self._start() for _ in range(size)]
+        self._spare: _Worker | None = self._start()
 
-    def publish(self, take_snapshot) -> None:  # type: ignore[no-untyped-def]
+    # --- snapshots (called from the writer's thread)
+
+    def publish(self, take_snapshot: Callable[[Path], None]) -> None:
         """Take a new snapshot with take_snapshot(folder) and send the following queries to it."""
         with self._lock:
             self._generation += 1
             folder = self._snapshots / f"{self._generation:08d}"
-            take_snapshot(folder)
+        take_snapshot(folder)
+        with self._lock:
             self._current = folder
             self._prune()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._announce, folder)
+
+    # --- answering
+
+    async def answer(self, sparql: str, *, format_name: str, base_iri: str | None, dataset: Dataset, union: bool,
+                     limits: Limits, executor: Executor | None) -> Answer:
+        """Start a query and return its answer once the first chunk (or all of a small one) has come back."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._bind(loop)
+        elif loop is not self._loop:  # another loop's caller: the pool's own loop does the work, on a thread
+            return await stream(executor, lambda sink: self.query(
+                sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
+                limits=limits), limits.timeout)
+        if self._closed:
+            raise StoreError("the query workers have stopped")
+        request = Request(sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "",
+                          limits.deadline)
+        call = _Call(next(self._numbers), request, limits, loop)
+        if limits.deadline is not None:
+            call.timer = loop.call_at(_loop_time(loop, limits.deadline), self._expire, call)
+        self._dispatch(call)
+        try:
+            first = await self._next(call)
+        except BaseException:  # an error, or the caller was cancelled (its client went away)
+            self._abandon(call)
+            raise
+        complete = call.finished and not call.chunks
+        if complete:
+            self._abandon(call)  # nothing more to come: only its bookkeeping is left
+        return _PoolAnswer(self, call, first or b"", complete)
 
     def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None, dataset: Dataset,
               union: bool, limits: Limits) -> None:
-        """Answer a query in a worker, passing its bytes to sink; kill the worker at the deadline."""
+        """Answer a query for a caller outside the event loop, passing its bytes to sink."""
+        loop = self._loop_for_threads()
+
+        def on_loop(coroutine):  # type: ignore[no-untyped-def]
+            return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+        answer = on_loop(self.answer(sparql, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
+                                     limits=limits, executor=None))
+        try:
+            if answer.first:
+                sink(answer.first)
+            if answer.complete:
+                return
+            rest = answer.rest()
+            while True:
+                try:
+                    chunk = on_loop(rest.__anext__())
+                except StopAsyncIteration:
+                    return
+                sink(chunk)
+        finally:
+            loop.call_soon_threadsafe(answer.close)
+
+    def statistics(self) -> WorkerStatistics:
+        """Processes started so far, workers serving, queries running and waiting."""
+        return WorkerStatistics(self._started, len(self._workers), sum(len(w.calls) for w in self._workers),
+                                len(self._waiting))
+
+    def close(self) -> None:
+        """Stop every worker and remove the snapshots (called once the event loop has stopped, or from a thread)."""
+        self._closed = True
+        loop = self._loop
+        workers = [*self._workers, *([self._spare] if self._spare else [])]
+        if self._loop_thread is not None and loop is not None:  # a private loop: stop it before its sockets close
+            loop.call_soon_threadsafe(loop.stop)
+            self._loop_thread.join(timeout=5)
+            loop.close()
+        for worker in workers:
+            worker.process.kill()
+            worker.process.join(timeout=5)
+            worker.sock.close()
+        shutil.rmtree(self._snapshots, ignore_errors=True)
+
+    # --- the event loop's side
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Let this event loop drive the workers (called on its thread, once)."""
+        self._loop = loop
+        for worker in [*self._workers, *([self._spare] if self._spare else [])]:
+            loop.add_reader(worker.sock.fileno(), self._readable, worker)
+
+    def _loop_for_threads(self) -> asyncio.AbstractEventLoop:
+        """The loop that drives the workers; a private one on a thread of its own when no server has bound one."""
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                self._loop_thread = threading.Thread(target=loop.run_forever, daemon=True,
+                                                     name="policykg-query-pool")
+                self._loop_thread.start()
+                asyncio.run_coroutine_threadsafe(self._bind_here(), loop).result()
+            loop = self._loop
+        assert loop is not None
+        return loop
+
+    async def _bind_here(self) -> None:
+        self._bind(asyncio.get_running_loop())
+
+    def _dispatch(self, call: _Call) -> None:
+        worker = self._free_worker()
+        if worker is None:
+            self._waiting.append(call)
+        else:
+            self._send_query(worker, call)
+
+    def _free_worker(self) -> _Worker | None:
+        best = None
+        for worker in self._workers:
+            if worker.ready and not worker.overdue and len(worker.calls) < THREADS and \
+                    (best is None or len(worker.calls) < len(best.calls)):
+                best = worker
+        return best
+
+    def _send_query(self, worker: _Worker, call: _Call) -> None:
         with self._lock:
             snapshot = self._current
             if snapshot is None:
-                raise StoreError("the store has no snapshot to query yet")
+                call.fail(StoreError("the store has no snapshot to query yet"))
+                return
             self._readers[snapshot] = self._readers.get(snapshot, 0) + 1
-        keep = False
-        worker: _Worker | None = None
-        try:
-            worker = self._acquire(limits)
-            worker.conn.send(_Request(sparql, format_name, base_iri, dataset, union, str(snapshot)))
-            while True:
-                message = self._next_message(worker, limits)
-                tag, data = message[:1], message[1:]
-                if tag == _DATA:
-                    limits.check(len(data))
-                    sink(data)
-                elif tag == _END:
-                    keep = True
-                    return
-                elif tag == _QUERY_ERROR:
-                    keep = True
-                    raise QueryError(data.decode("utf-8"))
-                else:
-                    keep = True
-                    raise StoreError(data.decode("utf-8"))
-        except (EOFError, OSError) as error:
-            raise StoreError(f"a query worker failed: {error}") from None
-        finally:
-            if worker is not None:
-                if keep and not self._closed:
-                    self._release(worker)
-                else:
-                    self._replace(worker)
-            with self._lock:
-                self._readers[snapshot] -= 1
-                self._prune()
+        call.snapshot = snapshot
+        call.worker = worker
+        call.request = dataclasses.replace(call.request, snapshot=str(snapshot))
+        worker.calls[call.number] = call
+        self._send(worker, QUERY, call.number, pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL))
+        if self._memory_limit is not None and not self._watching:
+            self._watching = True
+            call.loop.call_later(_WATCH_SECONDS, self._watch)
 
-    def close(self) -> None:
-        """Stop every worker and remove the snapshots (busy workers stop as their query ends)."""
-        with self._lock:  # no worker starting meanwhile is put among the idle after they are emptied
-            self._closed = True
-        while True:
+    def _send(self, worker: _Worker, tag: int, number: int, payload: bytes = b"") -> None:
+        if worker.dead:
+            return
+        data = frame(tag, number, payload)
+        if not worker.outbox:
             try:
-                self._idle.get_nowait().kill()
-            except queue.Empty:
+                sent = worker.sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                return  # the worker is gone; its reader finds out
+            data = data[sent:]
+            if not data:
+                return
+            assert self._loop is not None
+            self._loop.add_writer(worker.sock.fileno(), self._writable, worker)
+        worker.outbox += data
+
+    def _writable(self, worker: _Worker) -> None:
+        try:
+            sent = worker.sock.send(worker.outbox)
+        except BlockingIOError:
+            return
+        except OSError:
+            sent = len(worker.outbox)
+        del worker.outbox[:sent]
+        if not worker.outbox and self._loop is not None:
+            self._loop.remove_writer(worker.sock.fileno())
+
+    def _readable(self, worker: _Worker) -> None:
+        try:
+            data = worker.sock.recv(_READ_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._lost(worker, None, None)
+            return
+        inbox = worker.inbox
+        inbox += data
+        offset, size = 0, len(inbox)
+        while size - offset >= HEADER.size:
+            length, number, tag = HEADER.unpack_from(inbox, offset)
+            end = offset + HEADER.size + length
+            if end > size:
                 break
-        shutil.rmtree(self._snapshots, ignore_errors=True)
+            self._received(worker, tag, number, bytes(inbox[offset + HEADER.size:end]))
+            offset = end
+            if worker.dead:
+                return
+        del inbox[:offset]
 
-    def _next_message(self, worker: _Worker, limits: Limits) -> bytes:
-        """Wait for the worker's next message, stopping it at the deadline or past the memory limit."""
+    def _received(self, worker: _Worker, tag: int, number: int, payload: bytes) -> None:
+        if tag == READY:
+            worker.ready = True
+            if worker is not self._spare:
+                self._serve_waiting()
+            if self._current is not None:
+                self._send(worker, OPEN, 0, str(self._current).encode("utf-8"))
+            return
+        call = worker.calls.get(number)
+        if call is None:
+            return
+        if tag == DATA:
+            if not call.abandoned:
+                call.chunks.append(payload)
+                call.wake()
+            return
+        if tag == END:
+            if payload:
+                call.chunks.append(payload)
+            call.finished = True
+        elif tag == QUERY_ERROR:
+            call.fail(QueryError(payload.decode("utf-8")))
+        elif tag == STORE_ERROR:
+            call.fail(StoreError(payload.decode("utf-8")))
+        elif tag == STOPPED:
+            call.fail(_timeout(call.limits))
+        call.wake()
+        self._finished(worker, call)
+
+    def _finished(self, worker: _Worker, call: _Call) -> None:
+        """A call left its worker: free its thread and its snapshot."""
+        worker.calls.pop(call.number, None)
+        call.worker = None
+        if call.overdue:
+            worker.overdue -= 1
+        if call.timer is not None:
+            call.timer.cancel()
+        self._release_snapshot(call)
+        self._serve_waiting()
+
+    def _release_snapshot(self, call: _Call) -> None:
+        if call.snapshot is not None:
+            with self._lock:
+                self._readers[call.snapshot] -= 1
+                self._prune()
+            call.snapshot = None
+
+    def _serve_waiting(self) -> None:
+        while self._waiting:
+            worker = self._free_worker()
+            if worker is None:
+                return
+            call = self._waiting.popleft()
+            if not call.abandoned and call.error is None:
+                self._send_query(worker, call)
+
+    async def _next(self, call: _Call) -> bytes | None:
+        """The next chunk of a call's answer (None at its end); credit for it goes back to the worker."""
         while True:
-            remaining = limits.remaining()
-            if remaining is not None and remaining <= 0:
-                raise QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
-            # Measured every _WATCH_SECONDS, whether the worker is quiet or sends a stream of answers.
-            if self._memory_limit is not None and time.monotonic() >= worker.next_watch:
-                worker.next_watch = time.monotonic() + _WATCH_SECONDS
-                used = worker.resident_bytes()
-                if used is not None and used > self._memory_limit:
-                    raise QueryMemoryExceeded(f"the query needed more than the limit of {self._memory_limit // 2**20} "
-                                              "MiB of memory and was stopped")
-            wait = _WATCH_SECONDS if remaining is None else min(remaining, _WATCH_SECONDS)
-            if worker.conn.poll(wait if self._memory_limit is not None else remaining):
-                return worker.conn.recv_bytes()
+            if call.chunks:
+                chunk = call.chunks.popleft()
+                call.limits.check(len(chunk))
+                call.taken = True
+                if not call.finished and call.worker is not None:
+                    self._send(call.worker, CREDIT, call.number)
+                return chunk
+            if call.error is not None:
+                raise call.error
+            if call.finished:
+                return None
+            call.waiter = call.loop.create_future()
+            await call.waiter
+            call.waiter = None
 
-    def _acquire(self, limits: Limits) -> _Worker:
-        """An idle worker; when that leaves none idle, a spare is started for the next query."""
+    def _abandon(self, call: _Call) -> None:
+        """The caller wants no more of this answer: tell its worker to stop, kill it if it has not at the deadline."""
+        if call.abandoned:
+            return
+        call.abandoned = True
+        call.chunks.clear()
+        if call.worker is None:
+            if call.timer is not None:
+                call.timer.cancel()
+            return
+        self._send(call.worker, CANCEL, call.number)
+        if call.timer is None:  # no deadline: give it the grace period alone
+            call.timer = call.loop.call_later(GRACE, self._stop_worker_of, call)
+
+    def _expire(self, call: _Call) -> None:
+        """A call's deadline: its caller gets a timeout; a worker still running it after GRACE is killed."""
+        if call.worker is None:  # still waiting for a worker, or already done
+            if not call.finished:
+                call.abandoned = True
+                call.fail(QueryTimeout("every query worker stayed busy until the time limit"))
+            return
+        call.fail(_timeout(call.limits))
+        if not call.abandoned:
+            call.abandoned = True
+            self._send(call.worker, CANCEL, call.number)
+        # No new query goes to a worker that may be killed in GRACE seconds, unless it stops this one first.
+        call.overdue = True
+        call.worker.overdue += 1
+        call.timer = call.loop.call_later(GRACE, self._stop_worker_of, call)
+
+    def _stop_worker_of(self, call: _Call) -> None:
+        worker = call.worker
+        if worker is not None and call.number in worker.calls:
+            self._lost(worker, call, _timeout(call.limits))
+
+    def _watch(self) -> None:
+        """Every _WATCH_SECONDS while queries run: kill a worker past the memory limit, blaming its oldest query."""
+        busy = [worker for worker in self._workers if worker.calls]
+        for worker in busy:
+            used = worker.resident_bytes()
+            if used is not None and self._memory_limit is not None and used > self._memory_limit:
+                blamed = min(worker.calls.values(), key=lambda c: c.started)
+                self._lost(worker, blamed, QueryMemoryExceeded(
+                    f"the query needed more than the limit of {self._memory_limit // 2**20} MiB of memory and was "
+                    "stopped"))
+        if any(worker.calls for worker in self._workers) and self._loop is not None and not self._closed:
+            self._loop.call_later(_WATCH_SECONDS, self._watch)
+        else:
+            self._watching = False
+
+    def _lost(self, worker: _Worker, blamed: _Call | None, error: PolicyKGError | None) -> None:
+        """Kill a worker (or take note that it died), put the spare in its place, re-run what it held."""
+        if worker.dead:
+            return
+        worker.dead = True
+        loop = self._loop
+        assert loop is not None
+        loop.remove_reader(worker.sock.fileno())
+        if worker.outbox:
+            loop.remove_writer(worker.sock.fileno())
+        worker.sock.close()
+        worker.process.kill()
+        loop.run_in_executor(None, worker.process.join, 5)  # reaped off the event loop
+        if worker in self._workers:
+            self._workers.remove(worker)
+            if self._spare is not None and not self._closed:
+                self._workers.append(self._spare)
+                self._spare = None
+                loop.run_in_executor(None, self._start_spare)
+        elif worker is self._spare:
+            self._spare = None
+            if not self._closed:
+                loop.run_in_executor(None, self._start_spare)
+        held, worker.calls = list(worker.calls.values()), {}
+        for call in held:
+            call.worker = None
+            self._release_snapshot(call)
+            if call is blamed and error is not None:
+                call.fail(error)
+            elif call.abandoned or call.error is not None or call.finished:
+                pass
+            elif call.taken or call.reruns >= _MOST_RERUNS:
+                call.fail(StoreError("the worker answering this query was stopped while it sent the answer"))
+            else:
+                call.reruns += 1
+                call.chunks.clear()
+                self._dispatch(call)
+        self._serve_waiting()
+
+    def _start_spare(self) -> None:
+        """Start the next spare (on a thread: starting a process takes a few milliseconds of the parent's time)."""
         try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
-            self._grow()
-            remaining = limits.remaining()
-            try:
-                worker = self._idle.get(timeout=None if remaining is None else max(remaining, 0.001))
-            except queue.Empty:
-                raise QueryTimeout("every query worker stayed busy until the time limit") from None
-        if self._idle.empty():
-            self._grow()
+            worker = self._start()
+        except OSError:  # no process could be started now (memory, process limit): tried again at the next loss
+            return
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._closed:
+            worker.process.kill()
+            return
+        loop.call_soon_threadsafe(self._adopt, worker)
+
+    def _adopt(self, worker: _Worker) -> None:
+        if self._closed:
+            worker.process.kill()
+            return
+        assert self._loop is not None
+        self._loop.add_reader(worker.sock.fileno(), self._readable, worker)
+        if len(self._workers) < self._size:  # a worker was lost while there was no spare
+            self._workers.append(worker)
+            self._loop.run_in_executor(None, self._start_spare)
+        else:
+            self._spare = worker
+
+    def _start(self) -> _Worker:
+        worker = _Worker()
+        self._started += 1
         return worker
 
-    def _grow(self) -> None:
-        """Start one more worker in the background, unless the pool is at its ceiling."""
-        with self._lock:
-            if self._closed or self._workers >= self._ceiling:
-                return
-            self._workers += 1
-        threading.Thread(target=self._start_worker, daemon=True).start()
-
-    def _release(self, worker: _Worker) -> None:
-        """Take a worker back after a query; stop it instead if the pool has grown and others sit idle."""
-        with self._lock:
-            surplus = self._workers > self._size and self._idle.qsize() >= 2
-            if surplus:
-                self._workers -= 1
-        if surplus:
-            worker.kill()
-        else:
-            self._idle.put(worker)
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill a worker that is mid-query (timed out, client gone, failed) and start a fresh one."""
-        worker.kill()
-        if not self._closed:
-            threading.Thread(target=self._start_worker, daemon=True).start()
-
-    def _start_worker(self) -> None:
-        try:
-            worker = _Worker()
-        except OSError:  # no process could be started (out of memory, process limit): one worker fewer
-            with self._lock:
-                self._workers -= 1
-            return
-        with self._lock:
-            closed = self._closed
-            if not closed:
-                self._idle.put(worker)
-        if closed:
-            worker.kill()
+    def _announce(self, folder: Path) -> None:
+        """Ask every ready worker to open a new snapshot before queries need it."""
+        for worker in [*self._workers, *([self._spare] if self._spare else [])]:
+            if worker.ready:
+                self._send(worker, OPEN, 0, str(folder).encode("utf-8"))
 
     def _prune(self) -> None:
         """Remove the snapshots no query reads any more, all but the current one (under the lock)."""
@@ -269,4 +557,14 @@ class QueryPool:
             if readers == 0 and folder != self._current:
                 shutil.rmtree(folder, ignore_errors=True)
                 del self._readers[folder]
-        self._readers.setdefault(self._current, 0)  # type: ignore[arg-type]
+        if self._current is not None:
+            self._readers.setdefault(self._current, 0)
+
+
+def _timeout(limits: Limits) -> QueryTimeout:
+    return QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
+
+
+def _loop_time(loop: asyncio.AbstractEventLoop, deadline: float) -> float:
+    """A time.monotonic() deadline on the loop's clock (the same clock for asyncio's loops, uvloop's too)."""
+    return loop.time() + (deadline - time.monotonic())

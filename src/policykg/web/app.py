@@ -14,7 +14,6 @@ from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.writes import make_writer
 from policykg.store import Store
-from policykg.store.querypool import most_workers
 from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_health, routes_ldes,
                           routes_pages, routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
@@ -26,10 +25,10 @@ _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' da
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
     """Build the service over an open store; the caller owns the store and closes it."""
-    # Oxigraph releases the GIL while it evaluates: threads run queries on every core. With query
-    # workers, a thread mostly waits on a worker's pipe: there are enough for every worker the pool may
-    # start, so that a few long queries never leave a short one waiting for a thread.
-    threads = max(32, 4 * (os.cpu_count() or 1), 2 * most_workers(settings.query_workers) + 8)
+    # Oxigraph releases the GIL while it evaluates: threads run queries on every core (without query
+    # workers), reads for the pages, and requests to a remote engine, which mostly wait on the network.
+    # Queries to query workers take no thread here: the event loop drives them.
+    threads = max(32, 4 * (os.cpu_count() or 1))
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policykg-query")
     write_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policykg-write")
     # Whole-dataset dumps hold a thread for as long as the client reads: threads of their own, so that

@@ -19,7 +19,8 @@ from policykg.store import Sink
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import is_current
-from policykg.web.streaming import stream
+from policykg.store.streaming import stream
+from policykg.web.answers import answer_response
 
 router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON default in the API description
 
@@ -58,8 +59,8 @@ async def dump(request: Request, name: str) -> Response:
     if request.method == "HEAD":  # the length is not known before the dump is written: say nothing of it
         return StreamingResponse(iter(()), media_type=media_type, headers=headers)
     produce = _gzipped(_writer(ctx, chosen)) if chosen.compressed else _writer(ctx, chosen)
-    chunks = await stream(ctx.dump_executor, produce, None)
-    return StreamingResponse(chunks, media_type=media_type, headers=headers)
+    answer = await stream(ctx.dump_executor, produce, None)
+    return answer_response(answer, media_type, headers)
 
 
 def _writer(ctx: ServiceContext, chosen: Dump):  # type: ignore[no-untyped-def]

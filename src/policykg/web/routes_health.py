@@ -6,6 +6,7 @@ way queries go (the query threads, and the worker processes of the on-disk store
 within a short bound: if it fails, route queries elsewhere for now. Neither is cached, nor needs a token.
 """
 
+import dataclasses
 import json
 import logging
 import time
@@ -16,10 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from policykg.errors import NotReady, PolicyKGError
-from policykg.store import Limits, Sink
+from policykg.store import Limits
 from policykg.web.apidoc import problems
 from policykg.web.context import ServiceContext, context
-from policykg.web.streaming import stream
 
 router = APIRouter(tags=["Health"])
 _log = logging.getLogger("policykg.health")
@@ -43,11 +43,22 @@ class StoreCheck(BaseModel):
     duration_ms: float
 
 
+class QueryWorkers(BaseModel):
+    """What the query worker processes have done: processes started since the service began (the workers, their
+    warm spare and any replacement of one stopped at a limit), workers serving, queries running and waiting."""
+
+    started: int
+    workers: int
+    running: int
+    waiting: int
+
+
 class Readiness(BaseModel):
-    """Every check passed."""
+    """Every check passed; with query worker processes, what they have done."""
 
     status: Literal["ok"]
     checks: dict[str, StoreCheck]
+    query_workers: QueryWorkers | None = None
 
 
 @router.get("/health", response_model=Liveness, summary="Liveness: the process answers (touches no store)")
@@ -68,18 +79,18 @@ async def ready(request: Request) -> JSONResponse:
     await probe_store(ctx, bound)
     check = {"status": "ok", "probe": PROBE, "within_seconds": bound,
              "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
-    return JSONResponse({"status": "ok", "checks": {"store": check}}, headers=_NO_STORE)
+    body: dict[str, object] = {"status": "ok", "checks": {"store": check}}
+    workers = ctx.store.query_workers()
+    if workers is not None:
+        body["query_workers"] = dataclasses.asdict(workers)
+    return JSONResponse(body, headers=_NO_STORE)
 
 
 async def probe_store(ctx: ServiceContext, bound: float) -> None:
     """Ask the store `ASK {}` through the path queries take; raise NotReady unless it answers true in time."""
-    limits = Limits(bound, 4096)
-
-    def produce(sink: Sink) -> None:
-        ctx.store.query(PROBE, sink=sink, format_name="json", limits=limits)
-
     try:
-        answer = b"".join([chunk async for chunk in await stream(ctx.executor, produce, bound)])
+        answer = await (await ctx.store.answer(PROBE, format_name="json", executor=ctx.executor,
+                                               limits=Limits(bound, 4096))).read()
     except PolicyKGError as error:  # why, with the engine's address, goes to the operator's log only
         _log.warning("readiness probe failed: %s: %s", type(error).__name__, error)
         raise NotReady(f"store: {PROBE} got no answer within {bound:g} s") from None

@@ -5,7 +5,7 @@ import json
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from policykg import competency
 from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
@@ -15,7 +15,7 @@ from policykg.store import Limits
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.pages import render
-from policykg.web.streaming import stream
+from policykg.web.answers import answer_response
 
 router = APIRouter(tags=["SPARQL"], default_response_class=Response)  # no JSON default in the API description
 _DESCRIPTION_TYPES = ["text/turtle", HTML, "application/ld+json", "application/rdf+xml", "application/n-triples"]
@@ -62,8 +62,8 @@ async def query_by_head(request: Request) -> Response:
         return Response(status_code=200, headers={"Content-Type": chosen, "Vary": "Accept"})
     protocol = parse_request("GET", None, request.url.query, b"")
     assert protocol.query is not None
-    check_request(protocol.query, ctx.settings.allowed_remote_endpoints)
-    media_type = HTML if _wants_html(request, protocol) else answer_type(protocol.form, request.headers.get("accept"),
+    form = check_request(protocol.query, ctx.settings.allowed_remote_endpoints)
+    media_type = HTML if _wants_html(request, protocol) else answer_type(form, request.headers.get("accept"),
                                                                           protocol.format)
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
@@ -94,21 +94,16 @@ def _media_type(content_type: str | None) -> str:
 async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
     settings = ctx.settings
     assert protocol.query is not None
-    check_request(protocol.query, settings.allowed_remote_endpoints)
-    form = protocol.form
+    form = check_request(protocol.query, settings.allowed_remote_endpoints)
     if _wants_html(request, protocol):
         return await _html_answer(ctx, protocol, form)
     media_type = answer_type(form, request.headers.get("accept"), protocol.format)
     format_name = (GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES)[media_type]
-    limits = Limits(settings.query_timeout, settings.max_result_bytes)
-
-    def produce(sink):  # runs in a worker thread: Oxigraph answers stay in the thread that made them
-        ctx.store.query(protocol.query, sink=sink, format_name=format_name, base_iri=settings.base_iri,
-                        dataset=protocol.dataset, limits=limits)
-
-    chunks = await stream(ctx.executor, produce, settings.query_timeout)
+    answer = await ctx.store.answer(protocol.query, format_name=format_name, executor=ctx.executor,
+                                    base_iri=settings.base_iri, dataset=protocol.dataset,
+                                    limits=Limits(settings.query_timeout, settings.max_result_bytes))
     content_type = media_type + ("; charset=utf-8" if media_type.startswith(_TEXT_TYPES) else "")
-    return StreamingResponse(chunks, media_type=content_type, headers={"Vary": "Accept"})
+    return answer_response(answer, content_type, {"Vary": "Accept"})
 
 
 async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
@@ -161,13 +156,10 @@ def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
 async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None) -> HTMLResponse:
     settings = ctx.settings
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
-    limits = Limits(settings.query_timeout, min(settings.max_result_bytes, _HTML_BYTES))
-
-    def produce(sink):
-        ctx.store.query(protocol.query, sink=sink, format_name="turtle" if graph_answer else "json",
-                        base_iri=settings.base_iri, dataset=protocol.dataset, limits=limits)
-
-    body = b"".join([chunk async for chunk in await stream(ctx.executor, produce, settings.query_timeout)])
+    answer = await ctx.store.answer(protocol.query, format_name="turtle" if graph_answer else "json",
+                                    executor=ctx.executor, base_iri=settings.base_iri, dataset=protocol.dataset,
+                                    limits=Limits(settings.query_timeout, min(settings.max_result_bytes, _HTML_BYTES)))
+    body = await answer.read()
     columns, rows, text = [], None, None
     if graph_answer:
         text = body.decode("utf-8")

@@ -13,7 +13,8 @@ from policykg.rdfinput import parse_bytes
 from policykg.sparql import check_iri
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_writer, run
-from policykg.web.streaming import stream
+from policykg.store.streaming import stream
+from policykg.web.answers import answer_response
 
 router = APIRouter(tags=["Graph Store"], default_response_class=Response)  # no JSON default in the API description
 _GRAPH_DOC = "IRI of the graph to act on"
@@ -36,13 +37,13 @@ async def read(request: Request, graph: str | None = Query(None, description=_GR
     accept = request.headers.get("accept")
     if target is _WHOLE:
         media_type = _negotiate(accept, DATASET_TYPES)
-        chunks = await stream(ctx.dump_executor, lambda sink: ctx.store.dump(DATASET_TYPES[media_type], sink), None)
+        answer = await stream(ctx.dump_executor, lambda sink: ctx.store.dump(DATASET_TYPES[media_type], sink), None)
     else:
         media_type = _negotiate(accept, GRAPH_TYPES)
         name = None if target is _DEFAULT else str(target)
-        chunks = await stream(ctx.executor,
+        answer = await stream(ctx.executor,
                               lambda sink: ctx.store.write_graph(name, GRAPH_TYPES[media_type], sink), None)
-    return StreamingResponse(chunks, media_type=media_type, headers={"Vary": "Accept"})
+    return answer_response(answer, media_type, {"Vary": "Accept"})
 
 
 @router.head("/store", include_in_schema=False)

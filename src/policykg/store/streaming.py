@@ -1,0 +1,100 @@
+"""A store's answer produced on a thread and read from the event loop: the bridge for blocking backends.
+
+The store writes in a worker thread (Oxigraph's answers stay in the thread that made them); the event
+loop reads. At most _WINDOW chunks are in flight, so a slow client holds back its own answer only.
+"""
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
+
+from policykg.errors import PolicyKGError, QueryTimeout
+from policykg.store.base import CHUNK_BYTES, Answer, Sink
+
+_END = object()
+_UNREAD = object()  # the chunk after the first is still to be read from the queue
+_WINDOW = 16  # chunks in flight between the worker and the client: bounds the memory one answer uses
+_STALLED = 120.0  # seconds a client may leave the answer unread before the query is abandoned
+
+
+class ClientGone(PolicyKGError):
+    """The client closed the connection; the query is abandoned."""
+
+
+class _ThreadAnswer(Answer):
+    def __init__(self, first: bytes, complete: bool, following: object, queue: "asyncio.Queue[object]",
+                 window: threading.Semaphore, gone: threading.Event) -> None:
+        super().__init__(first, complete)
+        self._following = following
+        self._queue = queue
+        self._window = window
+        self._gone = gone
+
+    async def rest(self) -> AsyncIterator[bytes]:
+        item = self._following if self._following is not _UNREAD else await self._queue.get()
+        try:
+            while item is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                self._window.release()
+                yield item  # type: ignore[misc]
+                item = await self._queue.get()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._gone.set()
+
+
+async def stream(executor: Executor | None, produce: Callable[[Sink], None], timeout: float | None) -> Answer:
+    """Run produce(sink) in a worker and return its answer once the first chunk (or all of a small one) is in.
+
+    Errors that happen before the first chunk are raised here, so the caller can still answer with a
+    proper status; later ones end the stream (the client then sees a cut-off answer).
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    window = threading.Semaphore(_WINDOW)
+    gone = threading.Event()
+
+    def sink(chunk: bytes) -> None:
+        waited = 0.0
+        while not window.acquire(timeout=0.25):
+            waited += 0.25
+            if gone.is_set() or waited > _STALLED:
+                raise ClientGone("the client went away")
+        if gone.is_set():
+            raise ClientGone("the client went away")
+        loop.call_soon_threadsafe(queue.put_nowait, chunk)
+
+    def work() -> None:
+        try:
+            produce(sink)
+            outcome: object = _END
+        except BaseException as error:  # handed to the event loop, raised there
+            outcome = error
+        loop.call_soon_threadsafe(queue.put_nowait, outcome)
+
+    loop.run_in_executor(executor, work)
+    try:
+        first = await asyncio.wait_for(queue.get(), timeout)
+        if isinstance(first, BaseException):
+            raise first
+        following = _END
+        if first is not _END:
+            window.release()
+            # A chunk smaller than a full one is most likely all there is: wait for the end to say so.
+            following = await asyncio.wait_for(queue.get(), timeout) if len(first) < CHUNK_BYTES else _UNREAD
+            if isinstance(following, BaseException):
+                raise following
+    except TimeoutError:
+        gone.set()
+        raise QueryTimeout(f"the query ran longer than the limit of {timeout:g} s and was stopped") from None
+    except BaseException:
+        gone.set()
+        raise
+    body = b"" if first is _END else first
+    if following is _END:
+        return Answer(body, True)  # type: ignore[arg-type]
+    return _ThreadAnswer(body, False, following, queue, window, gone)  # type: ignore[arg-type]
