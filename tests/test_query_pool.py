@@ -141,3 +141,9 @@ def test_a_hundred_timeouts_leave_no_process_and_no_snapshot_behind(pooled, thre
     processes = worker_processes()
     assert len(processes) == 2 and "Z" not in processes.values(), processes  # the worker and its spare; no zombie
     assert len(list((tmp_path / "store.snapshots").iterdir())) == 1  # the current snapshot only
+
+
+def test_a_query_text_longer_than_a_frame_is_answered_whole(pooled, threads):
+    values = " ".join(str(i) for i in range(40_000))  # about 230 KB: four frames
+    sparql = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?x {{ {values} }} }}"
+    assert asyncio.run(count(pooled, threads, sparql, 30)) == "40000"

@@ -1,5 +1,6 @@
 """Media types of the SPARQL protocol and RDF, as tables, and Accept-header negotiation (RFC 9110 §12.5.1)."""
 
+import functools
 from dataclasses import dataclass
 
 # Answers to SELECT and ASK: media type -> format name understood by the store. The first is the default.
@@ -83,6 +84,11 @@ def parse_accept(header: str | None) -> list[_Range]:
 
 def negotiate(header: str | None, offers: list[str]) -> str | None:
     """Pick the offered media type the client weighs most; ties go to the server's order; None if none fits."""
+    return _negotiate(header, tuple(offers))
+
+
+@functools.lru_cache(maxsize=1024)  # clients send a handful of Accept headers, again and again
+def _negotiate(header: str | None, offers: tuple[str, ...]) -> str | None:
     ranges = parse_accept(header)
     best: tuple[float, int, str] | None = None
     for position, offer in enumerate(offers):

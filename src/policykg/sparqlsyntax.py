@@ -6,7 +6,8 @@ SERVICE is refused even if a full parser would have found the text malformed any
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from policykg.errors import QueryError, QueryTooComplex, RemoteAccessRefused
 
@@ -32,8 +33,7 @@ _TOKEN = re.compile(
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One significant piece of a SPARQL text: its kind, its text and where it starts and ends."""
 
     kind: str
@@ -71,14 +71,17 @@ def query_form(text: str) -> str | None:
     return _form(tokens(unescape(text)))
 
 
-def _form(found: list[Token]) -> str | None:
-    index = 0
-    while index < len(found):
-        keyword = found[index].keyword
+def _form(found: Iterable[Token]) -> str | None:
+    skip = 0
+    for token in found:
+        if skip:
+            skip -= 1
+            continue
+        keyword = token.keyword
         if keyword == "BASE":
-            index += 2
+            skip = 1
         elif keyword == "PREFIX":
-            index += 3
+            skip = 2
         else:
             return keyword if keyword in QUERY_FORMS else None
     return None
@@ -117,11 +120,33 @@ _OPERATOR_WORDS = {"UNION", "OPTIONAL", "MINUS"}
 def check_request(text: str, allowed: tuple[str, ...] = ()) -> str | None:
     """Refuse a query or update that would reach elsewhere, or that nests deeper than an engine can take;
     return the query's form (SELECT, ASK, CONSTRUCT, DESCRIBE; None for an update), all from one reading."""
-    found, blanked = _scan(unescape(text))
+    source = unescape(text)
+    if _plainly_harmless(source):
+        return _form(_leading_tokens(source))
+    found, blanked = _scan(source)
     _check_nesting(found)
     _check_operators(found)
     _check_remote_access(blanked, found, allowed)
     return _form(found)
+
+
+def _plainly_harmless(source: str) -> bool:
+    """True when counts over the raw text already show that no check can refuse it: fewer brackets than the
+    nesting limit, fewer operator characters and words than the operator limit, no SERVICE or LOAD at all.
+    Each count is at least what the token-based check counts, so the checks need not read it (most queries)."""
+    lower = source.lower()
+    return ("service" not in lower and "load" not in lower
+            and sum(map(source.count, _OPENING)) <= MAX_NESTING
+            and sum(map(source.count, _OPERATOR_CHARACTERS)) + sum(lower.count(w.lower()) for w in _OPERATOR_WORDS)
+            <= MAX_OPERATORS)
+
+
+def _leading_tokens(source: str) -> Iterator[Token]:
+    """The tokens of a text one by one, as far as they are read (enough to find its form)."""
+    for match in _TOKEN.finditer(source):
+        kind = match.lastgroup or "punct"
+        if kind not in ("comment", "space"):
+            yield Token(kind, match.group(), match.start(), match.end())
 
 
 def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:

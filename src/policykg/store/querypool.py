@@ -11,7 +11,7 @@ The design, and the figures that chose it (2 cores, 200k quads, point lookups; b
   The pool that came before answered one query per process and started a process whenever all were busy:
   with as many clients as workers that was every request, 80 % of the CPU went to starting and killing
   processes (105-150 ms of CPU each), and throughput fell from 273 to 54 queries/s as clients were added.
-  Now no process starts in a steady run; a query waits for a thread only when every worker has THREADS
+  Now no process starts in a steady run; a query waits for a thread only when every worker has MOST_CALLS
   queries running.
 - **Driven from the event loop.** Each worker is one socket pair; the server's event loop writes requests
   and reads answers itself (`add_reader`), so a query costs no thread hand-off in the server. An answer up
@@ -46,14 +46,14 @@ from pathlib import Path
 from policykg.errors import PolicyKGError, QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
 from policykg.store.base import Answer, Dataset, Limits, Sink, WorkerStatistics
 from policykg.store.streaming import stream
-from policykg.store.queryworker import (CANCEL, CREDIT, DATA, END, HEADER, OPEN, QUERY, QUERY_ERROR, READY,
-                                        STOPPED, STORE_ERROR, THREADS, Request, frame, serve)
+from policykg.store.queryworker import (CANCEL, CHUNK_BYTES, CREDIT, DATA, END, FRAME_BYTES, HEADER, MOST_CALLS, OPEN,
+                                        PART, QUERY, QUERY_ERROR, READY, STOPPED, STORE_ERROR, Request, frame, serve)
 
 GRACE = 0.25  # seconds a query told to stop may take before its worker is killed
 _WATCH_SECONDS = 0.1  # how often busy workers are measured against the memory limit
 _MOST_RERUNS = 2  # a query whose worker died under it this often is not tried again (it may be the cause)
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_READ_BYTES = 256 * 1024
+_READS_AT_ONCE = 64  # frames read from one worker before other work on the event loop gets its turn
 
 
 class _Worker:
@@ -62,7 +62,7 @@ class _Worker:
     def __init__(self) -> None:
         import multiprocessing  # here: the parent needs it, a worker importing this module does not
 
-        self.sock, child = socket.socketpair()
+        self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.process = multiprocessing.get_context("spawn").Process(
             target=serve, args=(child,), daemon=True, name="policykg-query-worker")
         self.process.start()
@@ -72,8 +72,7 @@ class _Worker:
         self.dead = False
         self.overdue = 0  # its calls past their deadline and still running: it may be killed any moment
         self.calls: dict[int, _Call] = {}
-        self.inbox = bytearray()
-        self.outbox = bytearray()
+        self.outbox: deque[bytes] = deque()  # frames the socket could not take yet
 
     def resident_bytes(self) -> int | None:
         """The process's resident memory, where the system tells it (Linux /proc)."""
@@ -279,7 +278,7 @@ class QueryPool:
     def _free_worker(self) -> _Worker | None:
         best = None
         for worker in self._workers:
-            if worker.ready and not worker.overdue and len(worker.calls) < THREADS and \
+            if worker.ready and not worker.overdue and len(worker.calls) < MOST_CALLS and \
                     (best is None or len(worker.calls) < len(best.calls)):
                 best = worker
         return best
@@ -295,7 +294,10 @@ class QueryPool:
         call.worker = worker
         call.request = dataclasses.replace(call.request, snapshot=str(snapshot))
         worker.calls[call.number] = call
-        self._send(worker, QUERY, call.number, pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL))
+        request = pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL)
+        for start in range(0, len(request) - CHUNK_BYTES, CHUNK_BYTES):  # a long query text goes in parts
+            self._send(worker, PART, call.number, request[start:start + CHUNK_BYTES])
+        self._send(worker, QUERY, call.number, request[(len(request) - 1) // CHUNK_BYTES * CHUNK_BYTES:])
         if self._memory_limit is not None and not self._watching:
             self._watching = True
             call.loop.call_later(_WATCH_SECONDS, self._watch)
@@ -303,55 +305,45 @@ class QueryPool:
     def _send(self, worker: _Worker, tag: int, number: int, payload: bytes = b"") -> None:
         if worker.dead:
             return
-        data = frame(tag, number, payload)
+        message = frame(tag, number, payload)
         if not worker.outbox:
             try:
-                sent = worker.sock.send(data)
+                worker.sock.send(message)
+                return
             except BlockingIOError:
-                sent = 0
+                assert self._loop is not None
+                self._loop.add_writer(worker.sock.fileno(), self._writable, worker)
             except OSError:
                 return  # the worker is gone; its reader finds out
-            data = data[sent:]
-            if not data:
-                return
-            assert self._loop is not None
-            self._loop.add_writer(worker.sock.fileno(), self._writable, worker)
-        worker.outbox += data
+        worker.outbox.append(message)
 
     def _writable(self, worker: _Worker) -> None:
         try:
-            sent = worker.sock.send(worker.outbox)
+            while worker.outbox:
+                worker.sock.send(worker.outbox[0])
+                worker.outbox.popleft()
         except BlockingIOError:
             return
         except OSError:
-            sent = len(worker.outbox)
-        del worker.outbox[:sent]
-        if not worker.outbox and self._loop is not None:
+            worker.outbox.clear()
+        if self._loop is not None:
             self._loop.remove_writer(worker.sock.fileno())
 
     def _readable(self, worker: _Worker) -> None:
-        try:
-            data = worker.sock.recv(_READ_BYTES)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._lost(worker, None, None)
-            return
-        inbox = worker.inbox
-        inbox += data
-        offset, size = 0, len(inbox)
-        while size - offset >= HEADER.size:
-            length, number, tag = HEADER.unpack_from(inbox, offset)
-            end = offset + HEADER.size + length
-            if end > size:
-                break
-            self._received(worker, tag, number, bytes(inbox[offset + HEADER.size:end]))
-            offset = end
+        for _ in range(_READS_AT_ONCE):
+            try:
+                message = worker.sock.recv(FRAME_BYTES)
+            except BlockingIOError:
+                return
+            except OSError:
+                message = b""
+            if not message:
+                self._lost(worker, None, None)
+                return
+            _size, number, tag = HEADER.unpack_from(message)
+            self._received(worker, tag, number, message[HEADER.size:])
             if worker.dead:
                 return
-        del inbox[:offset]
 
     def _received(self, worker: _Worker, tag: int, number: int, payload: bytes) -> None:
         if tag == READY:

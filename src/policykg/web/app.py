@@ -17,6 +17,7 @@ from policykg.store import Store
 from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_health, routes_ldes,
                           routes_pages, routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
+from policykg.web.fastpath import FastPath
 from policykg.web.requestlog import HEADER, RequestLog
 
 
@@ -56,6 +57,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
                                        dump_executor=dump_executor)
     problems.install(app)
 
+    # Innermost: queries skip the framework's routing (the routes stay, for the API description and HEAD).
+    app.add_middleware(FastPath, path="/sparql", responders=routes_sparql.RESPONDERS)
     app.add_middleware(PagePolicy)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],

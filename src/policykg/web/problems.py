@@ -94,23 +94,26 @@ def occurrence(request: Request) -> dict[str, str]:
     return {"request_id": found} if found else {}
 
 
+async def policykg_problem(request: Request, error: errors.PolicyKGError) -> Response:
+    """The answer to one of policykg's errors: problem details (a page for a browser, a report for RDF clients)."""
+    if type(error) is errors.StoreError:
+        # What failed behind the service (an engine's address, its message) is for the operator's log only.
+        _log.warning("store error (request %s): %s", occurrence(request).get("request_id", "-"), error)
+        error = errors.StoreError("the store behind this service failed to answer; the operator's log has the "
+                                  "details under the request id")
+    if isinstance(error, errors.ChangeRejected) and error.report is not None:
+        wanted = negotiate(request.headers.get("accept"), [MEDIA_TYPE, "text/turtle", "application/ld+json"])
+        if wanted in ("text/turtle", "application/ld+json"):
+            # The full sh:ValidationReport, for a client that asks for RDF.
+            body = error.report.serialize(format="turtle" if wanted == "text/turtle" else "json-ld")
+            return Response(body, status_code=422, media_type=wanted)
+    return _for_people(request, problem_for(error, request.url.path, **occurrence(request)))
+
+
 def install(app: FastAPI) -> None:
     """Map policykg's errors, HTTP errors and request validation errors to problem details."""
 
-    @app.exception_handler(errors.PolicyKGError)
-    async def _policykg(request: Request, error: errors.PolicyKGError) -> Response:
-        if type(error) is errors.StoreError:
-            # What failed behind the service (an engine's address, its message) is for the operator's log only.
-            _log.warning("store error (request %s): %s", occurrence(request).get("request_id", "-"), error)
-            error = errors.StoreError("the store behind this service failed to answer; the operator's log has the "
-                                      "details under the request id")
-        if isinstance(error, errors.ChangeRejected) and error.report is not None:
-            wanted = negotiate(request.headers.get("accept"), [MEDIA_TYPE, "text/turtle", "application/ld+json"])
-            if wanted in ("text/turtle", "application/ld+json"):
-                # The full sh:ValidationReport, for a client that asks for RDF.
-                body = error.report.serialize(format="turtle" if wanted == "text/turtle" else "json-ld")
-                return Response(body, status_code=422, media_type=wanted)
-        return _for_people(request, problem_for(error, request.url.path, **occurrence(request)))
+    app.add_exception_handler(errors.PolicyKGError, policykg_problem)  # type: ignore[arg-type]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:

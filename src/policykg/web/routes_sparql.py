@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -47,10 +47,15 @@ async def query_by_get(
     format: str | None = Query(None, description="answer syntax: json, xml, csv, tsv, turtle, jsonld, … or html"),
 ) -> Response:
     """Answer a query sent as URL parameters, or describe the service when there is none."""
+    return await respond_to_get(request)
+
+
+async def respond_to_get(request: Request) -> Response:
+    """GET /sparql: a query's answer, or the service description when no protocol parameter is given."""
     ctx = context(request)
     if not _protocol_request(request):
         return await _describe(request, ctx)
-    return await _answer(request, ctx, parse_request("GET", None, request.url.query, b""))
+    return await _answer(request, ctx, parse_request("GET", None, _query_string(request), b""))
 
 
 @router.head("/sparql", include_in_schema=False)
@@ -60,7 +65,7 @@ async def query_by_head(request: Request) -> Response:
     if not _protocol_request(request):
         chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
         return Response(status_code=200, headers={"Content-Type": chosen, "Vary": "Accept"})
-    protocol = parse_request("GET", None, request.url.query, b"")
+    protocol = parse_request("GET", None, _query_string(request), b"")
     assert protocol.query is not None
     form = check_request(protocol.query, ctx.settings.allowed_remote_endpoints)
     media_type = HTML if _wants_html(request, protocol) else answer_type(form, request.headers.get("accept"),
@@ -73,6 +78,11 @@ async def query_by_head(request: Request) -> Response:
                         **apidoc.problems(400, 401, 403, 406, 413, 415, 422, 502, 503)}, openapi_extra=_POST_BODY)
 async def query_or_update_by_post(request: Request) -> Response:
     """Answer a query or run an update sent in the body."""
+    return await respond_to_post(request)
+
+
+async def respond_to_post(request: Request) -> Response:
+    """POST /sparql: a query's answer, or an update done (with the operator's token)."""
     ctx = context(request)
     content_type = request.headers.get("content-type")
     if _media_type(content_type) == UPDATE_BODY:  # the token first: nothing is read for a stranger
@@ -81,10 +91,14 @@ async def query_or_update_by_post(request: Request) -> Response:
     fields = parse_qs(body.decode("latin-1"), keep_blank_values=True) if _media_type(content_type) == FORM else {}
     if "update" in fields and "query" not in fields:  # both: a protocol mistake, 400 whoever sends it
         require_writer(request, ctx.settings)
-    protocol = parse_request("POST", content_type, request.url.query, body)
+    protocol = parse_request("POST", content_type, _query_string(request), body)
     if protocol.update is not None:
         return await _update(request, ctx, protocol)
     return await _answer(request, ctx, protocol)
+
+
+# What the endpoint does for each method it answers without the framework's routing (web/fastpath.py).
+RESPONDERS = {"GET": respond_to_get, "POST": respond_to_post}
 
 
 def _media_type(content_type: str | None) -> str:
@@ -137,7 +151,13 @@ async def _describe(request: Request, ctx: ServiceContext) -> Response:
 def _protocol_request(request: Request) -> bool:
     """Whether a GET carries protocol parameters; without any, it asks for the service description (SPARQL 1.1
     Service Description §2), and with some but no query, it is refused as the malformed request it is."""
-    return any(name in request.query_params for name in _PROTOCOL_PARAMETERS)
+    names = {unquote_plus(pair.partition("=")[0]) for pair in _query_string(request).split("&")}
+    return not names.isdisjoint(_PROTOCOL_PARAMETERS)
+
+
+def _query_string(request: Request) -> str:
+    """The request's query string as sent (what request.url.query gives, without building the URL)."""
+    return request.scope["query_string"].decode("latin-1")  # type: ignore[no-any-return]
 
 
 def _html(page: str) -> HTMLResponse:
