@@ -350,3 +350,18 @@ def test_the_class_hierarchy_cannot_be_changed_by_data(service):
     assert refused.status_code == 403 and "class hierarchy" in refused.json()["detail"]
     assert not httpx.get(service.sparql, params={"query": f"ASK {{ GRAPH ?g {{ <{B}id/class/workshop> ?p ?o }} }}"},
                          headers={"Accept": "application/sparql-results+json"}).json()["boolean"]
+
+
+@pytest.mark.parametrize("media_type", ["text/turtle", "text/html"])
+def test_a_document_read_before_a_revision_shows_the_revision_right_after_it(service, media_type):
+    # Documents are kept between writes (per revision): a write must never leave a kept one behind.
+    iri, body = conference("Before the revision", "2025-10-10")
+    created = post(service, "/entries", body)
+    assert created.status_code == 201, created.text
+    before = dereference(service, iri, media_type)
+    assert "Before the revision" in before.text and dereference(service, iri, media_type).text == before.text
+    revised = httpx.put(service.url + created.headers["location"], headers={**service.auth(), "Content-Type": "text/turtle"},
+                        content=body.replace("Before the revision", "After the revision").encode())
+    assert revised.status_code == 201, revised.text
+    after = dereference(service, iri, media_type)
+    assert "After the revision" in after.text and "Before the revision" not in after.text

@@ -55,13 +55,16 @@ async def document(request: Request, path: str) -> Response:
     media_type = DOCUMENTS[ending] if ending else choose(request.headers.get("accept"))
     iri = resource_iri(ctx.settings.base_iri, relative)
     base = ctx.settings.base_iri
-    found = await run(ctx.executor, lambda: describe(ctx.store, iri, base + ".well-known/genid/", registry_iri(base)))
     document = f"/doc/{web_path(relative)}"
-    if media_type == HTML:
-        body = (await run(ctx.executor, lambda: _page(ctx, found, document))).encode("utf-8")
-    else:
-        body = render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type, base)
-    headers = {"Link": link_header(document, media_type, found.iri), "Cache-Control": "max-age=60"}
+
+    def make() -> bytes:  # a few queries and the serialising: done once per resource, syntax and revision
+        found = describe(ctx.store, iri, base + ".well-known/genid/", registry_iri(base))
+        if media_type == HTML:
+            return _page(ctx, found, document).encode("utf-8")
+        return render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type, base)
+
+    body = await run(ctx.executor, lambda: ctx.document(("doc", relative, media_type), make))
+    headers = {"Link": link_header(document, media_type, iri.value), "Cache-Control": "max-age=60"}
     if not ending:
         headers["Vary"] = "Accept"
         headers["Content-Location"] = f"{document}.{ENDINGS[media_type]}"
