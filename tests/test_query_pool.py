@@ -44,6 +44,12 @@ def threads():  # type: ignore[no-untyped-def]
         yield executor
 
 
+def run(coroutine):  # type: ignore[no-untyped-def]
+    """Run a scenario on an event loop of its own, on a thread: other suites may leave one running on this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 async def count(store: EmbeddedStore, threads: ThreadPoolExecutor, sparql: str, seconds: float) -> str:
     answer = await store.answer(sparql, format_name="json", executor=threads, limits=Limits(seconds, None))
     return json.loads(await answer.read())["results"]["bindings"][0]["n"]["value"]  # type: ignore[no-any-return]
@@ -81,7 +87,7 @@ def test_a_query_stopped_at_its_deadline_leaves_the_queries_beside_it_their_righ
         outcomes = await asyncio.gather(count(pooled, threads, RUNAWAY, 0.5), *medium, return_exceptions=True)
         return outcomes, (await settled(pooled)).started - before
 
-    outcomes, started = asyncio.run(scenario())
+    outcomes, started = run(scenario())
     assert isinstance(outcomes[0], QueryTimeout)
     # The three ran in the same worker as the runaway, which was killed: they were answered again, elsewhere.
     assert outcomes[1:] == [MEDIUM_ANSWER] * 3
@@ -97,7 +103,7 @@ def test_a_query_whose_worker_dies_is_answered_by_another(pooled, threads):
         os.kill(min(victims), signal.SIGKILL)  # the serving worker started first, the spare after it
         return await asyncio.gather(*running)
 
-    assert asyncio.run(scenario()) == [MEDIUM_ANSWER] * 2
+    assert run(scenario()) == [MEDIUM_ANSWER] * 2
 
 
 def test_a_streaming_query_cancelled_by_its_client_stops_without_its_worker_being_killed(pooled, threads):
@@ -114,7 +120,7 @@ def test_a_streaming_query_cancelled_by_its_client_stops_without_its_worker_bein
         stopped_after = pooled.query_workers().running  # type: ignore[union-attr]
         return stopped_after, pooled.query_workers().started - before, await count(pooled, threads, CHEAP, 5)  # type: ignore[union-attr]
 
-    running, started, cheap = asyncio.run(scenario())
+    running, started, cheap = run(scenario())
     assert (running, started, cheap) == (0, 0, str(QUADS))
 
 
@@ -137,7 +143,7 @@ def test_a_hundred_timeouts_leave_no_process_and_no_snapshot_behind(pooled, thre
         assert (statistics.running, statistics.waiting, statistics.workers) == (0, 0, 1)
         assert await count(pooled, threads, CHEAP, 10) == str(QUADS + 10)
 
-    asyncio.run(scenario())
+    run(scenario())
     processes = worker_processes()
     assert len(processes) == 2 and "Z" not in processes.values(), processes  # the worker and its spare; no zombie
     assert len(list((tmp_path / "store.snapshots").iterdir())) == 1  # the current snapshot only
@@ -146,4 +152,4 @@ def test_a_hundred_timeouts_leave_no_process_and_no_snapshot_behind(pooled, thre
 def test_a_query_text_longer_than_a_frame_is_answered_whole(pooled, threads):
     values = " ".join(str(i) for i in range(40_000))  # about 230 KB: four frames
     sparql = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?x {{ {values} }} }}"
-    assert asyncio.run(count(pooled, threads, sparql, 30)) == "40000"
+    assert run(count(pooled, threads, sparql, 30)) == "40000"

@@ -9,7 +9,6 @@ from rdflib.namespace import RDF, XSD
 
 from policykg.errors import NotAcceptable, ProtocolError, UnsupportedMediaType
 from policykg.mediatypes import GRAPH_TYPES, RESULT_TYPES, base_type, from_format_parameter, negotiate
-from policykg.sparqlsyntax import query_form
 from policykg.store import Dataset
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -44,11 +43,6 @@ class ProtocolRequest:
     using_graphs: tuple[str, ...] = ()
     using_named_graphs: tuple[str, ...] = ()
     format: str | None = None
-
-    @property
-    def form(self) -> str | None:
-        """SELECT, ASK, CONSTRUCT or DESCRIBE for a query; None for an update."""
-        return query_form(self.query) if self.query is not None else None
 
 
 def parse_request(method: str, content_type: str | None, url_query: str, body: bytes) -> ProtocolRequest:

@@ -58,12 +58,15 @@ def unescape(text: str) -> str:
 
 def tokens(text: str) -> list[Token]:
     """Split an unescaped SPARQL text into tokens, dropping comments and white space."""
-    found = []
+    return list(_tokens(text))
+
+
+def _tokens(text: str) -> Iterator[Token]:
+    """The tokens of a text one by one, as far as they are read (enough to find its form, say)."""
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
         if kind not in ("comment", "space"):
-            found.append(Token(kind, match.group(), match.start(), match.end()))
-    return found
+            yield Token(kind, match.group(), match.start(), match.end())
 
 
 def query_form(text: str) -> str | None:
@@ -118,11 +121,13 @@ _OPERATOR_WORDS = {"UNION", "OPTIONAL", "MINUS"}
 
 
 def check_request(text: str, allowed: tuple[str, ...] = ()) -> str | None:
-    """Refuse a query or update that would reach elsewhere, or that nests deeper than an engine can take;
-    return the query's form (SELECT, ASK, CONSTRUCT, DESCRIBE; None for an update), all from one reading."""
+    """Refuse a request that would reach elsewhere or nest too deep; return its query form (None: an update).
+
+    The form is SELECT, ASK, CONSTRUCT or DESCRIBE; text, checks and form all come from one reading.
+    """
     source = unescape(text)
     if _plainly_harmless(source):
-        return _form(_leading_tokens(source))
+        return _form(_tokens(source))
     found, blanked = _scan(source)
     _check_nesting(found)
     _check_operators(found)
@@ -131,22 +136,20 @@ def check_request(text: str, allowed: tuple[str, ...] = ()) -> str | None:
 
 
 def _plainly_harmless(source: str) -> bool:
-    """True when counts over the raw text already show that no check can refuse it: fewer brackets than the
-    nesting limit, fewer operator characters and words than the operator limit, no SERVICE or LOAD at all.
-    Each count is at least what the token-based check counts, so the checks need not read it (most queries)."""
+    """True when counts over the raw text show that no check can refuse it, so that they need not read it.
+
+    For an ASCII text (where case folding is plain): no more brackets than the nesting limit, no more operator
+    characters and words than the operator limit, no SERVICE or LOAD at all. Each count is at least what the
+    token-based check counts. A closing bracket without its opening one is then left to the engine's parser,
+    which refuses it as a syntax error (400) all the same.
+    """
+    if not source.isascii():  # some letters beyond ASCII fold to s, i, l … in other ways
+        return False
     lower = source.lower()
     return ("service" not in lower and "load" not in lower
             and sum(map(source.count, _OPENING)) <= MAX_NESTING
             and sum(map(source.count, _OPERATOR_CHARACTERS)) + sum(lower.count(w.lower()) for w in _OPERATOR_WORDS)
             <= MAX_OPERATORS)
-
-
-def _leading_tokens(source: str) -> Iterator[Token]:
-    """The tokens of a text one by one, as far as they are read (enough to find its form)."""
-    for match in _TOKEN.finditer(source):
-        kind = match.lastgroup or "punct"
-        if kind not in ("comment", "space"):
-            yield Token(kind, match.group(), match.start(), match.end())
 
 
 def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:

@@ -30,6 +30,7 @@ The design, and the figures that chose it (2 cores, 200k quads, point lookups; b
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import itertools
 import os
@@ -39,19 +40,22 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from policykg.errors import PolicyKGError, QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
-from policykg.store.base import Answer, Dataset, Limits, Sink, WorkerStatistics
+from policykg.store.base import CHUNK_BYTES, Answer, Dataset, Limits, Sink, WorkerStatistics
 from policykg.store.streaming import stream
-from policykg.store.queryworker import (CANCEL, CHUNK_BYTES, CREDIT, DATA, END, FRAME_BYTES, HEADER, MOST_CALLS, OPEN,
-                                        PART, QUERY, QUERY_ERROR, READY, STOPPED, STORE_ERROR, Request, frame, serve)
+from policykg.store.queryworker import (CANCEL, CREDIT, DATA, END, FRAME_BYTES, HEADER, MOST_CALLS, OPEN, PIECE,
+                                        QUERY, QUERY_ERROR, READY, STOPPED, STORE_ERROR, Request, frame, serve)
 
 GRACE = 0.25  # seconds a query told to stop may take before its worker is killed
 _WATCH_SECONDS = 0.1  # how often busy workers are measured against the memory limit
+_LONGEST_PAUSE = 10.0  # seconds between starts of workers that keep dying before they are ready
 _MOST_RERUNS = 2  # a query whose worker died under it this often is not tried again (it may be the cause)
+T = TypeVar("T")
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _READS_AT_ONCE = 64  # frames read from one worker before other work on the event loop gets its turn
 
@@ -63,6 +67,11 @@ class _Worker:
         import multiprocessing  # here: the parent needs it, a worker importing this module does not
 
         self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for end in (self.sock, child):  # a datagram must fit the sender's buffer whole
+            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * FRAME_BYTES)
+            if end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) < 2 * FRAME_BYTES:
+                raise StoreError(f"the system allows socket buffers below {2 * FRAME_BYTES} bytes "
+                                 "(net.core.wmem_max): query workers cannot run")
         self.process = multiprocessing.get_context("spawn").Process(
             target=serve, args=(child,), daemon=True, name="policykg-query-worker")
         self.process.start()
@@ -73,6 +82,12 @@ class _Worker:
         self.overdue = 0  # its calls past their deadline and still running: it may be killed any moment
         self.calls: dict[int, _Call] = {}
         self.outbox: deque[bytes] = deque()  # frames the socket could not take yet
+
+    def end(self) -> None:
+        """Kill the process, wait for it, close the socket (blocking: not on the event loop)."""
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.sock.close()
 
     def resident_bytes(self) -> int | None:
         """The process's resident memory, where the system tells it (Linux /proc)."""
@@ -93,7 +108,7 @@ class _Call:
         self.loop = loop
         self.worker: _Worker | None = None
         self.snapshot: Path | None = None
-        self.started = time.monotonic()
+        self.sent = 0.0  # when it was last sent to a worker
         self.chunks: deque[bytes] = deque()
         self.finished = False  # its end has come back
         self.error: PolicyKGError | None = None
@@ -105,10 +120,12 @@ class _Call:
         self.timer: asyncio.TimerHandle | None = None
 
     def wake(self) -> None:
+        """Let the reader of the answer look again."""
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
     def fail(self, error: PolicyKGError) -> None:
+        """End the answer with an error, unless it has ended already."""
         if self.error is None and not self.finished:
             self.error = error
         self.wake()
@@ -140,17 +157,20 @@ class QueryPool:
         self._snapshots = snapshots
         self._size = size
         self._memory_limit = memory_limit
-        self._lock = threading.Lock()  # the snapshots and readers; the rest belongs to the event loop's thread
+        # The snapshots, their readers and which loop drives the workers; the rest belongs to that loop's thread.
+        self._lock = threading.Lock()
         self._generation = 0
         self._current: Path | None = None
         self._readers: dict[Path, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
-        self._numbers = itertools.count(1)
+        self._numbers = itertools.cycle(range(1, 2**32))  # a frame has 32 bits for the call's number
         self._waiting: deque[_Call] = deque()
         self._watching = False
         self._closed = False
         self._started = 0
+        self._starting = False  # a process is being started for the pool
+        self._pause = 0.0  # before the next start, while workers die before they are ready
         self._workers = [self._start() for _ in range(size)]
         self._spare: _Worker | None = self._start()
 
@@ -163,9 +183,11 @@ class QueryPool:
             folder = self._snapshots / f"{self._generation:08d}"
         take_snapshot(folder)
         with self._lock:
-            self._current = folder
-            self._prune()
-        loop = self._loop
+            if self._current is None or folder > self._current:  # folders are numbered in the order taken
+                self._current = folder
+            unread = self._unread()
+            loop = self._loop
+        _remove(unread)
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._announce, folder)
 
@@ -175,12 +197,14 @@ class QueryPool:
                      limits: Limits, executor: Executor | None) -> Answer:
         """Start a query and return its answer once the first chunk (or all of a small one) has come back."""
         loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._bind(loop)
-        elif loop is not self._loop:  # another loop's caller: the pool's own loop does the work, on a thread
-            return await stream(executor, lambda sink: self.query(
-                sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
-                limits=limits), limits.timeout)
+        if self._loop is not loop:
+            with self._lock:
+                if self._loop is None or self._loop.is_closed():
+                    self._bind(loop)
+            if self._loop is not loop:  # another loop drives the workers: a thread goes through it
+                return await stream(executor, lambda sink: self.query(
+                    sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
+                    limits=limits), limits.timeout)
         if self._closed:
             raise StoreError("the query workers have stopped")
         request = Request(sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "",
@@ -204,17 +228,17 @@ class QueryPool:
         """Answer a query for a caller outside the event loop, passing its bytes to sink."""
         loop = self._loop_for_threads()
 
-        def on_loop(coroutine):  # type: ignore[no-untyped-def]
+        def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
             return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
         answer = on_loop(self.answer(sparql, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
                                      limits=limits, executor=None))
+        rest = answer.rest()
         try:
             if answer.first:
                 sink(answer.first)
             if answer.complete:
                 return
-            rest = answer.rest()
             while True:
                 try:
                     chunk = on_loop(rest.__anext__())
@@ -222,12 +246,12 @@ class QueryPool:
                     return
                 sink(chunk)
         finally:
-            loop.call_soon_threadsafe(answer.close)
+            on_loop(_close(rest, answer))  # on the loop: the answer is the loop's to close
 
     def statistics(self) -> WorkerStatistics:
         """Processes started so far, workers serving, queries running and waiting."""
         return WorkerStatistics(self._started, len(self._workers), sum(len(w.calls) for w in self._workers),
-                                len(self._waiting))
+                                sum(1 for call in self._waiting if not call.abandoned))
 
     def close(self) -> None:
         """Stop every worker and remove the snapshots (called once the event loop has stopped, or from a thread)."""
@@ -239,34 +263,44 @@ class QueryPool:
             self._loop_thread.join(timeout=5)
             loop.close()
         for worker in workers:
-            worker.process.kill()
-            worker.process.join(timeout=5)
-            worker.sock.close()
+            worker.end()
         shutil.rmtree(self._snapshots, ignore_errors=True)
 
     # --- the event loop's side
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Let this event loop drive the workers (called on its thread, once)."""
+        """Let this event loop drive the workers (on its thread, under the lock); a closed one's calls are dropped."""
+        if self._loop is not None:  # it closed: nothing waits for what it was following any more
+            self._waiting.clear()
+            for worker in [*self._workers, *([self._spare] if self._spare else [])]:
+                for call in worker.calls.values():
+                    self._readers[call.snapshot] -= 1  # type: ignore[index]
+                worker.calls, worker.overdue = {}, 0
+                worker.outbox.clear()
+            self._starting = False
         self._loop = loop
         for worker in [*self._workers, *([self._spare] if self._spare else [])]:
             loop.add_reader(worker.sock.fileno(), self._readable, worker)
+        self._ensure_workers()
 
     def _loop_for_threads(self) -> asyncio.AbstractEventLoop:
-        """The loop that drives the workers; a private one on a thread of its own when no server has bound one."""
+        """The loop that drives the workers; a private one on a thread of its own when no running loop does."""
+        with contextlib.suppress(RuntimeError):
+            if asyncio.get_running_loop() is self._loop:  # waiting here would stop the loop that answers
+                raise StoreError("a blocking query was asked for on the workers' event loop: await answer() there")
         with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                self._loop_thread = threading.Thread(target=loop.run_forever, daemon=True,
-                                                     name="policykg-query-pool")
-                self._loop_thread.start()
-                asyncio.run_coroutine_threadsafe(self._bind_here(), loop).result()
             loop = self._loop
-        assert loop is not None
+            if loop is not None and loop.is_running():
+                return loop
+            loop = asyncio.new_event_loop()
+            self._loop_thread = threading.Thread(target=loop.run_forever, daemon=True, name="policykg-query-pool")
+            self._loop_thread.start()
+        asyncio.run_coroutine_threadsafe(self._bind_here(), loop).result()
         return loop
 
     async def _bind_here(self) -> None:
-        self._bind(asyncio.get_running_loop())
+        with self._lock:
+            self._bind(asyncio.get_running_loop())
 
     def _dispatch(self, call: _Call) -> None:
         worker = self._free_worker()
@@ -291,13 +325,16 @@ class QueryPool:
                 return
             self._readers[snapshot] = self._readers.get(snapshot, 0) + 1
         call.snapshot = snapshot
-        call.worker = worker
         call.request = dataclasses.replace(call.request, snapshot=str(snapshot))
-        worker.calls[call.number] = call
         request = pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL)
-        for start in range(0, len(request) - CHUNK_BYTES, CHUNK_BYTES):  # a long query text goes in parts
-            self._send(worker, PART, call.number, request[start:start + CHUNK_BYTES])
-        self._send(worker, QUERY, call.number, request[(len(request) - 1) // CHUNK_BYTES * CHUNK_BYTES:])
+        count = max(1, -(-len(request) // CHUNK_BYTES))  # a long query text goes in numbered pieces
+        pieces = [PIECE.pack(index, count) + request[index * CHUNK_BYTES:(index + 1) * CHUNK_BYTES]
+                  for index in range(count)]
+        call.worker = worker
+        call.sent = time.monotonic()
+        worker.calls[call.number] = call
+        for piece in pieces:
+            self._send(worker, QUERY, call.number, piece)
         if self._memory_limit is not None and not self._watching:
             self._watching = True
             call.loop.call_later(_WATCH_SECONDS, self._watch)
@@ -313,8 +350,10 @@ class QueryPool:
             except BlockingIOError:
                 assert self._loop is not None
                 self._loop.add_writer(worker.sock.fileno(), self._writable, worker)
-            except OSError:
-                return  # the worker is gone; its reader finds out
+            except OSError:  # the worker is gone, or the frame cannot go: either way it is of no more use
+                assert self._loop is not None
+                self._loop.call_soon(self._lost, worker, None, None)
+                return
         worker.outbox.append(message)
 
     def _writable(self, worker: _Worker) -> None:
@@ -326,7 +365,9 @@ class QueryPool:
             return
         except OSError:
             worker.outbox.clear()
-        if self._loop is not None:
+            assert self._loop is not None
+            self._loop.call_soon(self._lost, worker, None, None)
+        if self._loop is not None and not worker.dead:
             self._loop.remove_writer(worker.sock.fileno())
 
     def _readable(self, worker: _Worker) -> None:
@@ -348,6 +389,7 @@ class QueryPool:
     def _received(self, worker: _Worker, tag: int, number: int, payload: bytes) -> None:
         if tag == READY:
             worker.ready = True
+            self._pause = 0.0
             if worker is not self._spare:
                 self._serve_waiting()
             if self._current is not None:
@@ -361,18 +403,20 @@ class QueryPool:
                 call.chunks.append(payload)
                 call.wake()
             return
-        if tag == END:
-            if payload:
-                call.chunks.append(payload)
-            call.finished = True
-        elif tag == QUERY_ERROR:
-            call.fail(QueryError(payload.decode("utf-8")))
-        elif tag == STORE_ERROR:
-            call.fail(StoreError(payload.decode("utf-8")))
-        elif tag == STOPPED:
-            call.fail(_timeout(call.limits))
-        call.wake()
-        self._finished(worker, call)
+        try:
+            if tag == END:
+                if payload:
+                    call.chunks.append(payload)
+                call.finished = True
+            elif tag == QUERY_ERROR:
+                call.fail(QueryError(payload.decode("utf-8", errors="replace")))
+            elif tag == STORE_ERROR:
+                call.fail(StoreError(payload.decode("utf-8", errors="replace")))
+            elif tag == STOPPED:
+                call.fail(_timeout(call.limits))
+            call.wake()
+        finally:
+            self._finished(worker, call)
 
     def _finished(self, worker: _Worker, call: _Call) -> None:
         """A call left its worker: free its thread and its snapshot."""
@@ -386,11 +430,14 @@ class QueryPool:
         self._serve_waiting()
 
     def _release_snapshot(self, call: _Call) -> None:
-        if call.snapshot is not None:
-            with self._lock:
-                self._readers[call.snapshot] -= 1
-                self._prune()
-            call.snapshot = None
+        if call.snapshot is None:
+            return
+        with self._lock:
+            self._readers[call.snapshot] -= 1
+            unread = self._unread()
+        call.snapshot = None
+        if unread and self._loop is not None:
+            self._loop.run_in_executor(None, _remove, unread)  # folders of files: not on the event loop
 
     def _serve_waiting(self) -> None:
         while self._waiting:
@@ -456,43 +503,41 @@ class QueryPool:
 
     def _watch(self) -> None:
         """Every _WATCH_SECONDS while queries run: kill a worker past the memory limit, blaming its oldest query."""
-        busy = [worker for worker in self._workers if worker.calls]
-        for worker in busy:
-            used = worker.resident_bytes()
-            if used is not None and self._memory_limit is not None and used > self._memory_limit:
-                blamed = min(worker.calls.values(), key=lambda c: c.started)
-                self._lost(worker, blamed, QueryMemoryExceeded(
-                    f"the query needed more than the limit of {self._memory_limit // 2**20} MiB of memory and was "
-                    "stopped"))
-        if any(worker.calls for worker in self._workers) and self._loop is not None and not self._closed:
-            self._loop.call_later(_WATCH_SECONDS, self._watch)
-        else:
-            self._watching = False
+        try:
+            for worker in [worker for worker in self._workers if worker.calls]:
+                used = worker.resident_bytes()
+                if used is not None and self._memory_limit is not None and used > self._memory_limit:
+                    blamed = min(worker.calls.values(), key=lambda c: c.sent)  # the longest running there
+                    self._lost(worker, blamed, QueryMemoryExceeded(
+                        f"the query needed more than the limit of {self._memory_limit // 2**20} MiB of memory and "
+                        "was stopped"))
+        finally:
+            if any(worker.calls for worker in self._workers) and self._loop is not None and not self._closed:
+                self._loop.call_later(_WATCH_SECONDS, self._watch)
+            else:
+                self._watching = False
 
     def _lost(self, worker: _Worker, blamed: _Call | None, error: PolicyKGError | None) -> None:
-        """Kill a worker (or take note that it died), put the spare in its place, re-run what it held."""
+        """Kill a worker (or take note that it died), put the spare in its place, re-run what it held.
+
+        A worker that died by itself while answering one query alone was most likely ended by that query: it
+        gets an error rather than a second worker to end. Others are re-run once after such a death, twice
+        after a kill at a limit.
+        """
         if worker.dead:
             return
         worker.dead = True
-        loop = self._loop
-        assert loop is not None
-        loop.remove_reader(worker.sock.fileno())
-        if worker.outbox:
-            loop.remove_writer(worker.sock.fileno())
-        worker.sock.close()
-        worker.process.kill()
-        loop.run_in_executor(None, worker.process.join, 5)  # reaped off the event loop
         if worker in self._workers:
             self._workers.remove(worker)
-            if self._spare is not None and not self._closed:
+            if self._spare is not None:
                 self._workers.append(self._spare)
                 self._spare = None
-                loop.run_in_executor(None, self._start_spare)
         elif worker is self._spare:
             self._spare = None
-            if not self._closed:
-                loop.run_in_executor(None, self._start_spare)
+        if not worker.ready:
+            self._pause = min(max(2 * self._pause, 0.1), _LONGEST_PAUSE)
         held, worker.calls = list(worker.calls.values()), {}
+        crashed = blamed is None
         for call in held:
             call.worker = None
             self._release_snapshot(call)
@@ -500,37 +545,66 @@ class QueryPool:
                 call.fail(error)
             elif call.abandoned or call.error is not None or call.finished:
                 pass
-            elif call.taken or call.reruns >= _MOST_RERUNS:
+            elif crashed and len(held) == 1:
+                call.fail(StoreError("the worker answering this query ended while it ran; it was not tried again"))
+            elif call.taken or call.reruns >= (1 if crashed else _MOST_RERUNS):
                 call.fail(StoreError("the worker answering this query was stopped while it sent the answer"))
             else:
                 call.reruns += 1
                 call.chunks.clear()
                 self._dispatch(call)
+        loop = self._loop
+        assert loop is not None
+        loop.remove_reader(worker.sock.fileno())
+        if worker.outbox:
+            loop.remove_writer(worker.sock.fileno())
+        worker.sock.close()
+        worker.process.kill()
+        _on_thread(loop, worker.process.join, 5)  # reaped off the event loop
+        self._ensure_workers()
         self._serve_waiting()
 
-    def _start_spare(self) -> None:
-        """Start the next spare (on a thread: starting a process takes a few milliseconds of the parent's time)."""
-        try:
-            worker = self._start()
-        except OSError:  # no process could be started now (memory, process limit): tried again at the next loss
+    def _ensure_workers(self) -> None:
+        """Start what the pool lacks (a worker in a lost one's place, the spare): one start at a time, after the
+        pause that grows while workers die before they are ready (a broken installation must not loop)."""
+        if self._closed or self._starting or self._loop is None:
             return
+        if len(self._workers) < self._size or self._spare is None:
+            self._starting = True
+            self._loop.call_later(self._pause, _on_thread, self._loop, self._start_on_thread)
+
+    def _start_on_thread(self) -> None:
+        """Start a process (on a thread: it takes a few milliseconds of the parent's time) and hand it to the loop."""
+        try:
+            worker: _Worker | None = self._start()
+        except (OSError, StoreError):  # no process could be started now (memory, process limit): try again later
+            worker = None
         loop = self._loop
         if loop is None or loop.is_closed() or self._closed:
-            worker.process.kill()
+            if worker is not None:
+                worker.end()
             return
-        loop.call_soon_threadsafe(self._adopt, worker)
+        try:
+            loop.call_soon_threadsafe(self._adopt, worker)
+        except RuntimeError:  # the loop closed meanwhile
+            if worker is not None:
+                worker.end()
 
-    def _adopt(self, worker: _Worker) -> None:
-        if self._closed:
-            worker.process.kill()
+    def _adopt(self, worker: _Worker | None) -> None:
+        self._starting = False
+        if worker is None:
+            self._pause = min(max(2 * self._pause, 0.1), _LONGEST_PAUSE)
+        elif self._closed:
+            _on_thread(self._loop, worker.end)  # type: ignore[arg-type]
             return
-        assert self._loop is not None
-        self._loop.add_reader(worker.sock.fileno(), self._readable, worker)
-        if len(self._workers) < self._size:  # a worker was lost while there was no spare
-            self._workers.append(worker)
-            self._loop.run_in_executor(None, self._start_spare)
         else:
-            self._spare = worker
+            assert self._loop is not None
+            self._loop.add_reader(worker.sock.fileno(), self._readable, worker)
+            if len(self._workers) < self._size:  # a worker was lost while there was no spare
+                self._workers.append(worker)
+            else:
+                self._spare = worker
+        self._ensure_workers()
 
     def _start(self) -> _Worker:
         worker = _Worker()
@@ -538,22 +612,42 @@ class QueryPool:
         return worker
 
     def _announce(self, folder: Path) -> None:
-        """Ask every ready worker to open a new snapshot before queries need it."""
+        """Ask every ready worker to open the new snapshot before queries need it (unless a newer one came)."""
+        if folder != self._current:
+            return
         for worker in [*self._workers, *([self._spare] if self._spare else [])]:
             if worker.ready:
                 self._send(worker, OPEN, 0, str(folder).encode("utf-8"))
 
-    def _prune(self) -> None:
-        """Remove the snapshots no query reads any more, all but the current one (under the lock)."""
-        for folder, readers in list(self._readers.items()):
-            if readers == 0 and folder != self._current:
-                shutil.rmtree(folder, ignore_errors=True)
-                del self._readers[folder]
+    def _unread(self) -> list[Path]:
+        """Forget the snapshots no query reads any more, all but the current one (under the lock); return them."""
+        unread = [folder for folder, readers in self._readers.items() if readers == 0 and folder != self._current]
+        for folder in unread:
+            del self._readers[folder]
         if self._current is not None:
             self._readers.setdefault(self._current, 0)
+        return unread
+
+
+async def _close(rest: AsyncIterator[bytes], answer: Answer) -> None:
+    await rest.aclose()  # type: ignore[attr-defined]
+    answer.close()  # also when the rest was never read
+
+
+def _remove(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _on_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., object], *arguments: object) -> None:
+    """Run blocking work on the loop's default threads (nothing, once they have shut down with the loop)."""
+    with contextlib.suppress(RuntimeError):
+        loop.run_in_executor(None, work, *arguments)
 
 
 def _timeout(limits: Limits) -> QueryTimeout:
+    if limits.timeout is None:
+        return QueryTimeout("the query was stopped")
     return QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
 
 

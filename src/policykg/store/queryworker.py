@@ -23,20 +23,22 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from policykg.store.base import CHUNK_BYTES
 from policykg.store.formats import GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 
 HEADER = struct.Struct("!IIB")  # payload length, call number, tag
-# From the parent (a query text longer than a frame comes in parts, the last one tagged QUERY)
-QUERY, PART, CREDIT, CANCEL, OPEN = b"qpcxo"
+# From the parent (a request longer than a frame comes in pieces, each numbered: PIECE)
+QUERY, CREDIT, CANCEL, OPEN = b"qcxo"
+PIECE = struct.Struct("!II")  # which piece of a request, of how many
 # From the worker
 READY, DATA, END, QUERY_ERROR, STORE_ERROR, STOPPED = b"rdeESs"
 
-CHUNK_BYTES = 64 * 1024  # an answer up to this size goes back in one frame, with its end; no frame is larger
-FRAME_BYTES = HEADER.size + CHUNK_BYTES  # a datagram of the socket pair at the most (its buffer holds 200 KiB)
+FRAME_BYTES = HEADER.size + PIECE.size + CHUNK_BYTES  # a datagram of the socket pair at the most
 WINDOW = 8  # chunks a query may send ahead of what its client has read
 THREADS = 16  # threads of a worker, each waiting for a frame
 MOST_CALLS = THREADS - 1  # queries a worker answers at once: one thread is left to read credits and cancellations
 _CREDIT_WAIT = 0.1  # how often a query waiting for credit looks whether it was cancelled
+_KEPT_CANCELLATIONS = 1024
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,15 @@ class _Snapshots:
                 self._newest = (path, store)
             return store
 
+    def open_newer(self, path: str) -> None:
+        """Open a snapshot ahead of the queries that will read it, unless a newer one is open (or it is gone)."""
+        newest = self._newest
+        if newest is None or path > newest[0]:
+            try:
+                self.get(path)
+            except OSError:  # already replaced and removed: the next query names the newer one
+                pass
+
 
 class _Output:
     """A file-like object for pyoxigraph's serialize: bytes gathered into chunks, each sent when it is full."""
@@ -149,7 +160,7 @@ def _answer(number: int, request: Request, call: _Call, snapshots: _Snapshots, c
 
 
 class _Worker:
-    """What the threads of a worker share: the socket, the snapshot, the calls running and query texts in parts."""
+    """What the threads of a worker share: the socket, the snapshot, the calls running and query texts in pieces."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -157,8 +168,10 @@ class _Worker:
         self.snapshots = _Snapshots()
         self.lock = threading.Lock()
         self.calls: dict[int, _Call] = {}
-        self.cancelled: set[int] = set()  # cancellations read before their query (by another thread)
-        self.parts: dict[int, list[bytes]] = {}
+        # Cancellations read before their query (by another thread), the most recent only: one that crossed
+        # its query's end on the way is never claimed.
+        self.cancelled: dict[int, None] = {}
+        self.pieces: dict[int, dict[int, bytes]] = {}
 
     def run(self) -> None:
         """A thread's loop: take the next frame, run it if it is a query; end the process when the parent is gone."""
@@ -167,33 +180,50 @@ class _Worker:
             if not message:
                 os._exit(0)  # the parent is gone: nothing left to answer for
             _size, number, tag = HEADER.unpack_from(message)
-            payload = message[HEADER.size:]
-            if tag == QUERY:
-                self._query(number, payload)
-            elif tag == PART:
-                with self.lock:
-                    self.parts.setdefault(number, []).append(payload)
-            elif tag == CREDIT:
-                if (call := self.calls.get(number)) is not None:
-                    call.credits.release()
-            elif tag == CANCEL:
-                with self.lock:
-                    if (call := self.calls.get(number)) is not None:
-                        call.cancelled = True
-                    else:
-                        self.cancelled.add(number)
-            elif tag == OPEN:
-                self.snapshots.get(payload.decode("utf-8"))
+            try:
+                self._take(number, tag, message[HEADER.size:])
+            except Exception as error:  # a thread never dies: the parent counts on each one to read frames
+                if tag == QUERY:
+                    self.channel.send(STORE_ERROR, number, f"{type(error).__name__}: {error}".encode("utf-8"))
 
-    def _query(self, number: int, payload: bytes) -> None:
+    def _take(self, number: int, tag: int, payload: bytes) -> None:
+        if tag == QUERY:
+            whole = self._whole(number, payload)
+            if whole is not None:
+                self._query(number, pickle.loads(whole))
+        elif tag == CREDIT:
+            if (call := self.calls.get(number)) is not None:
+                call.credits.release()
+        elif tag == CANCEL:
+            with self.lock:
+                if (call := self.calls.get(number)) is not None:
+                    call.cancelled = True
+                else:
+                    self.cancelled[number] = None
+                    if len(self.cancelled) > _KEPT_CANCELLATIONS:
+                        del self.cancelled[next(iter(self.cancelled))]
+        elif tag == OPEN:
+            self.snapshots.open_newer(payload.decode("utf-8"))
+
+    def _whole(self, number: int, payload: bytes) -> bytes | None:
+        """The request once every piece of it has come (pieces may be read by several threads, in any order)."""
+        index, count = PIECE.unpack_from(payload)
+        if count == 1:
+            return payload[PIECE.size:]
         with self.lock:
-            parts = self.parts.pop(number, None)
-        request: Request = pickle.loads(b"".join([*parts, payload]) if parts else payload)
+            pieces = self.pieces.setdefault(number, {})
+            pieces[index] = payload[PIECE.size:]
+            if len(pieces) < count:
+                return None
+            del self.pieces[number]
+        return b"".join(pieces[i] for i in range(count))
+
+    def _query(self, number: int, request: Request) -> None:
         call = _Call(request.deadline)
         with self.lock:
             self.calls[number] = call
             call.cancelled = number in self.cancelled
-            self.cancelled.discard(number)
+            self.cancelled.pop(number, None)
         try:
             _answer(number, request, call, self.snapshots, self.channel)
         finally:

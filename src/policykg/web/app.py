@@ -39,7 +39,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        # Let running work finish (queries end at their time limit) before the caller closes the store.
+        # Let running work on threads finish (reads, writes, dumps) before the caller closes the store; the
+        # queries in worker processes end with them.
         for pool in (write_executor, dump_executor, executor):
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -32,7 +32,7 @@ class ServiceContext:
     write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
     dump_executor: ThreadPoolExecutor  # whole-dataset dumps, which last as long as their client reads
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
-    _documents: "Documents" = field(default_factory=lambda: Documents())
+    _documents: "Documents" = field(default_factory=lambda: Documents())  # defined below
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
         """A value computed from the store, kept until the next write."""
@@ -44,10 +44,8 @@ class ServiceContext:
         self._memo = {k: v for k, v in kept.items() if k[1] == key[1]} | {key: value}
         return value
 
-
     def document(self, key: tuple[str, ...], compute: Callable[[], bytes]) -> bytes:
-        """A document made from the store (a resource's description in one syntax), kept until the next write
-        while it is among the most recently asked for."""
+        """A document made from the store (a resource's description in one syntax), kept until the next write."""
         return self._documents.get(self.writer.revision.tag, key, compute)
 
 
