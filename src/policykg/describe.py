@@ -6,6 +6,7 @@ name, and, for each named graph a statement sits in, where that graph's facts co
 store only: a handful of SPARQL queries, whatever the store's size.
 """
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -22,6 +23,8 @@ PROV = PREFIXES["prov"]
 LABELS = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label", PREFIXES["dcterms"] + "title",
           PREFIXES["schema"] + "name", "http://xmlns.com/foaf/0.1/name")
 INCOMING_LIMIT = 500
+KNOWN_LABELS = 200_000  # IRIs whose labels a state of the store keeps in memory (about 40 MB at most)
+_UNKNOWN = object()
 _CLOSURE_DEPTH = 4
 
 
@@ -114,8 +117,13 @@ def exists(store: Store, iri: ox.NamedNode, registry: str) -> None:
         _missing(store, iri, registry)
 
 
-def describe(store: Store, iri: ox.NamedNode, genid_prefix: str, registry: str) -> Description:
-    """The description of a resource; ResourceNotFound (or ResourceGone, once retracted) if nothing is said of it."""
+def describe(store: Store, iri: ox.NamedNode, genid_prefix: str, registry: str,
+             known: MutableMapping[str, Label | None] | None = None) -> Description:
+    """The description of a resource; ResourceNotFound (or ResourceGone, once retracted) if nothing is said of it.
+
+    known, if given, holds labels looked up before in the same state of the store (None: the IRI has none), and
+    gets the ones looked up here: most descriptions name the same properties, classes and neighbours.
+    """
     statements = _closure(store, iri, genid_prefix)
     rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri} }} }} LIMIT {INCOMING_LIMIT + 1}").rows
     incoming = tuple(ox.Quad(s, p, iri, g) for s, p, g in rows[:INCOMING_LIMIT])  # type: ignore[arg-type]
@@ -128,11 +136,24 @@ def describe(store: Store, iri: ox.NamedNode, genid_prefix: str, registry: str) 
     graphs = {q.graph_name.value for q in (*statements, *incoming) if isinstance(q.graph_name, ox.NamedNode)}
     return Description(iri=iri.value, statements=statements, incoming=incoming,
                        incoming_truncated=len(rows) > INCOMING_LIMIT, contents=contents,
-                       label_terms=labels_of(store, named | graphs), sources=_sources(store, graphs))
+                       label_terms=labels_of(store, named | graphs, known), sources=_sources(store, graphs))
 
 
-def labels_of(store: Store, iris: set[str]) -> dict[str, Label]:
-    """A label for each IRI that has one (English or untagged preferred, then by the order of LABELS)."""
+def labels_of(store: Store, iris: set[str], known: MutableMapping[str, Label | None] | None = None) -> dict[str, Label]:
+    """A label for each IRI that has one (English or untagged preferred, then by the order of LABELS).
+
+    known, if given, answers first, and learns what the store answers (up to KNOWN_LABELS IRIs).
+    """
+    if known is not None:
+        found = {iri: label for iri in iris if (label := known.get(iri, _UNKNOWN)) is not _UNKNOWN}
+        fresh = _labels_of(store, iris - found.keys())
+        if len(known) < KNOWN_LABELS:
+            known.update({iri: fresh.get(iri) for iri in iris - found.keys()})
+        return {**{iri: label for iri, label in found.items() if label is not None}, **fresh}  # type: ignore[misc]
+    return _labels_of(store, iris)
+
+
+def _labels_of(store: Store, iris: set[str]) -> dict[str, Label]:
     if not iris:
         return {}
     values = " ".join(str(ox.NamedNode(iri)) for iri in sorted(iris))

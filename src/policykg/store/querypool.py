@@ -54,6 +54,7 @@ from policykg.store.queryworker import (CANCEL, CREDIT, DATA, END, FRAME_BYTES, 
 GRACE = 0.25  # seconds a query told to stop may take before its worker is killed
 _WATCH_SECONDS = 0.1  # how often busy workers are measured against the memory limit
 _LONGEST_PAUSE = 10.0  # seconds between starts of workers that keep dying before they are ready
+_LONG_RUNNING = 1.0  # seconds after which a query beside one past the memory limit is stopped with it
 _MOST_RERUNS = 2  # a query whose worker died under it this often is not tried again (it may be the cause)
 T = TypeVar("T")
 _PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -507,22 +508,29 @@ class QueryPool:
             for worker in [worker for worker in self._workers if worker.calls]:
                 used = worker.resident_bytes()
                 if used is not None and self._memory_limit is not None and used > self._memory_limit:
-                    blamed = min(worker.calls.values(), key=lambda c: c.sent)  # the longest running there
+                    # The memory of one thread cannot be told from another's: the query that has run longest
+                    # there is blamed, the others that have run long are stopped with it (a query needs time to
+                    # fill that much), and the short ones are answered again elsewhere.
+                    blamed = min(worker.calls.values(), key=lambda c: c.sent)
+                    limit = self._memory_limit // 2**20
                     self._lost(worker, blamed, QueryMemoryExceeded(
-                        f"the query needed more than the limit of {self._memory_limit // 2**20} MiB of memory and "
-                        "was stopped"))
+                        f"the query needed more than the limit of {limit} MiB of memory and was stopped"),
+                        long_running=(time.monotonic() - _LONG_RUNNING, QueryMemoryExceeded(
+                            f"the query was stopped with its worker, which passed the memory limit of {limit} MiB "
+                            "while answering it and others")))
         finally:
             if any(worker.calls for worker in self._workers) and self._loop is not None and not self._closed:
                 self._loop.call_later(_WATCH_SECONDS, self._watch)
             else:
                 self._watching = False
 
-    def _lost(self, worker: _Worker, blamed: _Call | None, error: PolicyKGError | None) -> None:
+    def _lost(self, worker: _Worker, blamed: _Call | None, error: PolicyKGError | None,
+              long_running: tuple[float, PolicyKGError] | None = None) -> None:
         """Kill a worker (or take note that it died), put the spare in its place, re-run what it held.
 
         A worker that died by itself while answering one query alone was most likely ended by that query: it
         gets an error rather than a second worker to end. Others are re-run once after such a death, twice
-        after a kill at a limit.
+        after a kill at a limit; those sent before long_running's time get its error instead.
         """
         if worker.dead:
             return
@@ -543,6 +551,8 @@ class QueryPool:
             self._release_snapshot(call)
             if call is blamed and error is not None:
                 call.fail(error)
+            elif long_running is not None and call.sent < long_running[0]:
+                call.fail(long_running[1])
             elif call.abandoned or call.error is not None or call.finished:
                 pass
             elif crashed and len(held) == 1:

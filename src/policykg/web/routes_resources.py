@@ -58,7 +58,8 @@ async def document(request: Request, path: str) -> Response:
     document = f"/doc/{web_path(relative)}"
 
     def make() -> bytes:  # a few queries and the serialising: done once per resource, syntax and revision
-        found = describe(ctx.store, iri, base + ".well-known/genid/", registry_iri(base))
+        known = ctx.memo("labels", dict)  # the labels looked up in this state of the store
+        found = describe(ctx.store, iri, base + ".well-known/genid/", registry_iri(base), known)
         if media_type == HTML:
             return _page(ctx, found, document).encode("utf-8")
         return render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type, base)
