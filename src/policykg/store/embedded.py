@@ -12,8 +12,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, QueryError, RdfSyntaxError, StoreError, StoreInUse
-from policykg.store.base import (Answer, Dataset, Limits, Sink, Solutions, Store, Term, WorkerStatistics,
-                                 limited_writer)
+from policykg.store.base import Answer, Dataset, Limits, Sink, Solutions, Store, Term, WorkerStatistics, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 from policykg.store.querypool import QueryPool
 

@@ -156,7 +156,7 @@ def _answer(number: int, request: Request, call: _Call, snapshots: _Snapshots, c
         elif isinstance(error, (SyntaxError, RuntimeError, KeyError)):
             channel.send(QUERY_ERROR, number, str(error).encode("utf-8"))
         else:  # reported to the parent, which answers 502; the worker carries on
-            channel.send(STORE_ERROR, number, f"{type(error).__name__}: {error}".encode("utf-8"))
+            channel.send(STORE_ERROR, number, f"{type(error).__name__}: {error}".encode())
 
 
 class _Worker:
@@ -184,7 +184,7 @@ class _Worker:
                 self._take(number, tag, message[HEADER.size:])
             except Exception as error:  # a thread never dies: the parent counts on each one to read frames
                 if tag == QUERY:
-                    self.channel.send(STORE_ERROR, number, f"{type(error).__name__}: {error}".encode("utf-8"))
+                    self.channel.send(STORE_ERROR, number, f"{type(error).__name__}: {error}".encode())
 
     def _take(self, number: int, tag: int, payload: bytes) -> None:
         if tag == QUERY:
