@@ -13,20 +13,24 @@ The design, and the figures that chose it (2 cores, 200k quads, point lookups; b
   processes (105-150 ms of CPU each), and throughput fell from 273 to 54 queries/s as clients were added.
   Now no process starts in a steady run; a query waits for a thread only when every worker has MOST_CALLS
   queries running.
-- **Driven from the event loop.** Each worker is one socket pair; the server's event loop writes requests
-  and reads answers itself (`add_reader`), so a query costs no thread hand-off in the server. An answer up
-  to 64 KiB comes back in one frame and can be sent as one message with a Content-Length. Callers in other
+- **Driven from the event loop.** Each worker is one datagram socket pair; the server's event loop writes
+  requests and reads answers itself (`add_reader`), so a query costs no thread hand-off in the server. An
+  answer up to 64 KiB comes back in one frame and can be sent as one message with a Content-Length. Callers in other
   threads (the command line, tests) go through the same loop, or a private one when no server runs.
 - **Limits by process, innocence by re-running.** A query past its deadline is told to stop, and does at
   its next write; one that writes nothing until it is done (a COUNT over a cross product, an ORDER BY) is
   stopped by killing its worker GRACE seconds later. The other queries the worker held are re-run on
   another worker (reads are idempotent) unless part of their answer already reached their client, which
   then gets a clear error. The same goes for memory: a worker whose resident memory passes the limit is
-  killed, the query that has run longest there is told so, the others are re-run.
+  killed, the query that has run longest there is told so, with those that ran there over a second (one
+  thread's memory cannot be told from another's), and the short ones are re-run.
 - **A warm spare.** One more process is started and made ready beforehand, so a killed worker is replaced
   at once by one that can answer; the next spare starts on a thread, off the request path.
 - **Snapshots once per write.** After a write the workers are told to open the new snapshot (14-22 ms)
   before queries need it; a snapshot folder is removed once no query reads it.
+
+Measured with this design (benchmarks/read_path.py): cheap queries at 0.70-0.97 x `oxigraph serve` from 1 to
+32 clients on 200k triples, where the pool before reached 0.06-0.43; no process started in a steady run.
 """
 
 import asyncio
