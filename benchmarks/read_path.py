@@ -16,12 +16,17 @@ short rounds so that noise on the shared machine falls on every system alike:
   each over many generated IRIs, at every --clients count; then each kind alone at the highest count;
 - the heavy mix of sparql_throughput.py (its queries()) at --heavy-clients;
 - dereferencing: GET /id/… of events, recommendations and organisations as Turtle and as HTML (the 303 and
-  the document), against the same resource's `CONSTRUCT { <iri> ?p ?o }` as Turtle on `oxigraph serve`.
+  the document), against the same resource's `CONSTRUCT { <iri> ?p ?o }` as Turtle on `oxigraph serve`;
+- pages (unless --no-pages), on every policykg system only (`oxigraph serve` has none): the other reads built
+  on queries that people and harvesters make, each kind alone at the dereferencing client counts: the home page
+  and /timeline as HTML, /.well-known/void and /catalog as Turtle, /sitemap.xml, and the whole compressed dump
+  /dumps/policykg.nq.gz (its bytes counted; at most 4 clients, as many dumps as the service writes at once).
 
-It reports queries/s, latency percentiles, errors and ratios to `oxigraph serve`; for policykg also the query
-worker processes started in each phase (from GET /ready, and counted from /proc every 20 ms), and the CPU
-time of the servers and of the client. With --results it appends the section to benchmarks/RESULTS.md,
-unless answers differed. Every server listens on 127.0.0.1 only; all are stopped, temporary folders removed.
+It reports queries/s, latency percentiles, errors and ratios to `oxigraph serve` (pages: MB/s, and the ratio
+to the revision of --previous); for policykg also the query worker processes started in each phase (from GET
+/ready, and counted from /proc every 20 ms), and the CPU time of the servers and of the client. With --results
+it appends the section to benchmarks/RESULTS.md, unless answers differed (or a page was not a 200 of its media
+type). Every server listens on 127.0.0.1 only; all are stopped, temporary folders removed.
 """
 
 import argparse
@@ -116,6 +121,13 @@ CHEAP: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
 }
 DEREFERENCED = {"event": ("conference", "meeting"), "recommendation": ("recommendation",),
                 "organisation": ("organisation",)}
+DUMP = "/dumps/policykg.nq.gz"
+# The pages: each kind, its path, the media type asked for and the one expected.
+PAGES = {"/ as HTML": ("/", HTML, HTML), "/timeline as HTML": ("/timeline", HTML, HTML),
+         "/.well-known/void as Turtle": ("/.well-known/void", TURTLE, TURTLE),
+         "/catalog as Turtle": ("/catalog", TURTLE, TURTLE), "/sitemap.xml": ("/sitemap.xml", "*/*", "application/xml"),
+         DUMP: (DUMP, "*/*", "application/gzip")}
+DUMP_CLIENTS = 4  # at the most: the service writes four dumps at once (its dump threads)
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,7 @@ class Tally:
     errors: int = 0
     error_kinds: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    received: int = 0  # bytes of the answers' bodies
     starts: int | None = 0  # worker processes started, as /ready says (None: it does not say)
     workers_seen: set[int] = field(default_factory=set)
     workers_new: set[int] = field(default_factory=set)
@@ -167,6 +180,11 @@ class Tally:
     def rate(self) -> float:
         """Answers a second."""
         return len(self.latencies) / self.seconds if self.seconds else float("nan")
+
+    @property
+    def megabytes(self) -> float:
+        """Megabytes (10⁶ bytes) of answers a second."""
+        return self.received / 1e6 / self.seconds if self.seconds else float("nan")
 
 
 class WorkerWatch(threading.Thread):
@@ -291,6 +309,18 @@ def dereference_targets(servers: list[Server], resources_: list[tuple[str, str]]
     return targets
 
 
+def page_targets(servers: list[Server]) -> list[Target]:
+    """Every policykg system: each page once (the kinds in turn; measured one kind at a time)."""
+    return [Target(server.name, server, [Read(kind, path, None, accept) for kind, (path, accept, _) in PAGES.items()])
+            for server in servers if server.is_policykg]
+
+
+def page_plan(clients: Sequence[int]) -> list[tuple[int, str]]:
+    """(clients, kind) of the pages phase: every kind at every count, the dump at DUMP_CLIENTS at the most."""
+    return list(dict.fromkeys((min(count, DUMP_CLIENTS) if kind == DUMP else count, kind)
+                              for count in clients for kind in PAGES))
+
+
 # --- the answers -------------------------------------------------------------------------------------------
 
 def term_key(term: dict[str, str]) -> tuple[str, ...]:
@@ -382,6 +412,26 @@ def check_dereferencing(servers: list[Server], resources_: list[tuple[str, str]]
             "and its HTML page is text/html"), problems
 
 
+def check_pages(pages: list[Target]) -> tuple[str, list[str]]:
+    """Each page once from every policykg system: a 200 of the expected media type; the sizes, for the report."""
+    sizes: dict[str, list[int]] = {kind: [] for kind in PAGES}
+    problems = []
+    for target in pages:
+        for read in target.reads:
+            try:
+                response = httpx.get(target.server.base + read.path, headers={"Accept": read.accept}, timeout=TIMEOUT)
+            except httpx.HTTPError as error:
+                problems.append(f"{target.name}: GET {read.path}: {type(error).__name__}")
+                continue
+            media_type = response.headers.get("content-type", "")
+            if response.status_code != 200 or not media_type.startswith(PAGES[read.kind][2]):
+                problems.append(f"{target.name}: GET {read.path}: HTTP {response.status_code} {media_type}")
+            sizes[read.kind].append(len(response.content))
+    described = ", ".join(f"{kind} {min(found):,}" + (f"–{max(found):,}" if max(found) != min(found) else "")
+                          for kind, found in sizes.items() if found)
+    return f"Pages, bytes per answer: {described}", problems
+
+
 def check_heavy(servers: list[Server], mix: list[tuple[str, str]], triples: int) -> tuple[list[str], list[str]]:
     """The first query of each heavy kind on every server, compared as backend_scale.py compares backends."""
     runs = []
@@ -419,6 +469,7 @@ async def drive(target: Target, clients: int, seconds: float, offset: int, tally
                 answered = False
             if answered:
                 tally.latencies.append(time.perf_counter() - started)
+                tally.received += len(response.content)
             else:
                 tally.errors += 1
                 tally.error_kinds[read.kind] += 1
@@ -474,11 +525,15 @@ def interleaved(targets: list[Target], clients: int, seconds: float, rounds: int
     return tallies
 
 
+def narrowed(targets: list[Target], kinds: Sequence[str]) -> list[Target]:
+    """The targets with only their reads of the given kinds."""
+    return [Target(t.name, t.server, [r for r in t.reads if r.kind in kinds]) for t in targets]
+
+
 def by_kind(targets: list[Target], clients: int, seconds: float, rounds: int) -> dict[str, dict[str, Tally]]:
     """Each kind of read alone, interleaved across the targets: kind → target → tally."""
     kinds = list(dict.fromkeys(read.kind for read in targets[0].reads))
-    return {kind: interleaved([Target(t.name, t.server, [r for r in t.reads if r.kind == kind]) for t in targets],
-                              clients, seconds, rounds) for kind in kinds}
+    return {kind: interleaved(narrowed(targets, [kind]), clients, seconds, rounds) for kind in kinds}
 
 
 def warm_up(targets: list[Target], clients: int, seconds: float) -> None:
@@ -580,6 +635,7 @@ class Measured:
     kinds_clients: int = 0
     heavy: dict[int, dict[str, Tally]] = field(default_factory=dict)
     dereferencing: dict[int, dict[str, Tally]] = field(default_factory=dict)
+    pages: dict[tuple[int, str], dict[str, Tally]] = field(default_factory=dict)  # (clients, kind) → system → tally
     verdicts: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -622,9 +678,10 @@ def measure_size(triples: int, args: argparse.Namespace, log: Path) -> Measured:
 
 
 def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse.Namespace, measured: Measured) -> None:
-    """Check the answers, warm up, then the cheap mix, each cheap kind alone, the heavy mix and dereferencing."""
+    """Check the answers, warm up, then the cheap mix, each cheap kind alone, the heavy mix, dereferencing, pages."""
     mix, heavy_mix = cheap_mix(found, args.iris), queries(measured.triples)
     resources_ = dereferenced(found, args.iris)
+    pages = [] if args.no_pages else page_targets(servers)
     measured.mix_size = len(mix)
     print("  checking the answers", file=sys.stderr, flush=True)
     cheap_verdicts, cheap_problems = check_cheap(servers, mix)
@@ -633,6 +690,10 @@ def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse
     measured.verdicts = ["Rows (triples for construct) per cheap answer: " + ", ".join(cheap_verdicts),
                          dereferencing_verdict, "Heavy mix: " + "; ".join(heavy_verdicts)]
     measured.problems = cheap_problems + dereferencing_problems + heavy_problems
+    if pages:
+        pages_verdict, pages_problems = check_pages(pages)
+        measured.verdicts.append(pages_verdict)
+        measured.problems += pages_problems
     for problem in measured.problems:
         print(f"  ANSWERS DIFFER: {problem}", file=sys.stderr, flush=True)
 
@@ -641,6 +702,7 @@ def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse
     reading = dereference_targets(servers, resources_)
     warm_up(cheap, min(4, max(args.clients)), args.warm_up)
     warm_up(reading, 1, args.warm_up / 2)
+    warm_up(narrowed(pages, [kind for kind in PAGES if kind != DUMP]), 1, args.warm_up / 2)
     measured.load_average.append(os.getloadavg()[0])
     for clients in args.clients:
         print(f"  cheap mix, {clients} clients", file=sys.stderr, flush=True)
@@ -654,6 +716,9 @@ def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse
     for clients in args.dereference_clients:
         print(f"  dereferencing, {clients} clients", file=sys.stderr, flush=True)
         measured.dereferencing[clients] = interleaved(reading, clients, args.dereference_seconds, args.rounds)
+    for clients, kind in page_plan(args.dereference_clients) if pages else []:
+        print(f"  pages: {kind}, {clients} clients", file=sys.stderr, flush=True)
+        measured.pages[clients, kind] = interleaved(narrowed(pages, [kind]), clients, args.pages_seconds, args.rounds)
     measured.load_average.append(os.getloadavg()[0])
 
 
@@ -663,6 +728,12 @@ def errors(tally: Tally) -> str:
     """How many requests failed, and of which kinds."""
     kinds = ", ".join(f"{kind} {count}" for kind, count in tally.error_kinds.most_common())
     return f"{tally.errors} ({kinds})" if tally.errors else "0"
+
+
+def figures(tally: Tally, *quantiles: float) -> str:
+    """Table cells: the answers, q/s, the latency at each quantile (ms), the errors."""
+    return " | ".join([f"{len(tally.latencies):,}", f"{tally.rate:,.1f}",
+                       *(f"{percentile(tally.latencies, quantile):,.2f}" for quantile in quantiles), errors(tally)])
 
 
 def ratio(value: float, reference: float) -> str:
@@ -689,10 +760,7 @@ def load_table(rows: dict[int, dict[str, Tally]], measured: Measured) -> list[st
         for name in measured.names:
             tally = tallies[name]
             starts, seen = workers(tally, name != "oxigraph serve")
-            lines.append(f"| {clients} | {name} | {len(tally.latencies):,} | {tally.rate:,.1f} | "
-                         f"{percentile(tally.latencies, .5):,.2f} | {percentile(tally.latencies, .95):,.2f} | "
-                         f"{percentile(tally.latencies, .99):,.2f} | {errors(tally)} | "
-                         f"{ratio(tally.rate, reference)} | "
+            lines.append(f"| {clients} | {name} | {figures(tally, .5, .95, .99)} | {ratio(tally.rate, reference)} | "
                          f"{starts} | {seen} | {tally.server_cpu * 1000 / max(1, len(tally.latencies)):,.2f} | "
                          f"{tally.client_cpu * 100 / tally.seconds if tally.seconds else float('nan'):.0f} |")
     return lines
@@ -725,15 +793,33 @@ def dereferencing_table(measured: Measured) -> list[str]:
     for clients, tallies in measured.dereferencing.items():
         reference = next(tally.rate for name, tally in tallies.items() if name.startswith("oxigraph serve"))
         for name, tally in tallies.items():
-            lines.append(f"| {clients} | {name} | {len(tally.latencies):,} | {tally.rate:,.1f} | "
-                         f"{percentile(tally.latencies, .5):,.2f} | {percentile(tally.latencies, .95):,.2f} | "
-                         f"{errors(tally)} | {ratio(tally.rate, reference)} |")
+            lines.append(f"| {clients} | {name} | {figures(tally, .5, .95)} | {ratio(tally.rate, reference)} |")
+    return lines
+
+
+def pages_table(measured: Measured) -> list[str]:
+    """Per page and client count, each policykg system; with --previous, its q/s ÷ the previous revision's."""
+    ours = [name for name in measured.names if name != "oxigraph serve"]
+    previous = ours[1] if len(ours) > 1 else None
+    versus = f" q/s ÷ {previous} |" if previous else ""
+    lines = ["| request | clients | system | answers | q/s | p50 (ms) | p95 (ms) | errors | MB/s |" + versus,
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if previous else "")]
+    for (clients, kind), tallies in sorted(measured.pages.items(), key=lambda item: (list(PAGES).index(item[0][1]),
+                                                                                      item[0][0])):
+        for name, tally in tallies.items():
+            compared = f" {ratio(tally.rate, tallies[previous].rate)} |" if previous else ""
+            lines.append(f"| {kind} | {clients} | {name} | {figures(tally, .5, .95)} | {tally.megabytes:,.2f} |"
+                         + compared)
     return lines
 
 
 def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[float]) -> str:
     """The paragraph that says how the figures were made."""
     previous = f"; `policykg serve` of {revision_label(args.previous)}" if args.previous else ""
+    pages = "" if args.no_pages else (
+        f" Pages, policykg only: {', '.join(PAGES)}, each kind alone, {args.pages_seconds:g} s per system, kind and "
+        f"client count, at the dereferencing counts (the dump at {DUMP_CLIENTS} clients at the most); MB/s: the "
+        "bytes of the bodies as read (the dump as sent, gzip-compressed).")
     return (
         f"Machine: {machine()}; 1-minute load average {load_average[0]:.1f} before the run and {load_average[1]:.1f} "
         f"after it (other work may share the machine). Systems: `policykg serve` of {revision_label(None)}, query "
@@ -751,16 +837,16 @@ def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[
         f"{len(queries(runs[0].triples))} queries of sparql_throughput.py, {args.heavy_seconds:g} s. Dereferencing: "
         "GET /id/… of events, recommendations and organisations, following the 303 to the document (a description "
         f"with the links in, labels and provenance), {args.dereference_seconds:g} s per request kind; the reference "
-        "is the resource's `CONSTRUCT { <iri> ?p ?o }` as Turtle. Worker starts: `query_workers.started` of GET "
-        "/ready before and after each round (n/a: not reported); worker processes: the service's children started "
-        "by multiprocessing, seen in /proc every 20 ms, and how many of them were new. Server CPU: the process, "
-        "its children alive and ended (/proc), per answer. Client CPU near 100 % of a core: the client, not the "
-        "server, set the pace."
+        f"is the resource's `CONSTRUCT {{ <iri> ?p ?o }}` as Turtle.{pages} Worker starts: "
+        "`query_workers.started` of GET /ready before and after each round (n/a: not reported); worker processes: "
+        "the service's children started by multiprocessing, seen in /proc every 20 ms, and how many of them were "
+        "new. Server CPU: the process, its children alive and ended (/proc), per answer. Client CPU near 100 % of "
+        "a core: the client, not the server, set the pace."
     )
 
 
 def report(runs: list[Measured], args: argparse.Namespace, load_average: list[float]) -> str:
-    """The section: how it was measured, then per size the answers check and the four tables."""
+    """The section: how it was measured, then per size the answers check and the tables (pages: if measured)."""
     sizes = " and ".join(f"{run.triples:,}" for run in runs)
     lines = [f"### Cheap reads next to `oxigraph serve`, {sizes} generated triples ({time.strftime('%Y-%m-%d')})",
              "", settings(runs, args, load_average)]
@@ -778,6 +864,8 @@ def report(runs: list[Measured], args: argparse.Namespace, load_average: list[fl
             "", "Heavy mix:", "", *load_table(run.heavy, run),
             "", "Dereferencing:", "", *dereferencing_table(run),
         ]
+        if run.pages:
+            lines += ["", "Pages:", "", *pages_table(run)]
     return "\n".join([*lines, ""])
 
 
@@ -797,6 +885,9 @@ def main() -> int:
                         help="concurrent clients, dereferencing (default: --clients among 1, 8, 32, else --clients)")
     parser.add_argument("--dereference-seconds", type=float,
                         help="dereferencing: time per request kind (default: seconds)")
+    parser.add_argument("--pages-seconds", type=float,
+                        help="pages: time per system, kind and client count (default: --dereference-seconds)")
+    parser.add_argument("--no-pages", action="store_true", help="skip the pages phase")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per system and client count")
     parser.add_argument("--iris", type=int, default=2000, help="generated IRIs per kind of cheap query")
     parser.add_argument("--warm-up", type=float, default=2.0, help="seconds per system before timing, not counted")
@@ -806,6 +897,7 @@ def main() -> int:
     args.kind_seconds = args.kind_seconds or args.seconds / 2
     args.heavy_seconds = args.heavy_seconds or args.seconds
     args.dereference_seconds = args.dereference_seconds or args.seconds
+    args.pages_seconds = args.pages_seconds or args.dereference_seconds
     args.dereference_clients = (args.dereference_clients or [n for n in args.clients if n in (1, 8, 32)]
                                 or args.clients)
     if args.previous:
