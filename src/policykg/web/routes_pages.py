@@ -38,9 +38,13 @@ async def home(request: Request) -> Response:
     headers = {"Link": _DISCOVERY, "Vary": "Accept"}
     if media_type != HTML:
         return Response(status_code=303, headers={**headers, "Location": "/.well-known/void"})
-    overview = await run(ctx.executor, lambda: ctx.memo("overview", lambda: tracking.overview(ctx.store)))
-    body = page(ctx, "home.html", "European cultural-heritage policy, tracked", overview=overview)
-    return conditional(request, body.encode("utf-8"), HTML, headers)
+
+    def make() -> bytes:  # rendered once per state of the store, off the event loop
+        overview = tracking.overview(ctx.store)
+        return page(ctx, "home.html", "European cultural-heritage policy, tracked", overview=overview).encode("utf-8")
+
+    body = await run(ctx.executor, lambda: ctx.document(("page", "home"), make))
+    return conditional(request, body, HTML, headers)
 
 
 @router.get("/timeline", response_class=HTMLResponse, summary="The events in time order, drawn as a timeline, a year at a time",
@@ -54,11 +58,15 @@ async def timeline(request: Request, year: str | None = Query(
     total = sum(n for _, n in years)
     dated = [y for y, _ in years if y != tracking.UNKNOWN_YEAR]
     chosen = year or (None if total <= tracking.VIEW_LIMIT or not dated else dated[-1])
-    events = await run(ctx.executor, lambda: ctx.memo(f"timeline-{chosen}", lambda: tracking.timeline(ctx.store, chosen)))
     title = "Timeline of events" + (f", {chosen}" if chosen else "")
-    body = page(ctx, "timeline.html", title, events=events, years=years, chosen=chosen, total=total,
-                limit=tracking.VIEW_LIMIT)
-    return conditional(request, body.encode("utf-8"), HTML, {})
+
+    def make() -> bytes:  # rendered once per state of the store and year (100 KB of SVG), off the event loop
+        events = tracking.timeline(ctx.store, chosen)
+        return page(ctx, "timeline.html", title, events=events, years=years, chosen=chosen, total=total,
+                    limit=tracking.VIEW_LIMIT).encode("utf-8")
+
+    body = await run(ctx.executor, lambda: ctx.document(("page", "timeline", str(chosen)), make))
+    return conditional(request, body, HTML, {})
 
 
 @router.get("/ontology", summary="The ontology: documentation for people, RDF for machines", responses=_MODEL_ANSWERS)
