@@ -26,7 +26,8 @@ from policykg.catalogue import (
 from policykg.config import Settings
 from policykg.store import Store
 
-DCAT_AP_SHAPES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "dcat-ap" / "dcat-ap-SHACL.ttl"
+# The official SEMIC DCAT-AP 3.0.1 shapes, kept in the repository (CC-BY 4.0; source and licence in SOURCE.md beside).
+DCAT_AP_SHAPES = Path(__file__).resolve().parent / "fixtures" / "dcat-ap" / "dcat-ap-SHACL.ttl"
 MODIFIED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 RDF_TYPE = str(RDF.type)
 
