@@ -171,6 +171,8 @@ class QueryPool:
         self._loop_thread: threading.Thread | None = None
         self._numbers = itertools.cycle(range(1, 2**32))  # a frame has 32 bits for the call's number
         self._waiting: deque[_Call] = deque()
+        self._buffer = bytearray(FRAME_BYTES)  # frames are read into it on the loop's thread: no 64 KiB per frame
+        self._view = memoryview(self._buffer)
         self._watching = False
         self._closed = False
         self._started = 0
@@ -376,18 +378,19 @@ class QueryPool:
             self._loop.remove_writer(worker.sock.fileno())
 
     def _readable(self, worker: _Worker) -> None:
+        buffer, view = self._buffer, self._view
         for _ in range(_READS_AT_ONCE):
             try:
-                message = worker.sock.recv(FRAME_BYTES)
+                received = worker.sock.recv_into(buffer)
             except BlockingIOError:
                 return
             except OSError:
-                message = b""
-            if not message:
+                received = 0
+            if not received:
                 self._lost(worker, None, None)
                 return
-            _size, number, tag = HEADER.unpack_from(message)
-            self._received(worker, tag, number, message[HEADER.size:])
+            _size, number, tag = HEADER.unpack_from(buffer)
+            self._received(worker, tag, number, bytes(view[HEADER.size:received]))
             if worker.dead:
                 return
 
