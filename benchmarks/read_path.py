@@ -174,6 +174,7 @@ class Tally:
     workers_seen: set[int] = field(default_factory=set)
     workers_new: set[int] = field(default_factory=set)
     server_cpu: float = 0.0
+    front_cpu: float = 0.0  # of server_cpu, the server's own process (policykg: without its query workers)
     client_cpu: float = 0.0
 
     @property
@@ -210,17 +211,24 @@ def query_workers(pid: int) -> set[int]:
     return {child for child in children(pid) if is_query_worker(child)}
 
 
+def _ticks(process: int, ended_children: bool) -> int:
+    """Clock ticks of CPU a process used (and its children that ended, if asked), from /proc."""
+    try:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0
+    return sum(int(value) for value in fields[11:15 if ended_children else 13])  # utime stime [cutime cstime]
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process, of its children that ended, and of those that run now (from /proc)."""
-    def own(process: int, ended_children: bool) -> int:
-        try:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            return 0
-        return sum(int(value) for value in fields[11:15 if ended_children else 13])  # utime stime [cutime cstime]
-
-    ticks = own(pid, ended_children=True) + sum(own(child, ended_children=False) for child in children(pid))
+    ticks = _ticks(pid, ended_children=True) + sum(_ticks(child, ended_children=False) for child in children(pid))
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def front_cpu_seconds(pid: int) -> float:
+    """CPU time of the process alone: for policykg, the HTTP front, without its query workers."""
+    return _ticks(pid, ended_children=False) / os.sysconf("SC_CLK_TCK")
 
 
 def started_workers(server: Server) -> int | None:
@@ -479,12 +487,14 @@ async def drive(target: Target, clients: int, seconds: float, offset: int, tally
         https = [await stack.enter_async_context(httpx.AsyncClient(
             base_url=target.server.base, timeout=TIMEOUT, limits=limits, follow_redirects=True, verify=tls()))
             for _ in range(clients)]
-        server_cpu, client_cpu, started = cpu_seconds(pid), time.process_time(), time.perf_counter()
+        server_cpu, front_cpu = cpu_seconds(pid), front_cpu_seconds(pid)
+        client_cpu, started = time.process_time(), time.perf_counter()
         deadline = time.monotonic() + seconds
         await asyncio.gather(*(client(http, deadline) for http in https))
         tally.seconds += time.perf_counter() - started
         tally.client_cpu += time.process_time() - client_cpu
         tally.server_cpu += cpu_seconds(pid) - server_cpu
+        tally.front_cpu += front_cpu_seconds(pid) - front_cpu
 
 
 @functools.cache
@@ -749,19 +759,25 @@ def workers(tally: Tally, server_is_policykg: bool) -> tuple[str, str]:
     return starts, f"{len(tally.workers_seen)} ({len(tally.workers_new)} new)"
 
 
+def per_answer(seconds: float, tally: Tally) -> str:
+    """CPU seconds as milliseconds per answer."""
+    return f"{seconds * 1000 / max(1, len(tally.latencies)):,.2f}"
+
+
 def load_table(rows: dict[int, dict[str, Tally]], measured: Measured) -> list[str]:
     """Per client count and system: throughput, latency, errors, ratio, worker starts, CPU."""
     lines = [("| clients | system | answers | q/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | ÷ oxigraph serve "
               "| worker starts (/ready) | worker processes seen (/proc) | server CPU per answer (ms) "
-              "| client CPU (% of a core) |"),
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| of which the front process (ms) | client CPU per answer (ms) | client CPU (% of a core) |"),
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for clients, tallies in rows.items():
         reference = tallies["oxigraph serve"].rate
         for name in measured.names:
             tally = tallies[name]
             starts, seen = workers(tally, name != "oxigraph serve")
             lines.append(f"| {clients} | {name} | {figures(tally, .5, .95, .99)} | {ratio(tally.rate, reference)} | "
-                         f"{starts} | {seen} | {tally.server_cpu * 1000 / max(1, len(tally.latencies)):,.2f} | "
+                         f"{starts} | {seen} | {per_answer(tally.server_cpu, tally)} | {per_answer(tally.front_cpu, tally)} | "
+                         f"{per_answer(tally.client_cpu, tally)} | "
                          f"{tally.client_cpu * 100 / tally.seconds if tally.seconds else float('nan'):.0f} |")
     return lines
 
@@ -840,8 +856,10 @@ def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[
         f"is the resource's `CONSTRUCT {{ <iri> ?p ?o }}` as Turtle.{pages} Worker starts: "
         "`query_workers.started` of GET /ready before and after each round (n/a: not reported); worker processes: "
         "the service's children started by multiprocessing, seen in /proc every 20 ms, and how many of them were "
-        "new. Server CPU: the process, its children alive and ended (/proc), per answer. Client CPU near 100 % of "
-        "a core: the client, not the server, set the pace."
+        "new. Server CPU: the process, its children alive and ended (/proc), per answer; the front process: the "
+        "server's own process alone (policykg: HTTP and the pool's parent side, without the query workers). Client "
+        "CPU near 100 % of a core: the client, not the server, set the pace; the client's and the server's CPU per "
+        "answer added up, against the two cores, bound the rate when neither is saturated alone."
     )
 
 
