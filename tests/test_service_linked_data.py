@@ -146,6 +146,17 @@ def test_the_page_of_a_resource_shows_its_statements_links_and_provenance(servic
     assert 'rel="describedby"' in links and '.ttl>; rel="describedby"' in links and 'rel="alternate"' in links
 
 
+def test_a_statement_made_in_two_graphs_shows_once_with_both_sources(service):
+    html = dereference(service, REC, "text/html").text
+    statements = html.split('id="statements"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>.*?</tr>", statements, re.S)
+    typed = [row for row in rows if 'title="http://www.w3.org/1999/02/22-rdf-syntax-ns#type"' in row]
+    assert len(typed) == 1  # pkg:Recommendation is stated by the conference's sentence and by the recommendation's
+    sources = re.findall(r'<a class="badge [a-z]+" href="/doc/graph/seed/([a-z0-9-]+)\.html"', typed[0])
+    assert sorted(sources) == ["conference-recommendations", "recommendation-1"]
+    assert len(rows) == len(set(re.sub(r"<td>(?:(?!</td>).)*badge.*?</td>", "", row, flags=re.S) for row in rows))
+
+
 def test_a_recommendation_page_shows_its_trail_in_time_order(service):
     html = dereference(service, REC, "text/html").text
     trail = html[html.index('id="trail"'):html.index('id="statements"')]

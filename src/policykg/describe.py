@@ -6,7 +6,7 @@ name, and, for each named graph a statement sits in, where that graph's facts co
 store only: a handful of SPARQL queries, whatever the store's size.
 """
 
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -70,6 +70,25 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """One statement as a page shows it: the triple once, with every graph that states it."""
+
+    subject: ox.NamedNode | ox.BlankNode
+    predicate: ox.NamedNode
+    object: ox.NamedNode | ox.BlankNode | ox.Literal
+    graphs: tuple[str, ...]
+
+
+def merged(quads: Iterable[ox.Quad]) -> list[Statement]:
+    """Each triple of the quads once, with the graphs that state it, in the order the quads give them."""
+    graphs: dict[ox.Triple, list[str]] = {}
+    for quad in quads:
+        graphs.setdefault(ox.Triple(quad.subject, quad.predicate, quad.object), []).append(quad.graph_name.value)
+    return [Statement(t.subject, t.predicate, t.object, tuple(dict.fromkeys(g)))  # type: ignore[arg-type]
+            for t, g in graphs.items()]
+
+
+@dataclass(frozen=True)
 class Description:
     """Everything the service publishes about one resource."""
 
@@ -85,6 +104,16 @@ class Description:
     def labels(self) -> dict[str, str]:
         """IRI -> the text of its label."""
         return {iri: label.text.value for iri, label in self.label_terms.items()}
+
+    @property
+    def statement_rows(self) -> list[Statement]:
+        """The statements for people: one row a triple, with every graph that states it."""
+        return merged(self.statements)
+
+    @property
+    def incoming_rows(self) -> list[Statement]:
+        """The links to the resource for people: one row a triple, with every graph that states it."""
+        return merged(self.incoming)
 
     @property
     def types(self) -> list[str]:
