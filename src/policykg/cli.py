@@ -172,7 +172,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Open the configured store (loading the model on first start) and serve it over HTTP."""
     import uvicorn
 
-    from policykg.model import initialise
+    from policykg.model import initialise, refresh_model
     from policykg.web.app import create_app
     from policykg.web.requestlog import logging_config
 
@@ -181,6 +181,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if initialise(store, settings):
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
+        elif refresh_model(store, settings):
+            print("policykg: the ontology or shapes files changed: their graphs were replaced", file=sys.stderr)
         print(f"policykg: serving {settings.store} at http://{settings.host}:{settings.port}/sparql", file=sys.stderr)
         # Requests are logged by the application (RequestLog), as JSON lines with their ids: not by uvicorn too.
         uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, access_log=False,

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from policykg.errors import RdfSyntaxError
 from policykg.rdfinput import expand_paths, format_of
+from policykg.skolem import fresh, genid_prefix
 from policykg.store import EmbeddedStore, Store
 
 Progress = Callable[[str, int, int], None]
@@ -65,13 +66,44 @@ class _Counting:
         return True
 
 
+class _BlankMarks:
+    """A binary file object that notes whether the bytes read through it may write a blank node.
+
+    In N-Triples and N-Quads a blank node is always written `_:label`: input without those two bytes has
+    none, and the store needs no scan for them after the load. Other syntaxes write blank nodes without
+    a mark ([ ], lists, nested elements), so for them it always says there may be some.
+    """
+
+    def __init__(self, raw: IO[bytes], rdf_format: ox.RdfFormat) -> None:
+        self._raw = raw
+        self.seen = rdf_format not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
+        self._last = b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if not self.seen and data:
+            self.seen = b"_:" in self._last + data[:1] or b"_:" in data
+            self._last = data[-1:]
+        return data
+
+    def readinto(self, buffer: bytearray) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+
 def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, format_name: str | None = None,
                progress: Progress | None = None, notice: Notice | None = None) -> LoadReport:
     """Load files into the store in constant memory, each file all or nothing; graph receives default-graph triples.
 
-    The embedded store uses Oxigraph's bulk loader, which commits a file at once. A remote store gets
-    batches of quads; the file is parsed once before the first batch, so a syntax error sends nothing.
-    Progress counts the bytes taken from each file (compressed bytes for .gz).
+    The embedded store uses Oxigraph's bulk loader, which commits a file at once, and then names the blank
+    nodes it may have brought (skolemisation); a remote store gets batches of quads, their blank nodes named
+    on the way (the same IRI for the same blank node of a file), and the file is parsed once before the first
+    batch, so a syntax error sends nothing. Progress counts the bytes taken from each file (compressed bytes
+    for .gz).
     """
     files = expand_paths(paths)
     before = 0 if store.is_empty() else store.count()
@@ -80,19 +112,23 @@ def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, forma
         rdf_format = format_of(path, format_name)
         if isinstance(store, EmbeddedStore):
             with _opened(path, _reporter(progress, f"loading {path.name}", path)) as source:
+                marked = _BlankMarks(source, rdf_format)
                 try:
-                    store.bulk_load_stream(source, rdf_format, base_iri, graph)
+                    store.bulk_load_stream(marked, rdf_format, base_iri, graph)
                 except RdfSyntaxError as error:
                     raise RdfSyntaxError(str(path), error.message, error.line, error.column) from None
                 except _UNREADABLE as error:
                     raise RdfSyntaxError(str(path), f"cannot decompress: {error}") from None
+            if marked.seen:
+                store.skolemise_blank_nodes(genid_prefix(base_iri))
         else:
             with _opened(path, _reporter(progress, f"checking {path.name}", path)) as source:
                 for _ in _parsed(source, path, rdf_format, base_iri):
                     pass
+            names: dict[str, ox.NamedNode] = {}
             with _opened(path, _reporter(progress, f"loading {path.name}", path)) as source:
                 for batch in _batched(_parsed(source, path, rdf_format, base_iri), _BATCH):
-                    store.add(batch, graph)
+                    store.add(fresh(batch, genid_prefix(base_iri), names), graph)
     if isinstance(store, EmbeddedStore):
         if notice is not None:
             notice("compacting the store's files after the load (about 2 s per million quads)")

@@ -1,4 +1,9 @@
-"""The model on disk (ontology/, shapes/, data/) and the named graphs each part is loaded into."""
+"""The model on disk (ontology/, shapes/, data/) and the named graphs each part is loaded into.
+
+Its blank nodes are skolemised from the files' content (skolem.canonical), so the same files always give
+the same IRIs: a start compares the ontology and shapes graphs with the files and replaces them when the
+files changed.
+"""
 
 from pathlib import Path
 
@@ -7,7 +12,11 @@ import pyoxigraph as ox
 from policykg.config import Settings
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.rdfinput import read_files
+from policykg.skolem import canonical, fresh, genid_prefix
 from policykg.store import Store
+from policykg.updates import quads_text
+
+MODEL_GRAPHS = (ONTOLOGY_IRI, SHAPES_IRI)
 
 
 def data_graph_iri(settings: Settings) -> str:
@@ -17,7 +26,7 @@ def data_graph_iri(settings: Settings) -> str:
 
 def load_data_files(store: Store, paths: list[Path], settings: Settings, format_name: str | None = None) -> int:
     """Load data files into the store (their own named graphs kept); return the number of quads read."""
-    quads = read_files(paths, settings.base_iri, format_name)
+    quads = fresh(read_files(paths, settings.base_iri, format_name), genid_prefix(settings.base_iri))
     store.add(quads, data_graph_iri(settings))
     return len(quads)
 
@@ -29,11 +38,17 @@ def load_model(store: Store, settings: Settings, with_data: bool = True) -> None
     rather than some of it: initialise() loads a store whose ontology graph is missing, and would never
     complete a partial one.
     """
+    quads = model_quads(settings)
+    if with_data:
+        quads += canonical(read_files([settings.data_dir], settings.base_iri), genid_prefix(settings.base_iri))
+    store.add(quads, data_graph_iri(settings))
+
+
+def model_quads(settings: Settings) -> list[ox.Quad]:
+    """The ontology and the shapes as their graphs hold them: read from the files, blank nodes skolemised."""
     quads = (_placed(read_files([settings.ontology_dir], settings.base_iri), ONTOLOGY_IRI)
              + _placed(read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI))
-    if with_data:
-        quads += read_files([settings.data_dir], settings.base_iri)
-    store.add(quads, data_graph_iri(settings))
+    return canonical(quads, genid_prefix(settings.base_iri))
 
 
 def _placed(quads: list[ox.Quad], graph: str) -> list[ox.Quad]:
@@ -48,4 +63,21 @@ def initialise(store: Store, settings: Settings) -> bool:
     if store.ask(f"ASK {{ GRAPH <{ONTOLOGY_IRI}> {{ ?s ?p ?o }} }}"):
         return False
     load_model(store, settings)
+    return True
+
+
+def refresh_model(store: Store, settings: Settings) -> bool:
+    """Replace the ontology and shapes graphs, in one write, if they differ from the files; say if they did.
+
+    After a replacement, blank nodes a store kept from before skolemisation are named too (where the store
+    can name them: see Store.skolemise_blank_nodes).
+    """
+    expected = model_quads(settings)
+    graphs = " ".join(f"<{graph}>" for graph in MODEL_GRAPHS)
+    rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
+    if {ox.Quad(*row) for row in rows} == set(expected):  # type: ignore[misc]
+        return False
+    drops = " ".join(f"DROP SILENT GRAPH <{graph}> ;" for graph in MODEL_GRAPHS)
+    store.update(f"{drops} INSERT DATA {{ {quads_text(expected)} }}")
+    store.skolemise_blank_nodes(genid_prefix(settings.base_iri))
     return True

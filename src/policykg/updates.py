@@ -7,6 +7,7 @@ graphs, and its templates filled in from the solutions. Each operation's change 
 store as the operations before it left it.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -112,10 +113,15 @@ def change_as_update(change: Change) -> str:
     """One atomic update that writes a change: its deletions, then its insertions."""
     parts = []
     if change.removed:
-        parts.append("DELETE DATA { " + " ".join(_quad_text(q) for q in change.removed) + " }")
+        parts.append("DELETE DATA { " + quads_text(change.removed) + " }")
     if change.added:
-        parts.append("INSERT DATA { " + " ".join(_quad_text(q) for q in change.added) + " }")
+        parts.append("INSERT DATA { " + quads_text(change.added) + " }")
     return " ;\n".join(parts)
+
+
+def quads_text(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of an INSERT DATA or DELETE DATA (no blank nodes: they would match anything in a DELETE)."""
+    return " ".join(_quad_text(q) for q in quads)
 
 
 def _quad_text(quad: ox.Quad) -> str:

@@ -17,8 +17,8 @@ from policykg.changes import Change, ChangeValidator
 from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from policykg.skolem import fresh, genid_prefix
 from policykg.store import EmbeddedStore, Store
-from policykg.validation import Report, load_model_graph, report_graph
 from policykg.updates import (
     change_as_update,
     change_of,
@@ -27,7 +27,7 @@ from policykg.updates import (
     operation_text,
     read_update,
 )
-
+from policykg.validation import Report, load_model_graph, report_graph
 
 _SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
@@ -63,7 +63,7 @@ class Writer:
     def __init__(self, store: Store, validator: ChangeValidator, base_iri: str) -> None:
         self._store = store
         self._validator = validator
-        self._genid = base_iri + ".well-known/genid/"
+        self._genid = genid_prefix(base_iri)
         self._registry, self._entry_graphs = registry_iri(base_iri), entry_iri(base_iri)
         self._lock = threading.Lock()
         self._started = uuid.uuid4().hex[:12]  # tags from an earlier run of the service never match
@@ -208,15 +208,7 @@ class Writer:
 
     def _skolemised(self, change: Change) -> Change:
         """Blank nodes of new data become IRIs (RDF 1.1 §3.5), so that later writes can name them."""
-        names: dict[str, ox.NamedNode] = {}
-
-        def skolem(term):  # type: ignore[no-untyped-def]
-            if isinstance(term, ox.BlankNode):
-                return names.setdefault(term.value, ox.NamedNode(self._genid + uuid.uuid4().hex))
-            return term
-
-        added = tuple(ox.Quad(skolem(q.subject), q.predicate, skolem(q.object), q.graph_name) for q in change.added)
-        return Change(added=added, removed=change.removed)
+        return Change(added=tuple(fresh(change.added, self._genid)), removed=change.removed)
 
     def _apply(self, change: Change) -> None:
         if change.added or change.removed:

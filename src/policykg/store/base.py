@@ -191,6 +191,14 @@ class Store(ABC):
         """What the store's query worker processes have done (None: it has none)."""
         return None
 
+    def skolemise_blank_nodes(self, prefix: str) -> int:
+        """Name the blank nodes the store holds with IRIs under prefix; return how many statements changed.
+
+        Only a store that can name a stored blank node in a write does it (the embedded one); over SPARQL a
+        blank node cannot be named, so a remote store keeps whatever blank nodes were written to it by others.
+        """
+        return 0
+
     @contextmanager
     def deferred_publication(self) -> Iterator[None]:
         """Writes inside this block become visible to query workers together, at its end."""

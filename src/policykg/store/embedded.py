@@ -134,6 +134,27 @@ class EmbeddedStore(Store):
         )
         self._changed()
 
+    def skolemise_blank_nodes(self, prefix: str) -> int:
+        """Replace each stored blank node by the IRI prefix + its label (a full scan; safe to run again if cut short).
+
+        The skolemised statements are added in one transaction before the originals are removed: a run
+        stopped in between leaves both, and the next run names the same blank nodes with the same IRIs.
+        """
+        rows = self._inner.query("SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+                                 "FILTER (isBlank(?s) || isBlank(?o) || isBlank(?g)) }")
+        found = [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]  # type: ignore[misc]
+        if not found:
+            return 0
+
+        def named(term):  # type: ignore[no-untyped-def]
+            return ox.NamedNode(prefix + term.value) if isinstance(term, ox.BlankNode) else term
+
+        self._inner.extend(ox.Quad(named(q.subject), q.predicate, named(q.object), named(q.graph_name)) for q in found)
+        for quad in found:
+            self._inner.remove(quad)
+        self._changed()
+        return len(found)
+
     def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
         try:

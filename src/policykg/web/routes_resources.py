@@ -15,9 +15,19 @@ from policykg import tracking
 from policykg.describe import Description, describe, exists, resource_iri
 from policykg.mediatypes import HTML
 from policykg.namespaces import PKG, PREFIXES
+from policykg.skolem import genid_prefix
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
-from policykg.web.documents import DATASET_SYNTAXES, DOCUMENTS, ENDINGS, choose, conditional, link_header, render, web_path
+from policykg.web.documents import (
+    DATASET_SYNTAXES,
+    DOCUMENTS,
+    ENDINGS,
+    choose,
+    conditional,
+    link_header,
+    render,
+    web_path,
+)
 from policykg.web.pages import page
 from policykg.writes import registry_iri
 
@@ -59,7 +69,7 @@ async def document(request: Request, path: str) -> Response:
 
     def make() -> bytes:  # a few queries and the serialising: done once per resource, syntax and revision
         known = ctx.memo("labels", dict)  # the labels looked up in this state of the store
-        found = describe(ctx.store, iri, base + ".well-known/genid/", registry_iri(base), known)
+        found = describe(ctx.store, iri, genid_prefix(base), registry_iri(base), known)
         if media_type == HTML:
             return _page(ctx, found, document).encode("utf-8")
         return render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type, base)
