@@ -25,7 +25,12 @@ def test_questions_are_documented_and_named_after_their_files():
         "fact-provenance",
         "instruments-per-recommendation",
         "nemo-presentations",
+        "recommendation-aims",
+        "recommendation-provisions",
         "recommendation-trail",
+        "recommendations-asking-for",
+        "recommendations-by-value",
+        "recommendations-calling-on",
         "recommendations-on-data-space",
         "representatives-at-meeting",
     ]

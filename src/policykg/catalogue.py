@@ -1,6 +1,6 @@
 """The dataset the service publishes, described for harvesters: VoID (figures, linksets) and a DCAT-AP 3 record.
 
-Facts rule: an external IRI written here is either in shared/reference/eu-identifiers.md or is a standard's own
+Facts rule: an external IRI written here is either in data/sources/verified-identifiers.md or is a standard's own
 IRI (a W3C/DCMI/IANA namespace or document). EU authority-table codes that file does not list (licences, file
 types, data themes, access rights, frequencies, publisher types) are not guessed: the record uses the licence's
 and the media types' own IRIs instead, or leaves the property out.

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from policykg.competency import get_question
 from policykg.namespaces import PREFIXES
 from policykg.store import Store
 
@@ -120,6 +121,43 @@ def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Mo
           OPTIONAL {{ ?step rdfs:label ?label }}
         }} LIMIT {_READ_LIMIT}""", prefixes=_PREFIXES).values()
     return _moments(store, rows, limit, unnamed="status record")
+
+
+@dataclass(frozen=True)
+class Provision:
+    """One thing a recommendation says: its kind (asks for, aims at …) and the concept it names."""
+
+    kind: str
+    iri: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a recommendation's source, and what it says, kind by kind, in the order of the kinds."""
+
+    quote: str | None  # None: stated without an excerpt
+    provisions: tuple[Provision, ...]
+
+    @property
+    def kinds(self) -> list[tuple[str, list[Provision]]]:
+        """The provisions grouped by kind, in the order they come."""
+        grouped: dict[str, list[Provision]] = {}
+        for provision in self.provisions:
+            grouped.setdefault(provision.kind, []).append(provision)
+        return list(grouped.items())
+
+
+def provisions(store: Store, recommendation: str) -> list[Sentence]:
+    """What a recommendation says, sentence by sentence in the order of its source (competency question
+    recommendation-provisions)."""
+    question = get_question("recommendation-provisions")
+    rows = store.select(question.sparql, bindings={"recommendation": ox.NamedNode(recommendation)}).values()
+    sentences: dict[str | None, tuple[int, list[Provision]]] = {}
+    for _, kind, iri, label, quote, start in rows[:VIEW_LIMIT]:
+        _, found = sentences.setdefault(quote, (int(start) if start is not None else 1 << 62, []))
+        found.append(Provision(str(kind), str(iri), str(label)))
+    return [Sentence(quote, tuple(found)) for quote, (_, found) in sorted(sentences.items(), key=lambda i: i[1][0])]
 
 
 def touching(store: Store, concept: str, limit: int = VIEW_LIMIT) -> list[Moment]:

@@ -87,6 +87,7 @@ def _page(ctx: ServiceContext, found: Description, document: str) -> str:
     views = {}
     if str(PKG.Recommendation) in found.types:
         views["trail"] = tracking.trail(ctx.store, found.iri)
+        views["provisions"] = tracking.provisions(ctx.store, found.iri)
     if _SKOS_CONCEPT in found.types or str(PKG.PolicyConcept) in found.types or str(PKG.PolicyInstrument) in found.types:
         views["touching"] = tracking.touching(ctx.store, found.iri)
     return page(ctx, "resource.html", found.label, description=found, views=views, document=document)
