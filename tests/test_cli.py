@@ -132,7 +132,8 @@ def test_query_over_given_files_only(tmp_path):
 def test_query_construct_prints_turtle():
     run = policykg("query", "CONSTRUCT { ?s a pkg:Audience } WHERE { ?s a pkg:Audience }")
     graph = rdflib.Graph().parse(data=run.stdout, format="turtle")
-    assert set(graph.subjects()) == {rdflib.URIRef("http://localhost:8000/id/audience/policymakers")}
+    audiences = ("policymakers", "governments", "regulatory-bodies", "museum-professionals")
+    assert set(graph.subjects()) == {rdflib.URIRef(f"http://localhost:8000/id/audience/{name}") for name in audiences}
 
 
 def test_query_with_a_syntax_error_exits_2_with_the_position():
@@ -143,7 +144,7 @@ def test_query_with_a_syntax_error_exits_2_with_the_position():
 def test_questions_lists_every_question():
     run = policykg("questions")
     assert run.returncode == 0
-    assert run.stdout.count("\n  Which ") + run.stdout.count("\n  Who ") + run.stdout.count("\n  What ") + run.stdout.count("\n  At ") == 7
+    assert run.stdout.count("\n  Which ") + run.stdout.count("\n  Who ") + run.stdout.count("\n  What ") + run.stdout.count("\n  At ") == 12
 
 
 def test_a_base_iri_that_is_not_absolute_is_refused():

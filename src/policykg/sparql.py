@@ -66,17 +66,18 @@ def parse_request(method: str, content_type: str | None, url_query: str, body: b
 
 
 def answer_type(form: str | None, accept: str | None, format_parameter: str | None) -> str:
-    """Choose the media type of a query's answer: the `format` parameter first, then Accept."""
+    """Choose the media type of a query's answer: the `format` parameter if it can carry it, else Accept.
+
+    A format the form cannot take (turtle for a SELECT, csv for a CONSTRUCT) or that names no syntax the
+    endpoint writes (n3) is ignored, as Oxigraph ignores them all: SPARQLWrapper sends one whatever the form
+    and relies on Accept. 406 only when Accept offers nothing either."""
     table = GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES
-    if format_parameter:
-        chosen = from_format_parameter(format_parameter, table)
-        if chosen is None:
-            raise NotAcceptable(f"format={format_parameter!r} cannot carry this answer; use one of: "
-                                + ", ".join(sorted(set(table.values()))))
-        return chosen
-    chosen = negotiate(accept, list(table))
+    chosen = from_format_parameter(format_parameter, table) if format_parameter else None
     if chosen is None:
-        raise NotAcceptable(f"none of the accepted types ({accept}) can carry this answer; available: "
+        chosen = negotiate(accept, list(table))
+    if chosen is None:
+        ignored = f"format={format_parameter!r} cannot carry this answer and " if format_parameter else ""
+        raise NotAcceptable(f"{ignored}none of the accepted types ({accept}) can carry this answer; available: "
                             + ", ".join(table))
     return chosen
 
@@ -127,7 +128,7 @@ def _build(params: list[tuple[str, str]], query: str | None, update: str | None)
         dataset=Dataset(_iris(params, "default-graph-uri"), _iris(params, "named-graph-uri")),
         using_graphs=_iris(params, "using-graph-uri"),
         using_named_graphs=_iris(params, "using-named-graph-uri"),
-        format=_single(params, "format"),
+        format=_format(params),
     )
 
 
@@ -154,6 +155,16 @@ def _single(params: list[tuple[str, str]], name: str) -> str | None:
     if len(values) > 1:
         raise ProtocolError(f"the parameter {name} may be given once, not {len(values)} times")
     return values[0] if values else None
+
+
+def _format(params: list[tuple[str, str]]) -> str | None:
+    """The `format` parameter's one choice: its values (blank ones left out) when all name the same media type,
+    else None, and Accept decides. SPARQLWrapper repeats it, with a name and a media type (tsv,
+    text/tab-separated-values); its `output` and `results` copies are not read, as they never were."""
+    values = [value.strip() for value in _values(params, "format") if value.strip()]
+    named = {from_format_parameter(value, RESULT_TYPES) or from_format_parameter(value, GRAPH_TYPES) or value.lower()
+             for value in values}
+    return values[0] if len(named) == 1 else None
 
 
 def check_iri(iri: str, name: str) -> str:
