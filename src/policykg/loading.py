@@ -40,11 +40,29 @@ class LoadReport:
         return self.quads / self.seconds if self.seconds > 0 else float("inf")
 
 
-class _Counting:
+class _Reading:
+    """A binary file object over another: what it reads passes through read(), which a subclass watches."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        return self._raw.read(size)
+
+    def readinto(self, buffer: bytearray) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+
+class _Counting(_Reading):
     """A binary file object that reports, about every MiB and at the end, how many bytes were read from it."""
 
     def __init__(self, raw: IO[bytes], report: Callable[[int], None]) -> None:
-        self._raw = raw
+        super().__init__(raw)
         self._report = report
         self._read = 0
         self._reported = 0
@@ -57,16 +75,8 @@ class _Counting:
             self._report(self._read)
         return data
 
-    def readinto(self, buffer: bytearray) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
-    def readable(self) -> bool:
-        return True
-
-
-class _BlankMarks:
+class _BlankMarks(_Reading):
     """A binary file object that notes whether the bytes read through it may write a blank node.
 
     In N-Triples and N-Quads a blank node is always written `_:label`: input without those two bytes has
@@ -75,7 +85,7 @@ class _BlankMarks:
     """
 
     def __init__(self, raw: IO[bytes], rdf_format: ox.RdfFormat) -> None:
-        self._raw = raw
+        super().__init__(raw)
         self.seen = rdf_format not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
         self._last = b""
 
@@ -85,14 +95,6 @@ class _BlankMarks:
             self.seen = b"_:" in self._last + data[:1] or b"_:" in data
             self._last = data[-1:]
         return data
-
-    def readinto(self, buffer: bytearray) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readable(self) -> bool:
-        return True
 
 
 def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, format_name: str | None = None,
