@@ -185,3 +185,14 @@ def tab_to(page, target, presses: int = 30) -> int:
             return count
     focused = page.evaluate("document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : null")
     raise AssertionError(f"{target} not reached after {presses} Tab presses; the focus is on {focused}")
+
+
+def record_csp_violations(page, violations: list[str]) -> None:
+    """Record in violations each Content-Security-Policy violation page's documents report, on every navigation
+    (the securitypolicyviolation event: directive, blocked URL, sample), whatever the browser logs."""
+    def record(text: str) -> None:
+        violations.append(text)
+
+    page.expose_function("policykgCspViolation", record)
+    page.add_init_script("document.addEventListener('securitypolicyviolation', event => window.policykgCspViolation("
+                         "`${event.violatedDirective} ${event.blockedURI} ${event.sample} at ${event.documentURI}`));")

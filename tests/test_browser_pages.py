@@ -1,17 +1,20 @@
 """The pages for people, looked at in a real headless Chromium: the timeline drawn, pages readable without
-JavaScript, headings, titles and links that work, the keyboard, and no request off loopback."""
+JavaScript, headings, titles and links that work, the keyboard, every page the site links to, and no request
+off loopback."""
 
 from urllib.parse import urldefrag, urljoin
 
 import httpx
 import pytest
 
-from browser import read_png, tab_to
+from browser import read_png, record_csp_violations, tab_to
 
 PAGES = ["/", "/timeline", "/ontology.html", "/shapes.html", "/entries?format=html",
          "/doc/id/recommendation/innovation-and-integrity-1.html",
          "/doc/id/event/cultural-heritage-expert-group-meeting-11.html",
          "/doc/id/concept/artificial-intelligence.html"]
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+CRAWL_LIMIT = 40  # pages looked at in the browser, at most
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -85,3 +88,34 @@ def test_a_reader_goes_from_the_home_page_to_a_concept_and_its_recommendations(p
     with page.expect_navigation():
         touching.first.get_by_role("link").first.click()
     assert page.locator("#trail").is_visible()
+
+
+def test_every_page_the_site_links_to_renders_and_asks_nothing_of_elsewhere(page, service, outbound_requests,
+                                                                             console_errors):
+    """From the home page, breadth first: each same-origin link answers; each that is a page is drawn in the
+    browser with no request off loopback, no console error and no Content-Security-Policy violation."""
+    violations: list[str] = []
+    record_csp_violations(page, violations)
+    start = service.url + "/"
+    queue, seen, visited = [start], {start}, []
+    while queue and len(visited) < CRAWL_LIMIT:
+        url = queue.pop(0)
+        with httpx.stream("GET", url, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=True, timeout=30) as answer:
+            assert answer.status_code < 400, url
+            if not answer.headers.get("content-type", "").startswith("text/html"):
+                continue  # a download, RDF, a query's results as data: checked that it answers, not drawn
+        response = page.goto(url)
+        assert response is not None and response.status == 200, url
+        page.wait_for_load_state("networkidle")
+        assert len(page.locator("body").inner_text().strip()) > 50, url
+        assert len(read_png(page.screenshot()).colours()) > 20, url  # drawn, not blank
+        assert outbound_requests == [] and console_errors == [] and violations == [], url
+        visited.append(url)
+        for href in page.locator("a[href]").evaluate_all(  # HTML's and SVG's links, resolved
+                "links => links.map(link => new URL(link.getAttribute('href'), document.baseURI).href)"):
+            link = urldefrag(href)[0]
+            if link.startswith(start) and link not in seen:
+                seen.add(link)
+                queue.append(link)
+    assert service.url + "/docs" in visited and service.url + "/sparql" in visited
+    assert len(visited) >= 15

@@ -14,8 +14,8 @@ from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.writes import make_writer
 from policykg.store import Store
-from policykg.web import (problems, routes_catalogue, routes_dumps, routes_entries, routes_health, routes_ldes,
-                          routes_pages, routes_resources, routes_sparql, routes_store)
+from policykg.web import (problems, routes_catalogue, routes_docs, routes_dumps, routes_entries, routes_health,
+                          routes_ldes, routes_pages, routes_resources, routes_sparql, routes_store)
 from policykg.web.context import ServiceContext
 from policykg.web.fastpath import FastPath
 from policykg.web.requestlog import HEADER, RequestLog
@@ -51,6 +51,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         "Writes need `Authorization: Bearer <token>`. Errors are RFC 9457 problem details.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc load their scripts from a CDN; routes_docs serves /docs from the service.
+        docs_url=None,
+        redoc_url=None,
     )
     writer = make_writer(settings, store)
     app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer,
@@ -71,6 +74,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(routes_entries.router)
     app.include_router(routes_ldes.router)
     app.include_router(routes_pages.router)
+    app.include_router(routes_docs.router)
     app.include_router(routes_resources.router)
     app.include_router(routes_dumps.router)
     app.include_router(routes_catalogue.router)
@@ -80,6 +84,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
 class PagePolicy:
     """ASGI middleware: the pages run no script and load nothing from elsewhere; say so, so that a browser refuses to.
+
+    A page that sends a policy of its own keeps it (/docs: the service's own scripts, see routes_docs).
 
     Pure ASGI on purpose: Starlette's BaseHTTPMiddleware ends a streamed answer that fails half-way (past the
     size limit, a store error) as if it were complete; passed through as it comes, it reaches the client cut off.
