@@ -28,11 +28,6 @@ def genid_prefix(base_iri: str) -> str:
     return base_iri + GENID
 
 
-def has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
-    """Whether any quad has a blank node (as its subject, object or graph name)."""
-    return any(_blank(q) for q in quads)
-
-
 def fresh(quads: Iterable[ox.Quad], prefix: str,
           names: MutableMapping[str, ox.NamedNode] | None = None) -> list[ox.Quad]:
     """The quads with each blank node replaced by a new random IRI (the same IRI for the same blank node).

@@ -175,7 +175,7 @@ class _Worker:
 
     def run(self) -> None:
         """A thread's loop: take the next frame, run it if it is a query; end the process when the parent is gone."""
-        buffer = bytearray(FRAME_BYTES)  # one per thread, reused: a fresh 64 KiB per frame cost more than the query
+        buffer = bytearray(FRAME_BYTES)  # one per thread, reused: no 64 KiB allocated for each frame
         view = memoryview(buffer)
         while True:
             received = self.sock.recv_into(buffer)
