@@ -161,3 +161,19 @@ def test_validate_does_not_follow_owl_imports(listener, tmp_path):
     run = policykg("validate", "data", str(ontology))
     assert run.returncode == 0, run.stdout + run.stderr
     assert listener.connections == 0
+
+
+def test_the_version_is_written_once_in_pyproject_and_shown_by_the_command_and_the_api(settings):
+    import tomllib
+
+    from policykg.store import EmbeddedStore
+    from policykg.web.app import create_app
+
+    written = tomllib.loads((settings.root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    run = policykg("--version")
+    assert run.returncode == 0 and run.stdout.strip() == f"policykg {written}"
+    store = EmbeddedStore.in_memory()
+    try:
+        assert create_app(settings, store).openapi()["info"]["version"] == written
+    finally:
+        store.close()

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import policykg
 from policykg.errors import PolicyKGError, QueryError, RdfSyntaxError
 
 if TYPE_CHECKING:
@@ -336,6 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policykg", description="A policy-tracking knowledge graph for European cultural-heritage policy."
     )
+    parser.add_argument("--version", action="version", version=f"policykg {policykg.__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--base", metavar="IRI",

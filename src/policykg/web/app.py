@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from policykg import __version__
 from policykg.config import Settings
 from policykg.entries import Entries
 from policykg.writes import make_writer
@@ -49,7 +50,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         summary="A policy-tracking knowledge graph for European cultural-heritage policy",
         description="SPARQL 1.1 Protocol (query and update) at /sparql and the Graph Store HTTP Protocol at /store. "
         "Writes need `Authorization: Bearer <token>`. Errors are RFC 9457 problem details.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         # FastAPI's /docs and /redoc load their scripts from a CDN; routes_docs serves /docs from the service.
         docs_url=None,
