@@ -38,12 +38,13 @@ from typing import IO, Self
 import httpx
 
 from policykg.errors import BackupError, RdfSyntaxError, StoreError, StoreInUse
+from policykg.iris import DUMP
 from policykg.store import EmbeddedStore, Store
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total), as policykg.loading.progress_bar shows it."""
 MANIFEST = "policykg-backup.json"
-DUMP_PATH = "dumps/policykg.nq.gz"
+DUMP_PATH = DUMP
 HEADER = b"# policykg backup of "
 _MARK = re.compile(rb"# policykg backup: (\d+) quads")
 _TAIL_BYTES = 4096  # enough to hold the last line, the mark

@@ -16,6 +16,7 @@ from datetime import datetime
 import rdflib
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, VOID, XSD
 
+from policykg import iris
 from policykg.config import Settings
 from policykg.namespaces import CV, ELI, ONTOLOGY_IRI, PKG, PREFIXES, SCHEMA
 from policykg.store import Store
@@ -124,7 +125,7 @@ def statistics(store: Store, base_iri: str) -> Statistics:
     # Every resource has a type (the entries and the shapes see to it): the type index finds them all,
     # twice as fast as a scan of every statement.
     entities = f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
-        GRAPH ?g {{ ?s a ?type }} FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(base_iri + "id/")})) }}"""
+        GRAPH ?g {{ ?s a ?type }} FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(base_iri + iris.THINGS)})) }}"""
     work = {
         "totals": lambda: _integers(store, """SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
             (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }"""),
@@ -158,7 +159,7 @@ def void_graph(settings: Settings, stats: Statistics, modified: datetime) -> rdf
                              (VOID.distinctObjects, stats.distinct_objects), (VOID.properties, stats.properties),
                              (VOID.classes, stats.classes), (VOID.entities, stats.entities)):
         graph.add((dataset, predicate, rdflib.Literal(value, datatype=XSD.integer)))
-    graph.add((dataset, VOID.uriSpace, rdflib.Literal(base + "id/")))
+    graph.add((dataset, VOID.uriSpace, rdflib.Literal(base + iris.THINGS)))
     graph.add((dataset, VOID.sparqlEndpoint, rdflib.URIRef(base + "sparql")))
     graph.add((dataset, RDFS.seeAlso, rdflib.URIRef(base + "ldes")))
     for dump in DUMPS:
@@ -418,7 +419,7 @@ def _examples(store: Store, base_iri: str) -> tuple[str, ...]:
         VALUES ?root {{ {roots} }}
         {{ SELECT DISTINCT ?class ?root WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }} }}
         GRAPH ?g {{ ?resource a ?class }}
-        FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), {_string(base_iri + "id/")}))
+        FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), {_string(base_iri + iris.THINGS)}))
     }} GROUP BY ?root""").values()
     found = {str(root): str(example) for root, example in rows if example}
     return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)

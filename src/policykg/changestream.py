@@ -41,7 +41,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from policykg.entries import registry_iri
+from policykg import iris
+from policykg.iris import registry_iri
 from policykg.errors import ResourceNotFound
 from policykg.namespaces import PKG, PREFIXES
 from policykg.rdfinput import to_rdflib_term
@@ -52,7 +53,7 @@ TREE = rdflib.Namespace("https://w3id.org/tree#")
 AS = rdflib.Namespace("https://www.w3.org/ns/activitystreams#")
 PAGE_SIZE = 100
 POLLING_SECONDS = 60  # entries come in by hand: a minute between synchronisation runs is plenty
-STREAM_PATH = "ldes"
+STREAM_PATH = iris.LDES
 # How a member says it creates, updates or deletes: its rdf:type (LDES vocabulary, versionCreatePath …).
 _VERSION_KINDS = ((LDES.versionCreatePath, LDES.versionCreateObject, AS.Create),
                   (LDES.versionUpdatePath, LDES.versionUpdateObject, AS.Update),

@@ -85,11 +85,12 @@ def _validate_against_store(quads: list, settings: Settings):  # type: ignore[no
     import pyoxigraph as ox
 
     from policykg.changes import Change
+    from policykg.iris import entry_iri
     from policykg.writes import make_writer
 
     store = _open_store(settings)
     try:
-        graph = ox.NamedNode(settings.base_iri + "entries/offline-check")
+        graph = ox.NamedNode(entry_iri(settings.base_iri, "offline-check"))
         added = tuple(ox.Quad(q.subject, q.predicate, q.object, graph if isinstance(q.graph_name, ox.DefaultGraph)
                               else q.graph_name) for q in quads)
         return make_writer(settings, store).check(Change(added=added))

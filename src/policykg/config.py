@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policykg.errors import ConfigError
+from policykg.iris import agent_iri
 
 DEFAULT_BASE_IRI = "http://localhost:8000/"
 _RESERVED_AGENTS = ("operator", "policykg")  # <base>id/agent/operator writes with the update token
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
     @classmethod
     def _default_publisher(cls, values: object) -> object:
         if isinstance(values, dict) and not values.get("publisher_iri"):
-            values = {**values, "publisher_iri": str(values.get("base_iri") or DEFAULT_BASE_IRI) + "id/agent/policykg"}
+            values = {**values, "publisher_iri": agent_iri(str(values.get("base_iri") or DEFAULT_BASE_IRI), "policykg")}
         return values
 
     @field_validator("update_token")

@@ -13,11 +13,9 @@ import pyoxigraph as ox
 
 from policykg.errors import ResourceGone, ResourceNotFound
 from policykg.namespaces import PKG, PREFIXES
-from policykg.skolem import GENID
+from policykg.iris import THING_SPACES
 from policykg.store import Store
 
-# Where the resources of a deployment live, under its base IRI: things, assertion graphs, skolemised blank nodes.
-THING_SPACES = ("id/", "graph/", GENID)
 RDF_TYPE = PREFIXES["rdf"] + "type"
 PROV = PREFIXES["prov"]
 # Properties whose value names a thing for people, most preferred first.

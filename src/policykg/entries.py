@@ -24,7 +24,8 @@ from policykg.rdfinput import parse_bytes
 from policykg.store import Store
 from policykg.updates import graph_quads
 from policykg.validation import Report
-from policykg.writes import Writer, entry_iri, registry_iri
+from policykg.iris import entry_iri, operator_iri, registry_iri
+from policykg.writes import Writer
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -54,11 +55,6 @@ def _digest(triples: list[ox.Triple]) -> str:
     lines = sorted(" ".join("_:b" if isinstance(t, ox.BlankNode) else str(t) for t in (tr.subject, tr.predicate, tr.object))
                    for tr in triples)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-def operator_iri(base_iri: str) -> str:
-    """The agent the operator's token writes as; it may revise and retract any entry."""
-    return f"{base_iri}id/agent/operator"
 
 
 class Entries:

@@ -15,7 +15,8 @@ import pyoxigraph as ox
 
 from policykg.errors import RdfSyntaxError
 from policykg.rdfinput import expand_paths, format_of
-from policykg.skolem import fresh, genid_prefix
+from policykg.iris import genid_prefix
+from policykg.skolem import fresh
 from policykg.store import EmbeddedStore, Store
 
 Progress = Callable[[str, int, int], None]

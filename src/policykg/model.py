@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from policykg import iris
 from policykg.config import Settings
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.rdfinput import read_files
-from policykg.skolem import canonical, fresh, genid_prefix
+from policykg.iris import genid_prefix
+from policykg.skolem import canonical, fresh
 from policykg.store import Store
 from policykg.updates import quads_text
 
@@ -21,7 +23,7 @@ MODEL_GRAPHS = (ONTOLOGY_IRI, SHAPES_IRI)
 
 def data_graph_iri(settings: Settings) -> str:
     """The graph that receives data triples a file puts in no named graph of its own."""
-    return settings.base_iri + "graph/data"
+    return iris.data_graph_iri(settings.base_iri)
 
 
 def load_data_files(store: Store, paths: list[Path], settings: Settings, format_name: str | None = None) -> int:

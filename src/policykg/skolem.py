@@ -1,7 +1,7 @@
 """Blank nodes replaced by IRIs (skolemisation, RDF 1.1 Concepts §3.5): the service publishes none.
 
 A blank node cannot be named in a later query or dereferenced, and clients such as rdflib's SPARQLStore
-refuse them. So every blank node that enters the store becomes an IRI under `<base>.well-known/genid/`:
+refuse them. So every blank node that enters the store becomes an IRI under `<base>.well-known/genid/` (iris.py):
 new data (a write, a loaded file) gets a fresh random name per blank node; the model's files get names
 derived from their content (RDF canonicalisation of each graph), so that loading the same files again
 gives the same IRIs, and a changed model replaces its graphs statement by statement.
@@ -18,14 +18,7 @@ from rdflib.compare import to_canonical_graph
 
 from policykg.rdfinput import to_oxigraph_term, to_rdflib_term
 
-GENID = ".well-known/genid/"
-
 Object = ox.NamedNode | ox.BlankNode | ox.Literal
-
-
-def genid_prefix(base_iri: str) -> str:
-    """Where a deployment's skolem IRIs live."""
-    return base_iri + GENID
 
 
 def fresh(quads: Iterable[ox.Quad], prefix: str,

@@ -17,7 +17,8 @@ from policykg.changes import Change, ChangeValidator
 from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
-from policykg.skolem import fresh, genid_prefix
+from policykg.iris import entry_iri, genid_prefix, registry_iri
+from policykg.skolem import fresh
 from policykg.store import EmbeddedStore, Store
 from policykg.updates import (
     change_as_update,
@@ -30,16 +31,6 @@ from policykg.updates import (
 from policykg.validation import Report, load_model_graph, report_graph
 
 _SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
-
-
-def registry_iri(base_iri: str) -> str:
-    """The graph that records every entry: who, when, against which shapes, and what became of it."""
-    return base_iri + "graph/entries"
-
-
-def entry_iri(base_iri: str, name: str = "") -> str:
-    """The IRI of the entry of that name (its graph); without a name, what every entry's IRI starts with."""
-    return f"{base_iri}entries/{name}"
 
 
 def make_writer(settings: Settings, store: Store) -> "Writer":

@@ -14,7 +14,8 @@ from fastapi import Request
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
 from policykg.store import Store
-from policykg.entries import Entries, operator_iri
+from policykg.entries import Entries
+from policykg.iris import agent_iri, operator_iri
 from policykg.writes import Writer
 
 T = TypeVar("T")
@@ -111,7 +112,7 @@ def require_contributor(request: Request, settings: Settings) -> str:
     given = _bearer(request)
     for token, name in settings.contributor_tokens.items():
         if given and hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
-            return f"{settings.base_iri}id/agent/{name}"
+            return agent_iri(settings.base_iri, name)
     if settings.update_token is not None and given and hmac.compare_digest(
             given.encode("utf-8"), settings.update_token.get_secret_value().encode("utf-8")):
         return operator_iri(settings.base_iri)

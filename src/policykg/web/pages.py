@@ -9,7 +9,7 @@ from policykg.describe import THING_SPACES
 from policykg.namespaces import PREFIXES
 from policykg.web.documents import web_path
 from policykg.jsonld import EXTRA_PREFIXES
-from policykg.writes import entry_iri
+from policykg.iris import entry_iri
 
 if TYPE_CHECKING:
     from policykg.web.context import ServiceContext

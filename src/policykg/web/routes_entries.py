@@ -11,7 +11,7 @@ from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.mediatypes import HTML, RDF_INPUT_TYPES, base_type
 from policykg.namespaces import PKG
 from policykg.sparql import check_iri
-from policykg.writes import entry_iri
+from policykg.iris import agent_iri, entry_iri
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_contributor, run
 from policykg.web.documents import DOCUMENTS, choose, link_header, render
@@ -36,7 +36,7 @@ async def validate_entry(request: Request) -> JSONResponse:
     """The report the entry would get: every result, and whether it would be accepted."""
     ctx = context(request)
     triples = await _read(request, ctx)
-    agent = ctx.settings.base_iri + "id/agent/anonymous"
+    agent = agent_iri(ctx.settings.base_iri, "anonymous")
     report = await run(ctx.executor, lambda: ctx.entries.check(triples, agent))
     return JSONResponse({"conforms": report.conforms, "results": [r.as_dict() for r in report.results]})
 

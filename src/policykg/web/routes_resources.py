@@ -15,7 +15,7 @@ from policykg import tracking
 from policykg.describe import Description, describe, exists, resource_iri
 from policykg.mediatypes import HTML
 from policykg.namespaces import PKG, PREFIXES
-from policykg.skolem import genid_prefix
+from policykg.iris import genid_prefix, registry_iri
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import (
@@ -29,7 +29,6 @@ from policykg.web.documents import (
     web_path,
 )
 from policykg.web.pages import page
-from policykg.writes import registry_iri
 
 router = APIRouter(tags=["Linked data"], default_response_class=Response)  # no JSON default in the API description
 _SKOS_CONCEPT = PREFIXES["skos"] + "Concept"

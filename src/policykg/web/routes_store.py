@@ -4,7 +4,7 @@ import uuid
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from policykg.errors import GraphNotFound, NotAcceptable, ProtocolError, UnsupportedMediaType
 from policykg.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, base_type, negotiate
