@@ -38,3 +38,15 @@ def test_a_contributor_cannot_take_the_name_the_service_writes_as(name):
     with pytest.raises(ConfigError, match="reserved"):
         load_settings(contributor_tokens={"a-long-enough-token": name})
     assert load_settings(contributor_tokens={"a-long-enough-token": "alice"}).contributor_tokens
+
+
+def test_the_readme_documents_every_setting_and_no_other(settings):
+    import re
+
+    from policykg.config import Settings
+
+    readme = (settings.root / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Configuration", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
+    documented = {name.lower() for row in table.splitlines() if row.startswith("| `POLICYKG_")
+                  for name in re.findall(r"`POLICYKG_([A-Z_]+)`", row.split("|")[1])}
+    assert documented == set(Settings.model_fields)
