@@ -17,7 +17,7 @@ from policykg.errors import RdfSyntaxError
 from policykg.rdfinput import expand_paths, format_of
 from policykg.iris import genid_prefix
 from policykg.skolem import fresh
-from policykg.store import EmbeddedStore, Store
+from policykg.store import Store
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): how far a step has got, in bytes (or another unit the caller chose)."""
@@ -113,7 +113,7 @@ def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, forma
     start = time.monotonic()
     for path in files:
         rdf_format = format_of(path, format_name)
-        if isinstance(store, EmbeddedStore):
+        if store.bulk_loads:
             with _opened(path, _reporter(progress, f"loading {path.name}", path)) as source:
                 marked = _BlankMarks(source, rdf_format)
                 try:
@@ -132,7 +132,7 @@ def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, forma
             with _opened(path, _reporter(progress, f"loading {path.name}", path)) as source:
                 for batch in _batched(_parsed(source, path, rdf_format, base_iri), _BATCH):
                     store.add(fresh(batch, genid_prefix(base_iri), names), graph)
-    if isinstance(store, EmbeddedStore):
+    if store.bulk_loads:
         if notice is not None:
             notice("compacting the store's files after the load (about 2 s per million quads)")
         store.optimize()

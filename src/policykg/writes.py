@@ -19,7 +19,7 @@ from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadO
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.iris import entry_iri, genid_prefix, registry_iri
 from policykg.skolem import fresh
-from policykg.store import EmbeddedStore, Store
+from policykg.store import Store
 from policykg.updates import (
     change_as_update,
     change_of,
@@ -69,7 +69,7 @@ class Writer:
         A remote engine may also be written to by others (another replica, a loader): then the tag changes
         at least once a minute too, so that what is cached from the store is at most a minute old.
         """
-        if isinstance(self._store, EmbeddedStore):
+        if self._store.exclusive:
             return Revision(f"{self._started}-{self._writes}", self._modified)
         minute = datetime.now(UTC).replace(second=0, microsecond=0)
         return Revision(f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute))

@@ -191,6 +191,23 @@ class Store(ABC):
         """What the store's query worker processes have done (None: it has none)."""
         return None
 
+    @property
+    def exclusive(self) -> bool:
+        """True if this process is the store's only writer (the embedded store); False if others may write to it."""
+        return False
+
+    @property
+    def bulk_loads(self) -> bool:
+        """True if the store loads a whole file at once from a stream (bulk_load_stream, then optimize)."""
+        return False
+
+    def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
+        """Load a large input at once; graph receives default-graph triples (only where bulk_loads is true)."""
+        raise NotImplementedError("this store loads quads in batches (add), not from a stream")
+
+    def optimize(self) -> None:
+        """Compact the store after a large load, where the store has anything to compact."""
+
     def skolemise_blank_nodes(self, prefix: str) -> int:
         """Name the blank nodes the store holds with IRIs under prefix; return how many statements changed.
 

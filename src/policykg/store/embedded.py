@@ -155,6 +155,16 @@ class EmbeddedStore(Store):
         self._changed()
         return len(found)
 
+    @property
+    def exclusive(self) -> bool:
+        """True: only this process writes to an embedded store (Oxigraph holds its folder's lock)."""
+        return True
+
+    @property
+    def bulk_loads(self) -> bool:
+        """True: Oxigraph's bulk loader takes a whole file from a stream."""
+        return True
+
     def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
         try:
