@@ -22,7 +22,6 @@ from policykg.errors import EntryGone, EntryRejected, GraphNotFound, Idempotency
 from policykg.namespaces import ONTOLOGY_IRI, PKG, SHAPES_IRI
 from policykg.rdfinput import parse_bytes
 from policykg.store import Store
-from policykg.updates import graph_quads
 from policykg.validation import Report
 from policykg.iris import entry_iri, operator_iri, registry_iri
 from policykg.writes import Writer
@@ -186,7 +185,7 @@ class Entries:
         if agent not in (str(by), operator_iri(self._base)):
             raise NotYourEntry(f"the entry <{iri}> was written by <{by}>: only its contributor or the operator may "
                                "revise or retract it")
-        return graph_quads(self._store, iri)
+        return self._store.graph_quads(iri)
 
     def _retire(self, iri: str, quads: list[ox.Quad], link: ox.NamedNode, target: ox.NamedNode) -> tuple[ox.Quad, ...]:
         entry = ox.NamedNode(iri)

@@ -55,17 +55,17 @@ def change_of(store: Store, request: UpdateRequest, op: list[Token], base_iri: s
         (added if keyword == "INSERT" else removed).extend(quads)
     elif keyword in ("CLEAR", "DROP"):
         target = _graph_target(op)
-        quads = graph_quads(store, target)
+        quads = store.graph_quads(target)
         if target is not None and not quads and op[1].keyword != "SILENT":
             raise QueryError(f"{keyword} GRAPH <{target}>: there is no such graph (add SILENT to ignore that)")
         removed.extend(quads)
     elif keyword in ("COPY", "MOVE", "ADD"):
         source_graph, target_graph = _two_graphs(op)
-        copied = _in(graph_quads(store, source_graph), target_graph)
+        copied = _in(store.graph_quads(source_graph), target_graph)
         if keyword != "ADD":
-            removed.extend(graph_quads(store, target_graph))
+            removed.extend(store.graph_quads(target_graph))
         if keyword == "MOVE":
-            removed.extend(graph_quads(store, source_graph))
+            removed.extend(store.graph_quads(source_graph))
         added.extend(copied)
     elif keyword == "CREATE":
         pass
@@ -225,15 +225,6 @@ def _two_graphs(op: list[Token]) -> tuple[str, str]:
     if len(graphs) != 2 or words:
         raise QueryError("ADD, COPY and MOVE are supported between two named graphs (GRAPH <a> TO GRAPH <b>)")
     return graphs[0], graphs[1]
-
-
-def graph_quads(store: Store, graph: str | None) -> list[ox.Quad]:
-    """The quads of one named graph (none for None)."""
-    if graph is None:
-        return []
-    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
-    name = ox.NamedNode(graph)
-    return [ox.Quad(s, p, o, name) for s, p, o in rows]  # type: ignore[arg-type]
 
 
 def _in(quads: list[ox.Quad], graph: str) -> list[ox.Quad]:

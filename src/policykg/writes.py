@@ -24,7 +24,6 @@ from policykg.updates import (
     change_as_update,
     change_of,
     empties_whole_graphs,
-    graph_quads,
     operation_text,
     read_update,
 )
@@ -137,7 +136,7 @@ class Writer:
         with self._writing():
             self._refuse_entry_graphs({graph} if graph else set())
             name = self._named(graph, triples)
-            current = graph_quads(self._store, graph) if name else []
+            current = self._store.graph_quads(graph) if name else []
             change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
             self._check(change)
             return self._written().replace_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
@@ -158,7 +157,7 @@ class Writer:
                 raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
             if graph is not None:
                 self._refuse_entry_graphs({graph})
-                self._check(Change(removed=tuple(graph_quads(self._store, graph))))
+                self._check(Change(removed=tuple(self._store.graph_quads(graph))))
             self._written().delete_graph(graph)
 
     def add_quads(self, quads: list[ox.Quad], default_graph: str) -> None:

@@ -208,6 +208,14 @@ class Store(ABC):
     def optimize(self) -> None:
         """Compact the store after a large load, where the store has anything to compact."""
 
+    def graph_quads(self, graph: str | None) -> list[ox.Quad]:
+        """The quads of one named graph (none for None)."""
+        if graph is None:
+            return []
+        rows = self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
+        name = ox.NamedNode(graph)
+        return [ox.Quad(s, p, o, name) for s, p, o in rows]  # type: ignore[arg-type]
+
     def skolemise_blank_nodes(self, prefix: str) -> int:
         """Name the blank nodes the store holds with IRIs under prefix; return how many statements changed.
 

@@ -10,7 +10,6 @@ from policykg import jsonld, tracking, vocabulary
 from policykg.errors import ResourceNotFound
 from policykg.mediatypes import HTML
 from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
-from policykg.updates import graph_quads
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import DOCUMENTS, ENDINGS, choose, conditional, render
@@ -148,7 +147,7 @@ async def _model_document(request: Request, name: str, graph: str, ending: str) 
             body = page(ctx, "shapes.html", "The policykg shapes", shapes=found)
         data = body.encode("utf-8")
     else:
-        quads = await run(ctx.executor, lambda: graph_quads(ctx.store, graph))
+        quads = await run(ctx.executor, lambda: ctx.store.graph_quads(graph))
         data = render(quads, media_type, ctx.settings.base_iri)
     headers = {"Cache-Control": "max-age=300", "Link": f'<{graph}>; rel="about"'}
     if not ending:
