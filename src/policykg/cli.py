@@ -280,13 +280,14 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _open_store(settings: Settings, **options: object) -> Store:
+def _open_store(settings: Settings, *, union_default_graph: bool = True, query_workers: int = 0,
+                query_memory: int | None = None) -> Store:
     """The configured store; a remote one with its endpoints, dialect and credentials."""
     from policykg.store import open_store
 
-    return open_store(settings.store, update_url=settings.remote_update_url,  # type: ignore[arg-type]
-                      store_url=settings.remote_store_url, engine=settings.remote_engine,
-                      credentials=settings.remote_login, **options)
+    return open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url,
+                      engine=settings.remote_engine, credentials=settings.remote_login,
+                      union_default_graph=union_default_graph, query_workers=query_workers, query_memory=query_memory)
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:

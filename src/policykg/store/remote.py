@@ -18,15 +18,19 @@ _GRAPH_MEDIA = {"turtle": "text/turtle", "ntriples": "application/n-triples", "j
 _INSERT_BATCH = 10_000
 
 
-def open_remote(query_url: str, *, engine: str = "auto", **options: object) -> "RemoteStore":
+def open_remote(query_url: str, *, engine: str = "auto", update_url: str | None = None, store_url: str | None = None,
+                union_default_graph: bool = True, timeout: float = 300.0,
+                credentials: tuple[str, str] | None = None) -> "RemoteStore":
     """A store kept by a remote engine, in its dialect: the one named, or for 'auto' the one it says it is."""
     if engine == "auto":
         engine = detect_engine(query_url)
+    dialect: type[RemoteStore] = RemoteStore
     if engine == "virtuoso":
         from policykg.store.virtuoso import VirtuosoStore  # the dialect builds on this module
 
-        return VirtuosoStore(query_url, **options)  # type: ignore[arg-type]
-    return RemoteStore(query_url, **options)  # type: ignore[arg-type]
+        dialect = VirtuosoStore
+    return dialect(query_url, update_url=update_url, store_url=store_url, union_default_graph=union_default_graph,
+                   timeout=timeout, credentials=credentials)
 
 
 def detect_engine(query_url: str) -> str:

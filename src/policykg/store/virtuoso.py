@@ -96,8 +96,11 @@ class VirtuosoStore(RemoteStore):
     """A store kept by OpenLink Virtuoso 7: queries on /sparql, writes on /sparql-auth and
     /sparql-graph-crud-auth with HTTP Digest credentials (see the module's description)."""
 
-    def __init__(self, query_url: str, **options: object) -> None:
-        super().__init__(query_url, **options)  # type: ignore[arg-type]
+    def __init__(self, query_url: str, *, update_url: str | None = None, store_url: str | None = None,
+                 union_default_graph: bool = True, timeout: float = 300.0,
+                 credentials: tuple[str, str] | None = None) -> None:
+        super().__init__(query_url, update_url=update_url, store_url=store_url,
+                         union_default_graph=union_default_graph, timeout=timeout, credentials=credentials)
         if not self._union:
             self.close()
             raise ConfigError("Virtuoso's queries always see the union of all graphs as their default graph: it "
