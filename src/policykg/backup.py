@@ -39,6 +39,7 @@ import httpx
 
 from policykg.errors import BackupError, RdfSyntaxError, StoreError, StoreInUse
 from policykg.iris import DUMP
+from policykg.loading import QuadRate
 from policykg.store import EmbeddedStore, Store
 
 Progress = Callable[[str, int, int], None]
@@ -53,7 +54,7 @@ _UNREADABLE = (EOFError, gzip.BadGzipFile, zlib.error)  # a .gz cut short or dam
 
 
 @dataclass(frozen=True)
-class BackupReport:
+class BackupReport(QuadRate):
     """What a backup wrote: where, of which kind (dump or checkpoint), how many quads and bytes, how fast."""
 
     target: Path
@@ -61,11 +62,6 @@ class BackupReport:
     quads: int
     size: int
     seconds: float
-
-    @property
-    def rate(self) -> float:
-        """Quads backed up per second."""
-        return self.quads / self.seconds if self.seconds > 0 else float("inf")
 
 
 @dataclass(frozen=True)

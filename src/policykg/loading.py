@@ -27,18 +27,25 @@ _UNREADABLE = (EOFError, gzip.BadGzipFile, zlib.error)  # a truncated or corrupt
 _REPORT_EVERY = 1 << 20  # bytes read between two progress reports: the parser reads a few KiB at a time
 
 
-@dataclass(frozen=True)
-class LoadReport:
-    """What a load did: files, quads added and the time it took."""
+class QuadRate:
+    """For a report of quads written in some seconds (a load, a backup): how many a second."""
 
-    files: int
     quads: int
     seconds: float
 
     @property
     def rate(self) -> float:
-        """Quads loaded per second."""
+        """Quads a second."""
         return self.quads / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class LoadReport(QuadRate):
+    """What a load did: files, quads added and the time it took."""
+
+    files: int
+    quads: int
+    seconds: float
 
 
 class _Reading:

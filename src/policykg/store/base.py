@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pyoxigraph as ox
 
@@ -122,6 +123,9 @@ def limited_writer(sink: Sink, limits: Limits) -> io.BufferedWriter:
 class Store(ABC):
     """An RDF dataset that answers SPARQL; the default graph is the union of its graphs unless told otherwise."""
 
+    exclusive: ClassVar[bool] = False  # this process is the store's only writer (else others may write to it too)
+    bulk_loads: ClassVar[bool] = False  # it loads a whole file at once from a stream (bulk_load_stream, optimize)
+
     @abstractmethod
     def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
               dataset: Dataset = Dataset(), limits: Limits | None = None,
@@ -190,16 +194,6 @@ class Store(ABC):
     def query_workers(self) -> WorkerStatistics | None:
         """What the store's query worker processes have done (None: it has none)."""
         return None
-
-    @property
-    def exclusive(self) -> bool:
-        """True if this process is the store's only writer (the embedded store); False if others may write to it."""
-        return False
-
-    @property
-    def bulk_loads(self) -> bool:
-        """True if the store loads a whole file at once from a stream (bulk_load_stream, then optimize)."""
-        return False
 
     def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input at once; graph receives default-graph triples (only where bulk_loads is true)."""

@@ -20,6 +20,9 @@ from policykg.store.querypool import QueryPool
 class EmbeddedStore(Store):
     """A store evaluated by Oxigraph in this process; safe to share across threads."""
 
+    exclusive = True  # Oxigraph holds its folder's lock: only this process writes
+    bulk_loads = True  # Oxigraph's bulk loader takes a whole file from a stream
+
     def __init__(self, inner: ox.Store, *, union_default_graph: bool = True, pool: QueryPool | None = None) -> None:
         self._inner = inner
         self._union = union_default_graph
@@ -154,16 +157,6 @@ class EmbeddedStore(Store):
             self._inner.remove(quad)
         self._changed()
         return len(found)
-
-    @property
-    def exclusive(self) -> bool:
-        """True: only this process writes to an embedded store (Oxigraph holds its folder's lock)."""
-        return True
-
-    @property
-    def bulk_loads(self) -> bool:
-        """True: Oxigraph's bulk loader takes a whole file from a stream."""
-        return True
 
     def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
