@@ -19,15 +19,15 @@ from rdflib.namespace import RDFS
 from policykg.changes import Change
 from policykg.config import Settings
 from policykg.errors import EntryGone, EntryRejected, GraphNotFound, IdempotencyConflict, NotYourEntry, ProtocolError
-from policykg.namespaces import ONTOLOGY_IRI, PKG, SHAPES_IRI
+from policykg.namespaces import ONTOLOGY_IRI, PKG, PREFIXES, SHAPES_IRI
 from policykg.rdfinput import parse_bytes
 from policykg.store import Store
 from policykg.validation import Report
 from policykg.iris import entry_iri, operator_iri, registry_iri
 from policykg.writes import Writer
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+XSD = PREFIXES["xsd"]
 # Lexical forms of the XSD types the model uses (XML Schema 1.1 Part 2), checked before anything else.
 _LEXICAL = {
     XSD + "integer": re.compile(r"[+-]?\d+"),
@@ -36,7 +36,7 @@ _LEXICAL = {
     XSD + "gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?"),
     XSD + "gMonthDay": re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(Z|[+-]\d{2}:\d{2})?"),
 }
-PROV = "http://www.w3.org/ns/prov#"
+PROV = PREFIXES["prov"]
 SHAPES_VERSION = ox.NamedNode(SHAPES_IRI + "/0.1.0")
 
 
@@ -209,7 +209,7 @@ class Entries:
             ox.Quad(entry, ox.NamedNode(str(RDFS.label)), ox.Literal(f"Entry of {now}", language="en"), self._registry),
             ox.Quad(entry, ox.NamedNode(PROV + "wasAttributedTo"), ox.NamedNode(agent), self._registry),
             ox.Quad(entry, ox.NamedNode(PROV + "generatedAtTime"),
-                    ox.Literal(now, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")), self._registry),
+                    ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")), self._registry),
             ox.Quad(entry, ox.NamedNode(str(PKG.validatedAgainst)), SHAPES_VERSION, self._registry),
         ]
         content = tuple(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)

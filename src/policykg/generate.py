@@ -16,16 +16,13 @@ import random
 from collections.abc import Callable
 from typing import IO
 
-PKG = "https://w3id.org/policykg/ontology#"
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-ORG = "http://www.w3.org/ns/org#"
-SCHEMA = "https://schema.org/"
-CV = "http://data.europa.eu/m8g/"
+from policykg.namespaces import PREFIXES
+
+# The vocabularies' namespaces as text: the generator writes N-Quads lines itself, for speed.
+PKG, XSD, SKOS, DCT, PROV, ORG, SCHEMA, CV = (PREFIXES[name] for name in (
+    "pkg", "xsd", "skos", "dcterms", "prov", "org", "schema", "cv"))
+RDF_TYPE = f"<{PREFIXES['rdf']}type>"
+LABEL = f"<{PREFIXES['rdfs']}label>"
 
 _THEMES = ["digitisation", "artificial intelligence", "heritage protection", "cultural tourism", "copyright",
            "data sharing", "climate adaptation", "skills", "urban regeneration", "audience development",

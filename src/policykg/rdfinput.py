@@ -10,9 +10,10 @@ from rdflib.term import Node
 
 from policykg.errors import InputNotFoundError, RdfInputRefused, RdfSyntaxError, UnknownFormatError
 from policykg.jsonld import context_url, inline_own_context
+from policykg.namespaces import PREFIXES
 from policykg.screening import screen
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_STRING = PREFIXES["xsd"] + "string"
 
 # File endings and --format names, one table: name -> (pyoxigraph format, endings).
 FORMATS: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {

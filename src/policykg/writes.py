@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from policykg.changes import Change, ChangeValidator
 from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
-from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from policykg.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
 from policykg.iris import entry_iri, genid_prefix, registry_iri
 from policykg.skolem import fresh
 from policykg.store import Store
@@ -29,7 +29,7 @@ from policykg.updates import (
 )
 from policykg.validation import Report, load_model_graph, report_graph
 
-_SUBCLASS = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
+_SUBCLASS = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
 
 
 def make_writer(settings: Settings, store: Store) -> "Writer":
