@@ -53,6 +53,7 @@ $(LDES_CLIENT)/node_modules/.make-stamp: $(LDES_CLIENT)/package-lock.json | node
 
 ## test: set up, then run the whole test suite.
 test: $(BIN)/policykg browser virtuoso $(LDES_CLIENT)/node_modules/.make-stamp
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 clean:

@@ -39,13 +39,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from entry_latency import entry
+from sparql_throughput import (
+    System,
+    free_port,
+    machine,
+    measure,
+    percentile,
+    publish,
+    queries,
+    synthetic_data,
+    wait_for,
+)
+
 from policykg.config import Settings
-from policykg.model import load_model
+from policykg.model.files import load_model
 from policykg.store import RemoteStore
-from sparql_throughput import (System, free_port, machine, measure, percentile, publish, queries,
-                              synthetic_data, wait_for)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

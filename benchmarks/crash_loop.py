@@ -28,8 +28,9 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from consistency import model_quads
 from crashing import CrashedService, Round, kill_first_start
-from policykg.config import Settings
 from sparql_throughput import machine, publish
+
+from policykg.config import Settings
 
 TOKEN = "crash-loop-token-for-writes"
 WORK = HERE / ".work" / "crash-loop"

@@ -17,15 +17,15 @@ import time
 from pathlib import Path
 
 import pyoxigraph as ox
-
 from sparql_throughput import publish, synthetic_data
+
 from policykg.config import Settings
-from policykg.entries import Entries
-from policykg.model import load_model
-from policykg.rdfinput import to_rdflib_graph
+from policykg.model.files import load_model
+from policykg.rdf.input import to_rdflib_graph
 from policykg.store import EmbeddedStore
-from policykg.validation import load_model_graph, validate
-from policykg.writes import make_writer
+from policykg.validation.shacl import load_model_graph, validate
+from policykg.writing.entries import Entries
+from policykg.writing.writer import make_writer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

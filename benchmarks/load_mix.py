@@ -42,9 +42,10 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from conftest import start_service, stop
 from consistency import Submission, audit_change_stream, audit_entries, meeting_entry, select, submission
 from entry_latency import entry as conference_entry
-from policykg.web.documents import DOCUMENTS
 from sparql_throughput import machine, percentile, publish, queries, synthetic_data
 from worker_scaling import build_store
+
+from policykg.web.documents import DOCUMENTS
 
 B = "http://localhost:8000/"
 PKG = "https://w3id.org/policykg/ontology#"
@@ -88,7 +89,7 @@ class Mix:
 
     @property
     def scale(self) -> int:
-        return max(1, self.triples // 20_000)  # as policykg.generate sizes its world
+        return max(1, self.triples // 20_000)  # as policykg.model.synthetic sizes its world
 
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
@@ -112,7 +113,7 @@ async def sparql(mix: Mix, http: httpx.AsyncClient, rng: random.Random, query: s
 
 
 def resource_path(mix: Mix, rng: random.Random) -> str:
-    """A resource of the generated world (policykg.generate): a concept, organisation, person, city, event or recommendation."""
+    """A resource of the generated world (policykg.model.synthetic): a concept, organisation, person, city, event or recommendation."""
     scale, conference = mix.scale, rng.randrange(mix.conferences)
     return rng.choice([f"concept/gen-{rng.randrange(40 * scale)}", f"org/gen-{rng.randrange(60 * scale)}",
                        f"person/gen-{rng.randrange(150 * scale)}", f"place/gen-city-{rng.randrange(20 * scale)}",

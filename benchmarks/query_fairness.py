@@ -21,7 +21,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-
 from sparql_throughput import machine, percentile, publish, queries, synthetic_data
 from worker_scaling import build_store, serve
 

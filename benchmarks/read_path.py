@@ -86,7 +86,7 @@ PREFIXES = ("PREFIX pkg: <https://w3id.org/policykg/ontology#> PREFIX dcterms: <
             "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX schema: <https://schema.org/> "
             "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
             "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> ")
-# The generated resources, by the start of their IRIs (generate.py names them so).
+# The generated resources, by the start of their IRIs (policykg.model.synthetic names them so).
 RESOURCES = {"conference": "id/event/gen-conference-", "meeting": "id/event/gen-meeting-",
              "recommendation": "id/recommendation/gen-", "organisation": "id/org/gen-", "person": "id/person/gen-",
              "concept": "id/concept/gen-"}

@@ -223,7 +223,7 @@ import uvicorn
 from policykg.web.app import create_app
 step("import uvicorn, FastAPI and the web app")
 from policykg.config import load_settings
-from policykg.model import initialise
+from policykg.model.files import initialise
 from policykg.store import open_store
 settings = load_settings(store=location)
 store = open_store(settings.store, query_workers=settings.query_workers)

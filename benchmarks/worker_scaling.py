@@ -21,11 +21,21 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
+from sparql_throughput import (
+    System,
+    free_port,
+    machine,
+    measure,
+    percentile,
+    publish,
+    queries,
+    synthetic_data,
+    wait_for,
+)
 
 from policykg.config import Settings
-from policykg.model import data_graph_iri, load_model
+from policykg.model.files import data_graph_iri, load_model
 from policykg.store import EmbeddedStore
-from sparql_throughput import System, free_port, machine, measure, percentile, publish, queries, synthetic_data, wait_for
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

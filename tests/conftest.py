@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 import rdflib
+from virtuoso_engine import Virtuoso, start_virtuoso, stop_virtuoso
 
 from policykg.config import Settings
-from policykg.model import load_model
-from policykg.rdfinput import read_files, to_rdflib_graph
+from policykg.model.files import load_model
+from policykg.rdf.input import read_files, to_rdflib_graph
 from policykg.store import EmbeddedStore, Store
-from policykg.validation import load_model_graph
-from virtuoso_engine import Virtuoso, start_virtuoso, stop_virtuoso
+from policykg.validation.shacl import load_model_graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -222,9 +222,8 @@ def read_only_service(tmp_path_factory) -> Iterator[Service]:
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium (/usr/bin/chromium, Playwright's sync API) for the whole session; closed at the end."""
-    from playwright.sync_api import sync_playwright
-
     from browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "the browser tests need Debian's chromium: `make test` installs it"
     playwright = sync_playwright().start()

@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 
 from policykg.config import Settings
-from policykg.model import load_model
+from policykg.model.files import load_model
 from policykg.store import EmbeddedStore
 
 PKG = "https://w3id.org/policykg/ontology#"
@@ -21,7 +21,7 @@ PROV = "http://www.w3.org/ns/prov#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 TREE = "https://w3id.org/tree#"
 SRJ = "application/sparql-results+json"
-# What the registry records about every entry it accepts (policykg.entries: Entries._change and submit).
+# What the registry records about every entry it accepts (policykg.writing.entries: Entries._change and submit).
 RECORD = (RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#label", PROV + "wasAttributedTo", PROV + "generatedAtTime",
           PKG + "validatedAgainst", PKG + "contentHash")
 MAX_PAGES = 100_000  # a bound on the walk through the change stream

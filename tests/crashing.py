@@ -15,10 +15,18 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-
 from conftest import launch_service, start_service, stop
-from consistency import (Submission, audit_change_stream, audit_dump, audit_entries, audit_model, meeting_entry, settle,
-                         submission)
+from consistency import (
+    Submission,
+    audit_change_stream,
+    audit_dump,
+    audit_entries,
+    audit_model,
+    meeting_entry,
+    settle,
+    submission,
+)
+
 from policykg.config import Settings
 
 B = "http://localhost:8000/"

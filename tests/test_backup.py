@@ -12,10 +12,10 @@ import pytest
 from conftest import start_service, stop
 from consistency import Submission, audit_change_stream, audit_dump, audit_entries, meeting_entry, select, submission
 
-from policykg.backup import MANIFEST
 from policykg.cli import main
 from policykg.config import Settings
-from policykg.model import load_model
+from policykg.model.files import load_model
+from policykg.publish.backup import MANIFEST
 from policykg.store import EmbeddedStore, RemoteStore
 
 B = "http://localhost:8000/"

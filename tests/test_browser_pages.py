@@ -6,7 +6,6 @@ from urllib.parse import urldefrag, urljoin
 
 import httpx
 import pytest
-
 from browser import read_png, record_csp_violations, tab_to
 
 PAGES = ["/", "/timeline", "/ontology.html", "/shapes.html", "/entries?format=html",

@@ -4,9 +4,8 @@ from urllib.parse import urldefrag, urljoin
 
 import httpx
 import pytest
-from playwright.sync_api import Error as PlaywrightError
-
 from browser import read_png, tab_to
+from playwright.sync_api import Error as PlaywrightError
 
 # What the seed says the "Innovation and Integrity" conference issued (as in test_competency.py).
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -13,7 +13,8 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID
 
-from policykg.catalogue import (
+from policykg.config import Settings
+from policykg.publish.catalogue import (
     DUMPS,
     EXAMPLE_CLASSES,
     EXTERNAL_DATASETS,
@@ -23,7 +24,6 @@ from policykg.catalogue import (
     statistics,
     void_graph,
 )
-from policykg.config import Settings
 from policykg.store import Store
 
 # The official SEMIC DCAT-AP 3.0.1 shapes, kept in the repository (CC-BY 4.0; source and licence in SOURCE.md beside).

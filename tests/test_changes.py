@@ -6,11 +6,11 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from policykg.changes import Change, ChangeValidator
-from policykg.model import load_model
-from policykg.rdfinput import read_files, read_quads, to_rdflib_graph
+from policykg.model.files import load_model
+from policykg.rdf.input import read_files, read_quads, to_rdflib_graph
 from policykg.store import EmbeddedStore
-from policykg.validation import FocusedValidation, split_shapes, validate
+from policykg.validation.incremental import Change, ChangeValidator
+from policykg.validation.shacl import FocusedValidation, split_shapes, validate
 
 INVALID = sorted((Path(__file__).parent / "fixtures" / "invalid").glob("*.ttl"))
 B = "http://localhost:8000/"

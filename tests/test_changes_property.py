@@ -7,14 +7,15 @@ at nodes of the right or the wrong kind, with values that may clash with the sto
 import functools
 
 import pyoxigraph as ox
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from policykg.changes import Change, ChangeValidator
 from policykg.config import Settings
-from policykg.model import load_model
-from policykg.rdfinput import read_files, to_rdflib_graph
+from policykg.model.files import load_model
+from policykg.rdf.input import read_files, to_rdflib_graph
 from policykg.store import EmbeddedStore
-from policykg.validation import load_model_graph, validate
+from policykg.validation.incremental import Change, ChangeValidator
+from policykg.validation.shacl import load_model_graph, validate
 
 B = "http://localhost:8000/"
 PREFIXES = """@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix schema: <https://schema.org/> .

@@ -2,9 +2,9 @@
 
 import pytest
 
-from policykg.competency import get_question, list_questions
 from policykg.errors import UnknownQuestionError
-from policykg.rdfinput import parse_term
+from policykg.model.questions import get_question, list_questions
+from policykg.rdf.input import parse_term
 from policykg.store import Store
 
 B = "http://localhost:8000/"

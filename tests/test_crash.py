@@ -5,7 +5,6 @@ import shutil
 
 import httpx
 import pytest
-
 from conftest import start_service, stop
 from consistency import Submission, audit_change_stream, audit_entries, audit_model, meeting_entry, submission
 from crashing import B, CrashedService

@@ -9,8 +9,8 @@ import rdflib
 from rdflib.namespace import RDF, RDFS
 
 from policykg.config import Settings
-from policykg.namespaces import PKG, SCHEMA
-from policykg.rdfinput import read_files, read_quads, to_rdflib_graph
+from policykg.rdf.input import read_files, read_quads, to_rdflib_graph
+from policykg.rdf.namespaces import PKG, SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")

@@ -15,6 +15,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import schemathesis
+from conftest import SERVICE_SETTINGS, TOKEN, start_service, stop
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
@@ -27,12 +28,11 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from conftest import SERVICE_SETTINGS, TOKEN, start_service, stop
 from policykg.config import Settings
-from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
-from policykg.rdfinput import parse_bytes, to_rdflib_graph
+from policykg.rdf.input import parse_bytes, to_rdflib_graph
+from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import EmbeddedStore
-from policykg.validation import validate
+from policykg.validation.shacl import validate
 from policykg.web.app import create_app
 
 B = "http://localhost:8000/"

@@ -13,13 +13,13 @@ import pytest
 from conftest import oxigraph_serve
 
 from policykg.config import Settings
-from policykg.generate import generate
-from policykg.loading import progress_bar
-from policykg.model import data_graph_iri, initialise, load_model
-from policykg.namespaces import ONTOLOGY_IRI
-from policykg.rdfinput import parse_bytes, to_rdflib_graph
+from policykg.model.files import data_graph_iri, initialise, load_model
+from policykg.model.loading import progress_bar
+from policykg.model.synthetic import generate
+from policykg.rdf.input import parse_bytes, to_rdflib_graph
+from policykg.rdf.namespaces import ONTOLOGY_IRI
 from policykg.store import EmbeddedStore, RemoteStore
-from policykg.validation import validate
+from policykg.validation.shacl import validate
 
 B = "http://localhost:8000/"
 ROOT = Path(__file__).resolve().parents[1]

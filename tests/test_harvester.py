@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pyoxigraph as ox
 import pytest
-
 from conftest import TOKEN, Service, free_port, start_service, stop
-from policykg.rdfinput import parse_bytes
+
+from policykg.rdf.input import parse_bytes
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

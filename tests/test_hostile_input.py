@@ -17,10 +17,11 @@ from xml.sax.saxutils import quoteattr
 
 import httpx
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import SERVICE_SETTINGS, TOKEN, free_port, start_service, stop
-from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 
 B = "http://localhost:8000/"
 PROBLEM = "https://w3id.org/policykg/problems/"

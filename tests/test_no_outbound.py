@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-
 from conftest import Listener, Service, start_service, stop
 
 B = "http://localhost:8000/"

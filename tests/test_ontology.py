@@ -3,7 +3,7 @@
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from policykg.namespaces import ONTOLOGY_IRI, PKG
+from policykg.rdf.namespaces import ONTOLOGY_IRI, PKG
 
 ALIGNED_TO = {
     "schema.org": "https://schema.org/",

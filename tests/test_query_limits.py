@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import SERVICE_SETTINGS, start_service, stop
 
 SRJ = "application/sparql-results+json"

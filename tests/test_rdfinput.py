@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from policykg.errors import RdfSyntaxError, UnknownFormatError
-from policykg.rdfinput import FORMATS, format_of, read_files, read_quads, to_rdflib_graph
+from policykg.rdf.input import FORMATS, format_of, read_files, read_quads, to_rdflib_graph
 
 B = "http://localhost:8000/"
 

@@ -221,7 +221,7 @@ def test_policykg_submit_sends_an_entry_and_shows_a_refusal(service, tmp_path):
 
 
 def test_policykg_validate_against_a_store(settings, tmp_path):
-    from policykg.model import load_model
+    from policykg.model.files import load_model
     from policykg.store import EmbeddedStore
 
     store = EmbeddedStore.on_disk(tmp_path / "store")

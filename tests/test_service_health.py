@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import free_port, start_service, stop, wait_until_answering
 
 PROBLEM = "https://w3id.org/policykg/problems/"

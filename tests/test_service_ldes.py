@@ -14,7 +14,7 @@ from conftest import TOKEN, Service, start_service, stop
 from rdflib.namespace import DCTERMS, PROV, RDF
 from test_service_entries import SRJ, B, meeting, post
 
-from policykg.jsonld import inline_own_context
+from policykg.rdf.jsonld import inline_own_context
 
 PAGE_SIZE = 3
 LDES = rdflib.Namespace("https://w3id.org/ldes#")

@@ -11,10 +11,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.namespace import RDF, SH
-
-from policykg.rdfinput import parse_bytes
-from policykg.validation import load_model_graph
 from test_service_entries import PREFIXES, post
+
+from policykg.rdf.input import parse_bytes
+from policykg.validation.shacl import load_model_graph
 
 B = "http://localhost:8000/"
 REC = B + "id/recommendation/innovation-and-integrity-1"

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from policykg.competency import get_question
+from policykg.model.questions import get_question
 
 B = "http://localhost:8000/"
 REC = B + "id/recommendation/innovation-and-integrity-"

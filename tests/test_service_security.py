@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-
 from conftest import SERVICE_SETTINGS, TOKEN, Service, start_service, stop
+
 from policykg.config import Settings
 from policykg.store import EmbeddedStore
 from policykg.web.app import create_app

@@ -11,7 +11,6 @@ import inspect
 from collections.abc import Iterator
 
 import pytest
-
 import test_competency
 import test_service_entries
 import test_service_linked_data
@@ -20,6 +19,7 @@ import test_service_validated_writes
 import test_service_write
 import test_w3c_protocol
 from conftest import SERVICE_SETTINGS, TOKEN, Service, start_service, stop
+
 from policykg.store import RemoteStore
 
 SUITES = (test_competency, test_service_query, test_service_write, test_service_entries, test_service_validated_writes,

@@ -6,8 +6,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from SPARQLWrapper import JSON, SPARQLWrapper
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, SPARQLWrapper
 
 SRJ = "application/sparql-results+json"
 EX = "http://example.org/"

@@ -10,8 +10,8 @@ from rdflib.namespace import SH
 
 from policykg.cli import main
 from policykg.config import Settings
-from policykg.namespaces import PKGSH
-from policykg.validation import validate
+from policykg.rdf.namespaces import PKGSH
+from policykg.validation.shacl import validate
 
 INVALID = Path(__file__).parent / "fixtures" / "invalid"
 FIXTURE_FILES = sorted(INVALID.glob("*.ttl"))
@@ -95,7 +95,7 @@ def test_every_class_of_the_model_is_the_target_of_a_shape(shapes, ontology, see
 
 
 def test_split_shapes_takes_every_sparql_constraint_out_of_the_core(shapes):
-    from policykg.validation import split_shapes
+    from policykg.validation.shacl import split_shapes
 
     core, constraints = split_shapes(shapes)
     assert not list(core.triples((None, SH.sparql, None)))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import pytest
 
 from policykg.errors import NotAcceptable, ProtocolError
-from policykg.sparql import FORM, QUERY_BODY, answer_type, parse_request
+from policykg.sparql.protocol import FORM, QUERY_BODY, answer_type, parse_request
 
 ASK = "ASK {}"
 SRJ = "application/sparql-results+json"

@@ -3,7 +3,7 @@
 import pytest
 
 from policykg.errors import RemoteAccessRefused
-from policykg.sparqlsyntax import check_remote_access, query_form
+from policykg.sparql.syntax import check_remote_access, query_form
 
 
 @pytest.mark.parametrize(("text", "form"), [

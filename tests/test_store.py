@@ -8,10 +8,18 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from policykg.errors import (ConfigError, DefaultGraphWrite, GraphNotFound, QueryError, QueryTimeout, ReadOnlyGraph, ResultTooLarge,
-                             StoreError)
-from policykg.model import load_model
-from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from policykg.errors import (
+    ConfigError,
+    DefaultGraphWrite,
+    GraphNotFound,
+    QueryError,
+    QueryTimeout,
+    ReadOnlyGraph,
+    ResultTooLarge,
+    StoreError,
+)
+from policykg.model.files import load_model
+from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.store import Dataset, EmbeddedStore, RemoteStore, Store
 from policykg.store.base import Limits
 from policykg.store.virtuoso import VirtuosoStore

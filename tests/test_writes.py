@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 
-from policykg.changes import ChangeValidator
 from policykg.errors import ChangeRejected, QueryError, ReadOnlyGraph
-from policykg.model import load_model
-from policykg.namespaces import ONTOLOGY_IRI
+from policykg.model.files import load_model
+from policykg.rdf.namespaces import ONTOLOGY_IRI
 from policykg.store import EmbeddedStore, RemoteStore
-from policykg.writes import Writer
+from policykg.validation.incremental import ChangeValidator
+from policykg.writing.writer import Writer
 
 B = "http://localhost:8000/"
 EX = "http://example.org/"

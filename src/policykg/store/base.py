@@ -12,18 +12,11 @@ from typing import ClassVar
 import pyoxigraph as ox
 
 from policykg.errors import QueryTimeout, ResultTooLarge
+from policykg.sparql.dataset import Dataset
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Sink = Callable[[bytes], None]
 CHUNK_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """The RDF dataset a request names (default-graph-uri, named-graph-uri); empty means the store's own."""
-
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

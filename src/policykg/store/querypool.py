@@ -51,8 +51,25 @@ from typing import Any, TypeVar
 
 from policykg.errors import PolicyKGError, QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
 from policykg.store.base import CHUNK_BYTES, Answer, Dataset, Limits, Sink, WorkerStatistics
-from policykg.store.queryworker import (CANCEL, CREDIT, DATA, END, FRAME_BYTES, HEADER, MOST_CALLS, OPEN, PIECE,
-                                        QUERY, QUERY_ERROR, READY, STOPPED, STORE_ERROR, Request, frame, serve)
+from policykg.store.queryworker import (
+    CANCEL,
+    CREDIT,
+    DATA,
+    END,
+    FRAME_BYTES,
+    HEADER,
+    MOST_CALLS,
+    OPEN,
+    PIECE,
+    QUERY,
+    QUERY_ERROR,
+    READY,
+    STOPPED,
+    STORE_ERROR,
+    Request,
+    frame,
+    serve,
+)
 from policykg.store.streaming import stream
 
 GRACE = 0.25  # seconds a query told to stop may take before its worker is killed

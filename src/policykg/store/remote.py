@@ -7,7 +7,7 @@ import httpx
 import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, PolicyKGError, QueryError, QueryTimeout, StoreError
-from policykg.sparqlsyntax import tokens
+from policykg.sparql.syntax import tokens
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.formats import DATASET_FORMATS
 

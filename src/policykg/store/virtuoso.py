@@ -51,7 +51,7 @@ from policykg.errors import (
     ResultTooLarge,
     StoreError,
 )
-from policykg.sparqlsyntax import Token, query_form, tokens, unescape
+from policykg.sparql.syntax import Token, query_form, tokens, unescape
 from policykg.store.base import CHUNK_BYTES, Dataset, Limits, Sink, Solutions, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore, bound

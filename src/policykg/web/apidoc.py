@@ -12,7 +12,7 @@ from fastapi import Security
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
-from policykg.mediatypes import HTML, RDF_INPUT_TYPES
+from policykg.rdf.mediatypes import HTML, RDF_INPUT_TYPES
 from policykg.web.problems import MEDIA_TYPE, TABLE
 
 Responses = dict[int | str, dict[str, Any]]

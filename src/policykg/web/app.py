@@ -12,15 +12,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from policykg import __version__
 from policykg.config import Settings
-from policykg.entries import Entries
-from policykg.writes import make_writer
 from policykg.store import Store
-from policykg.web import (problems, routes_catalogue, routes_docs, routes_dumps, routes_entries, routes_health,
-                          routes_ldes, routes_pages, routes_resources, routes_sparql, routes_store)
+from policykg.web import (
+    problems,
+    routes_catalogue,
+    routes_docs,
+    routes_dumps,
+    routes_entries,
+    routes_health,
+    routes_ldes,
+    routes_pages,
+    routes_resources,
+    routes_sparql,
+    routes_store,
+)
 from policykg.web.context import ServiceContext
 from policykg.web.fastpath import FastPath
 from policykg.web.requestlog import HEADER, RequestLog
-
+from policykg.writing.entries import Entries
+from policykg.writing.writer import make_writer
 
 _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 

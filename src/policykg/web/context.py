@@ -5,18 +5,18 @@ import hmac
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi import Request
 
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
-from policykg.store import Store
-from policykg.entries import Entries
 from policykg.iris import agent_iri, operator_iri
-from policykg.writes import Writer
+from policykg.store import Store
+from policykg.writing.entries import Entries
+from policykg.writing.writer import Writer
 
 T = TypeVar("T")
 

@@ -12,11 +12,11 @@ import rdflib
 from fastapi import Request
 from fastapi.responses import Response
 
-from policykg import jsonld
 from policykg.errors import NotAcceptable
-from policykg.mediatypes import HTML, negotiate
-from policykg.namespaces import PREFIXES
-from policykg.rdfinput import to_rdflib_term
+from policykg.rdf import jsonld
+from policykg.rdf.input import to_rdflib_term
+from policykg.rdf.mediatypes import HTML, negotiate
+from policykg.rdf.namespaces import PREFIXES
 
 # File ending -> media type, in the server's order of preference (a client that accepts anything gets Turtle).
 DOCUMENTS: dict[str, str] = {

@@ -5,11 +5,11 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from policykg.describe import THING_SPACES
-from policykg.namespaces import PREFIXES
-from policykg.web.documents import web_path
-from policykg.jsonld import EXTRA_PREFIXES
 from policykg.iris import entry_iri
+from policykg.rdf.jsonld import EXTRA_PREFIXES
+from policykg.rdf.namespaces import PREFIXES
+from policykg.views.describe import THING_SPACES
+from policykg.web.documents import web_path
 
 if TYPE_CHECKING:
     from policykg.web.context import ServiceContext

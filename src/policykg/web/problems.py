@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from policykg import errors
-from policykg.mediatypes import HTML, negotiate
+from policykg.rdf.mediatypes import HTML, negotiate
 from policykg.web.pages import render
 from policykg.web.requestlog import HEADER, request_id_of
 

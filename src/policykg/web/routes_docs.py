@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.errors import ResourceNotFound
-from policykg.mediatypes import HTML
+from policykg.rdf.mediatypes import HTML
 from policykg.web.context import context
 from policykg.web.documents import conditional
 from policykg.web.pages import page

@@ -13,14 +13,14 @@ from email.utils import format_datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from policykg.catalogue import DUMPS, Dump
 from policykg.errors import ResourceNotFound
+from policykg.publish.catalogue import DUMPS, Dump
 from policykg.store import Sink
+from policykg.store.streaming import stream
 from policykg.web import apidoc
+from policykg.web.answers import answer_response
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import is_current
-from policykg.store.streaming import stream
-from policykg.web.answers import answer_response
 
 router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON default in the API description
 

@@ -6,12 +6,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from policykg.describe import labels_of
 from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
-from policykg.mediatypes import HTML, RDF_INPUT_TYPES, base_type
-from policykg.namespaces import PKG
-from policykg.sparql import check_iri
 from policykg.iris import agent_iri, entry_iri
+from policykg.rdf.mediatypes import HTML, RDF_INPUT_TYPES, base_type
+from policykg.rdf.namespaces import PKG
+from policykg.sparql.protocol import check_iri
+from policykg.views.describe import labels_of
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_contributor, run
 from policykg.web.documents import DOCUMENTS, choose, link_header, render

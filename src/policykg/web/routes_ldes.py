@@ -12,8 +12,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from policykg import changestream
-from policykg.rdfinput import to_oxigraph_term
+from policykg.publish import ldes as changestream
+from policykg.rdf.input import to_oxigraph_term
 from policykg.web import apidoc
 from policykg.web.context import context, run
 from policykg.web.documents import choose, conditional, render

@@ -6,10 +6,11 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from policykg import jsonld, tracking, vocabulary
 from policykg.errors import ResourceNotFound
-from policykg.mediatypes import HTML
-from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from policykg.rdf import jsonld
+from policykg.rdf.mediatypes import HTML
+from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from policykg.views import tracking, vocabulary
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import DOCUMENTS, ENDINGS, choose, conditional, render

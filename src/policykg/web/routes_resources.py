@@ -11,11 +11,11 @@ is said of is 404; one whose only entry was retracted is 410.
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from policykg import tracking
-from policykg.describe import Description, describe, exists, resource_iri
-from policykg.mediatypes import HTML
-from policykg.namespaces import PKG, PREFIXES
 from policykg.iris import genid_prefix, registry_iri
+from policykg.rdf.mediatypes import HTML
+from policykg.rdf.namespaces import PKG, PREFIXES
+from policykg.views import tracking
+from policykg.views.describe import Description, describe, exists, resource_iri
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import (

@@ -7,15 +7,23 @@ from urllib.parse import parse_qs, unquote_plus
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from policykg import competency
-from policykg.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
-from policykg.sparql import FORM, QUERY_BODY, UPDATE_BODY, ProtocolRequest, answer_type, parse_request, service_description
-from policykg.sparqlsyntax import check_request
+from policykg.model import questions as competency
+from policykg.rdf.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
+from policykg.sparql.protocol import (
+    FORM,
+    QUERY_BODY,
+    UPDATE_BODY,
+    ProtocolRequest,
+    answer_type,
+    parse_request,
+    service_description,
+)
+from policykg.sparql.syntax import check_request
 from policykg.store import Limits
 from policykg.web import apidoc
+from policykg.web.answers import answer_response
 from policykg.web.context import ServiceContext, context, read_body, require_writer
 from policykg.web.pages import render
-from policykg.web.answers import answer_response
 
 router = APIRouter(tags=["SPARQL"], default_response_class=Response)  # no JSON default in the API description
 _DESCRIPTION_TYPES = ["text/turtle", HTML, "application/ld+json", "application/rdf+xml", "application/n-triples"]

@@ -7,14 +7,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from policykg.errors import GraphNotFound, NotAcceptable, ProtocolError, UnsupportedMediaType
-from policykg.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, base_type, negotiate
-from policykg.model import data_graph_iri
-from policykg.rdfinput import parse_bytes
-from policykg.sparql import check_iri
-from policykg.web import apidoc
-from policykg.web.context import ServiceContext, context, read_body, require_writer, run
+from policykg.model.files import data_graph_iri
+from policykg.rdf.input import parse_bytes
+from policykg.rdf.mediatypes import DATASET_TYPES, GRAPH_TYPES, RDF_INPUT_TYPES, base_type, negotiate
+from policykg.sparql.protocol import check_iri
 from policykg.store.streaming import stream
+from policykg.web import apidoc
 from policykg.web.answers import answer_response
+from policykg.web.context import ServiceContext, context, read_body, require_writer, run
 
 router = APIRouter(tags=["Graph Store"], default_response_class=Response)  # no JSON default in the API description
 _GRAPH_DOC = "IRI of the graph to act on"

@@ -5,9 +5,9 @@ import json
 import pyoxigraph as ox
 import rdflib
 
-from policykg.namespaces import PREFIXES
+from policykg.rdf.namespaces import PREFIXES
 from policykg.store import Solutions, Term
-from policykg.validation import Report, Result
+from policykg.validation.shacl import Report, Result
 
 _XSD = PREFIXES["xsd"]
 

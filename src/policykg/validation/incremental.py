@@ -10,18 +10,18 @@ policykg's data lives in them.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Set as AbstractSet
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 import rdflib
-
 from rdflib.namespace import RDF, RDFS, SH
 
-from policykg.reach import FORWARD, INVERSE, Route, Step, routes_of
-from policykg.rdfinput import to_oxigraph_term, to_rdflib_term
+from policykg.rdf.input import to_oxigraph_term, to_rdflib_term
 from policykg.store import EmbeddedStore, Store
-from policykg.validation import SEVERITY_ORDER, FocusedValidation, Report, Result, split_shapes
+from policykg.validation.reach import FORWARD, INVERSE, Route, Step, routes_of
+from policykg.validation.shacl import SEVERITY_ORDER, FocusedValidation, Report, Result, split_shapes
 
 Node = rdflib.term.Node
 Triple = tuple[Node, Node, Node]

@@ -13,21 +13,21 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
-from policykg.changes import Change, ChangeValidator
 from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
-from policykg.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
 from policykg.iris import entry_iri, genid_prefix, registry_iri
-from policykg.skolem import fresh
+from policykg.rdf.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
+from policykg.rdf.skolem import fresh
 from policykg.store import Store
-from policykg.updates import (
+from policykg.validation.incremental import Change, ChangeValidator
+from policykg.validation.shacl import Report, load_model_graph, report_graph
+from policykg.writing.updates import (
     change_as_update,
     change_of,
     empties_whole_graphs,
     operation_text,
     read_update,
 )
-from policykg.validation import Report, load_model_graph, report_graph
 
 _SUBCLASS = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
 

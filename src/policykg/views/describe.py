@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from policykg.errors import ResourceGone, ResourceNotFound
-from policykg.namespaces import PKG, PREFIXES
 from policykg.iris import THING_SPACES
+from policykg.rdf.namespaces import PKG, PREFIXES
 from policykg.store import Store
 
 RDF_TYPE = PREFIXES["rdf"] + "type"

@@ -9,9 +9,9 @@ import rdflib
 from rdflib.term import Node
 
 from policykg.errors import InputNotFoundError, RdfInputRefused, RdfSyntaxError, UnknownFormatError
-from policykg.jsonld import context_url, inline_own_context
-from policykg.namespaces import PREFIXES
-from policykg.screening import screen
+from policykg.rdf.jsonld import context_url, inline_own_context
+from policykg.rdf.namespaces import PREFIXES
+from policykg.rdf.screening import screen
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.compare import to_canonical_graph
 
-from policykg.rdfinput import to_oxigraph_term, to_rdflib_term
+from policykg.rdf.input import to_oxigraph_term, to_rdflib_term
 
 Object = ox.NamedNode | ox.BlankNode | ox.Literal
 

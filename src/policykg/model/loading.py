@@ -14,9 +14,9 @@ from typing import IO
 import pyoxigraph as ox
 
 from policykg.errors import RdfSyntaxError
-from policykg.rdfinput import expand_paths, format_of
 from policykg.iris import genid_prefix
-from policykg.skolem import fresh
+from policykg.rdf.input import expand_paths, format_of
+from policykg.rdf.skolem import fresh
 from policykg.store import Store
 
 Progress = Callable[[str, int, int], None]

@@ -16,15 +16,15 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDFS
 
-from policykg.changes import Change
 from policykg.config import Settings
 from policykg.errors import EntryGone, EntryRejected, GraphNotFound, IdempotencyConflict, NotYourEntry, ProtocolError
-from policykg.namespaces import ONTOLOGY_IRI, PKG, PREFIXES, SHAPES_IRI
-from policykg.rdfinput import parse_bytes
-from policykg.store import Store
-from policykg.validation import Report
 from policykg.iris import entry_iri, operator_iri, registry_iri
-from policykg.writes import Writer
+from policykg.rdf.input import parse_bytes
+from policykg.rdf.namespaces import ONTOLOGY_IRI, PKG, PREFIXES, SHAPES_IRI
+from policykg.store import Store
+from policykg.validation.incremental import Change
+from policykg.validation.shacl import Report
+from policykg.writing.writer import Writer
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 XSD = PREFIXES["xsd"]

@@ -39,7 +39,7 @@ import httpx
 
 from policykg.errors import BackupError, RdfSyntaxError, StoreError, StoreInUse
 from policykg.iris import DUMP
-from policykg.loading import QuadRate
+from policykg.model.loading import QuadRate
 from policykg.store import EmbeddedStore, Store
 
 Progress = Callable[[str, int, int], None]

@@ -15,7 +15,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.util import from_n3
 
-from policykg.rdfinput import read_files, to_rdflib_graph
+from policykg.rdf.input import read_files, to_rdflib_graph
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 

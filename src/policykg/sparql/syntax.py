@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+import pyoxigraph as ox
+
 from policykg.errors import QueryError, QueryTooComplex, RemoteAccessRefused
 
 # SPARQL 1.1 §19.2: \u and \U escapes may stand anywhere in a query string and are replaced first.
@@ -207,3 +209,13 @@ def _target(found: list[Token], index: int) -> str | None:
     if index < len(found) and found[index].kind == "iri":
         return found[index].text[1:-1]
     return None
+
+
+def quads_text(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of an INSERT DATA or DELETE DATA (no blank nodes: they would match anything in a DELETE)."""
+    return " ".join(_quad_text(q) for q in quads)
+
+
+def _quad_text(quad: ox.Quad) -> str:
+    triple = f"{quad.subject} {quad.predicate} {quad.object} ."
+    return triple if isinstance(quad.graph_name, ox.DefaultGraph) else f"GRAPH {quad.graph_name} {{ {triple} }}"

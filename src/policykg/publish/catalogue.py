@@ -18,7 +18,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH,
 
 from policykg import iris
 from policykg.config import Settings
-from policykg.namespaces import CV, ELI, ONTOLOGY_IRI, PKG, PREFIXES, SCHEMA
+from policykg.rdf.namespaces import CV, ELI, ONTOLOGY_IRI, PKG, PREFIXES, SCHEMA
 from policykg.store import Store
 
 VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")

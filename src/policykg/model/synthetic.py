@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable
 from typing import IO
 
-from policykg.namespaces import PREFIXES
+from policykg.rdf.namespaces import PREFIXES
 
 # The vocabularies' namespaces as text: the generator writes N-Quads lines itself, for speed.
 PKG, XSD, SKOS, DCT, PROV, ORG, SCHEMA, CV = (PREFIXES[name] for name in (

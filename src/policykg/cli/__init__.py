@@ -57,9 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:
     """Validate RDF files against the shapes and ontology (or with the stored graph); print the report."""
-    from policykg import display
-    from policykg.rdfinput import expand_paths, read_files, to_rdflib_graph
-    from policykg.validation import load_model_graph, validate
+    from policykg.rdf.input import expand_paths, read_files, to_rdflib_graph
+    from policykg.validation.shacl import load_model_graph, validate
+    from policykg.views import display
 
     paths = args.files or [settings.data_dir]
     files = expand_paths(paths)
@@ -84,9 +84,9 @@ def _validate_against_store(quads: list, settings: Settings):  # type: ignore[no
     """Judge the files as one entry added to the configured store (which must not be in use)."""
     import pyoxigraph as ox
 
-    from policykg.changes import Change
     from policykg.iris import entry_iri
-    from policykg.writes import make_writer
+    from policykg.validation.incremental import Change
+    from policykg.writing.writer import make_writer
 
     store = _open_store(settings)
     try:
@@ -102,9 +102,9 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Send a file to a running service as an entry; print where it went, or why it was refused."""
     import httpx
 
-    from policykg import display
-    from policykg.rdfinput import FORMATS, format_of
-    from policykg.validation import Result
+    from policykg.rdf.input import FORMATS, format_of
+    from policykg.validation.shacl import Result
+    from policykg.views import display
 
     names = {v[0]: k for k, v in FORMATS.items()}
     media = {"turtle": "text/turtle", "trig": "application/trig", "ntriples": "application/n-triples",
@@ -136,8 +136,8 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_query(args: argparse.Namespace, settings: Settings) -> int:
     """Run a SPARQL query (or a named competency question) over files in Oxigraph's engine."""
-    from policykg import competency
-    from policykg.rdfinput import parse_term
+    from policykg.model import questions as competency
+    from policykg.rdf.input import parse_term
 
     if args.question:
         question = competency.get_question(args.question)
@@ -155,9 +155,10 @@ def run_query(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_questions(args: argparse.Namespace, settings: Settings) -> int:
     """List the competency questions, or answer every one of them over the seed data."""
-    from policykg import competency, display
-    from policykg.namespaces import PREFIXES
-    from policykg.rdfinput import parse_term
+    from policykg.model import questions as competency
+    from policykg.rdf.input import parse_term
+    from policykg.rdf.namespaces import PREFIXES
+    from policykg.views import display
 
     store = _store([], settings, None) if args.run else None
     for question in competency.list_questions():
@@ -174,7 +175,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Open the configured store (loading the model on first start) and serve it over HTTP."""
     import uvicorn
 
-    from policykg.model import initialise, refresh_model
+    from policykg.model.files import initialise, refresh_model
     from policykg.web.app import create_app
     from policykg.web.requestlog import logging_config
 
@@ -196,8 +197,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_generate(args: argparse.Namespace, settings: Settings) -> int:
     """Write a deterministic synthetic graph that conforms to the shapes, as N-Quads (gzip for .gz)."""
-    from policykg.generate import generate
-    from policykg.loading import progress_bar
+    from policykg.model.loading import progress_bar
+    from policykg.model.synthetic import generate
 
     show = progress_bar(unit="million quads")
     label = f"writing {args.output.name if args.output else 'standard output'}"
@@ -217,9 +218,9 @@ def run_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_load(args: argparse.Namespace, settings: Settings) -> int:
     """Bulk-load files into the configured store, with a progress bar and a quads/s figure."""
-    from policykg.loading import load_files as bulk_load_files
-    from policykg.loading import progress_bar
-    from policykg.model import data_graph_iri, load_model
+    from policykg.model.files import data_graph_iri, load_model
+    from policykg.model.loading import load_files as bulk_load_files
+    from policykg.model.loading import progress_bar
 
     store = _open_store(settings)
     try:
@@ -241,8 +242,8 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     """Back up a running service (--from-url) or the configured store, with progress and a summary."""
-    from policykg import backup
-    from policykg.loading import progress_bar
+    from policykg.model.loading import progress_bar
+    from policykg.publish import backup
 
     progress = progress_bar(unit="million quads") if backup.is_dump_name(args.target) else progress_bar()
     if args.from_url:
@@ -265,9 +266,9 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup as the configured store folder (new or empty; --replace for a store there)."""
-    from policykg import backup
     from policykg.errors import BackupError
-    from policykg.loading import progress_bar
+    from policykg.model.loading import progress_bar
+    from policykg.publish import backup
 
     if settings.store == "memory" or settings.store.startswith(("http://", "https://")):
         raise BackupError("restore makes an on-disk store: give its folder with --store; into a remote engine, "
@@ -291,7 +292,7 @@ def _open_store(settings: Settings, *, union_default_graph: bool = True, query_w
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:
-    from policykg.model import load_data_files, load_model
+    from policykg.model.files import load_data_files, load_model
     from policykg.store import EmbeddedStore
 
     store = EmbeddedStore.in_memory()
@@ -302,10 +303,10 @@ def _store(files: list[Path], settings: Settings, input_format: str | None) -> S
 
 
 def _print_answer(store: Store, sparql: str, terms: dict, format_name: str, settings: Settings) -> None:
-    from policykg import display
-    from policykg.namespaces import PREFIXES
-    from policykg.sparqlsyntax import query_form
+    from policykg.rdf.namespaces import PREFIXES
+    from policykg.sparql.syntax import query_form
     from policykg.store import GRAPH_FORMATS, RESULT_FORMATS
+    from policykg.views import display
 
     form = query_form(sparql)
     if format_name == "table":
@@ -333,7 +334,7 @@ def _binding(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from policykg.rdfinput import FORMATS
+    from policykg.rdf.input import FORMATS
     from policykg.store import GRAPH_FORMATS, RESULT_FORMATS
 
     parser = argparse.ArgumentParser(
@@ -448,5 +449,3 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,7 +10,7 @@ from typing import Any
 
 import rdflib
 
-from policykg.namespaces import PREFIXES
+from policykg.rdf.namespaces import PREFIXES
 
 CONTEXT_PATH = "context.jsonld"
 EXTRA_PREFIXES = {"foaf": "http://xmlns.com/foaf/0.1/", "dcat": "http://www.w3.org/ns/dcat#",

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from policykg.competency import get_question
-from policykg.namespaces import PREFIXES
+from policykg.model.questions import get_question
+from policykg.rdf.namespaces import PREFIXES
 from policykg.store import Store
 
 _PREFIXES = {name: PREFIXES[name] for name in ("pkg", "rdfs", "schema", "skos", "rdf")}

@@ -42,10 +42,10 @@ import rdflib
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from policykg import iris
-from policykg.iris import registry_iri
 from policykg.errors import ResourceNotFound
-from policykg.namespaces import PKG, PREFIXES
-from policykg.rdfinput import to_rdflib_term
+from policykg.iris import registry_iri
+from policykg.rdf.input import to_rdflib_term
+from policykg.rdf.namespaces import PKG, PREFIXES
 from policykg.store import Store, Term
 
 LDES = rdflib.Namespace("https://w3id.org/ldes#")

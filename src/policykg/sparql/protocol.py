@@ -8,8 +8,8 @@ import rdflib
 from rdflib.namespace import RDF, XSD
 
 from policykg.errors import NotAcceptable, ProtocolError, UnsupportedMediaType
-from policykg.mediatypes import GRAPH_TYPES, RESULT_TYPES, base_type, from_format_parameter, negotiate
-from policykg.store import Dataset
+from policykg.rdf.mediatypes import GRAPH_TYPES, RESULT_TYPES, base_type, from_format_parameter, negotiate
+from policykg.sparql.dataset import Dataset
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")

@@ -7,16 +7,15 @@ graphs, and its templates filled in from the solutions. Each operation's change 
 store as the operations before it left it.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
-from policykg.changes import Change
 from policykg.errors import QueryError
-from policykg.sparqlsyntax import Token, tokens, unescape
+from policykg.sparql.syntax import Token, quads_text, tokens, unescape
 from policykg.store import Dataset, Store
+from policykg.validation.incremental import Change
 
 _VARIABLE = "urn:x-policykg:variable:"
 
@@ -117,16 +116,6 @@ def change_as_update(change: Change) -> str:
     if change.added:
         parts.append("INSERT DATA { " + quads_text(change.added) + " }")
     return " ;\n".join(parts)
-
-
-def quads_text(quads: Iterable[ox.Quad]) -> str:
-    """Quads as the body of an INSERT DATA or DELETE DATA (no blank nodes: they would match anything in a DELETE)."""
-    return " ".join(_quad_text(q) for q in quads)
-
-
-def _quad_text(quad: ox.Quad) -> str:
-    triple = f"{quad.subject} {quad.predicate} {quad.object} ."
-    return triple if isinstance(quad.graph_name, ox.DefaultGraph) else f"GRAPH {quad.graph_name} {{ {triple} }}"
 
 
 def _prologue_tokens(found: list[Token]) -> list[Token]:

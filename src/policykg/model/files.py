@@ -11,12 +11,12 @@ import pyoxigraph as ox
 
 from policykg import iris
 from policykg.config import Settings
-from policykg.namespaces import ONTOLOGY_IRI, SHAPES_IRI
-from policykg.rdfinput import read_files
 from policykg.iris import genid_prefix
-from policykg.skolem import canonical, fresh
+from policykg.rdf.input import read_files
+from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
+from policykg.rdf.skolem import canonical, fresh
+from policykg.sparql.syntax import quads_text
 from policykg.store import Store
-from policykg.updates import quads_text
 
 MODEL_GRAPHS = (ONTOLOGY_IRI, SHAPES_IRI)
 

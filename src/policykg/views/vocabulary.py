@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from policykg.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
+from policykg.rdf.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
 from policykg.store import Store
 
 _PREFIXES = {name: PREFIXES[name] for name in ("rdf", "rdfs", "owl", "skos", "sh")}
