@@ -603,11 +603,16 @@ def check_previous(revision: str) -> None:
     """Refuse a revision that is not a commit, or whose policykg.cli cannot run with `python -m`."""
     try:
         git("rev-parse", "--verify", "--quiet", revision + "^{commit}")
-        cli = git("show", f"{revision}:src/policykg/cli.py")
     except subprocess.CalledProcessError:
-        raise SystemExit(f"--previous {revision}: not a commit with src/policykg/cli.py") from None
-    if 'if __name__ == "__main__":' not in cli:
-        raise SystemExit(f"--previous {revision}: its policykg.cli does not run as `python -m policykg.cli`")
+        raise SystemExit(f"--previous {revision}: not a commit") from None
+    for path in ("src/policykg/cli/__main__.py", "src/policykg/cli.py"):  # the command as a package, or before
+        try:
+            cli = git("show", f"{revision}:{path}")
+        except subprocess.CalledProcessError:
+            continue
+        if 'if __name__ == "__main__":' in cli:
+            return
+    raise SystemExit(f"--previous {revision}: its policykg.cli does not run as `python -m policykg.cli`")
 
 
 def add_worktree(revision: str, folder: Path) -> dict[str, str]:
