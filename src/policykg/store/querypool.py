@@ -37,10 +37,7 @@ import asyncio
 import contextlib
 import dataclasses
 import itertools
-import os
 import pickle
-import shutil
-import socket
 import threading
 import time
 from collections import deque
@@ -51,6 +48,7 @@ from typing import Any, TypeVar
 
 from policykg.errors import PolicyKGError, QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
 from policykg.store.base import CHUNK_BYTES, Answer, Dataset, Limits, Sink, WorkerStatistics
+from policykg.store.poolhandles import Call, WorkerHandle
 from policykg.store.queryworker import (
     CANCEL,
     CREDIT,
@@ -68,8 +66,8 @@ from policykg.store.queryworker import (
     STORE_ERROR,
     Request,
     frame,
-    serve,
 )
+from policykg.store.snapshots import Snapshots, remove
 from policykg.store.streaming import stream
 
 GRACE = 0.25  # seconds a query told to stop may take before its worker is killed
@@ -78,85 +76,13 @@ _LONGEST_PAUSE = 10.0  # seconds between starts of workers that keep dying befor
 _LONG_RUNNING = 1.0  # seconds after which a query beside one past the memory limit is stopped with it
 _MOST_RERUNS = 2  # a query whose worker died under it this often is not tried again (it may be the cause)
 T = TypeVar("T")
-_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _READS_AT_ONCE = 64  # frames read from one worker before other work on the event loop gets its turn
-
-
-class _Worker:
-    """One worker process, its socket, and the calls it is answering."""
-
-    def __init__(self) -> None:
-        import multiprocessing  # here: the parent needs it, a worker importing this module does not
-
-        self.sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        for end in (self.sock, child):  # a datagram must fit the sender's buffer whole
-            end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * FRAME_BYTES)
-            if end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) < 2 * FRAME_BYTES:
-                raise StoreError(f"the system allows socket buffers below {2 * FRAME_BYTES} bytes "
-                                 "(net.core.wmem_max): query workers cannot run")
-        self.process = multiprocessing.get_context("spawn").Process(
-            target=serve, args=(child,), daemon=True, name="policykg-query-worker")
-        self.process.start()
-        child.close()
-        self.sock.setblocking(False)
-        self.ready = False
-        self.dead = False
-        self.overdue = 0  # its calls past their deadline and still running: it may be killed any moment
-        self.calls: dict[int, _Call] = {}
-        self.outbox: deque[bytes] = deque()  # frames the socket could not take yet
-
-    def end(self) -> None:
-        """Kill the process, wait for it, close the socket (blocking: not on the event loop)."""
-        self.process.kill()
-        self.process.join(timeout=5)
-        self.sock.close()
-
-    def resident_bytes(self) -> int | None:
-        """The process's resident memory, where the system tells it (Linux /proc)."""
-        try:
-            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
-                return int(statm.read().split()[1]) * _PAGE_BYTES
-        except (OSError, ValueError, IndexError):
-            return None
-
-
-class _Call:
-    """One query as the parent follows it: its request, where it runs, what has come back."""
-
-    def __init__(self, number: int, request: Request, limits: Limits, loop: asyncio.AbstractEventLoop) -> None:
-        self.number = number
-        self.request = request
-        self.limits = limits
-        self.loop = loop
-        self.worker: _Worker | None = None
-        self.snapshot: Path | None = None
-        self.sent = 0.0  # when it was last sent to a worker
-        self.chunks: deque[bytes] = deque()
-        self.finished = False  # its end has come back
-        self.error: PolicyKGError | None = None
-        self.taken = False  # the client has had part of the answer: it can no longer be re-run unseen
-        self.abandoned = False
-        self.overdue = False
-        self.reruns = 0
-        self.waiter: asyncio.Future[None] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-
-    def wake(self) -> None:
-        """Let the reader of the answer look again."""
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    def fail(self, error: PolicyKGError) -> None:
-        """End the answer with an error, unless it has ended already."""
-        if self.error is None and not self.finished:
-            self.error = error
-        self.wake()
 
 
 class _PoolAnswer(Answer):
     """An answer coming from a worker: the rest is read as the client takes it, with credit given back."""
 
-    def __init__(self, pool: "QueryPool", call: _Call, first: bytes, complete: bool) -> None:
+    def __init__(self, pool: "QueryPool", call: Call, first: bytes, complete: bool) -> None:
         super().__init__(first, complete)
         self._pool = pool
         self._call = call
@@ -176,18 +102,15 @@ class QueryPool:
     """Worker processes answering queries over the newest snapshot of a store, size of them and a spare."""
 
     def __init__(self, snapshots: Path, size: int, memory_limit: int | None = None) -> None:
-        self._snapshots = snapshots
+        self._snapshots = Snapshots(snapshots)
         self._size = size
         self._memory_limit = memory_limit
-        # The snapshots, their readers and which loop drives the workers; the rest belongs to that loop's thread.
+        # Which loop drives the workers (the snapshots keep their own lock); the rest belongs to that loop's thread.
         self._lock = threading.Lock()
-        self._generation = 0
-        self._current: Path | None = None
-        self._readers: dict[Path, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._numbers = itertools.cycle(range(1, 2**32))  # a frame has 32 bits for the call's number
-        self._waiting: deque[_Call] = deque()
+        self._waiting: deque[Call] = deque()
         self._buffer = bytearray(FRAME_BYTES)  # frames are read into it on the loop's thread: no 64 KiB per frame
         self._view = memoryview(self._buffer)
         self._watching = False
@@ -196,22 +119,15 @@ class QueryPool:
         self._starting = False  # a process is being started for the pool
         self._pause = 0.0  # before the next start, while workers die before they are ready
         self._workers = [self._start() for _ in range(size)]
-        self._spare: _Worker | None = self._start()
+        self._spare: WorkerHandle | None = self._start()
 
     # --- snapshots (called from the writer's thread)
 
     def publish(self, take_snapshot: Callable[[Path], None]) -> None:
         """Take a new snapshot with take_snapshot(folder) and send the following queries to it."""
-        with self._lock:
-            self._generation += 1
-            folder = self._snapshots / f"{self._generation:08d}"
-        take_snapshot(folder)
-        with self._lock:
-            if self._current is None or folder > self._current:  # folders are numbered in the order taken
-                self._current = folder
-            unread = self._unread()
-            loop = self._loop
-        _remove(unread)
+        folder, unread = self._snapshots.take(take_snapshot)
+        loop = self._loop
+        remove(unread)
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._announce, folder)
 
@@ -233,7 +149,7 @@ class QueryPool:
             raise StoreError("the query workers have stopped")
         request = Request(sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "",
                           limits.deadline)
-        call = _Call(next(self._numbers), request, limits, loop)
+        call = Call(next(self._numbers), request, limits, loop)
         if limits.deadline is not None:
             call.timer = loop.call_at(_loop_time(loop, limits.deadline), self._expire, call)
         self._dispatch(call)
@@ -288,7 +204,7 @@ class QueryPool:
             loop.close()
         for worker in workers:
             worker.end()
-        shutil.rmtree(self._snapshots, ignore_errors=True)
+        self._snapshots.remove_all()
 
     # --- the event loop's side
 
@@ -298,7 +214,7 @@ class QueryPool:
             self._waiting.clear()
             for worker in [*self._workers, *([self._spare] if self._spare else [])]:
                 for call in worker.calls.values():
-                    self._readers[call.snapshot] -= 1  # type: ignore[index]
+                    self._snapshots.done(call.snapshot)  # type: ignore[arg-type]
                 worker.calls, worker.overdue = {}, 0
                 worker.outbox.clear()
             self._starting = False
@@ -326,14 +242,14 @@ class QueryPool:
         with self._lock:
             self._bind(asyncio.get_running_loop())
 
-    def _dispatch(self, call: _Call) -> None:
+    def _dispatch(self, call: Call) -> None:
         worker = self._free_worker()
         if worker is None:
             self._waiting.append(call)
         else:
             self._send_query(worker, call)
 
-    def _free_worker(self) -> _Worker | None:
+    def _free_worker(self) -> WorkerHandle | None:
         best = None
         for worker in self._workers:
             if worker.ready and not worker.overdue and len(worker.calls) < MOST_CALLS and \
@@ -341,13 +257,11 @@ class QueryPool:
                 best = worker
         return best
 
-    def _send_query(self, worker: _Worker, call: _Call) -> None:
-        with self._lock:
-            snapshot = self._current
-            if snapshot is None:
-                call.fail(StoreError("the store has no snapshot to query yet"))
-                return
-            self._readers[snapshot] = self._readers.get(snapshot, 0) + 1
+    def _send_query(self, worker: WorkerHandle, call: Call) -> None:
+        snapshot = self._snapshots.read()
+        if snapshot is None:
+            call.fail(StoreError("the store has no snapshot to query yet"))
+            return
         call.snapshot = snapshot
         call.request = dataclasses.replace(call.request, snapshot=str(snapshot))
         request = pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL)
@@ -363,7 +277,7 @@ class QueryPool:
             self._watching = True
             call.loop.call_later(_WATCH_SECONDS, self._watch)
 
-    def _send(self, worker: _Worker, tag: int, number: int, payload: bytes = b"") -> None:
+    def _send(self, worker: WorkerHandle, tag: int, number: int, payload: bytes = b"") -> None:
         if worker.dead:
             return
         message = frame(tag, number, payload)
@@ -380,7 +294,7 @@ class QueryPool:
                 return
         worker.outbox.append(message)
 
-    def _writable(self, worker: _Worker) -> None:
+    def _writable(self, worker: WorkerHandle) -> None:
         try:
             while worker.outbox:
                 worker.sock.send(worker.outbox[0])
@@ -394,7 +308,7 @@ class QueryPool:
         if self._loop is not None and not worker.dead:
             self._loop.remove_writer(worker.sock.fileno())
 
-    def _readable(self, worker: _Worker) -> None:
+    def _readable(self, worker: WorkerHandle) -> None:
         buffer, view = self._buffer, self._view
         for _ in range(_READS_AT_ONCE):
             try:
@@ -411,14 +325,14 @@ class QueryPool:
             if worker.dead:
                 return
 
-    def _received(self, worker: _Worker, tag: int, number: int, payload: bytes) -> None:
+    def _received(self, worker: WorkerHandle, tag: int, number: int, payload: bytes) -> None:
         if tag == READY:
             worker.ready = True
             self._pause = 0.0
             if worker is not self._spare:
                 self._serve_waiting()
-            if self._current is not None:
-                self._send(worker, OPEN, 0, str(self._current).encode("utf-8"))
+            if self._snapshots.current is not None:
+                self._send(worker, OPEN, 0, str(self._snapshots.current).encode("utf-8"))
             return
         call = worker.calls.get(number)
         if call is None:
@@ -443,7 +357,7 @@ class QueryPool:
         finally:
             self._finished(worker, call)
 
-    def _finished(self, worker: _Worker, call: _Call) -> None:
+    def _finished(self, worker: WorkerHandle, call: Call) -> None:
         """A call left its worker: free its thread and its snapshot."""
         worker.calls.pop(call.number, None)
         call.worker = None
@@ -454,15 +368,13 @@ class QueryPool:
         self._release_snapshot(call)
         self._serve_waiting()
 
-    def _release_snapshot(self, call: _Call) -> None:
+    def _release_snapshot(self, call: Call) -> None:
         if call.snapshot is None:
             return
-        with self._lock:
-            self._readers[call.snapshot] -= 1
-            unread = self._unread()
+        unread = self._snapshots.done(call.snapshot)
         call.snapshot = None
         if unread and self._loop is not None:
-            self._loop.run_in_executor(None, _remove, unread)  # folders of files: not on the event loop
+            self._loop.run_in_executor(None, remove, unread)  # folders of files: not on the event loop
 
     def _serve_waiting(self) -> None:
         while self._waiting:
@@ -473,7 +385,7 @@ class QueryPool:
             if not call.abandoned and call.error is None:
                 self._send_query(worker, call)
 
-    async def _next(self, call: _Call) -> bytes | None:
+    async def _next(self, call: Call) -> bytes | None:
         """The next chunk of a call's answer (None at its end); credit for it goes back to the worker."""
         while True:
             if call.chunks:
@@ -491,7 +403,7 @@ class QueryPool:
             await call.waiter
             call.waiter = None
 
-    def _abandon(self, call: _Call) -> None:
+    def _abandon(self, call: Call) -> None:
         """The caller wants no more of this answer: tell its worker to stop, kill it if it has not at the deadline."""
         if call.abandoned:
             return
@@ -505,7 +417,7 @@ class QueryPool:
         if call.timer is None:  # no deadline: give it the grace period alone
             call.timer = call.loop.call_later(GRACE, self._stop_worker_of, call)
 
-    def _expire(self, call: _Call) -> None:
+    def _expire(self, call: Call) -> None:
         """A call's deadline: its caller gets a timeout; a worker still running it after GRACE is killed."""
         if call.worker is None:  # still waiting for a worker, or already done
             if not call.finished:
@@ -521,7 +433,7 @@ class QueryPool:
         call.worker.overdue += 1
         call.timer = call.loop.call_later(GRACE, self._stop_worker_of, call)
 
-    def _stop_worker_of(self, call: _Call) -> None:
+    def _stop_worker_of(self, call: Call) -> None:
         worker = call.worker
         if worker is not None and call.number in worker.calls:
             self._lost(worker, call, _timeout(call.limits))
@@ -548,7 +460,7 @@ class QueryPool:
             else:
                 self._watching = False
 
-    def _lost(self, worker: _Worker, blamed: _Call | None, error: PolicyKGError | None,
+    def _lost(self, worker: WorkerHandle, blamed: Call | None, error: PolicyKGError | None,
               long_running: tuple[float, PolicyKGError] | None = None) -> None:
         """Kill a worker (or take note that it died), put the spare in its place, re-run what it held.
 
@@ -610,7 +522,7 @@ class QueryPool:
     def _start_on_thread(self) -> None:
         """Start a process (on a thread: it takes a few milliseconds of the parent's time) and hand it to the loop."""
         try:
-            worker: _Worker | None = self._start()
+            worker: WorkerHandle | None = self._start()
         except (OSError, StoreError):  # no process could be started now (memory, process limit): try again later
             worker = None
         loop = self._loop
@@ -624,7 +536,7 @@ class QueryPool:
             if worker is not None:
                 worker.end()
 
-    def _adopt(self, worker: _Worker | None) -> None:
+    def _adopt(self, worker: WorkerHandle | None) -> None:
         self._starting = False
         if worker is None:
             self._pause = min(max(2 * self._pause, 0.1), _LONGEST_PAUSE)
@@ -640,27 +552,19 @@ class QueryPool:
                 self._spare = worker
         self._ensure_workers()
 
-    def _start(self) -> _Worker:
-        worker = _Worker()
+    def _start(self) -> WorkerHandle:
+        worker = WorkerHandle()
         self._started += 1
         return worker
 
     def _announce(self, folder: Path) -> None:
         """Ask every ready worker to open the new snapshot before queries need it (unless a newer one came)."""
-        if folder != self._current:
+        if folder != self._snapshots.current:
             return
         for worker in [*self._workers, *([self._spare] if self._spare else [])]:
             if worker.ready:
                 self._send(worker, OPEN, 0, str(folder).encode("utf-8"))
 
-    def _unread(self) -> list[Path]:
-        """Forget the snapshots no query reads any more, all but the current one (under the lock); return them."""
-        unread = [folder for folder, readers in self._readers.items() if readers == 0 and folder != self._current]
-        for folder in unread:
-            del self._readers[folder]
-        if self._current is not None:
-            self._readers.setdefault(self._current, 0)
-        return unread
 
 
 async def _close(rest: AsyncIterator[bytes], answer: Answer) -> None:
@@ -668,9 +572,6 @@ async def _close(rest: AsyncIterator[bytes], answer: Answer) -> None:
     answer.close()  # also when the rest was never read
 
 
-def _remove(folders: list[Path]) -> None:
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _on_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., object], *arguments: object) -> None:
