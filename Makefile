@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LDES_CLIENT := tests/ldes-client
 
-.PHONY: run test browser node virtuoso clean
+.PHONY: run test check browser node virtuoso clean
 
 $(BIN)/policykg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ $(LDES_CLIENT)/node_modules/.make-stamp: $(LDES_CLIENT)/package-lock.json | node
 test: $(BIN)/policykg browser virtuoso $(LDES_CLIENT)/node_modules/.make-stamp
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+## check: set up (Python only), then the import layers and the quick tests: no server, browser, Virtuoso, Node, or slow one.
+check: $(BIN)/policykg
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m "not service and not browser and not virtuoso and not node and not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist $(LDES_CLIENT)/node_modules

@@ -24,6 +24,39 @@ from policykg.validation.shacl import load_model_graph
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# What a test needs beyond Python, as a marker (`make check` leaves these out): told by the fixtures it uses,
+# or by its module when the test starts what it needs itself.
+_NEEDS_BY_FIXTURE = {
+    "browser": {"browser", "new_page", "page", "page_without_js"},
+    "virtuoso": {"virtuoso_server"},
+    "service": {"service", "read_only_service", "oxigraph_server", "oxigraph_union_server", "listener"},
+}
+_NEEDS_BY_MODULE = {
+    "test_ldes_client": "node", "test_service_virtuoso": "virtuoso", "test_crash": "service",
+    "test_skolem": "service", "test_query_limits": "service", "test_harvester": "service",
+    "test_fuzz_openapi": "service", "test_no_outbound": "service", "test_query_pool": "service",
+    "test_backup": "service", "test_hostile_input": "service", "test_client_sparqlwrapper": "service",
+    "test_w3c_protocol": "service", "test_generate": "service",
+}
+_SLOW = {"test_invalid_fixture_trips_exactly_its_constraint"}  # one pySHACL run per fixture: about 100 s in all
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with what it needs: a real server, Chromium, Virtuoso or Node; and the slow ones."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for marker, names in _NEEDS_BY_FIXTURE.items():
+            if fixtures & names:
+                item.add_marker(marker)
+        module = item.module.__name__ if item.module else ""
+        needed = "service" if module.startswith("test_service_") else _NEEDS_BY_MODULE.get(module)
+        if needed:
+            item.add_marker(needed)
+        if "virtuoso" in item.name:  # a backend parameter
+            item.add_marker("virtuoso")
+        if item.name.split("[")[0] in _SLOW:
+            item.add_marker("slow")
+
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
