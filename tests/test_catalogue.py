@@ -14,16 +14,8 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID
 
 from policykg.config import Settings
-from policykg.publish.catalogue import (
-    DUMPS,
-    EXAMPLE_CLASSES,
-    EXTERNAL_DATASETS,
-    VOCABULARIES,
-    Statistics,
-    dcat_graph,
-    statistics,
-    void_graph,
-)
+from policykg.publish.catalogue import DUMPS, dcat_graph, void_graph
+from policykg.publish.statistics import EXAMPLE_CLASSES, EXTERNAL_DATASETS, VOCABULARIES, Statistics, statistics
 from policykg.store import Store
 
 # The official SEMIC DCAT-AP 3.0.1 shapes, kept in the repository (CC-BY 4.0; source and licence in SOURCE.md beside).

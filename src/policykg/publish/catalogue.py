@@ -7,19 +7,21 @@ and the media types' own IRIs instead, or leaves the property out.
 """
 
 import hashlib
-import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 import rdflib
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 
 from policykg import iris
 from policykg.config import Settings
-from policykg.rdf.namespaces import CV, ELI, ONTOLOGY_IRI, PKG, PREFIXES, SCHEMA
-from policykg.store import Store
+from policykg.publish.statistics import (
+    EXTERNAL_DATASETS,
+    LinkCount,
+    Statistics,
+)
+from policykg.rdf.namespaces import ONTOLOGY_IRI, PREFIXES
 
 VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
 MEDIA_TYPES = "http://www.iana.org/assignments/media-types/"
@@ -49,7 +51,7 @@ class Dump:
 
     def url(self, base_iri: str) -> str:
         """Where the service serves this file."""
-        return f"{base_iri}dumps/{self.file_name}"
+        return f"{base_iri}{iris.DUMPS}{self.file_name}"
 
 
 DUMPS: tuple[Dump, ...] = (
@@ -57,93 +59,6 @@ DUMPS: tuple[Dump, ...] = (
     Dump("policykg.nq", "application/n-quads", False, "The whole dataset as N-Quads"),
     Dump("policykg.trig", "application/trig", False, "The whole dataset as TriG"),
 )
-
-
-@dataclass(frozen=True)
-class ExternalDataset:
-    """A dataset the graph links to, known by the IRIs of its resources."""
-
-    key: str
-    title: str
-    uri_space: str
-
-
-EXTERNAL_DATASETS: tuple[ExternalDataset, ...] = (
-    ExternalDataset("eurovoc", "EuroVoc", "http://eurovoc.europa.eu/"),
-    ExternalDataset("wikidata", "Wikidata", "http://www.wikidata.org/entity/"),
-    ExternalDataset("eli", "EU legal acts identified by ELI", "http://data.europa.eu/eli/"),
-    ExternalDataset("authority-tables", "EU authority tables (Publications Office)",
-                    "http://publications.europa.eu/resource/authority/"),
-)
-
-# Vocabularies void:vocabulary may name: a term of the data in one of these namespaces counts as a use.
-VOCABULARIES: tuple[str, ...] = (
-    str(SCHEMA), str(PROV), str(SKOS), str(ORG), str(DCTERMS), str(ELI), str(CV), str(PKG),
-    str(RDF), str(RDFS), str(OWL), str(SH), str(FOAF), str(DCAT), str(VOID), str(TIME),
-    "http://www.w3.org/ns/locn#", "http://www.w3.org/ns/oa#",
-)
-# Examples of what the dataset is about: an instance of each class (or one of its subclasses), in this order.
-EXAMPLE_CLASSES: tuple[str, ...] = (str(PKG.Event), str(PKG.Recommendation), str(PKG.PolicyConcept))
-
-
-@dataclass(frozen=True)
-class LinkCount:
-    """How many distinct triples link the dataset to an external dataset through one predicate."""
-
-    target: str  # key of an ExternalDataset
-    predicate: str
-    triples: int
-
-
-@dataclass(frozen=True)
-class Statistics:
-    """Figures of the store's content, as VoID reports them."""
-
-    quads: int
-    distinct_subjects: int
-    distinct_objects: int
-    properties: int
-    graphs: int
-    class_partition: tuple[tuple[str, int], ...]  # class IRI -> distinct instances, sorted by class
-    entities: int
-    vocabularies: tuple[str, ...]
-    links: tuple[LinkCount, ...]
-    examples: tuple[str, ...]
-
-    @property
-    def classes(self) -> int:
-        """The number of distinct classes (IRIs that are objects of rdf:type)."""
-        return len(self.class_partition)
-
-
-def statistics(store: Store, base_iri: str) -> Statistics:
-    """Compute the figures by SPARQL (entities: subjects under <base_iri>id/); every pattern names its graph.
-
-    The queries are independent and each scans much of the store: they run side by side, one per thread
-    (Oxigraph lets go of the interpreter while it evaluates, so they use every core).
-    """
-    # Every resource has a type (the entries and the shapes see to it): the type index finds them all,
-    # twice as fast as a scan of every statement.
-    entities = f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
-        GRAPH ?g {{ ?s a ?type }} FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(base_iri + iris.THINGS)})) }}"""
-    work = {
-        "totals": lambda: _integers(store, """SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
-            (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }"""),
-        "entities": lambda: _integers(store, entities),
-        "classes": lambda: _class_partition(store),
-        "vocabularies": lambda: _vocabularies(store),
-        "links": lambda: _links(store),
-        "examples": lambda: _examples(store, base_iri),
-        "quads": store.count,
-    }
-    with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="policykg-statistics") as pool:
-        futures = {name: pool.submit(compute) for name, compute in work.items()}
-        found = {name: future.result() for name, future in futures.items()}
-    totals = found["totals"]
-    return Statistics(quads=found["quads"], distinct_subjects=totals[0], distinct_objects=totals[1],
-                      properties=totals[2], graphs=totals[3], class_partition=found["classes"],
-                      entities=found["entities"][0], vocabularies=found["vocabularies"], links=found["links"],
-                      examples=found["examples"])
 
 
 def void_graph(settings: Settings, stats: Statistics, modified: datetime) -> rdflib.Graph:
@@ -358,68 +273,3 @@ def _slug(iri: str) -> str:
         if iri.startswith(namespace) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", local):
             return f"{prefix}-{local}"
     return hashlib.sha256(iri.encode("utf-8")).hexdigest()[:12]
-
-
-def _string(text: str) -> str:
-    """A SPARQL string literal (JSON's escapes are SPARQL's, \\uXXXX included)."""
-    return json.dumps(text)
-
-
-def _regex_escape(text: str) -> str:
-    """Text matched literally by an XPath regular expression (SPARQL REGEX): its metacharacters escaped."""
-    return re.sub(r"([\\.?*+{}()\[\]|^$-])", r"\\\1", text)
-
-
-def _integers(store: Store, sparql: str) -> list[int]:
-    row = store.select(sparql).values()[0]
-    return [int(value or 0) for value in row]
-
-
-def _class_partition(store: Store) -> tuple[tuple[str, int], ...]:
-    rows = store.select("""SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
-        GRAPH ?g { ?s a ?class } FILTER(isIRI(?class)) } GROUP BY ?class ORDER BY ?class""").values()
-    return tuple((str(class_iri), int(count or 0)) for class_iri, count in rows)
-
-
-def _vocabularies(store: Store) -> tuple[str, ...]:
-    """The known vocabularies that have a property or a class in the store."""
-    values = " ".join(_string(namespace) for namespace in VOCABULARIES)
-    rows = store.select(f"""SELECT DISTINCT ?vocabulary WHERE {{
-        {{ SELECT DISTINCT ?term WHERE {{ {{ GRAPH ?g {{ ?s ?term ?o }} }} UNION {{ GRAPH ?g {{ ?s a ?term }} }} }} }}
-        VALUES ?vocabulary {{ {values} }}
-        FILTER(isIRI(?term) && STRSTARTS(STR(?term), ?vocabulary))
-    }} ORDER BY ?vocabulary""").values()
-    return tuple(str(vocabulary) for (vocabulary,) in rows)
-
-
-def _links(store: Store) -> tuple[LinkCount, ...]:
-    """Distinct triples whose object is a resource of an external dataset, per dataset and predicate.
-
-    A term of a vocabulary is not a link (the ELI ontology sits inside the ELI URI space), nor is a triple
-    whose subject is in the same external dataset as its object.
-    """
-    # One anchored regular expression per quad costs about half of four STRSTARTS (measured on 300k quads).
-    spaces = "^(" + "|".join(_regex_escape(e.uri_space) for e in EXTERNAL_DATASETS) + ")"
-    terms = " || ".join(f"STRSTARTS(STR(?o), {_string(namespace)})" for namespace in VOCABULARIES)
-    values = " ".join(f"({_string(e.key)} {_string(e.uri_space)})" for e in EXTERNAL_DATASETS)
-    rows = store.select(f"""SELECT ?target ?p (COUNT(*) AS ?n) WHERE {{
-        {{ SELECT DISTINCT ?s ?p ?o WHERE {{
-            GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?o) && REGEX(STR(?o), {_string(spaces)})) }} }}
-        FILTER(!({terms}))
-        VALUES (?target ?space) {{ {values} }}
-        FILTER(STRSTARTS(STR(?o), ?space) && !(isIRI(?s) && STRSTARTS(STR(?s), ?space)))
-    }} GROUP BY ?target ?p ORDER BY ?target ?p""").values()
-    return tuple(LinkCount(str(target), str(predicate), int(count or 0)) for target, predicate, count in rows)
-
-
-def _examples(store: Store, base_iri: str) -> tuple[str, ...]:
-    """The first instance (by IRI) under <base>id/ of each example class or of one of its subclasses."""
-    roots = " ".join(f"<{iri}>" for iri in EXAMPLE_CLASSES)
-    rows = store.select(f"""SELECT ?root (MIN(STR(?resource)) AS ?example) WHERE {{
-        VALUES ?root {{ {roots} }}
-        {{ SELECT DISTINCT ?class ?root WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }} }}
-        GRAPH ?g {{ ?resource a ?class }}
-        FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), {_string(base_iri + iris.THINGS)}))
-    }} GROUP BY ?root""").values()
-    found = {str(root): str(example) for root, example in rows if example}
-    return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)

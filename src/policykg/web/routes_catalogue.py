@@ -14,7 +14,8 @@ import rdflib
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from policykg.publish.catalogue import dcat_graph, statistics, void_graph
+from policykg.publish.catalogue import dcat_graph, void_graph
+from policykg.publish.statistics import statistics
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import choose, is_current
