@@ -215,6 +215,18 @@ def test_the_published_context_is_the_one_json_ld_answers_use(service):
     assert document["@context"] == B + "context.jsonld"
 
 
+def test_the_home_page_counts_policy_concepts_not_every_concept_of_every_scheme(read_only_service):
+    home = httpx.get(read_only_service.url + "/", headers={"Accept": "text/html"}).text
+    shown = int(re.search(r'<span class="count">(\d+)</span> policy concepts', home).group(1))
+    response = httpx.post(read_only_service.sparql, headers={"Accept": "application/sparql-results+json"}, data={
+        "query": f"SELECT (COUNT(DISTINCT ?c) AS ?policy) (COUNT(DISTINCT ?any) AS ?all) WHERE {{ "
+                 f"{{ ?c a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{PKG}PolicyConcept> }} UNION "
+                 f"{{ ?any a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+                 f"<http://www.w3.org/2004/02/skos/core#Concept> }} }}"})
+    row = response.json()["results"]["bindings"][0]
+    assert shown == int(row["policy"]["value"]) < int(row["all"]["value"])  # aims, means, values … are not counted
+
+
 def test_home_page_shows_counts_and_points_harvesters_to_the_descriptions(service):
     home = httpx.get(service.url + "/", headers={"Accept": "text/html"})
     assert 'rel="describedby"' in home.headers["link"] and "</.well-known/void>" in home.headers["link"]

@@ -232,7 +232,7 @@ class Overview:
 
 
 _COUNTED = {"events": "pkg:Event", "recommendations": "pkg:Recommendation", "organisations": "pkg:Organisation",
-            "people": "pkg:Person", "policy concepts": "skos:Concept", "sources": "pkg:SourceDocument",
+            "people": "pkg:Person", "policy concepts": "pkg:PolicyConcept", "sources": "pkg:SourceDocument",
             "entries": "pkg:Entry"}
 
 
