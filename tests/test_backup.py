@@ -15,7 +15,7 @@ from consistency import Submission, audit_change_stream, audit_dump, audit_entri
 from policykg.cli import main
 from policykg.config import Settings
 from policykg.model.files import load_model
-from policykg.publish.backup import MANIFEST
+from policykg.publish.backupfiles import MANIFEST
 from policykg.store import EmbeddedStore, RemoteStore
 
 B = "http://localhost:8000/"

@@ -232,12 +232,12 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup as the configured store folder (new or empty; --replace for a store there)."""
     from policykg.errors import BackupError
     from policykg.model.loading import progress_bar
-    from policykg.publish import backup
+    from policykg.publish.restore import restore
 
     if settings.store == "memory" or settings.store.startswith(("http://", "https://")):
         raise BackupError("restore makes an on-disk store: give its folder with --store; into a remote engine, "
                           "load the dump with the engine's own loader")
-    report = backup.restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
+    report = restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
     for note in report.notes:
         print(f"policykg: note: {note}", file=sys.stderr)
     print(f"restored {report.quads:,} quads from {args.backup} into {report.destination} in {report.seconds:.1f} s "

@@ -1,4 +1,4 @@
-"""Backups of a store and restores from them: a snapshot of one instant, restored whole or not at all.
+"""Backups of a store: a snapshot of one instant (restore.py restores it whole or not at all).
 
 A backup is one of two things, as with Oxigraph's own `dump` and `backup` commands:
 
@@ -21,36 +21,34 @@ what it loaded, and only then renames it into place: it fails leaving nothing.
 
 import datetime as dt
 import gzip
-import hashlib
-import io
 import json
 import os
-import re
 import shutil
 import time
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Self
 
 import httpx
 
-from policykg.errors import BackupError, RdfSyntaxError, StoreError, StoreInUse
+from policykg.errors import BackupError, StoreInUse
 from policykg.iris import DUMP
 from policykg.model.loading import QuadRate
+from policykg.publish.backupfiles import (
+    HEADER,
+    MANIFEST,
+    Progress,
+    holds_store,
+    is_dump_name,
+    sha256,
+    show,
+    sibling,
+    sync_folder,
+)
 from policykg.store import EmbeddedStore, Store
 
-Progress = Callable[[str, int, int], None]
-"""progress(label, done, total), as policykg.loading.progress_bar shows it."""
-MANIFEST = "policykg-backup.json"
 DUMP_PATH = DUMP
-HEADER = b"# policykg backup of "
-_MARK = re.compile(rb"# policykg backup: (\d+) quads")
-_TAIL_BYTES = 4096  # enough to hold the last line, the mark
-_BLOCK = 1 << 20
-_UNREADABLE = (EOFError, gzip.BadGzipFile, zlib.error)  # a .gz cut short or damaged
 
 
 @dataclass(frozen=True)
@@ -62,26 +60,6 @@ class BackupReport(QuadRate):
     quads: int
     size: int
     seconds: float
-
-
-@dataclass(frozen=True)
-class RestoreReport:
-    """What a restore did: the store it made, its quads, the time it took, and what it could not check."""
-
-    destination: Path
-    quads: int
-    seconds: float
-    notes: tuple[str, ...] = ()
-
-    @property
-    def rate(self) -> float:
-        """Quads restored per second."""
-        return self.quads / self.seconds if self.seconds > 0 else float("inf")
-
-
-def is_dump_name(path: Path) -> bool:
-    """Whether a path names a dump (.nq or .nq.gz) rather than a checkpoint folder."""
-    return path.name.endswith((".nq", ".nq.gz"))
 
 
 def backup_service(url: str, target: Path, progress: Progress | None = None) -> BackupReport:
@@ -99,7 +77,7 @@ def backup_service(url: str, target: Path, progress: Progress | None = None) -> 
                 with _DumpFile(target, base, compressed_input=True) as dump:
                     for chunk in response.iter_bytes():
                         dump.write(chunk)
-                        _show(progress, f"backing up {base}", dump.quads, expected)
+                        show(progress, f"backing up {base}", dump.quads, expected)
                     quads = dump.finish()
     except httpx.HTTPError as error:
         raise BackupError(f"cannot fetch the dump from {base}: {error}; nothing was kept") from None
@@ -108,7 +86,7 @@ def backup_service(url: str, target: Path, progress: Progress | None = None) -> 
 
 def backup_folder(folder: Path, target: Path, progress: Progress | None = None) -> BackupReport:
     """Back up the on-disk store in folder, which no process may hold: a checkpoint, or a dump if target says so."""
-    if not _holds_store(folder):
+    if not holds_store(folder):
         raise BackupError(f"there is no store in {folder}")
     _refuse_existing(target)
     try:
@@ -134,36 +112,11 @@ def dump_store(store: Store, target: Path, source: str, progress: Progress | Non
     with _DumpFile(target, source, compressed_input=False) as dump:
         def take(chunk: bytes) -> None:
             dump.write(chunk)
-            _show(progress, f"backing up {source}", dump.quads, expected)
+            show(progress, f"backing up {source}", dump.quads, expected)
 
         store.dump("nquads", take)
         quads = dump.finish()
     return BackupReport(target, "dump", quads, target.stat().st_size, time.monotonic() - start)
-
-
-def restore(source: Path, destination: Path, *, replace: bool = False,
-            progress: Progress | None = None) -> RestoreReport:
-    """Restore a backup (a checkpoint folder, a .nq or .nq.gz dump) as the store in destination, whole or not at all.
-
-    The destination must be new or empty; with replace, an existing store there (held by no process) is
-    replaced, once the backup is restored and checked beside it.
-    """
-    start = time.monotonic()
-    if not (source.is_dir() and _holds_store(source)) and not (source.is_file() and is_dump_name(source)):
-        raise BackupError(f"there is no backup at {source}: a backup is a checkpoint folder or a .nq or .nq.gz dump")
-    _check_destination(destination, replace)
-    temporary = _sibling(destination, "restoring")
-    shutil.rmtree(temporary, ignore_errors=True)  # left by a restore that was killed
-    try:
-        if source.is_dir():
-            quads, notes = _restore_checkpoint(source, temporary, progress)
-        else:
-            quads, notes = _restore_dump(source, temporary, progress)
-        _put_in_place(temporary, destination)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    return RestoreReport(destination, quads, time.monotonic() - start, notes)
 
 
 class _DumpFile:
@@ -179,7 +132,7 @@ class _DumpFile:
         self.target = target
         self.quads = 0
         self._source = source
-        self._partial = _sibling(target, "partial")
+        self._partial = sibling(target, "partial")
         self._gzipped = target.name.endswith(".gz")
         self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if compressed_input else None
         self._deflate = (zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -228,7 +181,7 @@ class _DumpFile:
         os.fsync(self._out.fileno())
         self._out.close()
         os.rename(self._partial, self.target)
-        _sync_folder(self.target.parent)
+        sync_folder(self.target.parent)
         return self.quads
 
     def _put(self, text: bytes) -> None:
@@ -236,210 +189,28 @@ class _DumpFile:
         self._out.write(self._deflate.compress(text) if self._deflate is not None else text)
 
 
-class _Watched(io.RawIOBase):
-    """A readable stream that shows every piece read from it to a callback (progress, the tail kept)."""
-
-    def __init__(self, inner: IO[bytes], seen: Callable[[bytes], None]) -> None:
-        self._inner = inner
-        self._seen = seen
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        self._seen(data)
-        return len(data)
-
-
-class _Ends:
-    """The first and last bytes of a stream, kept as it is read: a dump's header and its mark."""
-
-    def __init__(self) -> None:
-        self.head = b""
-        self.tail = b""
-
-    def see(self, chunk: bytes) -> None:
-        if len(self.head) < len(HEADER):
-            self.head += chunk[: len(HEADER) - len(self.head)]
-        self.tail = (self.tail + chunk[-_TAIL_BYTES:])[-_TAIL_BYTES:]
-
-    def has_header(self) -> bool:
-        """Whether the stream begins as a dump written by policykg backup does."""
-        return self.head == HEADER
-
-    def stated_quads(self) -> int | None:
-        """The number of quads the dump's mark states, if its last line is one."""
-        found = _MARK.match(self.tail.rstrip(b"\n").rsplit(b"\n", 1)[-1])
-        return int(found.group(1)) if found else None
-
-
-def _restore_dump(source: Path, temporary: Path, progress: Progress | None) -> tuple[int, tuple[str, ...]]:
-    """Load a dump into a new store in temporary, blank-node labels kept; check it against its mark."""
-    ends = _Ends()
-    with _opened_store(temporary) as store:
-        with open(source, "rb") as raw, _reading(source, raw, progress) as text:
-            try:
-                store.load_dump(io.BufferedReader(_Watched(text, ends.see), _BLOCK))
-            except RdfSyntaxError as error:
-                raise BackupError(f"{source} is not whole N-Quads (cut short or damaged?): line {error.line}, "
-                                  f"column {error.column}: {error.message}") from None
-            except _UNREADABLE as error:
-                raise BackupError(f"{source} is cut short or damaged: cannot decompress it ({error})") from None
-        quads = store.count()
-        stated = ends.stated_quads()
-        if stated is None and ends.has_header():
-            raise BackupError(f"{source} lacks the last line its first line announces: it is cut short")
-        if stated is not None and stated != quads:
-            raise BackupError(f"{source} says it holds {stated} quads but {quads} were read: it is incomplete")
-        if quads == 0:
-            raise BackupError(f"{source} holds no quads: it is not a backup of a store")
-        store.optimize()
-    if stated is None and not source.name.endswith(".gz"):
-        return quads, ((f"{source} has no completeness mark (it was not written by policykg backup): a plain "
-                        "N-Quads file cut at a line's end cannot be told from a whole one"),)
-    return quads, ()
-
-
-@contextmanager
-def _reading(source: Path, raw: IO[bytes], progress: Progress | None) -> Iterator[IO[bytes]]:
-    """The file's N-Quads text (inflated for .gz), with progress counted in the file's own bytes."""
-    size, done = source.stat().st_size, 0
-
-    def counted(chunk: bytes) -> None:
-        nonlocal done
-        done += len(chunk)
-        _show(progress, f"restoring {source.name}", done, size)
-
-    watched = io.BufferedReader(_Watched(raw, counted), _BLOCK)
-    if source.name.endswith(".gz"):
-        with gzip.GzipFile(fileobj=watched) as text:
-            yield text  # type: ignore[misc]
-    else:
-        yield watched
-
-
-def _restore_checkpoint(source: Path, temporary: Path, progress: Progress | None) -> tuple[int, tuple[str, ...]]:
-    """Copy a checkpoint's files into temporary, each checked against the manifest's SHA-256, and open it."""
-    manifest = _read_manifest(source)
-    names = sorted(manifest["files"]) if manifest else sorted(p.name for p in source.iterdir() if p.is_file())
-    temporary.mkdir(parents=True)
-    total, done = sum((source / name).stat().st_size for name in names if (source / name).is_file()), 0
-    for name in names:
-        if not (source / name).is_file():
-            raise BackupError(f"{source} lacks {name}, which its manifest lists: the backup is damaged")
-        digest = _sha256(source / name, copy_to=temporary / name)
-        if manifest and digest != manifest["files"][name]:
-            raise BackupError(f"{source / name} differs from the checksum in its manifest: the backup is damaged")
-        done += (source / name).stat().st_size
-        _show(progress, f"restoring {source.name}", done, total)
-    try:
-        with _opened_store(temporary) as store:
-            quads = store.count()
-    except StoreError as error:
-        raise BackupError(f"{source} does not open as a store: {error}") from None
-    if manifest and quads != manifest["quads"]:
-        raise BackupError(f"{source} says it holds {manifest['quads']} quads but {quads} were found: it is damaged")
-    if quads == 0:
-        raise BackupError(f"{source} holds no quads: it is not a backup of a store")
-    _sync_folder(temporary)
-    notes = () if manifest else (f"{source} has no manifest ({MANIFEST}): its files could not be checked",)
-    return quads, notes
-
-
 def _checkpoint(store: EmbeddedStore, target: Path, progress: Progress | None) -> BackupReport:
     """Write a checkpoint of the store into target, with a manifest of its quads and its files' SHA-256."""
     start = time.monotonic()
-    partial = _sibling(target, "partial")
+    partial = sibling(target, "partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
         store.backup(partial)
         files = sorted(p for p in partial.iterdir() if p.is_file())
         total, done, digests = sum(p.stat().st_size for p in files), 0, {}
         for path in files:
-            digests[path.name] = _sha256(path)
+            digests[path.name] = sha256(path)
             done += path.stat().st_size
-            _show(progress, f"checking {target.name}", done, total)
+            show(progress, f"checking {target.name}", done, total)
         quads = store.count()
         (partial / MANIFEST).write_text(json.dumps({"quads": quads, "taken": _now(), "files": digests}, indent=1))
-        _sync_folder(partial)
+        sync_folder(partial)
         os.rename(partial, target)
-        _sync_folder(target.parent)
+        sync_folder(target.parent)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return BackupReport(target, "checkpoint", quads, total, time.monotonic() - start)
-
-
-def _read_manifest(folder: Path) -> dict | None:  # type: ignore[type-arg]
-    """A checkpoint's manifest (None if it has none); refuse one that is damaged or names files elsewhere."""
-    path = folder / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-        files, quads = manifest["files"], manifest["quads"]
-        well_formed = isinstance(files, dict) and isinstance(quads, int) and all(
-            isinstance(digest, str) and Path(name).name == name and name not in ("", ".", "..", MANIFEST)
-            for name, digest in files.items())
-    except (ValueError, KeyError, TypeError):
-        well_formed = False
-    if not well_formed:
-        raise BackupError(f"{path} is damaged: it is not a manifest of policykg backup")
-    return manifest  # type: ignore[no-any-return]
-
-
-def _check_destination(destination: Path, replace: bool) -> None:
-    """Refuse a destination with something in it, unless told to replace a store no process holds."""
-    if destination.exists() and not destination.is_dir():
-        raise BackupError(f"{destination} is a file, not a store folder")
-    if not destination.exists() or not any(destination.iterdir()):
-        return
-    if not replace:
-        raise BackupError(f"{destination} is not empty: restore into a new folder, or pass --replace to put the "
-                          "backup in place of the store there")
-    if not _holds_store(destination):
-        raise BackupError(f"{destination} holds files that are not a store: it is not replaced")
-    try:
-        with _opened_store(destination):
-            pass
-    except StoreInUse as error:
-        raise BackupError(f"{error}: stop the service before restoring over its store") from None
-
-
-def _put_in_place(temporary: Path, destination: Path) -> None:
-    """Rename the restored store to its destination; an old store there goes only once the new one is in."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if destination.is_dir() and not any(destination.iterdir()):
-        destination.rmdir()
-    old = _sibling(destination, "replaced") if destination.exists() else None
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(destination, old)
-    os.rename(temporary, destination)
-    _sync_folder(destination.parent)
-    if old is not None:
-        shutil.rmtree(old)
-
-
-@contextmanager
-def _opened_store(folder: Path) -> Iterator[EmbeddedStore]:
-    """An on-disk store opened for a moment and flushed on the way out.
-
-    pyoxigraph lets go of the folder's lock only when its store object goes: callers keep no reference
-    to it past the function they open it in.
-    """
-    store = EmbeddedStore.on_disk(folder)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _holds_store(folder: Path) -> bool:
-    """Whether a folder holds an on-disk store (RocksDB's CURRENT file names its live manifest)."""
-    return (folder / "CURRENT").is_file()
 
 
 def _announced_quads(client: httpx.Client, base: str) -> int:
@@ -450,20 +221,6 @@ def _announced_quads(client: httpx.Client, base: str) -> int:
     except (ValueError, KeyError, TypeError):
         raise BackupError(f"{base} is not a policykg service: {base}dumps answered {response.status_code} "
                           "without the list of dumps") from None
-
-
-def _sha256(path: Path, copy_to: Path | None = None) -> str:
-    """The SHA-256 of a file, copied on the way (and made durable) if copy_to is given."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as given, open(copy_to or os.devnull, "wb") as copy:
-        while block := given.read(_BLOCK):
-            digest.update(block)
-            if copy_to is not None:
-                copy.write(block)
-        if copy_to is not None:
-            copy.flush()
-            os.fsync(copy.fileno())
-    return digest.hexdigest()
 
 
 def _require_dump_name(target: Path, what: str) -> None:
@@ -477,24 +234,5 @@ def _refuse_existing(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sibling(path: Path, purpose: str) -> Path:
-    """A hidden name beside path for work in progress (the same file system, so a rename puts it in place)."""
-    return path.with_name(f".{path.name}.{purpose}")
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the names in a folder (a rename into it) durable."""
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _show(progress: Progress | None, label: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(label, done, max(total, done))
