@@ -21,8 +21,8 @@ nothing above the store knows which engine it talks to:
   patterns its own way (no rows, and COUNT 1, for a graph outside it), so none is declared unless asked.
 - The operations of one update request are committed one by one (a DROP that fails leaves the INSERT
   before it written), so policykg's writes go as one operation: a change that deletes and inserts as
-  one DELETE … INSERT … WHERE {} (up to _TEMPLATE quads), an entry as one INSERT DATA. DROP GRAPH fails
-  on a graph Virtuoso did not see created: it is checked first and sent as DROP SILENT.
+  one DELETE … INSERT … WHERE {} (up to TEMPLATE quads: virtuosoupdates.py), an entry as one INSERT DATA.
+  DROP GRAPH fails on a graph Virtuoso did not see created: it is checked first and sent as DROP SILENT.
 - Limits of its compiler: INSERT DATA takes no blank node (graphs with blank nodes go through the Graph
   Store endpoint), a DATA block of more than about 1,000 triples needs `sql:big-data-const` and one
   GRAPH block of more than about 5,000 overflows the parser.
@@ -42,7 +42,6 @@ import pyoxigraph as ox
 
 from policykg.errors import (
     ConfigError,
-    DefaultGraphWrite,
     GraphNotFound,
     PolicyKGError,
     QueryError,
@@ -51,7 +50,8 @@ from policykg.errors import (
     ResultTooLarge,
     StoreError,
 )
-from policykg.sparql.syntax import Token, query_form, tokens, unescape
+from policykg.sparql.syntax import Token, query_form
+from policykg.store import virtuosoupdates as updates
 from policykg.store.base import CHUNK_BYTES, Dataset, Limits, Sink, Solutions, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore, bound
@@ -61,10 +61,6 @@ _PRIVATE_GRAPHS = "http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs"  # V
 _RESULTS = "application/sparql-results+xml"
 _TRIPLES = "application/n-triples"
 _NO_GRAPH = "urn:x-policykg:empty-default-graph"  # never written: an empty default graph
-_BIG_DATA = "DEFINE sql:big-data-const 1\n"  # DATA blocks compiled as one constant, not as SQL per triple
-_BLOCK = 2_000  # triples per GRAPH block (the parser overflows near 5,000)
-_REQUEST = 20_000  # triples per INSERT DATA request
-_TEMPLATE = 500  # quads in a DELETE … INSERT … WHERE {} (its generated SQL is too long past about 1,000)
 _DROPS = 200  # DROP operations per request when a whole dataset is emptied
 _NODE_ID = b"<bnode>nodeID://"
 
@@ -192,28 +188,30 @@ class VirtuosoStore(RemoteStore):
         for q in quads:
             name = target if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
             graphs.setdefault(name.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
-        plain = {name: triples for name, triples in graphs.items() if not _has_blank_nodes(triples)}
+        plain = {name: triples for name, triples in graphs.items() if not updates.has_blank_nodes(triples)}
         for name in graphs.keys() - plain.keys():
             self._post_graph("POST", name, graphs[name])
-        for text in _insert_requests(plain):
+        for text in updates.insert_requests(plain):
             self._write(text)
 
     def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Replace a graph's content (one Graph Store PUT when the endpoint is set); True if it existed."""
-        existed = self._exists(_named(graph))
+        existed = self._exists(updates.named(graph))
         if not triples:
             self._write(f"DROP SILENT GRAPH <{graph}>")
         elif self.store_url:
-            self._post_graph("PUT", _named(graph), triples)
+            self._post_graph("PUT", updates.named(graph), triples)
         else:
             self._write(f"DROP SILENT GRAPH <{graph}>")
-            self.add([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples], _named(graph))
+            quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples]
+            self.add(quads, updates.named(graph))
         return existed
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Add triples to a graph in one request; return True if the graph existed before."""
-        existed = self._exists(_named(graph))
-        self.add([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples], _named(graph))
+        existed = self._exists(updates.named(graph))
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples]
+        self.add(quads, updates.named(graph))
         return existed
 
     def delete_graph(self, graph: str | None) -> None:
@@ -245,11 +243,12 @@ class VirtuosoStore(RemoteStore):
         defaults = list(dataset.default_graphs)
         if not defaults and dataset.named_graphs:
             defaults = [_NO_GRAPH]  # SPARQL 1.1 Protocol §2.1.4: named graphs alone leave the default graph empty
-        source, base, declarations, operations = _split(sparql)
+        source, base, declarations, operations = updates.split(sparql)
         ours = "".join(f"PREFIX {p}: <{ns}> " for p, ns in (prefixes or {}).items())
         body = source[operations[0][0].start:] if operations else ""
         newlines = source[:operations[0][0].start].count("\n") if operations else 0  # the request's own prologue
-        text = _prologue(base or (f"<{base_iri}>" if base_iri else None), ours + declarations) + "\n" * newlines + body
+        head = updates.prologue(base or (f"<{base_iri}>" if base_iri else None), ours + declarations)
+        text = head + "\n" * newlines + body
         form: dict[str, object] = {"query": text, "default-graph-uri": defaults,
                                    "named-graph-uri": list(dataset.named_graphs)}
         remaining = None if limits is None else limits.remaining()
@@ -289,11 +288,11 @@ class VirtuosoStore(RemoteStore):
         if self.store_url:
             self._send(method, self.store_url, params={"graph": graph}, headers={"Content-Type": _TRIPLES},
                        content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-        elif len(triples) <= _TEMPLATE:
-            self._write(f"INSERT {{ GRAPH <{graph}> {{ {_triples_text(triples)} }} }} WHERE {{}}")
+        elif len(triples) <= updates.TEMPLATE:
+            self._write(f"INSERT {{ GRAPH <{graph}> {{ {updates.triples_text(triples)} }} }} WHERE {{}}")
         else:
-            raise StoreError(f"Virtuoso takes more than {_TEMPLATE} triples with blank nodes only through its Graph "
-                             "Store endpoint: set POLICYKG_REMOTE_STORE_URL (…/sparql-graph-crud-auth)")
+            raise StoreError(f"Virtuoso takes more than {updates.TEMPLATE} triples with blank nodes only through its "
+                             "Graph Store endpoint: set POLICYKG_REMOTE_STORE_URL (…/sparql-graph-crud-auth)")
 
     def _exists(self, graph: str) -> bool:
         return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
@@ -304,14 +303,14 @@ class VirtuosoStore(RemoteStore):
 
     def _rewritten(self, sparql: str, base_iri: str | None) -> list[str]:
         """An update request as the requests Virtuoso should get, in order (see the module's description)."""
-        source, base, declarations, operations = _split(sparql)
-        prologue = _prologue(base or (f"<{base_iri}>" if base_iri else None), declarations)
-        kinds = [_kind(op) for op in operations]
+        source, base, declarations, operations = updates.split(sparql)
+        prologue = updates.prologue(base or (f"<{base_iri}>" if base_iri else None), declarations)
+        kinds = [updates.kind(op) for op in operations]
         # Only DATA operations, every DELETE DATA before every INSERT DATA ("DELETE" sorts first): one change.
         if kinds and set(kinds) <= {"DELETE DATA", "INSERT DATA"} and kinds == sorted(kinds):
-            deletes = [_block(source, op) for kind, op in zip(kinds, operations) if kind == "DELETE DATA"]
-            inserts = [_block(source, op) for kind, op in zip(kinds, operations) if kind == "INSERT DATA"]
-            return [_data_request(prologue, deletes, inserts)]
+            deletes = [updates.block(source, op) for kind, op in zip(kinds, operations) if kind == "DELETE DATA"]
+            inserts = [updates.block(source, op) for kind, op in zip(kinds, operations) if kind == "INSERT DATA"]
+            return [updates.data_request(prologue, deletes, inserts)]
         texts: list[str] = []
         for kind, op in zip(kinds, operations):
             texts += self._operation(kind, op, source, prologue)
@@ -320,7 +319,7 @@ class VirtuosoStore(RemoteStore):
     def _operation(self, kind: str, op: list[Token], source: str, prologue: str) -> list[str]:
         text = source[op[0].start:op[-1].end]
         if kind in ("DELETE DATA", "INSERT DATA"):
-            return [_BIG_DATA + prologue + text]
+            return [updates.BIG_DATA + prologue + text]
         if kind in ("CLEAR", "DROP"):
             rest = [t for t in op[1:] if t.keyword != "SILENT"]
             if rest and rest[0].keyword in ("DEFAULT", "NAMED", "ALL"):
@@ -387,106 +386,3 @@ def _check_whole(response: httpx.Response, limits: Limits | None) -> None:
         raise ResultTooLarge(f"Virtuoso cut the answer at {response.headers['x-sparql-maxrows']} rows, its "
                              "[SPARQL] ResultSetMaxRows: raise that limit for answers (and dumps) this large")
 
-
-def _split(text: str) -> tuple[str, str | None, str, list[list[Token]]]:
-    """A request's unescaped text, its BASE IRI, its PREFIX declarations, and the tokens of each operation."""
-    source = unescape(text)
-    base: str | None = None
-    declarations: list[str] = []
-    operations: list[list[Token]] = [[]]
-    depth = pending = 0
-    declaring = ""
-    for token in tokens(source):
-        if pending:
-            pending -= 1
-            if declaring == "BASE":
-                base = token.text
-            else:
-                declarations.append(token.text)
-        elif depth == 0 and token.keyword in ("BASE", "PREFIX"):
-            declaring, pending = token.keyword, 1 if token.keyword == "BASE" else 2
-            declarations += ["PREFIX"] if declaring == "PREFIX" else []
-        elif depth == 0 and token.kind == "punct" and token.text == ";":
-            operations.append([])
-        else:
-            if token.kind == "punct" and token.text in "{}":
-                depth += 1 if token.text == "{" else -1
-            operations[-1].append(token)
-    return source, base, " ".join(declarations), [op for op in operations if op]
-
-
-def _prologue(base: str | None, declarations: str) -> str:
-    """Declarations as Virtuoso reads them: one BASE, first (a request's own, else policykg's), then the prefixes;
-    on one line, so that the line numbers of Virtuoso's messages are those of the request."""
-    return (f"BASE {base} " if base else "") + declarations + " "
-
-
-def _kind(op: list[Token]) -> str:
-    words = [t.keyword or "" for t in op[:2]]
-    return " ".join(words) if words[1:] == ["DATA"] else words[0]
-
-
-def _block(source: str, op: list[Token]) -> str:
-    """The text inside the outer braces of a DATA operation, ending so that another block may follow."""
-    if len(op) < 4 or op[2].text != "{":
-        return ""
-    inner = source[op[2].end:op[-1].start].strip()
-    return inner if not inner or inner.endswith((".", "}")) else inner + " ."
-
-
-def _data_request(prologue: str, deletes: list[str], inserts: list[str]) -> str:
-    """DELETE DATA and INSERT DATA blocks as one operation where Virtuoso can take them so, else in order.
-
-    Both together, or blank nodes (which INSERT DATA refuses), make one DELETE … INSERT … WHERE {}: a
-    single operation is a single transaction. Past _TEMPLATE triples Virtuoso cannot compile that, and
-    the DATA operations go in order in one request.
-    """
-    deleted, inserted = " ".join(deletes), " ".join(inserts)
-    small = _statements(deleted) + _statements(inserted) <= _TEMPLATE
-    blank = _has_blank_labels(inserted)
-    if (deletes and inserts and small) or blank:
-        if not small:
-            raise StoreError(f"Virtuoso takes blank nodes in updates of at most {_TEMPLATE} triples: name them")
-        templates = [f"{verb} {{ {block} }}" for verb, block in (("DELETE", deleted), ("INSERT", inserted)) if block]
-        return prologue + " ".join(templates) + " WHERE {}"
-    parts = [f"{verb} DATA {{ {block} }}" for verb, block in (("DELETE", deleted), ("INSERT", inserted)) if block]
-    return _BIG_DATA + prologue + " ;\n".join(parts)
-
-
-def _statements(block: str) -> int:
-    """About how many triples a block holds: one per '.', ';' or ',' between terms."""
-    return sum(1 for t in tokens(block) if t.kind == "punct" and t.text in ".;,")
-
-
-def _has_blank_labels(block: str) -> bool:
-    return any(t.text.startswith("_:") or (t.kind == "punct" and t.text in "[(") for t in tokens(block))
-
-
-def _insert_requests(graphs: dict[str, list[ox.Triple]]) -> Iterator[str]:
-    """INSERT DATA requests of up to _REQUEST triples, in GRAPH blocks of up to _BLOCK."""
-    blocks, size = [], 0
-    for graph, triples in graphs.items():
-        for start in range(0, len(triples), _BLOCK):
-            part = triples[start:start + _BLOCK]
-            if blocks and size + len(part) > _REQUEST:
-                yield _BIG_DATA + "INSERT DATA { " + " ".join(blocks) + " }"
-                blocks, size = [], 0
-            blocks.append(f"GRAPH <{graph}> {{ {_triples_text(part)} }}")
-            size += len(part)
-    if blocks:
-        yield _BIG_DATA + "INSERT DATA { " + " ".join(blocks) + " }"
-
-
-def _triples_text(triples: list[ox.Triple]) -> str:
-    return " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
-
-
-def _has_blank_nodes(triples: list[ox.Triple]) -> bool:
-    return any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples)
-
-
-def _named(graph: str | None) -> str:
-    if graph is None:
-        raise DefaultGraphWrite("Virtuoso keeps no default graph of its own: policykg keeps every triple in a "
-                                "named graph")
-    return graph
