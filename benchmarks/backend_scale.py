@@ -146,9 +146,21 @@ def oxigraph(data: Path, log: Path, query_seconds: int) -> tuple[Engine, float]:
     seconds = timed([executable, "load", "--location", str(location), "--file", str(data)], log, (location,))
     port = free_port()
     with log.open("ab") as out:
-        process = subprocess.Popen([executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-                                    "--union-default-graph", "--timeout-s", str(query_seconds)],
-                                   stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                executable,
+                "serve",
+                "--location",
+                str(location),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--union-default-graph",
+                "--timeout-s",
+                str(query_seconds),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     engine = Engine({}, lambda: stop(process), (location,))
     try:
         url = f"http://127.0.0.1:{port}"
@@ -157,8 +169,11 @@ def oxigraph(data: Path, log: Path, query_seconds: int) -> tuple[Engine, float]:
     except BaseException:
         engine.close()
         raise
-    engine.settings = {"POLICYKG_STORE": url + "/query", "POLICYKG_REMOTE_UPDATE_URL": url + "/update",
-                       "POLICYKG_REMOTE_STORE_URL": url + "/store"}
+    engine.settings = {
+        "POLICYKG_STORE": url + "/query",
+        "POLICYKG_REMOTE_UPDATE_URL": url + "/update",
+        "POLICYKG_REMOTE_STORE_URL": url + "/store",
+    }
     return engine, seconds
 
 
@@ -167,8 +182,9 @@ def virtuoso(data: Path, log: Path, memory_mb: int, query_seconds: int) -> tuple
     folder = WORK / "backend-virtuoso"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    process, server = start_virtuoso(folder, free_port(), free_port(), dirs_allowed=(data.parent,),
-                                     memory_mb=memory_mb, query_seconds=query_seconds)
+    process, server = start_virtuoso(
+        folder, free_port(), free_port(), dirs_allowed=(data.parent,), memory_mb=memory_mb, query_seconds=query_seconds
+    )
 
     def stop_and_keep_log() -> None:
         stop_virtuoso(process)
@@ -188,8 +204,10 @@ def bulk_load_virtuoso(server: Virtuoso, folder: Path, data: Path) -> float:
     """Virtuoso's bulk loader over one N-Quads file, then a checkpoint; raise if it reports an error."""
     # The third argument of ld_dir names the graph for triples; the quads of an N-Quads file keep their own.
     script = folder / "load.sql"
-    script.write_text(f"ld_dir ('{data.parent}', '{data.name}', 'http://localhost:8000/graph/data');\n"
-                      "rdf_loader_run ();\ncheckpoint;\n")
+    script.write_text(
+        f"ld_dir ('{data.parent}', '{data.name}', 'http://localhost:8000/graph/data');\n"
+        "rdf_loader_run ();\ncheckpoint;\n"
+    )
     start = time.monotonic()
     isql(server, script, timeout=7200)
     seconds = time.monotonic() - start
@@ -214,11 +232,17 @@ def serve(engine: Engine, log: Path, query_seconds: int) -> tuple["subprocess.Po
     """Start `policykg serve` over the engine on a loopback port, writes allowed with the token."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
-    env.update(POLICYKG_PORT=str(port), POLICYKG_HOST="127.0.0.1", POLICYKG_QUERY_TIMEOUT=str(query_seconds),
-               POLICYKG_UPDATE_TOKEN=TOKEN, **engine.settings)
+    env.update(
+        POLICYKG_PORT=str(port),
+        POLICYKG_HOST="127.0.0.1",
+        POLICYKG_QUERY_TIMEOUT=str(query_seconds),
+        POLICYKG_UPDATE_TOKEN=TOKEN,
+        **engine.settings,
+    )
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], env=env, cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "policykg.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(url + "/sparql", process)
@@ -258,9 +282,13 @@ def stored_recommendations(client: httpx.Client, url: str, base: str, sent: dict
     if not sent:
         return "none accepted"
     conferences = " ".join(f"<{base}id/event/bench-conference-{number}>" for number in sent)
-    query = (f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ VALUES ?c {{ {conferences} }} "
-             f"?r <{PKG}issuedAt> ?c ; a <{PKG}Recommendation> }}")
-    response = client.get(url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    query = (
+        f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ VALUES ?c {{ {conferences} }} "
+        f"?r <{PKG}issuedAt> ?c ; a <{PKG}Recommendation> }}"
+    )
+    response = client.get(
+        url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
     if response.status_code != 200:
         return f"not checked ({response.status_code})"
     found = int(response.json()["results"]["bindings"][0]["n"]["value"])
@@ -283,8 +311,11 @@ def measure_backend(run: Run, data: Path, log: Path, args: argparse.Namespace) -
             run.load_averages.append(os.getloadavg()[0])
             print(f"  loaded in {run.load_seconds:.1f} s; the query mix", file=sys.stderr, flush=True)
             measure(run.system, queries(run.triples), args.clients, args.seconds)
-            print(f"  {len(run.system.latencies)} queries, {run.system.errors} errors; entries", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  {len(run.system.latencies)} queries, {run.system.errors} errors; entries",
+                file=sys.stderr,
+                flush=True,
+            )
             submit_entries(run, url, args.entries)
             run.load_averages.append(os.getloadavg()[0])
         finally:
@@ -300,10 +331,14 @@ def ratio(value: float, reference: float) -> str:
 def figures(run: Run) -> dict[str, float]:
     """The figures of a run that the table compares: load, queries/s, latencies, entry latencies."""
     system = run.system or System(run.backend, "")
-    return {"load": run.load_seconds, "rate": run.rate if run.system else float("nan"),
-            "p50": percentile(system.latencies, .5), "p95": percentile(system.latencies, .95),
-            "entry50": statistics.median(run.entry_seconds) * 1000 if run.entry_seconds else float("nan"),
-            "entry95": percentile(run.entry_seconds, .95)}
+    return {
+        "load": run.load_seconds,
+        "rate": run.rate if run.system else float("nan"),
+        "p50": percentile(system.latencies, 0.5),
+        "p95": percentile(system.latencies, 0.95),
+        "entry50": statistics.median(run.entry_seconds) * 1000 if run.entry_seconds else float("nan"),
+        "entry95": percentile(run.entry_seconds, 0.95),
+    }
 
 
 def table(runs: list[Run], args: argparse.Namespace) -> str:
@@ -336,17 +371,23 @@ def table(runs: list[Run], args: argparse.Namespace) -> str:
         measured = [r for r in runs if r.backend == backend]
         for run in measured:
             f, ref = figures(run), reference.get(run.triples, {})
-            errors = (f"{run.system.errors if run.system else '–'} / {len(run.entry_errors)}" if not run.failure
-                      else f"failed: {run.failure}")
-            lines.append(f"| {backend} | {run.triples:,} | {f['load']:,.1f} | {f['rate']:,.2f} | {f['p50']:,.0f} | "
-                         f"{f['p95']:,.0f} | {f['entry50']:,.0f} | {f['entry95']:,.0f} | {errors} | "
-                         f"{ratio(f['rate'], ref.get('rate', 0))} | {ratio(f['entry50'], ref.get('entry50', 0))} | "
-                         f"{'–'.join(f'{a:.1f}' for a in run.load_averages)} |")
+            errors = (
+                f"{run.system.errors if run.system else '–'} / {len(run.entry_errors)}"
+                if not run.failure
+                else f"failed: {run.failure}"
+            )
+            lines.append(
+                f"| {backend} | {run.triples:,} | {f['load']:,.1f} | {f['rate']:,.2f} | {f['p50']:,.0f} | "
+                f"{f['p95']:,.0f} | {f['entry50']:,.0f} | {f['entry95']:,.0f} | {errors} | "
+                f"{ratio(f['rate'], ref.get('rate', 0))} | {ratio(f['entry50'], ref.get('entry50', 0))} | "
+                f"{'–'.join(f'{a:.1f}' for a in run.load_averages)} |"
+            )
         if len(measured) > 1:
             first, last = figures(measured[0]), figures(measured[-1])
             cells = " | ".join(ratio(last[k], first[k]) for k in ("load", "rate", "p50", "p95", "entry50", "entry95"))
-            lines.append(f"| *{backend}: growth* | *{measured[-1].triples // measured[0].triples}× data* | {cells} "
-                         "| | | | |")
+            lines.append(
+                f"| *{backend}: growth* | *{measured[-1].triples // measured[0].triples}× data* | {cells} | | | | |"
+            )
     lines += kinds_table(runs) + answers(runs)
     return "\n".join(lines + [""])
 
@@ -355,15 +396,21 @@ def kinds_table(runs: list[Run]) -> list[str]:
     """Median latency of each kind of query (ms) under the same load, with the errors of each kind."""
     measured = [r for r in runs if r.system]
     kinds = sorted({kind for r in measured for kind in [*r.system.by_kind, *r.system.errors_by_kind]})  # type: ignore[union-attr]
-    lines = ["", "Median latency by kind of query, ms (errors of that kind in brackets: timeouts and failures):", "",
-             "| kind | " + " | ".join(f"{r.backend} {r.triples / 1e6:g}M" for r in measured) + " |",
-             "|---|" + "---:|" * len(measured)]
+    lines = [
+        "",
+        "Median latency by kind of query, ms (errors of that kind in brackets: timeouts and failures):",
+        "",
+        "| kind | " + " | ".join(f"{r.backend} {r.triples / 1e6:g}M" for r in measured) + " |",
+        "|---|" + "---:|" * len(measured),
+    ]
     for kind in kinds:
         cells = []
         for r in measured:
             errors = r.system.errors_by_kind.get(kind, 0)  # type: ignore[union-attr]
-            cells.append(f"{percentile(r.system.by_kind.get(kind, []), .5):,.0f}"  # type: ignore[union-attr]
-                         + (f" ({errors})" if errors else ""))
+            cells.append(
+                f"{percentile(r.system.by_kind.get(kind, []), 0.5):,.0f}"  # type: ignore[union-attr]
+                + (f" ({errors})" if errors else "")
+            )
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     return lines
 
@@ -375,8 +422,10 @@ def answers(runs: list[Run]) -> list[str]:
         at_size = [r for r in runs if r.triples == size and r.system]
         first = dict(reversed(queries(size)))  # each kind's first query (reversed: the first one wins)
         verdicts = [agreement(kind, first[kind], at_size) for kind in sorted(first)]
-        lines.append(f"Answers to the first query of each kind at {size:,} triples, compared across the backends "
-                     f"({', '.join(r.backend for r in at_size)}): " + "; ".join(verdicts) + ".")
+        lines.append(
+            f"Answers to the first query of each kind at {size:,} triples, compared across the backends "
+            f"({', '.join(r.backend for r in at_size)}): " + "; ".join(verdicts) + "."
+        )
         stored = ", ".join(f"{r.backend} {r.entries_stored}" for r in at_size)
         lines.append(f"Recommendations of the accepted entries found by a query afterwards: {stored}.")
         errors = [f"{r.backend}: {e}" for r in at_size for e in r.entry_errors[:3]]

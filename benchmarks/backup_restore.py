@@ -28,8 +28,14 @@ _COUNT = re.compile(r"(?:backed up|restored) ([\d,]+) quads")
 def policykg(*arguments: str, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run a policykg command to its end; return its wall time and the quads its summary line states."""
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "policykg.cli", *arguments], cwd=ROOT, capture_output=True,
-                          check=False, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "policykg.cli", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        text=True,
+        env=env,
+    )
     seconds = time.monotonic() - start
     if done.returncode != 0:
         raise SystemExit(f"policykg {' '.join(arguments)} failed: {done.stderr}")
@@ -47,8 +53,13 @@ def served_backup(store: Path, target: Path) -> tuple[float, int]:
     """Back up a running `policykg serve` over the store through its dump."""
     port = free_port()
     env = {**os.environ, "POLICYKG_STORE": str(store), "POLICYKG_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policykg.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/sparql", process)
         return policykg("backup", "--from-url", f"http://127.0.0.1:{port}/", str(target))
@@ -70,16 +81,31 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     policykg("load", str(data), "--store", str(store))
     steps = [
-        ("backup, offline: checkpoint folder", work / "checkpoint",
-         lambda: policykg("backup", str(work / "checkpoint"), "--store", str(store))),
-        ("backup, offline: dump .nq.gz", work / "offline.nq.gz",
-         lambda: policykg("backup", str(work / "offline.nq.gz"), "--store", str(store))),
-        ("backup, from the running service: dump .nq.gz", work / "online.nq.gz",
-         lambda: served_backup(store, work / "online.nq.gz")),
-        ("restore from the checkpoint folder", work / "from-checkpoint",
-         lambda: policykg("restore", str(work / "checkpoint"), "--store", str(work / "from-checkpoint"))),
-        ("restore from the dump .nq.gz", work / "from-dump",
-         lambda: policykg("restore", str(work / "online.nq.gz"), "--store", str(work / "from-dump"))),
+        (
+            "backup, offline: checkpoint folder",
+            work / "checkpoint",
+            lambda: policykg("backup", str(work / "checkpoint"), "--store", str(store)),
+        ),
+        (
+            "backup, offline: dump .nq.gz",
+            work / "offline.nq.gz",
+            lambda: policykg("backup", str(work / "offline.nq.gz"), "--store", str(store)),
+        ),
+        (
+            "backup, from the running service: dump .nq.gz",
+            work / "online.nq.gz",
+            lambda: served_backup(store, work / "online.nq.gz"),
+        ),
+        (
+            "restore from the checkpoint folder",
+            work / "from-checkpoint",
+            lambda: policykg("restore", str(work / "checkpoint"), "--store", str(work / "from-checkpoint")),
+        ),
+        (
+            "restore from the dump .nq.gz",
+            work / "from-dump",
+            lambda: policykg("restore", str(work / "online.nq.gz"), "--store", str(work / "from-dump")),
+        ),
     ]
     rows, counts = [], set()
     for name, written, step in steps:
@@ -89,18 +115,20 @@ def main() -> None:
         print(rows[-1], flush=True)
     if len(counts) != 1:
         raise SystemExit(f"the steps disagree on the number of quads: {sorted(counts)}")
-    table = "\n".join([
-        f"## Backup and restore ({args.triples:,} generated triples; {counts.pop():,} quads with the model)",
-        "",
-        f"Machine: {machine()}. Each command is a fresh process (its start-up included); the store and the "
-        f"backups are on the same file system, in the page cache. 1-minute load average before and after: "
-        f"{load_before:.1f}, {os.getloadavg()[0]:.1f} (other work shares the machine). "
-        "`.venv/bin/python benchmarks/backup_restore.py --triples " + str(args.triples) + "`.",
-        "",
-        "| step | seconds | quads/s | MB written (a checkpoint: hard links, counted in full) |",
-        "|---|---:|---:|---:|",
-        *rows,
-    ])
+    table = "\n".join(
+        [
+            f"## Backup and restore ({args.triples:,} generated triples; {counts.pop():,} quads with the model)",
+            "",
+            f"Machine: {machine()}. Each command is a fresh process (its start-up included); the store and the "
+            f"backups are on the same file system, in the page cache. 1-minute load average before and after: "
+            f"{load_before:.1f}, {os.getloadavg()[0]:.1f} (other work shares the machine). "
+            "`.venv/bin/python benchmarks/backup_restore.py --triples " + str(args.triples) + "`.",
+            "",
+            "| step | seconds | quads/s | MB written (a checkpoint: hard links, counted in full) |",
+            "|---|---:|---:|---:|",
+            *rows,
+        ]
+    )
     publish(table, args.results)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -52,7 +52,13 @@ def start_row(number: int, start: FirstStart) -> str:
     """One first start as a table row."""
     delay, left, problems = start
     whole = len(model_quads(Settings()))
-    state = "nothing" if left == 0 else "the whole model" if left == whole else f"**part of the model: {left} of {whole} quads**"
+    state = (
+        "nothing"
+        if left == 0
+        else "the whole model"
+        if left == whole
+        else f"**part of the model: {left} of {whole} quads**"
+    )
     after = f"**{len(problems)} graphs differ from the model**, e.g. {problems[0]}" if problems else "the whole model"
     return f"| {number} | {delay:.2f} | {state} | {after} |"
 
@@ -75,12 +81,15 @@ def run_rounds(rounds: int, senders: int, spread: float, seed: int) -> tuple[lis
 
 def row(number: int, outcome: Round) -> str:
     """One round as a table row."""
-    return (f"| {number} | {outcome.acknowledged} | {outcome.in_flight} | {outcome.kept} | {outcome.stored} | "
-            f"{outcome.killed_after:.2f} | {outcome.restart_seconds:.1f} | {len(outcome.problems)} |")
+    return (
+        f"| {number} | {outcome.acknowledged} | {outcome.in_flight} | {outcome.kept} | {outcome.stored} | "
+        f"{outcome.killed_after:.2f} | {outcome.restart_seconds:.1f} | {len(outcome.problems)} |"
+    )
 
 
-def report(rounds: list[Round], seconds: float, args: argparse.Namespace, load: tuple[float, float],
-           starts: list[FirstStart]) -> str:
+def report(
+    rounds: list[Round], seconds: float, args: argparse.Namespace, load: tuple[float, float], starts: list[FirstStart]
+) -> str:
     """The table of first starts, the per-round table, the problems found, and a summary."""
     problems = [f"- round {n}: {p}" for n, r in enumerate(rounds, 1) for p in r.problems]
     acknowledged = sum(r.acknowledged for r in rounds)
@@ -129,8 +138,12 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=2.0, help="the kill comes 0 to this many s after the first 201")
     parser.add_argument("--seed", type=int, default=1, help="seed of the kill moments")
     parser.add_argument("--first-starts", type=int, default=10, help="kills during a first start, before the rounds")
-    parser.add_argument("--start-spread", type=float, default=1.5,
-                        help="a first start is killed 0 to this many s after it opened the store")
+    parser.add_argument(
+        "--start-spread",
+        type=float,
+        default=1.5,
+        help="a first start is killed 0 to this many s after it opened the store",
+    )
     parser.add_argument("--results", action="store_true", help="append the table to benchmarks/RESULTS.md")
     args = parser.parse_args()
     if args.rounds < 1:

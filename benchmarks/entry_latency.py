@@ -35,13 +35,15 @@ PKG = "https://w3id.org/policykg/ontology#"
 def entry(number: int, recommendations: int, base: str, rng: random.Random, concepts: int) -> str:
     """A new conference with its recommendations and their proposed status: about 8 + 13 per recommendation."""
     conference = f"<{base}id/event/bench-conference-{number}>"
-    lines = [f"""@prefix pkg: <{PKG}> . @prefix schema: <https://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .
+    lines = [
+        f"""@prefix pkg: <{PKG}> . @prefix schema: <https://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 {conference} a pkg:Conference ; rdfs:label "Benchmark conference {number}"@en ;
     dcterms:title "Benchmark conference {number}"@en ; schema:startDate "2025-05-01"^^xsd:date ;
     pkg:organisedBy <{base}id/org/gen-{rng.randrange(60)}> .
-<{base}id/source/bench-{number}> a pkg:SourceDocument ; rdfs:label "Source of benchmark conference {number}"@en ."""]
+<{base}id/source/bench-{number}> a pkg:SourceDocument ; rdfs:label "Source of benchmark conference {number}"@en ."""
+    ]
     for ordinal in range(1, recommendations + 1):
         rec = f"<{base}id/recommendation/bench-{number}-{ordinal}>"
         lines.append(f"""{rec} a pkg:Recommendation ; rdfs:label "Recommendation {ordinal}"@en ;
@@ -65,8 +67,12 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=1_000_000)
     parser.add_argument("--entries", type=int, default=40)
     parser.add_argument("--results", action="store_true")
-    parser.add_argument("--whole-timeout", type=float, default=1800.0,
-                        help="seconds the whole-graph pySHACL run may take before it is stopped")
+    parser.add_argument(
+        "--whole-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds the whole-graph pySHACL run may take before it is stopped",
+    )
     args = parser.parse_args()
 
     settings = Settings(store="unused")

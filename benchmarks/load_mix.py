@@ -115,9 +115,16 @@ async def sparql(mix: Mix, http: httpx.AsyncClient, rng: random.Random, query: s
 def resource_path(mix: Mix, rng: random.Random) -> str:
     """A resource of the generated world (policykg.model.synthetic): a concept, organisation, person, city, event or recommendation."""
     scale, conference = mix.scale, rng.randrange(mix.conferences)
-    return rng.choice([f"concept/gen-{rng.randrange(40 * scale)}", f"org/gen-{rng.randrange(60 * scale)}",
-                       f"person/gen-{rng.randrange(150 * scale)}", f"place/gen-city-{rng.randrange(20 * scale)}",
-                       f"event/gen-conference-{conference}", f"recommendation/gen-{conference}-1"])
+    return rng.choice(
+        [
+            f"concept/gen-{rng.randrange(40 * scale)}",
+            f"org/gen-{rng.randrange(60 * scale)}",
+            f"person/gen-{rng.randrange(150 * scale)}",
+            f"place/gen-city-{rng.randrange(20 * scale)}",
+            f"event/gen-conference-{conference}",
+            f"recommendation/gen-{conference}-1",
+        ]
+    )
 
 
 async def dereference(mix: Mix, http: httpx.AsyncClient, rng: random.Random, ending: str) -> Verdict:
@@ -161,8 +168,9 @@ async def revalidated_dump(mix: Mix, http: httpx.AsyncClient, rng: random.Random
     verdict = status_verdict(head, 200)
     if verdict[0] != OK:
         return verdict
-    async with http.stream("GET", mix.url + "/dumps/policykg.nq.gz",
-                           headers={"If-None-Match": head.headers["etag"]}) as response:
+    async with http.stream(
+        "GET", mix.url + "/dumps/policykg.nq.gz", headers={"If-None-Match": head.headers["etag"]}
+    ) as response:
         mix.revalidations[response.status_code] += 1
         if response.status_code == 200:
             return await read_dump(response)
@@ -186,8 +194,9 @@ async def valid_entry(mix: Mix, http: httpx.AsyncClient, rng: random.Random) -> 
     body = conference_entry(f"mix-{uuid.uuid4().hex}", rng.randint(1, 8), B, rng, 40 * mix.scale)
     sent = submission(body, B)
     mix.submissions.append(sent)
-    response = await http.post(mix.url + "/entries", content=body.encode("utf-8"),
-                               headers={"Content-Type": "text/turtle", **mix.auth()})
+    response = await http.post(
+        mix.url + "/entries", content=body.encode("utf-8"), headers={"Content-Type": "text/turtle", **mix.auth()}
+    )
     if response.status_code == 201:
         sent.entry = response.json()["entry"]
     return status_verdict(response, 201)
@@ -196,8 +205,9 @@ async def valid_entry(mix: Mix, http: httpx.AsyncClient, rng: random.Random) -> 
 async def invalid_entry(mix: Mix, http: httpx.AsyncClient, rng: random.Random, body: str) -> Verdict:
     """An entry the shapes refuse: 422 with a report that names at least one violation."""
     mix.submissions.append(submission(body, B, valid=False))
-    response = await http.post(mix.url + "/entries", content=body.encode("utf-8"),
-                               headers={"Content-Type": "text/turtle", **mix.auth()})
+    response = await http.post(
+        mix.url + "/entries", content=body.encode("utf-8"), headers={"Content-Type": "text/turtle", **mix.auth()}
+    )
     verdict = status_verdict(response, 422)
     if verdict[0] == OK and not any(r["severity"] == "Violation" for r in response.json().get("results", [])):
         return UNEXPECTED, 422, f"422 without a violation in its report: {response.text[:160]}"
@@ -220,13 +230,17 @@ def kinds(triples: int) -> list[tuple[str, float, Action]]:
     for name, query in queries(triples):
         by_kind[name].append(query)
     for name, texts in by_kind.items():
-        mix.append((f"sparql {name}", 30 / len(by_kind),
-                    lambda m, h, r, texts=texts: sparql(m, h, r, r.choice(texts))))
+        mix.append((f"sparql {name}", 30 / len(by_kind), lambda m, h, r, texts=texts: sparql(m, h, r, r.choice(texts))))
     for ending in DOCUMENTS:
-        mix.append((f"resource as .{ending}", 35 / len(DOCUMENTS),
-                    lambda m, h, r, ending=ending: dereference(m, h, r, ending)))
-    for kind, path in (("VoID", "/.well-known/void"), ("DCAT catalogue", "/catalog"), ("LDES stream", "/ldes"),
-                       ("LDES root page", "/ldes/0")):
+        mix.append(
+            (f"resource as .{ending}", 35 / len(DOCUMENTS), lambda m, h, r, ending=ending: dereference(m, h, r, ending))
+        )
+    for kind, path in (
+        ("VoID", "/.well-known/void"),
+        ("DCAT catalogue", "/catalog"),
+        ("LDES stream", "/ldes"),
+        ("LDES root page", "/ldes/0"),
+    ):
         mix.append((kind, 2.5, lambda m, h, r, path=path: document(m, h, r, path)))
     mix += [
         ("dump .nq.gz, If-None-Match", 3, revalidated_dump),
@@ -238,8 +252,15 @@ def kinds(triples: int) -> list[tuple[str, float, Action]]:
     return mix
 
 
-async def client(mix: Mix, tally: Tally, menu: list[tuple[str, float, Action]], http: httpx.AsyncClient,
-                 rng: random.Random, deadline: float, budget: list[int]) -> None:
+async def client(
+    mix: Mix,
+    tally: Tally,
+    menu: list[tuple[str, float, Action]],
+    http: httpx.AsyncClient,
+    rng: random.Random,
+    deadline: float,
+    budget: list[int],
+) -> None:
     """Send requests of kinds drawn by weight until the deadline or until the budget of requests is spent."""
     weights = [weight for _, weight, _ in menu]
     while time.monotonic() < deadline and budget[0] > 0:
@@ -259,8 +280,12 @@ async def drive(mix: Mix, clients: int, seconds: float, max_requests: int, seed:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
-        await asyncio.gather(*(client(mix, tally, menu, http, random.Random(seed * 1000 + n), started + seconds,
-                                      budget) for n in range(clients)))
+        await asyncio.gather(
+            *(
+                client(mix, tally, menu, http, random.Random(seed * 1000 + n), started + seconds, budget)
+                for n in range(clients)
+            )
+        )
     return tally, time.monotonic() - started
 
 
@@ -303,8 +328,11 @@ def run_copy(triples: int) -> Path:
 
 def conferences(url: str) -> int:
     """How many conferences the generator made (gen-conference-0 … n-1)."""
-    rows = select(url, f"SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a <{PKG}Conference> "
-                       f"FILTER(STRSTARTS(STR(?c), \"{B}id/event/gen-conference-\")) }}")
+    rows = select(
+        url,
+        f"SELECT (COUNT(?c) AS ?n) WHERE {{ ?c a <{PKG}Conference> "
+        f'FILTER(STRSTARTS(STR(?c), "{B}id/event/gen-conference-")) }}',
+    )
     return int(rows[0][0].value)  # type: ignore[union-attr]
 
 
@@ -314,8 +342,16 @@ def audit(mix: Mix, earlier: frozenset[str]) -> tuple[list[str], int]:
     return entries.problems + audit_change_stream(mix.url, B, set(entries.entries)), len(entries.entries)
 
 
-def report(tally: Tally, elapsed: float, args: argparse.Namespace, mix: Mix, problems: list[str], stored: int,
-           load: tuple[float, float], logged: str) -> str:
+def report(
+    tally: Tally,
+    elapsed: float,
+    args: argparse.Namespace,
+    mix: Mix,
+    problems: list[str],
+    stored: int,
+    load: tuple[float, float],
+    logged: str,
+) -> str:
     """The tables: per kind, then the audit."""
     total = sum(len(v) for v in tally.latencies.values())
     all_latencies = [s for values in tally.latencies.values() for s in values]
@@ -329,8 +365,8 @@ def report(tally: Tally, elapsed: float, args: argparse.Namespace, mix: Mix, pro
         "after (other work shares the machine). `policykg serve` over a copy of an on-disk store of the model plus "
         f"`policykg generate --triples {args.triples} --seed 1`, query workers at their default, query limit 30 s; "
         f"client timeout 120 s. {total:,} requests in {elapsed:.1f} s: **{total / elapsed:,.1f} requests/s**, "
-        f"p50 {percentile(all_latencies, .5):,.0f} ms, p95 {percentile(all_latencies, .95):,.0f} ms, "
-        f"p99 {percentile(all_latencies, .99):,.0f} ms; **{servers} server errors** (5xx or transport), "
+        f"p50 {percentile(all_latencies, 0.5):,.0f} ms, p95 {percentile(all_latencies, 0.95):,.0f} ms, "
+        f"p99 {percentile(all_latencies, 0.99):,.0f} ms; **{servers} server errors** (5xx or transport), "
         f"{unexpected} unexpected answers (another status or body than the one expected; a 4xx is expected only "
         "as the 422 of an invalid entry).",
         "",
@@ -339,9 +375,11 @@ def report(tally: Tally, elapsed: float, args: argparse.Namespace, mix: Mix, pro
     ]
     for kind in sorted(tally.latencies):
         values, verdicts = tally.latencies[kind], tally.verdicts[kind]
-        lines.append(f"| {kind} | {len(values):,} | {len(values) / elapsed:,.2f} | {percentile(values, .5):,.0f} | "
-                     f"{percentile(values, .95):,.0f} | {percentile(values, .99):,.0f} | {verdicts.get(SERVER, 0)} | "
-                     f"{verdicts.get('4xx', 0)} | {verdicts.get(UNEXPECTED, 0)} |")
+        lines.append(
+            f"| {kind} | {len(values):,} | {len(values) / elapsed:,.2f} | {percentile(values, 0.5):,.0f} | "
+            f"{percentile(values, 0.95):,.0f} | {percentile(values, 0.99):,.0f} | {verdicts.get(SERVER, 0)} | "
+            f"{verdicts.get('4xx', 0)} | {verdicts.get(UNEXPECTED, 0)} |"
+        )
     notes = [f"- {kind}: {note}" for kind, found in sorted(tally.notes.items()) for note in found]
     lines += [
         *(["", "What went wrong (the first few of each kind):", *notes] if notes else []),

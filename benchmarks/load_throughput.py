@@ -118,21 +118,34 @@ def main() -> None:
             done = load(data, stores[name], quads)
             loads[name].append(done)
             extra = f", then optimize {done.optimize.seconds:.1f} s" if done.optimize else ""
-            print(f"run {number + 1}: {name} load {done.load.seconds:.1f} s{extra}, "
-                  f"peak RSS {done.load.peak_rss_mb:,.0f} MB", file=sys.stderr)
+            print(
+                f"run {number + 1}: {name} load {done.load.seconds:.1f} s{extra}, "
+                f"peak RSS {done.load.peak_rss_mb:,.0f} MB",
+                file=sys.stderr,
+            )
     for store in stores.values():
         shutil.rmtree(store, ignore_errors=True)
 
     ours, theirs = loads["policykg"], loads["oxigraph"]
     rows = [  # name, seconds, peak RSS, store size
-        ("`policykg load` (bulk load, then compaction)", statistics.median(r.load.seconds for r in ours),
-         max(r.load.peak_rss_mb for r in ours), ours[-1].store_mb),
-        ("`oxigraph load` (bulk load)", statistics.median(r.load.seconds for r in theirs),
-         max(r.load.peak_rss_mb for r in theirs), theirs[-1].store_mb),
-        ("`oxigraph load`, then `oxigraph optimize`",
-         statistics.median(r.load.seconds + r.optimize.seconds for r in theirs if r.optimize),
-         max(max(r.load.peak_rss_mb, r.optimize.peak_rss_mb) for r in theirs if r.optimize),
-         theirs[-1].optimized_mb or 0.0),
+        (
+            "`policykg load` (bulk load, then compaction)",
+            statistics.median(r.load.seconds for r in ours),
+            max(r.load.peak_rss_mb for r in ours),
+            ours[-1].store_mb,
+        ),
+        (
+            "`oxigraph load` (bulk load)",
+            statistics.median(r.load.seconds for r in theirs),
+            max(r.load.peak_rss_mb for r in theirs),
+            theirs[-1].store_mb,
+        ),
+        (
+            "`oxigraph load`, then `oxigraph optimize`",
+            statistics.median(r.load.seconds + r.optimize.seconds for r in theirs if r.optimize),
+            max(max(r.load.peak_rss_mb, r.optimize.peak_rss_mb) for r in theirs if r.optimize),
+            theirs[-1].optimized_mb or 0.0,
+        ),
     ]
     ours_seconds = rows[0][1]
     ratio = rows[1][1] / ours_seconds
@@ -152,8 +165,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, seconds, rss, size in rows:
-        lines.append(f"| {name} | {seconds:,.1f} | {quads / seconds:,.0f} | {rss:,.0f} | {size:,.0f} | "
-                     f"{seconds / ours_seconds:.2f} |")
+        lines.append(
+            f"| {name} | {seconds:,.1f} | {quads / seconds:,.0f} | {rss:,.0f} | {size:,.0f} | "
+            f"{seconds / ours_seconds:.2f} |"
+        )
     verdict = "met" if ratio >= 0.5 else "not met"
     lines += ["", f"policykg loads at {ratio:.2f}× the rate of `oxigraph load` (target ≥ 0.5×: {verdict}).", ""]
     table = "\n".join(lines)

@@ -70,7 +70,11 @@ def run_setting(url: str, server: int, runaways: int, seconds: float, simple: li
                 number += 1
                 try:
                     response = client.post(url, data={"query": query}, headers={"Accept": SRJ})
-                    kind = response.json().get("type", "").rsplit("/", 1)[-1] if response.status_code != 200 else "answered"
+                    kind = (
+                        response.json().get("type", "").rsplit("/", 1)[-1]
+                        if response.status_code != 200
+                        else "answered"
+                    )
                 except (httpx.HTTPError, ValueError) as error:
                     kind = type(error).__name__
                 outcomes[kind] += 1
@@ -99,8 +103,14 @@ def run_setting(url: str, server: int, runaways: int, seconds: float, simple: li
     stop.set()
     for thread in threads:
         thread.join()
-    return {"runaways": runaways, "latencies": latencies, "errors": errors, "outcomes": outcomes,
-            "server_peak": peaks[0], "worker_peak": peaks[1]}
+    return {
+        "runaways": runaways,
+        "latencies": latencies,
+        "errors": errors,
+        "outcomes": outcomes,
+        "server_peak": peaks[0],
+        "worker_peak": peaks[1],
+    }
 
 
 def main() -> None:
@@ -123,8 +133,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     system = serve(store, 2, timeout=TIMEOUT_SECONDS, memory_limit=MEMORY_LIMIT)
     try:
-        measured = [run_setting(system.url, system.process.pid, runaways, args.seconds, simple)
-                    for runaways in args.runaways]
+        measured = [
+            run_setting(system.url, system.process.pid, runaways, args.seconds, simple) for runaways in args.runaways
+        ]
     finally:
         system.process.terminate()
         system.process.wait(timeout=60)
@@ -144,10 +155,12 @@ def main() -> None:
     for row in measured:
         latencies = row["latencies"]
         ended = ", ".join(f"{kind} {count}" for kind, count in sorted(row["outcomes"].items())) or "—"
-        lines.append(f"| {row['runaways']} | {len(latencies)} | {percentile(latencies, .5):,.1f} | "
-                     f"{percentile(latencies, .95):,.1f} | {percentile(latencies, .99):,.1f} | "
-                     f"{max(latencies, default=0) * 1000:,.1f} | {row['errors']} | {ended} | "
-                     f"{row['server_peak'] / 1e6:,.0f} | {row['worker_peak'] / 1e6:,.0f} |")
+        lines.append(
+            f"| {row['runaways']} | {len(latencies)} | {percentile(latencies, 0.5):,.1f} | "
+            f"{percentile(latencies, 0.95):,.1f} | {percentile(latencies, 0.99):,.1f} | "
+            f"{max(latencies, default=0) * 1000:,.1f} | {row['errors']} | {ended} | "
+            f"{row['server_peak'] / 1e6:,.0f} | {row['worker_peak'] / 1e6:,.0f} |"
+        )
     table = "\n".join(lines + [""])
     publish(table, args.results)
 

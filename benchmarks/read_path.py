@@ -82,14 +82,21 @@ TIMEOUT = 60  # seconds: policykg's query time limit, and each request's at the 
 MAX_REQUESTS = 1_000_000  # per client and round, a bound besides the round's time
 WATCH_INTERVAL = 0.02  # seconds between two looks at a server's child processes
 CHECKED = 3  # queries of each kind whose answers are compared before timing
-PREFIXES = ("PREFIX pkg: <https://w3id.org/policykg/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
-            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX schema: <https://schema.org/> "
-            "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-            "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> ")
+PREFIXES = (
+    "PREFIX pkg: <https://w3id.org/policykg/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX schema: <https://schema.org/> "
+    "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+    "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
+)
 # The generated resources, by the start of their IRIs (policykg.model.synthetic names them so).
-RESOURCES = {"conference": "id/event/gen-conference-", "meeting": "id/event/gen-meeting-",
-             "recommendation": "id/recommendation/gen-", "organisation": "id/org/gen-", "person": "id/person/gen-",
-             "concept": "id/concept/gen-"}
+RESOURCES = {
+    "conference": "id/event/gen-conference-",
+    "meeting": "id/event/gen-meeting-",
+    "recommendation": "id/recommendation/gen-",
+    "organisation": "id/org/gen-",
+    "person": "id/person/gen-",
+    "concept": "id/concept/gen-",
+}
 FIRST_DAY = dt.date(2000, 1, 1)  # generated conference n starts 7 n days after it
 
 
@@ -97,36 +104,68 @@ def date_window(conference: str) -> str:
     """The events that start in the 30 days from a conference's start, first ten by date."""
     start = FIRST_DAY + dt.timedelta(days=7 * int(conference.rsplit("-", 1)[1]))
     end = start + dt.timedelta(days=30)
-    return (PREFIXES + "SELECT ?event ?start WHERE { ?event schema:startDate ?start "
-            f'FILTER (?start >= "{start}"^^xsd:date && ?start < "{end}"^^xsd:date) }} ORDER BY ?start ?event LIMIT 10')
+    return (
+        PREFIXES + "SELECT ?event ?start WHERE { ?event schema:startDate ?start "
+        f'FILTER (?start >= "{start}"^^xsd:date && ?start < "{end}"^^xsd:date) }} ORDER BY ?start ?event LIMIT 10'
+    )
 
 
 # Each kind of cheap query: the kinds of resource it starts from, and the query for one of them.
 CHEAP: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
-    "point lookup": (("conference", "meeting", "recommendation", "organisation", "person", "concept"),
-                     lambda iri: f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"),
-    "one-hop join": (("conference",), lambda iri: PREFIXES + "SELECT ?recommendation ?title WHERE { "
-                     f"?recommendation pkg:issuedAt <{iri}> ; dcterms:title ?title }}"),
-    "two-hop join": (("conference", "meeting"), lambda iri: PREFIXES + "SELECT ?person ?name WHERE { "
-                     f"<{iri}> cv:hasParticipation ?part . ?part cv:hasParticipant ?person . "
-                     "?person rdfs:label ?name }"),
+    "point lookup": (
+        ("conference", "meeting", "recommendation", "organisation", "person", "concept"),
+        lambda iri: f"SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}",
+    ),
+    "one-hop join": (
+        ("conference",),
+        lambda iri: (
+            PREFIXES + "SELECT ?recommendation ?title WHERE { "
+            f"?recommendation pkg:issuedAt <{iri}> ; dcterms:title ?title }}"
+        ),
+    ),
+    "two-hop join": (
+        ("conference", "meeting"),
+        lambda iri: (
+            PREFIXES + "SELECT ?person ?name WHERE { "
+            f"<{iri}> cv:hasParticipation ?part . ?part cv:hasParticipant ?person . "
+            "?person rdfs:label ?name }"
+        ),
+    ),
     "date filter": (("conference",), date_window),
-    "property path": (("recommendation",), lambda iri: PREFIXES + "SELECT ?concept ?label WHERE { "
-                      f"<{iri}> pkg:concerns/skos:broader? ?concept . ?concept skos:prefLabel ?label }}"),
-    "construct": (("conference", "meeting", "recommendation", "organisation", "person"),
-                  lambda iri: f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}"),
-    "count": (("conference", "meeting", "recommendation", "person"),
-              lambda iri: "SELECT (COUNT(*) AS ?links) (COUNT(DISTINCT ?x) AS ?neighbours) WHERE { "
-              f"{{ <{iri}> ?p ?x }} UNION {{ ?x ?p <{iri}> }} }}"),
+    "property path": (
+        ("recommendation",),
+        lambda iri: (
+            PREFIXES + "SELECT ?concept ?label WHERE { "
+            f"<{iri}> pkg:concerns/skos:broader? ?concept . ?concept skos:prefLabel ?label }}"
+        ),
+    ),
+    "construct": (
+        ("conference", "meeting", "recommendation", "organisation", "person"),
+        lambda iri: f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}",
+    ),
+    "count": (
+        ("conference", "meeting", "recommendation", "person"),
+        lambda iri: (
+            "SELECT (COUNT(*) AS ?links) (COUNT(DISTINCT ?x) AS ?neighbours) WHERE { "
+            f"{{ <{iri}> ?p ?x }} UNION {{ ?x ?p <{iri}> }} }}"
+        ),
+    ),
 }
-DEREFERENCED = {"event": ("conference", "meeting"), "recommendation": ("recommendation",),
-                "organisation": ("organisation",)}
+DEREFERENCED = {
+    "event": ("conference", "meeting"),
+    "recommendation": ("recommendation",),
+    "organisation": ("organisation",),
+}
 DUMP = "/dumps/policykg.nq.gz"
 # The pages: each kind, its path, the media type asked for and the one expected.
-PAGES = {"/ as HTML": ("/", HTML, HTML), "/timeline as HTML": ("/timeline", HTML, HTML),
-         "/.well-known/void as Turtle": ("/.well-known/void", TURTLE, TURTLE),
-         "/catalog as Turtle": ("/catalog", TURTLE, TURTLE), "/sitemap.xml": ("/sitemap.xml", "*/*", "application/xml"),
-         DUMP: (DUMP, "*/*", "application/gzip")}
+PAGES = {
+    "/ as HTML": ("/", HTML, HTML),
+    "/timeline as HTML": ("/timeline", HTML, HTML),
+    "/.well-known/void as Turtle": ("/.well-known/void", TURTLE, TURTLE),
+    "/catalog as Turtle": ("/catalog", TURTLE, TURTLE),
+    "/sitemap.xml": ("/sitemap.xml", "*/*", "application/xml"),
+    DUMP: (DUMP, "*/*", "application/gzip"),
+}
 DUMP_CLIENTS = 4  # at the most: the service writes four dumps at once (its dump threads)
 
 
@@ -217,7 +256,7 @@ def _ticks(process: int, ended_children: bool) -> int:
         fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0
-    return sum(int(value) for value in fields[11:15 if ended_children else 13])  # utime stime [cutime cstime]
+    return sum(int(value) for value in fields[11 : 15 if ended_children else 13])  # utime stime [cutime cstime]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -244,6 +283,7 @@ def started_workers(server: Server) -> int | None:
 
 
 # --- the reads ---------------------------------------------------------------------------------------------
+
 
 def resources(data: Path) -> dict[str, list[str]]:
     """The IRIs of the generated resources by kind, read from the subjects of the generated file."""
@@ -276,8 +316,9 @@ def in_turn(by_kind: dict[str, list[str]]) -> list[tuple[str, str]]:
 def cheap_mix(found: dict[str, list[str]], per_kind: int) -> list[tuple[str, str]]:
     """The cheap mix: every kind in turn, each over its own spread of IRIs (the same for every system)."""
     rng = random.Random(1)
-    return in_turn({kind: [make(iri) for iri in spread(found, starts, per_kind, rng)]
-                    for kind, (starts, make) in CHEAP.items()})
+    return in_turn(
+        {kind: [make(iri) for iri in spread(found, starts, per_kind, rng)] for kind, (starts, make) in CHEAP.items()}
+    )
 
 
 def is_construct(query: str) -> bool:
@@ -287,8 +328,9 @@ def is_construct(query: str) -> bool:
 
 def sparql_reads(server: Server, mix: list[tuple[str, str]]) -> list[Read]:
     """The queries of a mix as GET requests to a server's query endpoint."""
-    return [Read(kind, server.endpoint, {"query": query}, N_TRIPLES if is_construct(query) else SRJ)
-            for kind, query in mix]
+    return [
+        Read(kind, server.endpoint, {"query": query}, N_TRIPLES if is_construct(query) else SRJ) for kind, query in mix
+    ]
 
 
 def dereferenced(found: dict[str, list[str]], per_kind: int) -> list[tuple[str, str]]:
@@ -311,25 +353,39 @@ def dereference_targets(servers: list[Server], resources_: list[tuple[str, str]]
                 reads = [Read(kind, "/" + iri.removeprefix(B), None, accept) for kind, iri in resources_]
                 targets.append(Target(f"{server.name}, GET /id/… as {label}", server, reads))
         else:
-            targets.append(Target(f"{server.name}, CONSTRUCT as Turtle", server,
-                                  [Read(kind, server.endpoint, {"query": resource_construct(iri)}, TURTLE)
-                                   for kind, iri in resources_]))
+            targets.append(
+                Target(
+                    f"{server.name}, CONSTRUCT as Turtle",
+                    server,
+                    [
+                        Read(kind, server.endpoint, {"query": resource_construct(iri)}, TURTLE)
+                        for kind, iri in resources_
+                    ],
+                )
+            )
     return targets
 
 
 def page_targets(servers: list[Server]) -> list[Target]:
     """Every policykg system: each page once (the kinds in turn; measured one kind at a time)."""
-    return [Target(server.name, server, [Read(kind, path, None, accept) for kind, (path, accept, _) in PAGES.items()])
-            for server in servers if server.is_policykg]
+    return [
+        Target(server.name, server, [Read(kind, path, None, accept) for kind, (path, accept, _) in PAGES.items()])
+        for server in servers
+        if server.is_policykg
+    ]
 
 
 def page_plan(clients: Sequence[int]) -> list[tuple[int, str]]:
     """(clients, kind) of the pages phase: every kind at every count, the dump at DUMP_CLIENTS at the most."""
-    return list(dict.fromkeys((min(count, DUMP_CLIENTS) if kind == DUMP else count, kind)
-                              for count in clients for kind in PAGES))
+    return list(
+        dict.fromkeys(
+            (min(count, DUMP_CLIENTS) if kind == DUMP else count, kind) for count in clients for kind in PAGES
+        )
+    )
 
 
 # --- the answers -------------------------------------------------------------------------------------------
+
 
 def term_key(term: dict[str, str]) -> tuple[str, ...]:
     """A SPARQL JSON term in a form to compare: blank nodes alike, plain and xsd:string literals alike."""
@@ -342,16 +398,20 @@ def term_key(term: dict[str, str]) -> tuple[str, ...]:
 
 def graph_key(body: bytes, syntax: ox.RdfFormat) -> frozenset[str]:
     """The triples of an RDF document, blank nodes aside."""
-    return frozenset(str(triple) for triple in ox.parse(body, format=syntax, base_iri=B)
-                     if not isinstance(triple.subject, ox.BlankNode) and not isinstance(triple.object, ox.BlankNode))
+    return frozenset(
+        str(triple)
+        for triple in ox.parse(body, format=syntax, base_iri=B)
+        if not isinstance(triple.subject, ox.BlankNode) and not isinstance(triple.object, ox.BlankNode)
+    )
 
 
 def answer(server: Server, query: str) -> object:
     """A server's answer, parsed: a set of triples, sorted rows, a boolean; or a string saying what failed."""
     accept = N_TRIPLES if is_construct(query) else SRJ
     try:
-        response = httpx.get(server.base + server.endpoint, params={"query": query}, headers={"Accept": accept},
-                             timeout=TIMEOUT)
+        response = httpx.get(
+            server.base + server.endpoint, params={"query": query}, headers={"Accept": accept}, timeout=TIMEOUT
+        )
     except httpx.HTTPError as error:
         return f"failed: {type(error).__name__}"
     if response.status_code != 200:
@@ -361,8 +421,11 @@ def answer(server: Server, query: str) -> object:
     body = response.json()
     if "boolean" in body:
         return body["boolean"]
-    return tuple(sorted(tuple(sorted((name, term_key(term)) for name, term in row.items()))
-                        for row in body["results"]["bindings"]))
+    return tuple(
+        sorted(
+            tuple(sorted((name, term_key(term)) for name, term in row.items())) for row in body["results"]["bindings"]
+        )
+    )
 
 
 def size_of(value: object) -> int:
@@ -378,8 +441,10 @@ def check_cheap(servers: list[Server], mix: list[tuple[str, str]]) -> tuple[list
         for query in [query for name, query in mix if name == kind][:CHECKED]:
             answers = {server.name: answer(server, query) for server in servers}
             if len({repr(sorted(a) if isinstance(a, frozenset) else a) for a in answers.values()}) > 1:
-                problems.append(f"{kind}: the answers differ for {query.removeprefix(PREFIXES)}: " + "; ".join(
-                    f"{name}: {difference(value, answers)}" for name, value in answers.items()))
+                problems.append(
+                    f"{kind}: the answers differ for {query.removeprefix(PREFIXES)}: "
+                    + "; ".join(f"{name}: {difference(value, answers)}" for name, value in answers.items())
+                )
             sizes += [size_of(value) for value in answers.values()]
         verdicts.append(f"{kind} {min(sizes)}–{max(sizes)}" if min(sizes) != max(sizes) else f"{kind} {sizes[0]}")
     return verdicts, problems
@@ -411,13 +476,17 @@ def check_dereferencing(servers: list[Server], resources_: list[tuple[str, str]]
             if turtle.status_code != 200 or not turtle.headers.get("content-type", "").startswith(TURTLE):
                 problems.append(f"{server.name}: GET {iri} as Turtle: HTTP {turtle.status_code}")
             elif missing := expected - graph_key(turtle.content, ox.RdfFormat.TURTLE):
-                problems.append(f"{server.name}: GET {iri} as Turtle lacks {len(missing)} triples, "
-                                f"e.g. {sorted(missing)[:2]}")
+                problems.append(
+                    f"{server.name}: GET {iri} as Turtle lacks {len(missing)} triples, e.g. {sorted(missing)[:2]}"
+                )
             if page.status_code != 200 or not page.headers.get("content-type", "").startswith(HTML):
-                problems.append(f"{server.name}: GET {iri} as HTML: HTTP {page.status_code} "
-                                f"{page.headers.get('content-type')}")
-    return ("Dereferencing: each policykg's Turtle document holds every triple of `oxigraph serve`'s CONSTRUCT, "
-            "and its HTML page is text/html"), problems
+                problems.append(
+                    f"{server.name}: GET {iri} as HTML: HTTP {page.status_code} {page.headers.get('content-type')}"
+                )
+    return (
+        "Dereferencing: each policykg's Turtle document holds every triple of `oxigraph serve`'s CONSTRUCT, "
+        "and its HTML page is text/html"
+    ), problems
 
 
 def check_pages(pages: list[Target]) -> tuple[str, list[str]]:
@@ -435,8 +504,11 @@ def check_pages(pages: list[Target]) -> tuple[str, list[str]]:
             if response.status_code != 200 or not media_type.startswith(PAGES[read.kind][2]):
                 problems.append(f"{target.name}: GET {read.path}: HTTP {response.status_code} {media_type}")
             sizes[read.kind].append(len(response.content))
-    described = ", ".join(f"{kind} {min(found):,}" + (f"–{max(found):,}" if max(found) != min(found) else "")
-                          for kind, found in sizes.items() if found)
+    described = ", ".join(
+        f"{kind} {min(found):,}" + (f"–{max(found):,}" if max(found) != min(found) else "")
+        for kind, found in sizes.items()
+        if found
+    )
     return f"Pages, bytes per answer: {described}", problems
 
 
@@ -453,6 +525,7 @@ def check_heavy(servers: list[Server], mix: list[tuple[str, str]], triples: int)
 
 
 # --- the load ----------------------------------------------------------------------------------------------
+
 
 async def drive(target: Target, clients: int, seconds: float, offset: int, tally: Tally) -> None:
     """Send the target's reads round-robin from `clients` concurrent clients for `seconds`.
@@ -484,9 +557,14 @@ async def drive(target: Target, clients: int, seconds: float, offset: int, tally
 
     pid = target.server.process.pid
     async with contextlib.AsyncExitStack() as stack:
-        https = [await stack.enter_async_context(httpx.AsyncClient(
-            base_url=target.server.base, timeout=TIMEOUT, limits=limits, follow_redirects=True, verify=tls()))
-            for _ in range(clients)]
+        https = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=target.server.base, timeout=TIMEOUT, limits=limits, follow_redirects=True, verify=tls()
+                )
+            )
+            for _ in range(clients)
+        ]
         server_cpu, front_cpu = cpu_seconds(pid), front_cpu_seconds(pid)
         client_cpu, started = time.process_time(), time.perf_counter()
         deadline = time.monotonic() + seconds
@@ -573,8 +651,11 @@ def start_oxigraph(location: Path, log: Path) -> tuple[Server, float]:
     """
     port = free_port()
     with log.open("ab") as out:
-        process = subprocess.Popen([OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-                                    "--union-default-graph"], stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/query", process)
@@ -587,8 +668,9 @@ def start_oxigraph(location: Path, log: Path) -> tuple[Server, float]:
 
 def git(*arguments: str) -> str:
     """Run git in the repository (read-only uses, and the worktree of --previous); return its output."""
-    return subprocess.run(["git", "-C", str(ROOT), "--no-optional-locks", *arguments], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "--no-optional-locks", *arguments], check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def revision_label(revision: str | None) -> str:
@@ -619,8 +701,14 @@ def add_worktree(revision: str, folder: Path) -> dict[str, str]:
     """Check out the revision in a detached worktree; return the environment that makes Python import it."""
     git("worktree", "add", "--detach", "--quiet", str(folder), revision)
     environment = {"PYTHONPATH": str(folder / "src")}
-    imported = subprocess.run([sys.executable, "-c", "import policykg; print(policykg.__file__)"], cwd=ROOT,
-                              env={**os.environ, **environment}, capture_output=True, text=True, check=True).stdout
+    imported = subprocess.run(
+        [sys.executable, "-c", "import policykg; print(policykg.__file__)"],
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     if not imported.startswith(str(folder)):
         raise SystemExit(f"--previous: Python imports policykg from {imported.strip()}, not from {folder}")
     return environment
@@ -635,6 +723,7 @@ def remove_worktree(folder: Path) -> None:
 
 
 # --- one size ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Measured:
@@ -666,18 +755,24 @@ def measure_size(triples: int, args: argparse.Namespace, log: Path) -> Measured:
     try:
         print(f"{triples:,} triples: loading", file=sys.stderr, flush=True)
         store, location = work / "policykg-store", work / "oxigraph-store"
-        measured.loads["policykg"] = timed([sys.executable, "-m", "policykg.cli", "load", str(data), "--store",
-                                            str(store)], log, (store,))
+        measured.loads["policykg"] = timed(
+            [sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)], log, (store,)
+        )
         if args.previous:
             shutil.copytree(store, work / "previous-store")
-        measured.loads["oxigraph serve"] = (timed([OXIGRAPH, "load", "--location", str(location), "--file", str(data)],
-                                                  log, (location,))
-                                            + timed([OXIGRAPH, "optimize", "--location", str(location)], log, ()))
+        measured.loads["oxigraph serve"] = timed(
+            [OXIGRAPH, "load", "--location", str(location), "--file", str(data)], log, (location,)
+        ) + timed([OXIGRAPH, "optimize", "--location", str(location)], log, ())
         servers.append(start_policykg("policykg", Engine({"POLICYKG_STORE": str(store)}), log))
         if args.previous:
             environment = add_worktree(args.previous, worktree)
-            servers.append(start_policykg(f"policykg {args.previous}", Engine(
-                {"POLICYKG_STORE": str(work / "previous-store"), **environment}), log))
+            servers.append(
+                start_policykg(
+                    f"policykg {args.previous}",
+                    Engine({"POLICYKG_STORE": str(work / "previous-store"), **environment}),
+                    log,
+                )
+            )
         oxigraph, model_seconds = start_oxigraph(location, log)
         servers.append(oxigraph)
         measured.loads["oxigraph serve"] += model_seconds
@@ -702,8 +797,11 @@ def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse
     cheap_verdicts, cheap_problems = check_cheap(servers, mix)
     dereferencing_verdict, dereferencing_problems = check_dereferencing(servers, resources_)
     heavy_verdicts, heavy_problems = check_heavy(servers, heavy_mix, measured.triples)
-    measured.verdicts = ["Rows (triples for construct) per cheap answer: " + ", ".join(cheap_verdicts),
-                         dereferencing_verdict, "Heavy mix: " + "; ".join(heavy_verdicts)]
+    measured.verdicts = [
+        "Rows (triples for construct) per cheap answer: " + ", ".join(cheap_verdicts),
+        dereferencing_verdict,
+        "Heavy mix: " + "; ".join(heavy_verdicts),
+    ]
     measured.problems = cheap_problems + dereferencing_problems + heavy_problems
     if pages:
         pages_verdict, pages_problems = check_pages(pages)
@@ -739,6 +837,7 @@ def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse
 
 # --- the report --------------------------------------------------------------------------------------------
 
+
 def errors(tally: Tally) -> str:
     """How many requests failed, and of which kinds."""
     kinds = ", ".join(f"{kind} {count}" for kind, count in tally.error_kinds.most_common())
@@ -747,8 +846,14 @@ def errors(tally: Tally) -> str:
 
 def figures(tally: Tally, *quantiles: float) -> str:
     """Table cells: the answers, q/s, the latency at each quantile (ms), the errors."""
-    return " | ".join([f"{len(tally.latencies):,}", f"{tally.rate:,.1f}",
-                       *(f"{percentile(tally.latencies, quantile):,.2f}" for quantile in quantiles), errors(tally)])
+    return " | ".join(
+        [
+            f"{len(tally.latencies):,}",
+            f"{tally.rate:,.1f}",
+            *(f"{percentile(tally.latencies, quantile):,.2f}" for quantile in quantiles),
+            errors(tally),
+        ]
+    )
 
 
 def ratio(value: float, reference: float) -> str:
@@ -771,50 +876,69 @@ def per_answer(seconds: float, tally: Tally) -> str:
 
 def load_table(rows: dict[int, dict[str, Tally]], measured: Measured) -> list[str]:
     """Per client count and system: throughput, latency, errors, ratio, worker starts, CPU."""
-    lines = [("| clients | system | answers | q/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | ÷ oxigraph serve "
-              "| worker starts (/ready) | worker processes seen (/proc) | server CPU per answer (ms) "
-              "| of which the front process (ms) | client CPU per answer (ms) | client CPU (% of a core) |"),
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        (
+            "| clients | system | answers | q/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | ÷ oxigraph serve "
+            "| worker starts (/ready) | worker processes seen (/proc) | server CPU per answer (ms) "
+            "| of which the front process (ms) | client CPU per answer (ms) | client CPU (% of a core) |"
+        ),
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for clients, tallies in rows.items():
         reference = tallies["oxigraph serve"].rate
         for name in measured.names:
             tally = tallies[name]
             starts, seen = workers(tally, name != "oxigraph serve")
-            lines.append(f"| {clients} | {name} | {figures(tally, .5, .95, .99)} | {ratio(tally.rate, reference)} | "
-                         f"{starts} | {seen} | {per_answer(tally.server_cpu, tally)} | {per_answer(tally.front_cpu, tally)} | "
-                         f"{per_answer(tally.client_cpu, tally)} | "
-                         f"{tally.client_cpu * 100 / tally.seconds if tally.seconds else float('nan'):.0f} |")
+            lines.append(
+                f"| {clients} | {name} | {figures(tally, 0.5, 0.95, 0.99)} | {ratio(tally.rate, reference)} | "
+                f"{starts} | {seen} | {per_answer(tally.server_cpu, tally)} | {per_answer(tally.front_cpu, tally)} | "
+                f"{per_answer(tally.client_cpu, tally)} | "
+                f"{tally.client_cpu * 100 / tally.seconds if tally.seconds else float('nan'):.0f} |"
+            )
     return lines
 
 
 def kinds_table(measured: Measured) -> list[str]:
     """Each cheap kind alone: q/s per system, the ratios to oxigraph serve, and their geometric mean."""
     ours = [name for name in measured.names if name != "oxigraph serve"]
-    lines = ["| kind | " + " | ".join(f"{name} q/s" for name in measured.names) + " | "
-             + " | ".join(f"{name} ÷ oxigraph serve" for name in ours) + " |",
-             "|---|" + "---:|" * (len(measured.names) + len(ours))]
+    lines = [
+        "| kind | "
+        + " | ".join(f"{name} q/s" for name in measured.names)
+        + " | "
+        + " | ".join(f"{name} ÷ oxigraph serve" for name in ours)
+        + " |",
+        "|---|" + "---:|" * (len(measured.names) + len(ours)),
+    ]
     ratios: dict[str, list[float]] = {name: [] for name in ours}
     for kind, tallies in measured.kinds.items():
         reference = tallies["oxigraph serve"].rate
         for name in ours:
             if tallies[name].rate > 0 and reference > 0:
                 ratios[name].append(tallies[name].rate / reference)
-        lines.append(f"| {kind} | " + " | ".join(f"{tallies[name].rate:,.1f}" for name in measured.names) + " | "
-                     + " | ".join(ratio(tallies[name].rate, reference) for name in ours) + " |")
+        lines.append(
+            f"| {kind} | "
+            + " | ".join(f"{tallies[name].rate:,.1f}" for name in measured.names)
+            + " | "
+            + " | ".join(ratio(tallies[name].rate, reference) for name in ours)
+            + " |"
+        )
     means = [f"**{statistics.geometric_mean(ratios[name]):.2f}**" if ratios[name] else "–" for name in ours]
-    lines.append("| *geometric mean of the kinds* | " + " | ".join("" for _ in measured.names) + " | "
-                 + " | ".join(means) + " |")
+    lines.append(
+        "| *geometric mean of the kinds* | " + " | ".join("" for _ in measured.names) + " | " + " | ".join(means) + " |"
+    )
     return lines
 
 
 def dereferencing_table(measured: Measured) -> list[str]:
     """Per client count: each way of reading one resource, against oxigraph serve's CONSTRUCT."""
-    lines = ["| clients | request | answers | q/s | p50 (ms) | p95 (ms) | errors | ÷ oxigraph serve's CONSTRUCT |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| clients | request | answers | q/s | p50 (ms) | p95 (ms) | errors | ÷ oxigraph serve's CONSTRUCT |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for clients, tallies in measured.dereferencing.items():
         reference = next(tally.rate for name, tally in tallies.items() if name.startswith("oxigraph serve"))
         for name, tally in tallies.items():
-            lines.append(f"| {clients} | {name} | {figures(tally, .5, .95)} | {ratio(tally.rate, reference)} |")
+            lines.append(f"| {clients} | {name} | {figures(tally, 0.5, 0.95)} | {ratio(tally.rate, reference)} |")
     return lines
 
 
@@ -823,24 +947,33 @@ def pages_table(measured: Measured) -> list[str]:
     ours = [name for name in measured.names if name != "oxigraph serve"]
     previous = ours[1] if len(ours) > 1 else None
     versus = f" q/s ÷ {previous} |" if previous else ""
-    lines = ["| request | clients | system | answers | q/s | p50 (ms) | p95 (ms) | errors | MB/s |" + versus,
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if previous else "")]
-    for (clients, kind), tallies in sorted(measured.pages.items(), key=lambda item: (list(PAGES).index(item[0][1]),
-                                                                                      item[0][0])):
+    lines = [
+        "| request | clients | system | answers | q/s | p50 (ms) | p95 (ms) | errors | MB/s |" + versus,
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if previous else ""),
+    ]
+    for (clients, kind), tallies in sorted(
+        measured.pages.items(), key=lambda item: (list(PAGES).index(item[0][1]), item[0][0])
+    ):
         for name, tally in tallies.items():
             compared = f" {ratio(tally.rate, tallies[previous].rate)} |" if previous else ""
-            lines.append(f"| {kind} | {clients} | {name} | {figures(tally, .5, .95)} | {tally.megabytes:,.2f} |"
-                         + compared)
+            lines.append(
+                f"| {kind} | {clients} | {name} | {figures(tally, 0.5, 0.95)} | {tally.megabytes:,.2f} |" + compared
+            )
     return lines
 
 
 def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[float]) -> str:
     """The paragraph that says how the figures were made."""
     previous = f"; `policykg serve` of {revision_label(args.previous)}" if args.previous else ""
-    pages = "" if args.no_pages else (
-        f" Pages, policykg only: {', '.join(PAGES)}, each kind alone, {args.pages_seconds:g} s per system, kind and "
-        f"client count, at the dereferencing counts (the dump at {DUMP_CLIENTS} clients at the most); MB/s: the "
-        "bytes of the bodies as read (the dump as sent, gzip-compressed).")
+    pages = (
+        ""
+        if args.no_pages
+        else (
+            f" Pages, policykg only: {', '.join(PAGES)}, each kind alone, {args.pages_seconds:g} s per system, kind and "
+            f"client count, at the dereferencing counts (the dump at {DUMP_CLIENTS} clients at the most); MB/s: the "
+            "bytes of the bodies as read (the dump as sent, gzip-compressed)."
+        )
+    )
     return (
         f"Machine: {machine()}; 1-minute load average {load_average[0]:.1f} before the run and {load_average[1]:.1f} "
         f"after it (other work may share the machine). Systems: `policykg serve` of {revision_label(None)}, query "
@@ -871,21 +1004,39 @@ def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[
 def report(runs: list[Measured], args: argparse.Namespace, load_average: list[float]) -> str:
     """The section: how it was measured, then per size the answers check and the tables (pages: if measured)."""
     sizes = " and ".join(f"{run.triples:,}" for run in runs)
-    lines = [f"### Cheap reads next to `oxigraph serve`, {sizes} generated triples ({time.strftime('%Y-%m-%d')})",
-             "", settings(runs, args, load_average)]
+    lines = [
+        f"### Cheap reads next to `oxigraph serve`, {sizes} generated triples ({time.strftime('%Y-%m-%d')})",
+        "",
+        settings(runs, args, load_average),
+    ]
     for run in runs:
         loads = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.loads.items())
         agreed = "**they differ**: " + "; ".join(run.problems) if run.problems else "all the same"
         lines += [
-            "", f"#### {run.triples:,} triples", "",
+            "",
+            f"#### {run.triples:,} triples",
+            "",
             f"Load: {loads}. 1-minute load average {run.load_average[0]:.1f} when the timing began, "
             f"{run.load_average[-1]:.1f} at its end. Answers compared before timing ({CHECKED} queries per cheap kind, "
             f"each heavy kind's first query, {CHECKED * len(DEREFERENCED)} resources): {agreed}. "
-            + ". ".join(run.verdicts) + ".",
-            "", f"Cheap mix ({run.mix_size:,} queries):", "", *load_table(run.cheap, run),
-            "", f"Each cheap kind alone, {run.kinds_clients} clients:", "", *kinds_table(run),
-            "", "Heavy mix:", "", *load_table(run.heavy, run),
-            "", "Dereferencing:", "", *dereferencing_table(run),
+            + ". ".join(run.verdicts)
+            + ".",
+            "",
+            f"Cheap mix ({run.mix_size:,} queries):",
+            "",
+            *load_table(run.cheap, run),
+            "",
+            f"Each cheap kind alone, {run.kinds_clients} clients:",
+            "",
+            *kinds_table(run),
+            "",
+            "Heavy mix:",
+            "",
+            *load_table(run.heavy, run),
+            "",
+            "Dereferencing:",
+            "",
+            *dereferencing_table(run),
         ]
         if run.pages:
             lines += ["", "Pages:", "", *pages_table(run)]
@@ -896,20 +1047,31 @@ def main() -> int:
     """Measure every size, print the section (and append it to RESULTS.md if asked); 1 if answers differed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triples", type=int, nargs="+", default=[200_000, 1_000_000], help="sizes of generated graph")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 2, 4, 8, 32],
-                        help="concurrent clients, cheap mix")
+    parser.add_argument(
+        "--clients", type=int, nargs="+", default=[1, 2, 4, 8, 32], help="concurrent clients, cheap mix"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="cheap mix: time per system and client count")
-    parser.add_argument("--kind-seconds", type=float,
-                        help="each cheap kind alone: time per system (default: seconds / 2)")
+    parser.add_argument(
+        "--kind-seconds", type=float, help="each cheap kind alone: time per system (default: seconds / 2)"
+    )
     parser.add_argument("--heavy-clients", type=int, nargs="+", default=[1, 8], help="concurrent clients, heavy mix")
-    parser.add_argument("--heavy-seconds", type=float,
-                        help="heavy mix: time per system and client count (default: seconds)")
-    parser.add_argument("--dereference-clients", type=int, nargs="+",
-                        help="concurrent clients, dereferencing (default: --clients among 1, 8, 32, else --clients)")
-    parser.add_argument("--dereference-seconds", type=float,
-                        help="dereferencing: time per request kind (default: seconds)")
-    parser.add_argument("--pages-seconds", type=float,
-                        help="pages: time per system, kind and client count (default: --dereference-seconds)")
+    parser.add_argument(
+        "--heavy-seconds", type=float, help="heavy mix: time per system and client count (default: seconds)"
+    )
+    parser.add_argument(
+        "--dereference-clients",
+        type=int,
+        nargs="+",
+        help="concurrent clients, dereferencing (default: --clients among 1, 8, 32, else --clients)",
+    )
+    parser.add_argument(
+        "--dereference-seconds", type=float, help="dereferencing: time per request kind (default: seconds)"
+    )
+    parser.add_argument(
+        "--pages-seconds",
+        type=float,
+        help="pages: time per system, kind and client count (default: --dereference-seconds)",
+    )
     parser.add_argument("--no-pages", action="store_true", help="skip the pages phase")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per system and client count")
     parser.add_argument("--iris", type=int, default=2000, help="generated IRIs per kind of cheap query")
@@ -921,8 +1083,7 @@ def main() -> int:
     args.heavy_seconds = args.heavy_seconds or args.seconds
     args.dereference_seconds = args.dereference_seconds or args.seconds
     args.pages_seconds = args.pages_seconds or args.dereference_seconds
-    args.dereference_clients = (args.dereference_clients or [n for n in args.clients if n in (1, 8, 32)]
-                                or args.clients)
+    args.dereference_clients = args.dereference_clients or [n for n in args.clients if n in (1, 8, 32)] or args.clients
     if args.previous:
         check_previous(args.previous)
 
@@ -935,8 +1096,10 @@ def main() -> int:
     failed = any(run.problems for run in runs)
     publish(report(runs, args, load_average), args.results and not failed)
     if failed:
-        print("the systems' answers differed: the run failed" + (", not added to RESULTS.md" if args.results else ""),
-              file=sys.stderr)
+        print(
+            "the systems' answers differed: the run failed" + (", not added to RESULTS.md" if args.results else ""),
+            file=sys.stderr,
+        )
     return 1 if failed else 0
 
 

@@ -133,8 +133,13 @@ class Service:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
         env.update(POLICYKG_STORE=str(store), POLICYKG_PORT=str(port), POLICYKG_HOST="127.0.0.1", **environment)
         self.started = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], cwd=ROOT, env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "policykg.cli", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         self._reader = threading.Thread(target=self._read_output, daemon=True)
         self._reader.start()
         self.ready = self._wait_for_an_answer()
@@ -183,11 +188,27 @@ def build_store(triples: int) -> Path:
         return store
     data = WORK / f"synthetic-{triples}.nq"
     if not data.exists():
-        subprocess.run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(triples), "--seed", "1",
-                        "--output", str(data)], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "policykg.cli",
+                "generate",
+                "--triples",
+                str(triples),
+                "--seed",
+                "1",
+                "--output",
+                str(data),
+            ],
+            check=True,
+            cwd=ROOT,
+        )
     shutil.rmtree(store, ignore_errors=True)
     # Into a new store, `policykg load` also loads the model (ontology, shapes, seed), as `serve` would.
-    subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)], check=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)], check=True, cwd=ROOT
+    )
     built.touch()
     return store
 
@@ -249,8 +270,13 @@ print(time.monotonic() - start)
 def startup_steps(store: Path) -> dict[str, float]:
     """Time the steps of `policykg serve` before uvicorn starts listening, in a fresh process."""
     shutil.rmtree(store.with_name(store.name + ".snapshots"), ignore_errors=True)
-    run = subprocess.run([sys.executable, "-c", STARTUP_STEPS, str(time.time()), str(store)], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", STARTUP_STEPS, str(time.time()), str(store)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(run.stdout.splitlines()[-1])
 
 
@@ -258,8 +284,9 @@ def import_seconds(module: str) -> float:
     """Seconds a fresh interpreter takes to import a module (median of 3)."""
     times = []
     for _ in range(3):
-        run = subprocess.run([sys.executable, "-c", WORKER_IMPORTS, module], cwd=ROOT, capture_output=True,
-                             text=True, check=True)
+        run = subprocess.run(
+            [sys.executable, "-c", WORKER_IMPORTS, module], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         times.append(float(run.stdout))
     return statistics.median(times)
 
@@ -267,8 +294,13 @@ def import_seconds(module: str) -> float:
 def summary(samples: list[tuple[float, float, int]]) -> tuple[float, float, float, float, int]:
     service = [s for s, _, _ in samples]
     workers = [w for _, w, _ in samples]
-    return (statistics.median(service), max(service), statistics.median(workers), max(workers),
-            max(n for _, _, n in samples))
+    return (
+        statistics.median(service),
+        max(service),
+        statistics.median(workers),
+        max(workers),
+        max(n for _, _, n in samples),
+    )
 
 
 def main() -> None:
@@ -278,10 +310,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="time under the query mix")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients of the query mix")
     parser.add_argument("--idle", type=float, default=5.0, help="seconds sampled at idle")
-    parser.add_argument("--slow-seconds", type=float, default=40.0,
-                        help="the slow client spreads each whole dump over this many seconds")
-    parser.add_argument("--malloc-arena-max", type=int,
-                        help="run the service with MALLOC_ARENA_MAX set to this (glibc's malloc arenas)")
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        default=40.0,
+        help="the slow client spreads each whole dump over this many seconds",
+    )
+    parser.add_argument(
+        "--malloc-arena-max", type=int, help="run the service with MALLOC_ARENA_MAX set to this (glibc's malloc arenas)"
+    )
     parser.add_argument("--results", action="store_true", help="append the tables to benchmarks/RESULTS.md")
     args = parser.parse_args()
 
@@ -317,24 +354,39 @@ def main() -> None:
         system = System("policykg", service.url, service.process)
         sampler.phase = f"query mix, {args.clients} clients"
         asyncio.run(drive(system, mix, args.clients, args.seconds))
-        phases.append(Phase(sampler.phase, f"{len(system.latencies) / args.seconds:.1f} queries/s, "
-                            f"p50 {percentile(system.latencies, .5):,.0f} ms, {system.errors} errors"))
+        phases.append(
+            Phase(
+                sampler.phase,
+                f"{len(system.latencies) / args.seconds:.1f} queries/s, "
+                f"p50 {percentile(system.latencies, 0.5):,.0f} ms, {system.errors} errors",
+            )
+        )
 
         for name in ("policykg.nq.gz", "policykg.nq"):
             sampler.phase = f"dump {name}, fast client"
             size, seconds = read_dump(f"{base}/dumps/{name}", None)
-            phases.append(Phase(sampler.phase, f"{size / 1e6:,.1f} MB in {seconds:.1f} s "
-                                f"({size / 1e6 / seconds:,.1f} MB/s)"))
+            phases.append(
+                Phase(sampler.phase, f"{size / 1e6:,.1f} MB in {seconds:.1f} s ({size / 1e6 / seconds:,.1f} MB/s)")
+            )
             sampler.phase = f"dump {name}, slow client"
             slow_size, seconds = read_dump(f"{base}/dumps/{name}", size / args.slow_seconds)
-            phases.append(Phase(sampler.phase, f"{slow_size / 1e6:,.1f} MB in {seconds:.1f} s "
-                                f"(read at {size / args.slow_seconds / 1e6:,.2f} MB/s)"))
+            phases.append(
+                Phase(
+                    sampler.phase,
+                    f"{slow_size / 1e6:,.1f} MB in {seconds:.1f} s "
+                    f"(read at {size / args.slow_seconds / 1e6:,.2f} MB/s)",
+                )
+            )
 
         sampler.phase = "dumps, 4 fast clients at once (2 × .nq, 2 × .nq.gz)"
         started = time.monotonic()
         with ThreadPoolExecutor(4) as clients:
-            sizes = list(clients.map(lambda name: read_dump(f"{base}/dumps/{name}", None)[0],
-                                     ["policykg.nq", "policykg.nq", "policykg.nq.gz", "policykg.nq.gz"]))
+            sizes = list(
+                clients.map(
+                    lambda name: read_dump(f"{base}/dumps/{name}", None)[0],
+                    ["policykg.nq", "policykg.nq", "policykg.nq.gz", "policykg.nq.gz"],
+                )
+            )
         phases.append(Phase(sampler.phase, f"{sum(sizes) / 1e6:,.1f} MB in {time.monotonic() - started:.1f} s"))
 
         sampler.phase = "idle, after the dumps"
@@ -384,8 +436,10 @@ def main() -> None:
     ]
     for phase in phases:
         service_median, service_peak, workers_median, workers_peak, _ = rows[phase.name]
-        lines.append(f"| {phase.name} | {service_median:,.0f} | {service_peak:,.0f} | {workers_median:,.0f} | "
-                     f"{workers_peak:,.0f} | {phase.note} |")
+        lines.append(
+            f"| {phase.name} | {service_median:,.0f} | {service_peak:,.0f} | {workers_median:,.0f} | "
+            f"{workers_peak:,.0f} | {phase.note} |"
+        )
     lines += [
         "",
         dumped,
@@ -409,8 +463,10 @@ def main() -> None:
         "|---|---:|",
     ]
     lines += [f"| {name} | {seconds:.3f} |" for name, seconds in steps.items()]
-    lines += [f"| (for comparison) a fresh interpreter importing `{module}` | {seconds:.3f} |"
-              for module, seconds in imports.items()]
+    lines += [
+        f"| (for comparison) a fresh interpreter importing `{module}` | {seconds:.3f} |"
+        for module, seconds in imports.items()
+    ]
     lines.append("")
     table = "\n".join(lines)
     publish(table, args.results)

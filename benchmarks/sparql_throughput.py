@@ -35,10 +35,12 @@ def queries(triples: int) -> list[tuple[str, str]]:
     resource (selective), others join across the whole graph, as the competency questions do.
     """
     scale = max(1, triples // 20_000)
-    prefixes = (f"PREFIX pkg: <{PKG}> PREFIX dcterms: <http://purl.org/dc/terms/> "
-                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX schema: <https://schema.org/> "
-                "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX org: <http://www.w3.org/ns/org#> "
-                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX prov: <http://www.w3.org/ns/prov#> ")
+    prefixes = (
+        f"PREFIX pkg: <{PKG}> PREFIX dcterms: <http://purl.org/dc/terms/> "
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX schema: <https://schema.org/> "
+        "PREFIX cv: <http://data.europa.eu/m8g/> PREFIX org: <http://www.w3.org/ns/org#> "
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+    )
     mix = []
     for i in range(8):
         concept = f"<{B}id/concept/gen-{(i * 7) % 20}>"
@@ -47,26 +49,53 @@ def queries(triples: int) -> list[tuple[str, str]]:
         meeting = f"<{B}id/event/gen-meeting-{i * 13 + 1}>"
         year = 2000 + i % 4
         mix += [
-            ("1 recommendations-on-concept", prefixes + "SELECT DISTINCT ?r ?title WHERE { ?r pkg:concerns/skos:broader* "
-             f"{concept} ; dcterms:title ?title }} ORDER BY ?title LIMIT 100"),
-            ("2 presentations-by-org", prefixes + "SELECT DISTINCT ?event ?start WHERE { ?pres pkg:presenter ?person ; "
-             f"pkg:presentedAt ?event . ?person org:holds/org:postIn {org} . ?event schema:startDate ?start }} ORDER BY ?start"),
-            ("3 representatives-at-meeting", prefixes + f"SELECT DISTINCT ?person ?org WHERE {{ {meeting} cv:hasParticipation ?p . "
-             "?p cv:hasParticipant ?person ; pkg:onBehalfOf ?org }"),
-            ("4 instruments-per-recommendation", prefixes + f"SELECT DISTINCT ?ordinal ?instrument WHERE {{ ?r pkg:issuedAt {conference} ; "
-             "pkg:ordinal ?ordinal ; pkg:concerns ?c . ?instrument a pkg:PolicyInstrument ; skos:broader? ?c } ORDER BY ?ordinal"),
-            ("5 fact-provenance", prefixes + f"SELECT DISTINCT ?p ?o ?g ?source WHERE {{ GRAPH ?g {{ {conference} ?p ?o }} "
-             "?g prov:wasDerivedFrom ?source }"),
-            ("6 recommendation-trail", prefixes + f"SELECT DISTINCT ?ordinal ?status ?date WHERE {{ ?r pkg:issuedAt {conference} ; "
-             "pkg:ordinal ?ordinal . ?s pkg:recommendation ?r ; pkg:status ?status ; pkg:statusDate ?date } ORDER BY ?ordinal ?date"),
-            ("7 events-timeline", prefixes + "SELECT DISTINCT ?e ?label ?start WHERE { ?e schema:startDate ?start ; rdfs:label ?label . "
-             f'FILTER (?start >= "{year}-01-01"^^<http://www.w3.org/2001/XMLSchema#date> && '
-             f'?start < "{year}-03-01"^^<http://www.w3.org/2001/XMLSchema#date>) }} ORDER BY ?start'),
-            ("8 presented-recommendations", prefixes + "SELECT ?r ?meeting ?date WHERE { ?s pkg:status pkg:statusPresented ; "
-             "pkg:recommendation ?r ; pkg:atEvent ?meeting . ?meeting schema:startDate ?date "
-             f'FILTER (?date >= "{year}-01-01"^^<http://www.w3.org/2001/XMLSchema#date>) }} ORDER BY ?date LIMIT 50'),
-            ("9 concept-popularity", prefixes + "SELECT ?c (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r pkg:concerns ?c } "
-             f"GROUP BY ?c ORDER BY DESC(?n) LIMIT {5 + i}"),
+            (
+                "1 recommendations-on-concept",
+                prefixes + "SELECT DISTINCT ?r ?title WHERE { ?r pkg:concerns/skos:broader* "
+                f"{concept} ; dcterms:title ?title }} ORDER BY ?title LIMIT 100",
+            ),
+            (
+                "2 presentations-by-org",
+                prefixes + "SELECT DISTINCT ?event ?start WHERE { ?pres pkg:presenter ?person ; "
+                f"pkg:presentedAt ?event . ?person org:holds/org:postIn {org} . ?event schema:startDate ?start }} ORDER BY ?start",
+            ),
+            (
+                "3 representatives-at-meeting",
+                prefixes + f"SELECT DISTINCT ?person ?org WHERE {{ {meeting} cv:hasParticipation ?p . "
+                "?p cv:hasParticipant ?person ; pkg:onBehalfOf ?org }",
+            ),
+            (
+                "4 instruments-per-recommendation",
+                prefixes + f"SELECT DISTINCT ?ordinal ?instrument WHERE {{ ?r pkg:issuedAt {conference} ; "
+                "pkg:ordinal ?ordinal ; pkg:concerns ?c . ?instrument a pkg:PolicyInstrument ; skos:broader? ?c } ORDER BY ?ordinal",
+            ),
+            (
+                "5 fact-provenance",
+                prefixes + f"SELECT DISTINCT ?p ?o ?g ?source WHERE {{ GRAPH ?g {{ {conference} ?p ?o }} "
+                "?g prov:wasDerivedFrom ?source }",
+            ),
+            (
+                "6 recommendation-trail",
+                prefixes + f"SELECT DISTINCT ?ordinal ?status ?date WHERE {{ ?r pkg:issuedAt {conference} ; "
+                "pkg:ordinal ?ordinal . ?s pkg:recommendation ?r ; pkg:status ?status ; pkg:statusDate ?date } ORDER BY ?ordinal ?date",
+            ),
+            (
+                "7 events-timeline",
+                prefixes + "SELECT DISTINCT ?e ?label ?start WHERE { ?e schema:startDate ?start ; rdfs:label ?label . "
+                f'FILTER (?start >= "{year}-01-01"^^<http://www.w3.org/2001/XMLSchema#date> && '
+                f'?start < "{year}-03-01"^^<http://www.w3.org/2001/XMLSchema#date>) }} ORDER BY ?start',
+            ),
+            (
+                "8 presented-recommendations",
+                prefixes + "SELECT ?r ?meeting ?date WHERE { ?s pkg:status pkg:statusPresented ; "
+                "pkg:recommendation ?r ; pkg:atEvent ?meeting . ?meeting schema:startDate ?date "
+                f'FILTER (?date >= "{year}-01-01"^^<http://www.w3.org/2001/XMLSchema#date>) }} ORDER BY ?date LIMIT 50',
+            ),
+            (
+                "9 concept-popularity",
+                prefixes + "SELECT ?c (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r pkg:concerns ?c } "
+                f"GROUP BY ?c ORDER BY DESC(?n) LIMIT {5 + i}",
+            ),
         ]
     return mix
 
@@ -117,13 +146,26 @@ def start_policykg(work: Path, data: Path, workers: int) -> tuple[System, float]
     store = work / "policykg-store"
     shutil.rmtree(store, ignore_errors=True)
     shutil.rmtree(work / "policykg-store.snapshots", ignore_errors=True)
-    load = run([sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)], cwd=ROOT,
-               stderr=subprocess.DEVNULL)
+    load = run(
+        [sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     port = free_port()
-    env = {**os.environ, "POLICYKG_STORE": str(store), "POLICYKG_PORT": str(port), "POLICYKG_QUERY_WORKERS": str(workers),
-           "POLICYKG_QUERY_TIMEOUT": "60"}
-    process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "POLICYKG_STORE": str(store),
+        "POLICYKG_PORT": str(port),
+        "POLICYKG_QUERY_WORKERS": str(workers),
+        "POLICYKG_QUERY_TIMEOUT": "60",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policykg.cli", "serve"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     system = System("policykg", f"http://127.0.0.1:{port}/sparql", process)
     wait_for(system.url, process)
     return system, load
@@ -135,9 +177,21 @@ def start_oxigraph(work: Path, data: Path) -> tuple[System, float]:
     shutil.rmtree(location, ignore_errors=True)
     load = run([executable, "load", "--location", str(location), "--file", str(data)], stderr=subprocess.DEVNULL)
     port = free_port()
-    process = subprocess.Popen([executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-                                "--union-default-graph", "--timeout-s", "60"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            executable,
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+            "--timeout-s",
+            "60",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     system = System("oxigraph serve", f"http://127.0.0.1:{port}/query", process)
     wait_for(system.url, process)
     return system, load
@@ -146,8 +200,11 @@ def start_oxigraph(work: Path, data: Path) -> tuple[System, float]:
 def start_rdflib_endpoint(data: Path) -> tuple[System, float]:
     port = free_port()
     start = time.monotonic()
-    process = subprocess.Popen([sys.executable, str(HERE / "rdflib_endpoint_server.py"), str(data), str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "rdflib_endpoint_server.py"), str(data), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     system = System("rdflib-endpoint", f"http://127.0.0.1:{port}/", process)
     wait_for(system.url, process, seconds=3600)
     return system, time.monotonic() - start
@@ -189,8 +246,21 @@ def synthetic_data(triples: int) -> Path:
     work.mkdir(exist_ok=True)
     data = work / f"synthetic-{triples}.nq"
     if not data.exists():
-        run([sys.executable, "-m", "policykg.cli", "generate", "--triples", str(triples), "--seed", "1",
-             "--output", str(data)], cwd=ROOT)
+        run(
+            [
+                sys.executable,
+                "-m",
+                "policykg.cli",
+                "generate",
+                "--triples",
+                str(triples),
+                "--seed",
+                "1",
+                "--output",
+                str(data),
+            ],
+            cwd=ROOT,
+        )
     return data
 
 
@@ -222,8 +292,9 @@ def append_results(table: str) -> None:
 def check_answers(system: System, mix: list[tuple[str, str]]) -> None:
     """Record the rows each distinct query returns (and how many), to compare the systems' answers."""
     for name, query in mix[:9]:
-        response = httpx.get(system.url, params={"query": query}, headers={"Accept": "application/sparql-results+json"},
-                             timeout=600)
+        response = httpx.get(
+            system.url, params={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=600
+        )
         system.answers[name] = response.json()["results"]["bindings"] if response.status_code == 200 else []
         system.rows[name] = len(system.answers[name]) if response.status_code == 200 else -1
 
@@ -290,18 +361,28 @@ def main() -> None:
     for system, load_seconds in systems:
         rate = len(system.latencies) / args.seconds
         ratio = ours / rate if rate else float("inf")
-        lines.append(f"| {system.name} | {load_seconds:.1f} | {rate:,.1f} | {percentile(system.latencies, .5):,.1f} | "
-                     f"{percentile(system.latencies, .95):,.1f} | {percentile(system.latencies, .99):,.1f} | "
-                     f"{system.errors} | {ratio:,.2f} |")
+        lines.append(
+            f"| {system.name} | {load_seconds:.1f} | {rate:,.1f} | {percentile(system.latencies, 0.5):,.1f} | "
+            f"{percentile(system.latencies, 0.95):,.1f} | {percentile(system.latencies, 0.99):,.1f} | "
+            f"{system.errors} | {ratio:,.2f} |"
+        )
     kinds = sorted({kind for system, _ in systems for kind in system.by_kind})
-    lines += ["", "Median latency by kind of query (ms; under the same concurrent load):", "",
-              "| kind | " + " | ".join(s.name for s, _ in systems) + " |",
-              "|---|" + "---:|" * len(systems)]
+    lines += [
+        "",
+        "Median latency by kind of query (ms; under the same concurrent load):",
+        "",
+        "| kind | " + " | ".join(s.name for s, _ in systems) + " |",
+        "|---|" + "---:|" * len(systems),
+    ]
     for kind in kinds:
-        cells = [f"{percentile(s.by_kind.get(kind, []), .5):,.1f}" for s, _ in systems]
+        cells = [f"{percentile(s.by_kind.get(kind, []), 0.5):,.1f}" for s, _ in systems]
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
-    lines += ["", "Rows returned by the first query of each kind (the systems must agree): "
-              + json.dumps({s.name: s.rows for s, _ in systems}), ""]
+    lines += [
+        "",
+        "Rows returned by the first query of each kind (the systems must agree): "
+        + json.dumps({s.name: s.rows for s, _ in systems}),
+        "",
+    ]
     table = "\n".join(lines)
     publish(table, args.results)
 

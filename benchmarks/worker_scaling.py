@@ -59,12 +59,22 @@ def build_store(store: Path, data: Path) -> None:
 def serve(store: Path, workers: int, timeout: float = 60, memory_limit: int | None = None) -> System:
     """Start `policykg serve --workers N` over the store, with writes allowed."""
     port = free_port()
-    env = {**os.environ, "POLICYKG_STORE": str(store), "POLICYKG_PORT": str(port), "POLICYKG_QUERY_TIMEOUT": f"{timeout:g}",
-           "POLICYKG_UPDATE_TOKEN": TOKEN}
+    env = {
+        **os.environ,
+        "POLICYKG_STORE": str(store),
+        "POLICYKG_PORT": str(port),
+        "POLICYKG_QUERY_TIMEOUT": f"{timeout:g}",
+        "POLICYKG_UPDATE_TOKEN": TOKEN,
+    }
     if memory_limit is not None:
         env["POLICYKG_MAX_QUERY_MEMORY_BYTES"] = str(memory_limit)
-    process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve", "--workers", str(workers)], env=env,
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "policykg.cli", "serve", "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     system = System(f"{workers} worker{'s' if workers != 1 else ''}", f"http://127.0.0.1:{port}/sparql", process)
     wait_for(system.url, process)
     return system
@@ -76,16 +86,26 @@ def visibility(system: System, times: int = 10) -> list[float]:
     delays = []
     for number in range(times):
         iri = f"{B}id/event/visibility-{uuid.uuid4()}"
-        entry = (f'<{iri}> a <https://w3id.org/policykg/ontology#Conference> ; '
-                 f'<http://www.w3.org/2000/01/rdf-schema#label> "Visibility {number}"@en ; '
-                 f'<http://purl.org/dc/terms/title> "Visibility {number}"@en ; '
-                 f'<https://schema.org/startDate> "2025-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .')
+        entry = (
+            f"<{iri}> a <https://w3id.org/policykg/ontology#Conference> ; "
+            f'<http://www.w3.org/2000/01/rdf-schema#label> "Visibility {number}"@en ; '
+            f'<http://purl.org/dc/terms/title> "Visibility {number}"@en ; '
+            f'<https://schema.org/startDate> "2025-01-01"^^<http://www.w3.org/2001/XMLSchema#date> .'
+        )
         start = time.perf_counter()
-        created = httpx.post(base + "/entries", content=entry, timeout=120,
-                             headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+        created = httpx.post(
+            base + "/entries",
+            content=entry,
+            timeout=120,
+            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"},
+        )
         created.raise_for_status()
-        while not httpx.get(system.url, params={"query": f"ASK {{ <{iri}> ?p ?o }}"}, timeout=60,
-                            headers={"Accept": "application/sparql-results+json"}).json()["boolean"]:
+        while not httpx.get(
+            system.url,
+            params={"query": f"ASK {{ <{iri}> ?p ?o }}"},
+            timeout=60,
+            headers={"Accept": "application/sparql-results+json"},
+        ).json()["boolean"]:
             time.sleep(0.005)
         delays.append(time.perf_counter() - start)
     return delays
@@ -133,9 +153,11 @@ def main() -> None:
     ]
     for system, delays in measured:
         rate = len(system.latencies) / args.seconds
-        lines.append(f"| {system.name} | {rate:,.1f} | {rate / first:.2f} | {percentile(system.latencies, .5):,.1f} | "
-                     f"{percentile(system.latencies, .95):,.1f} | {system.errors} | "
-                     f"{statistics.median(delays) * 1000:,.0f} | {max(delays) * 1000:,.0f} |")
+        lines.append(
+            f"| {system.name} | {rate:,.1f} | {rate / first:.2f} | {percentile(system.latencies, 0.5):,.1f} | "
+            f"{percentile(system.latencies, 0.95):,.1f} | {system.errors} | "
+            f"{statistics.median(delays) * 1000:,.0f} | {max(delays) * 1000:,.0f} |"
+        )
     table = "\n".join(lines + [""])
     publish(table, args.results)
 

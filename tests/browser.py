@@ -78,7 +78,7 @@ class Image:
         step = self.channels
         found: set[bytes] = set()
         for row in self.rows:
-            found.update(row[i:i + step] for i in range(0, len(row), step))
+            found.update(row[i : i + step] for i in range(0, len(row), step))
         return found
 
 
@@ -99,11 +99,11 @@ def read_png(data: bytes) -> Image:
     while position < len(data):
         if position + 12 > len(data):
             raise ValueError("truncated chunk")
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
         if position + 12 + length > len(data):
             raise ValueError(f"chunk {kind!r} is truncated")
-        body = data[position + 8:position + 8 + length]
-        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        body = data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
         if zlib.crc32(kind + body) != crc:
             raise ValueError(f"chunk {kind!r} fails its CRC")
         position += 12 + length
@@ -130,7 +130,7 @@ def read_png(data: bytes) -> Image:
     rows, previous = [], bytes(stride)
     for y in range(height):
         start = y * (stride + 1)
-        row = _unfilter(raw[start], raw[start + 1:start + 1 + stride], previous, channels)
+        row = _unfilter(raw[start], raw[start + 1 : start + 1 + stride], previous, channels)
         rows.append(row)
         previous = row
     return Image(width, height, channels, rows)
@@ -190,9 +190,12 @@ def tab_to(page, target, presses: int = 30) -> int:
 def record_csp_violations(page, violations: list[str]) -> None:
     """Record in violations each Content-Security-Policy violation page's documents report, on every navigation
     (the securitypolicyviolation event: directive, blocked URL, sample), whatever the browser logs."""
+
     def record(text: str) -> None:
         violations.append(text)
 
     page.expose_function("policykgCspViolation", record)
-    page.add_init_script("document.addEventListener('securitypolicyviolation', event => window.policykgCspViolation("
-                         "`${event.violatedDirective} ${event.blockedURI} ${event.sample} at ${event.documentURI}`));")
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', event => window.policykgCspViolation("
+        "`${event.violatedDirective} ${event.blockedURI} ${event.sample} at ${event.documentURI}`));"
+    )

@@ -32,11 +32,20 @@ _NEEDS_BY_FIXTURE = {
     "service": {"service", "read_only_service", "oxigraph_server", "oxigraph_union_server", "listener"},
 }
 _NEEDS_BY_MODULE = {
-    "test_ldes_client": "node", "test_service_virtuoso": "virtuoso", "test_crash": "service",
-    "test_skolem": "service", "test_query_limits": "service", "test_harvester": "service",
-    "test_fuzz_openapi": "service", "test_no_outbound": "service", "test_query_pool": "service",
-    "test_backup": "service", "test_hostile_input": "service", "test_client_sparqlwrapper": "service",
-    "test_w3c_protocol": "service", "test_generate": "service",
+    "test_ldes_client": "node",
+    "test_service_virtuoso": "virtuoso",
+    "test_crash": "service",
+    "test_skolem": "service",
+    "test_query_limits": "service",
+    "test_harvester": "service",
+    "test_fuzz_openapi": "service",
+    "test_no_outbound": "service",
+    "test_query_pool": "service",
+    "test_backup": "service",
+    "test_hostile_input": "service",
+    "test_client_sparqlwrapper": "service",
+    "test_w3c_protocol": "service",
+    "test_generate": "service",
 }
 _SLOW = {"test_invalid_fixture_trips_exactly_its_constraint"}  # one pySHACL run per fixture: about 100 s in all
 
@@ -164,7 +173,8 @@ def oxigraph_serve(location: Path, *flags: str) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [executable, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", *flags],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -207,8 +217,13 @@ def launch_service(folder: Path, port: int | None = None, **env: str) -> tuple["
     environment.update({"POLICYKG_PORT": str(port), "POLICYKG_HOST": "127.0.0.1", **env})
     with open(folder / "serve.log", "wb") as log:
         # A process group of its own: a crash test kills the server and its query workers at once (os.killpg).
-        process = subprocess.Popen([sys.executable, "-m", "policykg.cli", "serve"], env=environment,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "policykg.cli", "serve"],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -222,16 +237,21 @@ def stop(process: "subprocess.Popen[bytes]") -> None:
 
 
 # The settings of the service the service suites run against, whatever keeps its graph.
-SERVICE_SETTINGS = {"POLICYKG_UPDATE_TOKEN": TOKEN, "POLICYKG_QUERY_TIMEOUT": "3", "POLICYKG_MAX_BODY_BYTES": "2000000",
-                    "POLICYKG_CONTRIBUTOR_TOKENS": '{"contributor-token-alice": "alice"}'}
+SERVICE_SETTINGS = {
+    "POLICYKG_UPDATE_TOKEN": TOKEN,
+    "POLICYKG_QUERY_TIMEOUT": "3",
+    "POLICYKG_MAX_BODY_BYTES": "2000000",
+    "POLICYKG_CONTRIBUTOR_TOKENS": '{"contributor-token-alice": "alice"}',
+}
 
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory) -> Iterator[Service]:
     """The service over an on-disk store with query workers, a 3 s query limit and writes allowed."""
     folder = tmp_path_factory.mktemp("service")
-    process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS="2",
-                                 **SERVICE_SETTINGS)
+    process, url = start_service(
+        folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS="2", **SERVICE_SETTINGS
+    )
     try:
         yield Service(url, TOKEN)
     finally:
@@ -293,8 +313,14 @@ def new_page(browser, outbound_requests, console_errors):
     contexts = []
 
     def make(java_script_enabled: bool = True, **context_options):
-        context = browser.new_context(**{"viewport": VIEWPORT, "service_workers": "block",
-                                         "java_script_enabled": java_script_enabled, **context_options})
+        context = browser.new_context(
+            **{
+                "viewport": VIEWPORT,
+                "service_workers": "block",
+                "java_script_enabled": java_script_enabled,
+                **context_options,
+            }
+        )
         contexts.append(context)
         guard_context(context, outbound_requests)
         page = context.new_page()
@@ -321,6 +347,7 @@ def page_without_js(new_page):
 
 
 # OpenLink Virtuoso 7 (Debian's virtuoso-opensource, installed by `make test`) as a real remote engine.
+
 
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory) -> Iterator[Virtuoso]:

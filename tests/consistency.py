@@ -22,8 +22,14 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 TREE = "https://w3id.org/tree#"
 SRJ = "application/sparql-results+json"
 # What the registry records about every entry it accepts (policykg.writing.entries: Entries._change and submit).
-RECORD = (RDF_TYPE, "http://www.w3.org/2000/01/rdf-schema#label", PROV + "wasAttributedTo", PROV + "generatedAtTime",
-          PKG + "validatedAgainst", PKG + "contentHash")
+RECORD = (
+    RDF_TYPE,
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    PROV + "wasAttributedTo",
+    PROV + "generatedAtTime",
+    PKG + "validatedAgainst",
+    PKG + "contentHash",
+)
 MAX_PAGES = 100_000  # a bound on the walk through the change stream
 
 
@@ -56,10 +62,12 @@ def meeting_entry(base_iri: str, number: int, participants: int = 3) -> str:
     The number must be new in the series (the seed has meeting 11): a number already taken is a violation.
     """
     meeting = f"<{base_iri}id/event/entry-meeting-{number}>"
-    lines = [f"""@prefix pkg: <{PKG}> . @prefix schema: <https://schema.org/> . @prefix cv: <http://data.europa.eu/m8g/> .
+    lines = [
+        f"""@prefix pkg: <{PKG}> . @prefix schema: <https://schema.org/> . @prefix cv: <http://data.europa.eu/m8g/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 {meeting} a pkg:ExpertGroupMeeting ; rdfs:label "Meeting {number}"@en ; schema:startDate "2025-01-01"^^xsd:date ;
-    pkg:partOfSeries <{base_iri}id/series/cultural-heritage-expert-group-meetings> ; pkg:seriesNumber {number} ."""]
+    pkg:partOfSeries <{base_iri}id/series/cultural-heritage-expert-group-meetings> ; pkg:seriesNumber {number} ."""
+    ]
     for index in range(participants):
         participation = f"<{base_iri}id/participation/entry-meeting-{number}-{index}>"
         lines.append(f"""{meeting} cv:hasParticipation {participation} .
@@ -77,8 +85,9 @@ def select(url: str, query: str) -> list[tuple[ox.NamedNode | ox.BlankNode | ox.
     return [tuple(solution[name] for name in names) for solution in solutions]
 
 
-def audit_entries(url: str, base_iri: str, submissions: list[Submission],
-                  earlier: frozenset[str] = frozenset()) -> EntryAudit:
+def audit_entries(
+    url: str, base_iri: str, submissions: list[Submission], earlier: frozenset[str] = frozenset()
+) -> EntryAudit:
     """Check every entry in the store against what was sent, and every acknowledged submission against the store.
 
     Each entry must have its whole record and its data (or neither), hold exactly the triples of one valid
@@ -126,8 +135,9 @@ def settle(submissions: list[Submission], audit: EntryAudit) -> int:
 
 def stored_entries(url: str, base_iri: str) -> dict[str, frozenset[str]]:
     """Every entry graph in the store (a graph named under <base>entries/) and its triples."""
-    rows = select(url, f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} "
-                       f"FILTER(STRSTARTS(STR(?g), \"{base_iri}entries/\")) }}")
+    rows = select(
+        url, f'SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{base_iri}entries/")) }}'
+    )
     graphs: dict[str, set[str]] = defaultdict(set)
     for graph, subject, predicate, value in rows:
         graphs[graph.value].add(str(ox.Triple(subject, predicate, value)))  # type: ignore[arg-type, union-attr]
@@ -149,21 +159,31 @@ def audit_change_stream(url: str, base_iri: str, entries: set[str]) -> list[str]
     page: str | None = base_iri + "ldes/0"
     pages = 0
     while page is not None and pages < MAX_PAGES:
-        response = httpx.get(url + "/" + page.removeprefix(base_iri), headers={"Accept": "application/n-triples"},
-                             timeout=120)
+        response = httpx.get(
+            url + "/" + page.removeprefix(base_iri), headers={"Accept": "application/n-triples"}, timeout=120
+        )
         if response.status_code != 200:
             return [f"the change stream page <{page}> answered {response.status_code}"]
         triples = list(ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES))
         kinds = {t.subject.value for t in triples if t.predicate.value == RDF_TYPE and t.object.value == PKG + "Entry"}
-        members.update(t.object.value for t in triples
-                       if t.predicate.value == TREE + "member" and t.object.value in kinds)
-        relations = {t.object.value for t in triples if t.subject.value == page and t.predicate.value == TREE + "relation"}
-        following = [t.object.value for t in triples if t.subject.value in relations and t.predicate.value == TREE + "node"]
+        members.update(
+            t.object.value for t in triples if t.predicate.value == TREE + "member" and t.object.value in kinds
+        )
+        relations = {
+            t.object.value for t in triples if t.subject.value == page and t.predicate.value == TREE + "relation"
+        }
+        following = [
+            t.object.value for t in triples if t.subject.value in relations and t.predicate.value == TREE + "node"
+        ]
         page = following[0] if following else None
         pages += 1
     problems = [f"<{member}> is {count} times in the change stream" for member, count in members.items() if count > 1]
-    problems += [f"<{entry}> is in the store but not in the change stream" for entry in sorted(entries - members.keys())]
-    problems += [f"<{member}> is in the change stream but not in the store" for member in sorted(members.keys() - entries)]
+    problems += [
+        f"<{entry}> is in the store but not in the change stream" for entry in sorted(entries - members.keys())
+    ]
+    problems += [
+        f"<{member}> is in the change stream but not in the store" for member in sorted(members.keys() - entries)
+    ]
     return problems
 
 
@@ -178,8 +198,11 @@ def audit_dump(url: str) -> list[str]:
 
 def audit_model(url: str, settings: Settings) -> list[str]:
     """Compare the store with the model alone (ontology, shapes and seed, as a first start loads them)."""
-    return _differences("the model", _digests(model_quads(settings), same_blank_nodes=False),
-                        stored_digests(url, same_blank_nodes=False))
+    return _differences(
+        "the model",
+        _digests(model_quads(settings), same_blank_nodes=False),
+        stored_digests(url, same_blank_nodes=False),
+    )
 
 
 def model_quads(settings: Settings) -> list[ox.Quad]:
@@ -199,9 +222,12 @@ def stored_digests(url: str, same_blank_nodes: bool = True) -> dict[str, tuple[i
 
 def _differences(name: str, expected: dict[str, tuple[int, int]], stored: dict[str, tuple[int, int]]) -> list[str]:
     """The graphs whose quads differ between what is expected and the store."""
-    return [f"graph {graph}: {name} has {expected.get(graph, (0, 0))[0]} quads, the store "
-            f"{stored.get(graph, (0, 0))[0]} (or other ones)"
-            for graph in sorted(expected.keys() | stored.keys()) if expected.get(graph) != stored.get(graph)]
+    return [
+        f"graph {graph}: {name} has {expected.get(graph, (0, 0))[0]} quads, the store "
+        f"{stored.get(graph, (0, 0))[0]} (or other ones)"
+        for graph in sorted(expected.keys() | stored.keys())
+        if expected.get(graph) != stored.get(graph)
+    ]
 
 
 def _digests(quads, same_blank_nodes: bool = True) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
@@ -212,8 +238,14 @@ def _digests(quads, same_blank_nodes: bool = True) -> dict[str, tuple[int, int]]
     """
     digests: dict[str, tuple[int, int]] = {}
     for quad in quads:
-        text = str(quad) if same_blank_nodes else " ".join(
-            "_:b" if isinstance(term, ox.BlankNode) else str(term) for term in (quad.subject, quad.predicate, quad.object))
+        text = (
+            str(quad)
+            if same_blank_nodes
+            else " ".join(
+                "_:b" if isinstance(term, ox.BlankNode) else str(term)
+                for term in (quad.subject, quad.predicate, quad.object)
+            )
+        )
         count, total = digests.get(str(quad.graph_name), (0, 0))
         value = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
         digests[str(quad.graph_name)] = (count + 1, (total + value) % 2**256)

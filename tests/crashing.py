@@ -68,7 +68,9 @@ class CrashedService:
         restart = time.monotonic() - started
         audit = audit_entries(self.url, B, self.submissions)
         kept = settle(self.submissions, audit)
-        problems = refusals + audit.problems + audit_change_stream(self.url, B, set(audit.entries)) + audit_dump(self.url)
+        problems = (
+            refusals + audit.problems + audit_change_stream(self.url, B, set(audit.entries)) + audit_dump(self.url)
+        )
         return Round(acknowledged, len(sent) - acknowledged, kept, len(audit.entries), pause, restart, problems)
 
     def _submit_and_kill(self, spread: float, participants: int) -> tuple[list[Submission], list[str], float]:
@@ -76,8 +78,10 @@ class CrashedService:
         sent: list[Submission] = []
         refusals: list[str] = []
         stopping = threading.Event()
-        threads = [threading.Thread(target=self._send, args=(sent, refusals, stopping, participants))
-                   for _ in range(self.senders)]
+        threads = [
+            threading.Thread(target=self._send, args=(sent, refusals, stopping, participants))
+            for _ in range(self.senders)
+        ]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 30

@@ -65,8 +65,9 @@ def stored(tmp_path_factory) -> Path:
 def served(tmp_path_factory):
     """A service over an on-disk store of its own (one query worker), taking entries; yields (folder, url)."""
     folder = tmp_path_factory.mktemp("served")
-    process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS="1",
-                                 POLICYKG_UPDATE_TOKEN=TOKEN)
+    process, url = start_service(
+        folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS="1", POLICYKG_UPDATE_TOKEN=TOKEN
+    )
     try:
         yield folder, url
     finally:
@@ -95,10 +96,12 @@ def test_backup_dump_states_its_quads_and_loads_elsewhere_as_plain_nquads(stored
     assert data_lines(tmp_path / "backup.nq") == original
 
 
-def test_backup_of_a_remote_engine_restores_as_an_embedded_store_with_the_same_quads(oxigraph_server, tmp_path,
-                                                                                   monkeypatch):
-    engine = RemoteStore(oxigraph_server + "/query", update_url=oxigraph_server + "/update",
-                         store_url=oxigraph_server + "/store")
+def test_backup_of_a_remote_engine_restores_as_an_embedded_store_with_the_same_quads(
+    oxigraph_server, tmp_path, monkeypatch
+):
+    engine = RemoteStore(
+        oxigraph_server + "/query", update_url=oxigraph_server + "/update", store_url=oxigraph_server + "/store"
+    )
     try:
         engine.update("DROP SILENT ALL")
         load_model(engine, Settings())
@@ -128,8 +131,11 @@ def test_backup_while_serving_and_entries_arrive_restores_a_store_at_one_instant
                 body = meeting_entry(B, number, participants=2)
                 sent = submission(body, B)
                 submissions.append(sent)
-                response = client.post(url + "/entries", content=body.encode(),
-                                       headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+                response = client.post(
+                    url + "/entries",
+                    content=body.encode(),
+                    headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"},
+                )
                 if response.status_code == 201:
                     sent.entry = response.json()["entry"]
                     acknowledged_at[sent.entry] = time.monotonic()
@@ -149,8 +155,9 @@ def test_backup_while_serving_and_entries_arrive_restores_a_store_at_one_instant
     before = {entry for entry, at in acknowledged_at.items() if at < started}
     assert main(["restore", str(tmp_path / "live.nq.gz"), "--store", str(tmp_path / "restored")]) == 0
 
-    process, restored_url = start_service(tmp_path, POLICYKG_STORE=str(tmp_path / "restored"),
-                                          POLICYKG_QUERY_WORKERS="1", POLICYKG_UPDATE_TOKEN=TOKEN)
+    process, restored_url = start_service(
+        tmp_path, POLICYKG_STORE=str(tmp_path / "restored"), POLICYKG_QUERY_WORKERS="1", POLICYKG_UPDATE_TOKEN=TOKEN
+    )
     try:
         # Entries acknowledged before the backup began must be there; later ones may be, but whole.
         expected = [s if s.entry in before else Submission(s.triples) for s in submissions]
@@ -162,11 +169,18 @@ def test_backup_while_serving_and_entries_arrive_restores_a_store_at_one_instant
         restored_dump = httpx.get(restored_url + "/dumps/policykg.nq", timeout=60).content
         assert sorted(restored_dump.splitlines()) == data_lines(tmp_path / "live.nq.gz")
         # The change stream goes on after the restored entries: a new entry is stamped after all of them.
-        response = httpx.post(restored_url + "/entries", content=meeting_entry(B, 9000).encode(), timeout=30,
-                              headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+        response = httpx.post(
+            restored_url + "/entries",
+            content=meeting_entry(B, 9000).encode(),
+            timeout=30,
+            headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"},
+        )
         assert response.status_code == 201
-        newest = select(restored_url, f"SELECT ?e WHERE {{ GRAPH <{B}graph/entries> {{ ?e <{PROV}generatedAtTime> ?t "
-                                      "} } ORDER BY DESC(?t) LIMIT 1")
+        newest = select(
+            restored_url,
+            f"SELECT ?e WHERE {{ GRAPH <{B}graph/entries> {{ ?e <{PROV}generatedAtTime> ?t "
+            "} } ORDER BY DESC(?t) LIMIT 1",
+        )
         assert newest[0][0].value == response.json()["entry"]
     finally:
         stop(process)

@@ -17,18 +17,30 @@ def operations(page) -> list[str]:
     """The operations Swagger UI shows, as 'METHOD /path'."""
     return page.locator(".opblock-summary").evaluate_all(
         "blocks => blocks.map(b => b.querySelector('.opblock-summary-method').textContent + ' '"
-        " + b.querySelector('.opblock-summary-path').dataset.path)")
+        " + b.querySelector('.opblock-summary-path').dataset.path)"
+    )
 
 
 def test_the_docs_page_lists_every_operation_drawn_and_asks_nothing_of_elsewhere(
-        page, service, outbound_requests, console_errors, csp_violations):
+    page, service, outbound_requests, console_errors, csp_violations
+):
     response = page.goto(service.url + "/docs")
     assert response is not None and response.status == 200
     page.locator(".opblock").first.wait_for()
     page.wait_for_load_state("networkidle")
     shown = operations(page)
-    assert {"GET /sparql", "POST /sparql", "GET /store", "POST /entries", "GET /entries", "GET /entries/{entry_id}",
-            "PUT /entries/{entry_id}", "DELETE /entries/{entry_id}", "POST /validate", "GET /health"} <= set(shown)
+    assert {
+        "GET /sparql",
+        "POST /sparql",
+        "GET /store",
+        "POST /entries",
+        "GET /entries",
+        "GET /entries/{entry_id}",
+        "PUT /entries/{entry_id}",
+        "DELETE /entries/{entry_id}",
+        "POST /validate",
+        "GET /health",
+    } <= set(shown)
     assert len(shown) >= 20
     assert page.locator(".swagger-ui .info .title").inner_text().startswith("policykg")
     ui = page.locator("#swagger-ui")
@@ -55,8 +67,10 @@ def test_try_it_out_calls_the_service_from_the_page(page, service, outbound_requ
 
 def test_the_violation_recorder_sees_a_refused_load(page, service, csp_violations):
     page.goto(service.url + "/")
-    page.evaluate("() => { const img = document.createElement('img'); img.src = 'https://elsewhere.example/x.png';"
-                  " document.body.append(img); }")
+    page.evaluate(
+        "() => { const img = document.createElement('img'); img.src = 'https://elsewhere.example/x.png';"
+        " document.body.append(img); }"
+    )
     for _ in range(50):  # the event comes a little later
         if csp_violations:
             break

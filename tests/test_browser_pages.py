@@ -8,10 +8,16 @@ import httpx
 import pytest
 from browser import read_png, record_csp_violations, tab_to
 
-PAGES = ["/", "/timeline", "/ontology.html", "/shapes.html", "/entries?format=html",
-         "/doc/id/recommendation/innovation-and-integrity-1.html",
-         "/doc/id/event/cultural-heritage-expert-group-meeting-11.html",
-         "/doc/id/concept/artificial-intelligence.html"]
+PAGES = [
+    "/",
+    "/timeline",
+    "/ontology.html",
+    "/shapes.html",
+    "/entries?format=html",
+    "/doc/id/recommendation/innovation-and-integrity-1.html",
+    "/doc/id/event/cultural-heritage-expert-group-meeting-11.html",
+    "/doc/id/concept/artificial-intelligence.html",
+]
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CRAWL_LIMIT = 40  # pages looked at in the browser, at most
 
@@ -22,7 +28,9 @@ def test_every_page_reads_without_javascript_with_a_title_one_h1_and_ordered_hea
     assert response is not None and response.status == 200
     assert page_without_js.title().strip().endswith("– policykg") and len(page_without_js.title()) > len("– policykg")
     assert page_without_js.locator("h1").count() == 1
-    levels = [int(tag[1]) for tag in page_without_js.locator("h1, h2, h3").evaluate_all("els => els.map(e => e.tagName)")]
+    levels = [
+        int(tag[1]) for tag in page_without_js.locator("h1, h2, h3").evaluate_all("els => els.map(e => e.tagName)")
+    ]
     assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no heading level skipped
     assert all(alt.strip() for alt in page_without_js.locator("img").evaluate_all("els => els.map(e => e.alt || '')"))
     assert page_without_js.locator("html").get_attribute("lang") == "en"
@@ -32,8 +40,10 @@ def test_every_page_reads_without_javascript_with_a_title_one_h1_and_ordered_hea
 def test_every_link_to_the_service_on_a_page_answers(page, service, path, outbound_requests, console_errors):
     page.goto(service.url + path)
     page.wait_for_load_state("networkidle")
-    hrefs = {urldefrag(urljoin(service.url + path, h))[0] for h in page.locator("a[href]").evaluate_all(
-        "els => els.map(e => e.getAttribute('href'))")}
+    hrefs = {
+        urldefrag(urljoin(service.url + path, h))[0]
+        for h in page.locator("a[href]").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    }
     local = sorted(h for h in hrefs if h.startswith(service.url))
     assert len(local) > 5
     for href in local:
@@ -89,8 +99,9 @@ def test_a_reader_goes_from_the_home_page_to_a_concept_and_its_recommendations(p
     assert page.locator("#trail").is_visible()
 
 
-def test_every_page_the_site_links_to_renders_and_asks_nothing_of_elsewhere(page, service, outbound_requests,
-                                                                             console_errors):
+def test_every_page_the_site_links_to_renders_and_asks_nothing_of_elsewhere(
+    page, service, outbound_requests, console_errors
+):
     """From the home page, breadth first: each same-origin link answers; each that is a page is drawn in the
     browser with no request off loopback, no console error and no Content-Security-Policy violation."""
     violations: list[str] = []
@@ -111,7 +122,8 @@ def test_every_page_the_site_links_to_renders_and_asks_nothing_of_elsewhere(page
         assert outbound_requests == [] and console_errors == [] and violations == [], url
         visited.append(url)
         for href in page.locator("a[href]").evaluate_all(  # HTML's and SVG's links, resolved
-                "links => links.map(link => new URL(link.getAttribute('href'), document.baseURI).href)"):
+            "links => links.map(link => new URL(link.getAttribute('href'), document.baseURI).href)"
+        ):
             link = urldefrag(href)[0]
             if link.startswith(start) and link not in seen:
                 seen.add(link)

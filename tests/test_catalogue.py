@@ -55,8 +55,9 @@ def dcat_ap_shapes() -> rdflib.Graph:
     a shapes graph with such dangling links; every other constraint keeps its upstream severity.
     """
     shapes = rdflib.Graph().parse(DCAT_AP_SHAPES, format="turtle")
-    dangling = [(shape, link) for shape, link in shapes.subject_objects(SH.property)
-                if shapes.value(link, SH.path) is None]
+    dangling = [
+        (shape, link) for shape, link in shapes.subject_objects(SH.property) if shapes.value(link, SH.path) is None
+    ]
     assert len(dangling) == 2, "SOURCE.md names two dangling links; the file has changed"
     for shape, link in dangling:
         shapes.remove((shape, SH.property, link))
@@ -97,6 +98,7 @@ def expected_links(quads: list[ox.Quad]) -> dict[tuple[str, str], int]:
 
 # --- VoID: exact figures ---------------------------------------------------------------------------------------
 
+
 def test_void_triples_equal_store_count_sparql_count_and_dump(void, settings, seed_store, quads) -> None:
     sparql = seed_store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").values()[0][0]
     assert integer(void, dataset(settings), VOID.triples) == seed_store.count() == int(sparql or 0) == len(quads)
@@ -104,8 +106,11 @@ def test_void_triples_equal_store_count_sparql_count_and_dump(void, settings, se
 
 def test_void_distinct_figures_match_the_dump(void, settings, quads) -> None:
     subject = dataset(settings)
-    entities = {q.subject for q in quads if isinstance(q.subject, ox.NamedNode)
-                and q.subject.value.startswith(settings.base_iri + "id/")}
+    entities = {
+        q.subject
+        for q in quads
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(settings.base_iri + "id/")
+    }
     assert integer(void, subject, VOID.distinctSubjects) == len({q.subject for q in quads})
     assert integer(void, subject, VOID.distinctObjects) == len({q.object for q in quads})
     assert integer(void, subject, VOID.properties) == len({q.predicate for q in quads})
@@ -122,8 +127,10 @@ def test_void_class_partitions_match_instances_in_the_dump(void, settings, quads
     for q in quads:
         if q.predicate.value == RDF_TYPE and isinstance(q.object, ox.NamedNode):
             instances[q.object.value].add(q.subject)
-    partitions = {str(void.value(p, VOID["class"])): integer(void, p, VOID.entities)
-                  for p in void.objects(dataset(settings), VOID.classPartition)}
+    partitions = {
+        str(void.value(p, VOID["class"])): integer(void, p, VOID.entities)
+        for p in void.objects(dataset(settings), VOID.classPartition)
+    }
     assert partitions == {cls: len(members) for cls, members in instances.items()}
     assert integer(void, dataset(settings), VOID.classes) == len(partitions)
 
@@ -157,8 +164,13 @@ def test_void_example_resources_are_the_first_instances_of_the_example_classes(v
     expected = set()
     for root in EXAMPLE_CLASSES:
         classes = {str(c) for c in ontology.transitive_subjects(rdflib.RDFS.subClassOf, rdflib.URIRef(root))}
-        instances = {q.subject.value for q in quads if q.predicate.value == RDF_TYPE and q.object.value in classes
-                     and q.subject.value.startswith(settings.base_iri + "id/")}
+        instances = {
+            q.subject.value
+            for q in quads
+            if q.predicate.value == RDF_TYPE
+            and q.object.value in classes
+            and q.subject.value.startswith(settings.base_iri + "id/")
+        }
         assert instances, f"the seed has no instance of {root}"
         expected.add(min(instances))
     assert examples == expected
@@ -181,11 +193,13 @@ def test_void_points_to_the_dumps_the_endpoint_and_the_change_stream(void, setti
 
 # --- DCAT-AP 3.0.1 ------------------------------------------------------------------------------------------------
 
+
 def test_dcat_record_conforms_to_the_dcat_ap_3_shapes(record, dcat_ap_shapes) -> None:
     conforms, report, severities = validate(record, dcat_ap_shapes)
     assert conforms and severities["Violation"] == 0, (
         f"{severities['Violation']} violations, {severities['Warning']} warnings, {severities['Info']} infos:\n"
-        + report.serialize(format="turtle"))
+        + report.serialize(format="turtle")
+    )
     assert severities["Warning"] == 0 and severities["Info"] == 0, f"warnings/infos: {dict(severities)}"
 
 
@@ -275,8 +289,9 @@ def test_route_etag_differs_per_syntax(service) -> None:
     turtle = httpx.get(service.url + "/catalog", headers={"Accept": "text/turtle"})
     ntriples = httpx.get(service.url + "/catalog", headers={"Accept": "application/n-triples"})
     assert ntriples.status_code == 200 and turtle.headers["etag"] != ntriples.headers["etag"]
-    stale = httpx.get(service.url + "/catalog", headers={"Accept": "application/n-triples",
-                                                          "If-None-Match": turtle.headers["etag"]})
+    stale = httpx.get(
+        service.url + "/catalog", headers={"Accept": "application/n-triples", "If-None-Match": turtle.headers["etag"]}
+    )
     assert stale.status_code == 200
 
 
@@ -297,13 +312,20 @@ def test_route_void_follows_a_write_and_matches_the_sparql_count(service, settin
     # The service runs with the default base IRI, as the settings fixture does.
     graph = settings.base_iri + "graph/test-catalogue-probe"
     before = httpx.get(service.url + "/.well-known/void")
-    count = httpx.post(service.sparql, data={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
-                       headers={"Accept": "application/sparql-results+json"})
+    count = httpx.post(
+        service.sparql,
+        data={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     triples_before = _void_triples(before.text, settings)
     assert triples_before == int(count.json()["results"]["bindings"][0]["n"]["value"])
     body = f'<{settings.base_iri}id/test/catalogue-probe> <http://www.w3.org/2000/01/rdf-schema#label> "probe" .'
-    written = httpx.put(service.url + "/store", params={"graph": graph}, content=body,
-                        headers={**service.auth(), "Content-Type": "text/turtle"})
+    written = httpx.put(
+        service.url + "/store",
+        params={"graph": graph},
+        content=body,
+        headers={**service.auth(), "Content-Type": "text/turtle"},
+    )
     assert written.status_code == 201, written.text
     try:
         after = httpx.get(service.url + "/.well-known/void", headers={"If-None-Match": before.headers["etag"]})

@@ -50,8 +50,16 @@ def test_adding_an_invalid_fixture_gives_the_whole_graph_results(fixture, valida
     assert results(validator.validate(store, change)) == results(whole(store, change, settings, shapes, ontology))
 
 
-@pytest.mark.parametrize("graph", ["graph/seed/attendance", "graph/seed/presentation-at-meeting",
-                                   "graph/seed/recommendation-2", "graph/concepts", "graph/reference/expert-group"])
+@pytest.mark.parametrize(
+    "graph",
+    [
+        "graph/seed/attendance",
+        "graph/seed/presentation-at-meeting",
+        "graph/seed/recommendation-2",
+        "graph/concepts",
+        "graph/reference/expert-group",
+    ],
+)
 def test_removing_a_seed_graph_gives_the_whole_graph_results(graph, validator, store, settings, shapes, ontology):
     name = ox.NamedNode(B + graph)
     removed = tuple(q for q in read_files([settings.data_dir], B) if q.graph_name == name)
@@ -63,7 +71,7 @@ def test_removing_the_attendance_breaks_the_presentation_of_a_node_the_change_do
     # The presentation's presenter loses her participation: the presentation, untouched, now fails.
     name = ox.NamedNode(B + "graph/seed/attendance")
     change = Change(removed=tuple(q for q in read_files([settings.data_dir], B) if q.graph_name == name))
-    focus = {(r.shape.rsplit("#", 1)[-1], r.focus[len(B):]) for r in validator.validate(store, change).results}
+    focus = {(r.shape.rsplit("#", 1)[-1], r.focus[len(B) :]) for r in validator.validate(store, change).results}
     assert ("PresenterParticipated", "id/presentation/eg11-conference-outcomes") in focus
 
 
@@ -76,16 +84,31 @@ def test_a_focused_validation_checks_nested_shapes_on_values_outside_the_focus(s
     focused = FocusedValidation(split_shapes(shapes)[0])
     report = focused.validate(data, ontology, [rdflib.URIRef(B + "graph/fixture")])
     assert {(r.shape, r.component, r.focus, r.value) for r in report.results} == {
-        ("https://w3id.org/policykg/shapes#Assertion-derivedFrom", "http://www.w3.org/ns/shacl#OrConstraintComponent",
-         B + "graph/fixture", B + "id/place/brussels")}
+        (
+            "https://w3id.org/policykg/shapes#Assertion-derivedFrom",
+            "http://www.w3.org/ns/shacl#OrConstraintComponent",
+            B + "graph/fixture",
+            B + "id/place/brussels",
+        )
+    }
     whole = validate(data, shapes, ontology)
     assert {r.focus for r in whole.results} == {B + "graph/fixture", B + "id/place/brussels"}
 
 
-@pytest.mark.parametrize("construct", ["sh:node ex:Other", "sh:closed true", "sh:lessThan ex:end",
-                                       "sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1"])
+@pytest.mark.parametrize(
+    "construct",
+    [
+        "sh:node ex:Other",
+        "sh:closed true",
+        "sh:lessThan ex:end",
+        "sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1",
+    ],
+)
 def test_shapes_the_change_validator_cannot_follow_are_refused_up_front(ontology, construct):
-    extra = rdflib.Graph().parse(data=f"""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
-        ex:Shape a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; {construct} ] .""", format="turtle")
+    extra = rdflib.Graph().parse(
+        data=f"""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+        ex:Shape a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:p ; {construct} ] .""",
+        format="turtle",
+    )
     with pytest.raises(ValueError, match="does not follow"):
         ChangeValidator(extra, ontology)

@@ -23,8 +23,11 @@ PREFIXES = """@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix schem
 @prefix dcterms: <http://purl.org/dc/terms/> . @prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix cv: <http://data.europa.eu/m8g/> .
 """
-EVENTS = ["<id/event/innovation-and-integrity-conference>", "<id/event/cultural-heritage-expert-group-meeting-11>",
-          "<id/person/julia-pagel>"]
+EVENTS = [
+    "<id/event/innovation-and-integrity-conference>",
+    "<id/event/cultural-heritage-expert-group-meeting-11>",
+    "<id/person/julia-pagel>",
+]
 CONCEPTS = ["<id/concept/copyright>", "<id/concept/ai-act>", "<id/org/nemo>"]
 AUDIENCES = ["<id/audience/policymakers>", "<id/org/nemo>", "<id/concept/museums>"]
 SOURCES = ["<id/source/nemo-news-eg11>", "<id/event/innovation-and-integrity-conference>"]
@@ -48,9 +51,13 @@ def recommendation(draw) -> str:
     body += draw(optional("pkg:issuedAt", EVENTS))
     body += draw(optional("prov:hadPrimarySource", SOURCES)) + " .\n"
     if draw(st.booleans()):
-        body += ("<id/status/drawn> a pkg:StatusRecord ; pkg:recommendation <id/recommendation/drawn> ; "
-                 "pkg:status pkg:statusProposed ; prov:wasDerivedFrom <id/source/nemo-news-eg11>"
-                 + draw(optional("pkg:statusDate", DATES)) + draw(optional("pkg:atEvent", EVENTS)) + " .\n")
+        body += (
+            "<id/status/drawn> a pkg:StatusRecord ; pkg:recommendation <id/recommendation/drawn> ; "
+            "pkg:status pkg:statusProposed ; prov:wasDerivedFrom <id/source/nemo-news-eg11>"
+            + draw(optional("pkg:statusDate", DATES))
+            + draw(optional("pkg:atEvent", EVENTS))
+            + " .\n"
+        )
     return body
 
 
@@ -82,18 +89,28 @@ def world():
     load_model(store, settings)
     shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
     ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
-    return store, set(read_files([settings.data_dir], settings.base_iri)), shapes, ontology, ChangeValidator(shapes, ontology)
+    return (
+        store,
+        set(read_files([settings.data_dir], settings.base_iri)),
+        shapes,
+        ontology,
+        ChangeValidator(shapes, ontology),
+    )
 
 
 def verdicts(entry: str) -> tuple[tuple[bool, set], tuple[bool, set]]:
     store, seed, shapes, ontology, validator = world()
     graph = ox.NamedNode(B + "entries/drawn")
-    added = tuple(ox.Quad(q.subject, q.predicate, q.object, graph)
-                  for q in ox.parse((PREFIXES + entry).encode(), format=ox.RdfFormat.TURTLE, base_iri=B))
+    added = tuple(
+        ox.Quad(q.subject, q.predicate, q.object, graph)
+        for q in ox.parse((PREFIXES + entry).encode(), format=ox.RdfFormat.TURTLE, base_iri=B)
+    )
     incremental = validator.validate(store, Change(added=added))
     whole = validate(to_rdflib_graph(seed | set(added)), shapes, ontology)
-    return ((incremental.conforms, {(r.shape, r.focus, r.severity) for r in incremental.results}),
-            (whole.conforms, {(r.shape, r.focus, r.severity) for r in whole.results}))
+    return (
+        (incremental.conforms, {(r.shape, r.focus, r.severity) for r in incremental.results}),
+        (whole.conforms, {(r.shape, r.focus, r.severity) for r in whole.results}),
+    )
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

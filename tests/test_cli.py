@@ -100,8 +100,12 @@ def test_validate_makes_no_connection_for_a_remote_jsonld_context(listener, tmp_
 
 
 def test_query_prints_csv_answers():
-    run = policykg("query", "SELECT ?ordinal ?title WHERE { ?r pkg:ordinal ?ordinal ; dcterms:title ?title } ORDER BY ?ordinal",
-                   "--format", "csv")
+    run = policykg(
+        "query",
+        "SELECT ?ordinal ?title WHERE { ?r pkg:ordinal ?ordinal ; dcterms:title ?title } ORDER BY ?ordinal",
+        "--format",
+        "csv",
+    )
     rows = list(csv.reader(io.StringIO(run.stdout)))
     assert rows[0] == ["ordinal", "title"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "3"]
@@ -125,7 +129,13 @@ def test_query_table_is_aligned_with_a_row_count():
 def test_query_over_given_files_only(tmp_path):
     path = tmp_path / "one.ttl"
     path.write_text('<http://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "only" .\n')
-    run = policykg("query", "SELECT ?l WHERE { ?s rdfs:label ?l . FILTER(?s = <http://example.org/a>) }", str(path), "--format", "tsv")
+    run = policykg(
+        "query",
+        "SELECT ?l WHERE { ?s rdfs:label ?l . FILTER(?s = <http://example.org/a>) }",
+        str(path),
+        "--format",
+        "tsv",
+    )
     assert run.stdout.splitlines() == ["?l", '"only"']
 
 
@@ -144,7 +154,13 @@ def test_query_with_a_syntax_error_exits_2_with_the_position():
 def test_questions_lists_every_question():
     run = policykg("questions")
     assert run.returncode == 0
-    assert run.stdout.count("\n  Which ") + run.stdout.count("\n  Who ") + run.stdout.count("\n  What ") + run.stdout.count("\n  At ") == 12
+    assert (
+        run.stdout.count("\n  Which ")
+        + run.stdout.count("\n  Who ")
+        + run.stdout.count("\n  What ")
+        + run.stdout.count("\n  At ")
+        == 12
+    )
 
 
 def test_a_base_iri_that_is_not_absolute_is_refused():

@@ -52,17 +52,21 @@ TITLES = [
 ]
 PREFIXES = f"PREFIX pkg: <{PKG}>\nPREFIX dcterms: <{DCTERMS}>\n"
 QUERIES = {
-    "SELECT": PREFIXES + f"SELECT ?recommendation ?ordinal ?title WHERE {{ ?recommendation pkg:issuedAt <{CONFERENCE}> ;"
-                         " pkg:ordinal ?ordinal ; dcterms:title ?title } ORDER BY ?ordinal",
+    "SELECT": PREFIXES
+    + f"SELECT ?recommendation ?ordinal ?title WHERE {{ ?recommendation pkg:issuedAt <{CONFERENCE}> ;"
+    " pkg:ordinal ?ordinal ; dcterms:title ?title } ORDER BY ?ordinal",
     "ASK": PREFIXES + f'ASK {{ <{REC[2]}> pkg:issuedAt <{CONFERENCE}> ; dcterms:title "{TITLES[2]}"@en }}',
     "CONSTRUCT": PREFIXES + "CONSTRUCT { ?recommendation dcterms:title ?title ; pkg:ordinal ?ordinal } WHERE {"
-                            f" ?recommendation pkg:issuedAt <{CONFERENCE}> ; pkg:ordinal ?ordinal ; dcterms:title ?title }}",
+    f" ?recommendation pkg:issuedAt <{CONFERENCE}> ; pkg:ordinal ?ordinal ; dcterms:title ?title }}",
     "DESCRIBE": f"DESCRIBE <{REC[2]}>",
 }
 VARIABLES = ["recommendation", "ordinal", "title"]
 ROWS = [(REC[n], rdflib.Literal(n + 1), rdflib.Literal(TITLES[n], lang="en")) for n in range(3)]
-CONSTRUCTED = {(REC[n], p, o) for n in range(3)
-               for p, o in ((DCTERMS.title, rdflib.Literal(TITLES[n], lang="en")), (PKG.ordinal, rdflib.Literal(n + 1)))}
+CONSTRUCTED = {
+    (REC[n], p, o)
+    for n in range(3)
+    for p, o in ((DCTERMS.title, rdflib.Literal(TITLES[n], lang="en")), (PKG.ordinal, rdflib.Literal(n + 1)))
+}
 DESCRIBED = {  # what the seed data says of the third recommendation, for the properties checked
     DCTERMS.title: {rdflib.Literal(TITLES[2], lang="en")},
     RDFS.label: {rdflib.Literal(TITLES[2], lang="en")},
@@ -76,14 +80,20 @@ SRJ = "application/sparql-results+json"
 SRX = "application/sparql-results+xml"
 # The syntax of the answer for each return format whose Accept header names one the form takes.
 FITTING = {
-    ("SELECT", JSON): SRJ, ("SELECT", XML): SRX, ("SELECT", CSV): "text/csv",
+    ("SELECT", JSON): SRJ,
+    ("SELECT", XML): SRX,
+    ("SELECT", CSV): "text/csv",
     ("SELECT", TSV): "text/tab-separated-values",
-    ("CONSTRUCT", TURTLE): "text/turtle", ("CONSTRUCT", N3): "text/turtle", ("CONSTRUCT", XML): "application/rdf+xml",
-    ("CONSTRUCT", RDFXML): "application/rdf+xml", ("CONSTRUCT", JSONLD): "application/ld+json",
+    ("CONSTRUCT", TURTLE): "text/turtle",
+    ("CONSTRUCT", N3): "text/turtle",
+    ("CONSTRUCT", XML): "application/rdf+xml",
+    ("CONSTRUCT", RDFXML): "application/rdf+xml",
+    ("CONSTRUCT", JSONLD): "application/ld+json",
 }
 # And for the return formats the form cannot take: SPARQLWrapper sends Accept: */*, the service's first choice.
 MISFITS = {("SELECT", f): SRJ for f in (TURTLE, N3, RDFXML, JSONLD)} | {
-    ("CONSTRUCT", f): "text/turtle" for f in (JSON, CSV, TSV)}
+    ("CONSTRUCT", f): "text/turtle" for f in (JSON, CSV, TSV)
+}
 KIND = {"SELECT": "SELECT", "ASK": "SELECT", "CONSTRUCT": "CONSTRUCT", "DESCRIBE": "CONSTRUCT"}
 # What SPARQLWrapper's convert() calls the syntax it got, in its warning.
 WARNED_AS = {SRJ: "JSON", "text/turtle": "N3"}
@@ -91,8 +101,12 @@ WARNED_AS = {SRJ: "JSON", "text/turtle": "N3"}
 
 def cases(table: dict[tuple[str, str], str]) -> list[tuple[str, str, str]]:
     """(return format, form, media type of the answer) for every form of each kind in the table."""
-    return [(return_format, form, media_type) for (kind, return_format), media_type in table.items()
-            for form in KIND if KIND[form] == kind]
+    return [
+        (return_format, form, media_type)
+        for (kind, return_format), media_type in table.items()
+        for form in KIND
+        if KIND[form] == kind
+    ]
 
 
 def query(service, return_format: str, form: str, method: str) -> QueryResult:
@@ -118,7 +132,9 @@ def xml_term(binding: Element) -> rdflib.term.Identifier:
     text = node.firstChild.data if node.firstChild else ""
     if node.tagName == "uri":
         return rdflib.URIRef(text)
-    return rdflib.Literal(text, lang=node.getAttribute("xml:lang") or None, datatype=node.getAttribute("datatype") or None)
+    return rdflib.Literal(
+        text, lang=node.getAttribute("xml:lang") or None, datatype=node.getAttribute("datatype") or None
+    )
 
 
 def results_of(converted: object, media_type: str) -> tuple[list[str], list[tuple]] | bool:
@@ -186,12 +202,15 @@ def test_sparqlwrapper_gets_the_answer_in_the_syntax_it_asks_for(service, return
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(("return_format", "form", "media_type"), cases(MISFITS))
-def test_a_return_format_the_form_cannot_take_gets_the_answer_accept_allows(service, return_format, form, method,
-                                                                          media_type):
+def test_a_return_format_the_form_cannot_take_gets_the_answer_accept_allows(
+    service, return_format, form, method, media_type
+):
     sent = f"Sending Accept header '*/*' because unexpected returned format '{return_format}' in a '{form}' SPARQL query form"
     with pytest.warns(RuntimeWarning, match=f"^{re.escape(sent)}$"):
         result = query(service, return_format, form, method)
-    got = (f"Format requested was {return_format.upper()}, but {WARNED_AS[media_type]} ({media_type}; charset=utf-8) "
-           "has been returned by the endpoint")
+    got = (
+        f"Format requested was {return_format.upper()}, but {WARNED_AS[media_type]} ({media_type}; charset=utf-8) "
+        "has been returned by the endpoint"
+    )
     with pytest.warns(RuntimeWarning, match=f"^{re.escape(got)}$"):
         check_answer(result, form, media_type)

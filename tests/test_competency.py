@@ -76,7 +76,10 @@ def test_julia_pagel_represented_nemo_as_attendee_and_presenter(seed_store):
 
 
 def test_nobody_represented_nemo_at_the_1st_meeting(seed_store):
-    assert answer(seed_store, "representatives-at-meeting", event="<id/event/cultural-heritage-expert-group-meeting-1>") == []
+    assert (
+        answer(seed_store, "representatives-at-meeting", event="<id/event/cultural-heritage-expert-group-meeting-1>")
+        == []
+    )
 
 
 def test_instruments_each_recommendation_touches(seed_store):
@@ -99,17 +102,29 @@ def test_recommendation_trail_is_proposed_then_presented(seed_store):
 
 
 def test_events_timeline_marks_the_11th_meetings_year_as_inferred(seed_store):
-    rows = [(row[0][len(B):], row[2], row[3], row[4], row[5]) for row in answer(seed_store, "events-timeline")]
+    rows = [(row[0][len(B) :], row[2], row[3], row[4], row[5]) for row in answer(seed_store, "events-timeline")]
     assert rows == [
-        ("id/event/cultural-heritage-expert-group-meeting-1", "Expert group meeting", "2019-10-15", "2019-10-16", "stated"),
+        (
+            "id/event/cultural-heritage-expert-group-meeting-1",
+            "Expert group meeting",
+            "2019-10-15",
+            "2019-10-16",
+            "stated",
+        ),
         ("id/event/innovation-and-integrity-conference", "Conference", "2024-03-20", "2024-03-20", "stated"),
-        ("id/event/cultural-heritage-expert-group-meeting-11", "Expert group meeting", "2024-04-09", "2024-04-10", "inferred"),
+        (
+            "id/event/cultural-heritage-expert-group-meeting-11",
+            "Expert group meeting",
+            "2024-04-09",
+            "2024-04-10",
+            "inferred",
+        ),
     ]
 
 
 def test_provenance_of_the_meetings_start_date_is_the_inference_and_its_sources(seed_store):
     rows = [r for r in answer(seed_store, "fact-provenance") if r[1] == "https://schema.org/startDate"]
-    assert {(r[2], r[3][len(B):], r[4], r[5][len(B):]) for r in rows} == {
+    assert {(r[2], r[3][len(B) :], r[4], r[5][len(B) :]) for r in rows} == {
         ("2024-04-09", "graph/seed/inferred-meeting-year", "inferred", "id/source/nemo-news-eg11/excerpt/02"),
         ("2024-04-09", "graph/seed/inferred-meeting-year", "inferred", "id/source/nemo-news-eg11/excerpt/04"),
         ("2024-04-09", "graph/seed/inferred-meeting-year", "inferred", "id/source/nemo-conference-summary"),
@@ -137,5 +152,8 @@ def test_provenance_of_the_meetings_place_is_the_sentence_that_states_it(seed_st
 def test_provenance_question_takes_another_subject(seed_store):
     rows = answer(seed_store, "fact-provenance", subject="<id/recommendation/innovation-and-integrity-3>")
     ordinal = [r for r in rows if r[1].endswith("#ordinal")]
-    assert {(r[2], r[3][len(B):], r[4]) for r in ordinal} == {("3", "graph/seed/recommendation-3", "stated")}
-    assert {r[5][len(B):] for r in ordinal} == {"id/source/nemo-news-eg11/excerpt/11", "id/source/nemo-news-eg11/excerpt/12"}
+    assert {(r[2], r[3][len(B) :], r[4]) for r in ordinal} == {("3", "graph/seed/recommendation-3", "stated")}
+    assert {r[5][len(B) :] for r in ordinal} == {
+        "id/source/nemo-news-eg11/excerpt/11",
+        "id/source/nemo-news-eg11/excerpt/12",
+    }

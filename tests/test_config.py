@@ -47,6 +47,10 @@ def test_the_readme_documents_every_setting_and_no_other(settings):
 
     readme = (settings.root / "README.md").read_text(encoding="utf-8")
     table = readme.split("### Configuration", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
-    documented = {name.lower() for row in table.splitlines() if row.startswith("| `POLICYKG_")
-                  for name in re.findall(r"`POLICYKG_([A-Z_]+)`", row.split("|")[1])}
+    documented = {
+        name.lower()
+        for row in table.splitlines()
+        if row.startswith("| `POLICYKG_")
+        for name in re.findall(r"`POLICYKG_([A-Z_]+)`", row.split("|")[1])
+    }
     assert documented == set(Settings.model_fields)

@@ -32,8 +32,12 @@ def test_sigkill_amid_submissions_keeps_acknowledged_entries_whole_and_the_ldes_
 
 def test_audits_report_a_lost_an_invalid_and_an_unknown_entry(crashed):
     body = meeting_entry(B, 900)
-    response = httpx.post(crashed.url + "/entries", content=body.encode(), timeout=30,
-                          headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+    response = httpx.post(
+        crashed.url + "/entries",
+        content=body.encode(),
+        timeout=30,
+        headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"},
+    )
     assert response.status_code == 201
     entry = response.json()["entry"]
     refused = submission(body, B, valid=False)  # as if the service had refused it
@@ -44,7 +48,8 @@ def test_audits_report_a_lost_an_invalid_and_an_unknown_entry(crashed):
         f"<{B}entries/never-stored>, acknowledged, is not in the store",
     ]
     assert audit_change_stream(crashed.url, B, set(others)) == [
-        f"<{entry}> is in the change stream but not in the store"]
+        f"<{entry}> is in the change stream but not in the store"
+    ]
 
 
 def test_a_first_start_stopped_part_way_leaves_no_partial_model(tmp_path, settings):

@@ -116,7 +116,8 @@ def test_external_iris_are_verified_or_standard(settings: Settings):
         if term.__class__.__name__ == "NamedNode"
     }
     unverified = {
-        iri for iri in iris
+        iri
+        for iri in iris
         if not iri.startswith(settings.base_iri) and not iri.startswith(STANDARD) and iri not in verified
     }
     assert not unverified

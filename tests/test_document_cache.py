@@ -7,6 +7,7 @@ def counting(made: list[str], body: bytes):  # type: ignore[no-untyped-def]
     def compute() -> bytes:
         made.append(body.decode())
         return body
+
     return compute
 
 

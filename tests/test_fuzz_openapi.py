@@ -36,17 +36,41 @@ from policykg.validation.shacl import validate
 from policykg.web.app import create_app
 
 B = "http://localhost:8000/"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection, unsupported_method, allow_header_conformance,
-          ignored_auth]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    unsupported_method,
+    allow_header_conformance,
+    ignored_auth,
+]
 # Bounded for CI: a few dozen requests per operation and phase, the same ones every run (FUZZ_EXAMPLES=500
 # explores further).
-FUZZING = {"seed": 1, "generation": {"mode": "all", "max-examples": int(os.environ.get("FUZZ_EXAMPLES", "25")),
-                                     "deterministic": True, "database": "none"}}
+FUZZING = {
+    "seed": 1,
+    "generation": {
+        "mode": "all",
+        "max-examples": int(os.environ.get("FUZZ_EXAMPLES", "25")),
+        "deterministic": True,
+        "database": "none",
+    },
+}
 MODEL_GRAPHS = {ONTOLOGY_IRI, SHAPES_IRI}
 # Bodies of these types go as the text generated for them (JSON-LD and RDF/XML have serializers of their own).
-schemathesis.serializer.alias(["application/sparql-query", "application/sparql-update", "application/n-triples",
-                               "application/n-quads", "application/trig", "application/x-turtle"], "text/plain")
+schemathesis.serializer.alias(
+    [
+        "application/sparql-query",
+        "application/sparql-update",
+        "application/n-triples",
+        "application/n-quads",
+        "application/trig",
+        "application/x-turtle",
+    ],
+    "text/plain",
+)
 
 
 @dataclass
@@ -67,8 +91,9 @@ def dump(url: str) -> set[ox.Quad]:
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory) -> Iterator[Fuzzed]:
     folder = tmp_path_factory.mktemp("fuzzed")
-    process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS="1",
-                                 **SERVICE_SETTINGS)
+    process, url = start_service(
+        folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS="1", **SERVICE_SETTINGS
+    )
     try:
         yield Fuzzed(url, dump(url))
     finally:
@@ -108,8 +133,11 @@ def test_api_fuzzing_leaves_a_store_that_conforms_to_the_shapes(fuzzed, shapes, 
 
 # What the fuzzer found, each kept as a test of its own.
 
-@pytest.mark.parametrize(("path", "methods"), [("/doc/id/org/nemo", {"GET", "HEAD"}),
-                                               ("/entries/some-entry", {"GET", "HEAD", "PUT", "DELETE"})])
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [("/doc/id/org/nemo", {"GET", "HEAD"}), ("/entries/some-entry", {"GET", "HEAD", "PUT", "DELETE"})],
+)
 def test_method_not_allowed_on_a_templated_path_names_the_methods_it_takes(fuzzed, path, methods):
     answer = httpx.request("PATCH", fuzzed.url + path)
     assert answer.status_code == 405

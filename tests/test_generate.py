@@ -60,11 +60,21 @@ def test_participation_is_skewed_and_recommendations_vary_in_number():
 def test_generate_and_load_from_the_command_line(tmp_path):
     data = tmp_path / "synthetic.nq.gz"
     run = [sys.executable, "-m", "policykg.cli"]
-    made = subprocess.run([*run, "generate", "--triples", "30000", "--seed", "9", "--output", str(data)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    made = subprocess.run(
+        [*run, "generate", "--triples", "30000", "--seed", "9", "--output", str(data)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     written = int(made.stderr.splitlines()[-1].split()[1])  # the summary follows the progress lines
-    loaded = subprocess.run([*run, "load", str(data), "--store", str(tmp_path / "store")],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    loaded = subprocess.run(
+        [*run, "load", str(data), "--store", str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert loaded.returncode == 0, loaded.stderr
     assert f"loaded {written} quads from 1 file" in loaded.stderr and "quads/s" in loaded.stderr
     assert "loading synthetic.nq.gz: 100%" in loaded.stderr
@@ -85,8 +95,13 @@ def model_quads() -> int:
 def test_a_broken_file_loads_nothing(tmp_path):
     broken = tmp_path / "broken.nq"
     broken.write_text(generated(2_000, 3) + "<http://example.org/a> <http://example.org/b> oops .\n")
-    run = subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(broken), "--store", str(tmp_path / "s")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "load", str(broken), "--store", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert run.returncode == 2 and "broken" not in run.stdout
     store = EmbeddedStore.on_disk(tmp_path / "s")
     assert store.count() == 0
@@ -102,8 +117,13 @@ def test_generate_reports_its_progress_without_changing_what_it_writes():
 
 
 def test_generate_shows_progress_on_the_command_line(tmp_path):
-    made = subprocess.run([sys.executable, "-m", "policykg.cli", "generate", "--triples", "20000", "--output",
-                           str(tmp_path / "g.nq.gz")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    made = subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "generate", "--triples", "20000", "--output", str(tmp_path / "g.nq.gz")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     assert "writing g.nq.gz: 50%" in made.stderr and "writing g.nq.gz: 100%" in made.stderr
     assert gzip.decompress((tmp_path / "g.nq.gz").read_bytes()).decode() == generated(20_000, 0)
@@ -144,8 +164,13 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path):
     broken = tmp_path / "broken.nq"
     broken.write_text(generated(2_000, 3) + "<http://example.org/a> <http://example.org/b> oops .\n")
     lines = len(broken.read_text().splitlines())
-    run = subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(broken), "--store", str(tmp_path / "s")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "load", str(broken), "--store", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert run.returncode == 2 and f"{broken}:{lines}:" in run.stderr
 
 
@@ -153,8 +178,13 @@ def test_a_truncated_gzip_file_loads_nothing_and_says_so(tmp_path):
     whole = gzip.compress(generated(30_000, 3).encode())
     truncated = tmp_path / "truncated.nq.gz"
     truncated.write_bytes(whole[: len(whole) // 2])
-    run = subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(truncated), "--store", str(tmp_path / "s")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "load", str(truncated), "--store", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert run.returncode == 2 and f"{truncated}: cannot decompress" in run.stderr
     store = EmbeddedStore.on_disk(tmp_path / "s")
     assert store.count() == 0
@@ -170,8 +200,14 @@ def empty_oxigraph(tmp_path):
 def _load_remote(url: str, path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
     env.update(POLICYKG_REMOTE_UPDATE_URL=url + "/update", POLICYKG_REMOTE_STORE_URL=url + "/store")
-    return subprocess.run([sys.executable, "-m", "policykg.cli", "load", str(path), "--store", url + "/query"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "load", str(path), "--store", url + "/query"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=env,
+    )
 
 
 def test_load_streams_a_gzip_file_into_a_remote_store_in_batches(tmp_path, empty_oxigraph):

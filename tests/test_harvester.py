@@ -22,8 +22,12 @@ DCTERMS = "http://purl.org/dc/terms/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 TREE = "https://w3id.org/tree#"
 LDES = "https://w3id.org/ldes#"
-SYNTAXES = {"text/turtle": "turtle", "application/ld+json": "jsonld", "application/n-triples": "ntriples",
-            "application/rdf+xml": "rdfxml"}
+SYNTAXES = {
+    "text/turtle": "turtle",
+    "application/ld+json": "jsonld",
+    "application/n-triples": "ntriples",
+    "application/rdf+xml": "rdfxml",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +35,21 @@ def deployed(tmp_path_factory) -> Iterator[Service]:
     """A service whose base IRI is its own address, with one accepted entry."""
     folder = tmp_path_factory.mktemp("harvested")
     port = free_port()
-    process, url = start_service(folder, port=port, POLICYKG_BASE_IRI=f"http://127.0.0.1:{port}/",
-                                 POLICYKG_STORE="memory", POLICYKG_UPDATE_TOKEN=TOKEN, POLICYKG_QUERY_WORKERS="0")
+    process, url = start_service(
+        folder,
+        port=port,
+        POLICYKG_BASE_IRI=f"http://127.0.0.1:{port}/",
+        POLICYKG_STORE="memory",
+        POLICYKG_UPDATE_TOKEN=TOKEN,
+        POLICYKG_QUERY_WORKERS="0",
+    )
     try:
         entry = f"""@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
             <id/event/harvest-conference> a pkg:Conference ; <http://www.w3.org/2000/01/rdf-schema#label> "Harvest"@en ;
               <{DCTERMS}title> "Harvest"@en ; <https://schema.org/startDate> "2025-06-01"^^xsd:date ."""
-        created = httpx.post(url + "/entries", content=entry, headers={"Content-Type": "text/turtle",
-                                                                      "Authorization": f"Bearer {TOKEN}"})
+        created = httpx.post(
+            url + "/entries", content=entry, headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"}
+        )
         assert created.status_code == 201, created.text
         yield Service(url, TOKEN)
     finally:
@@ -66,8 +77,9 @@ def fetch_graph(url: str, accept: str = "text/turtle") -> tuple[set[ox.Triple], 
 
 
 def objects(triples: set[ox.Triple], subject: ox.NamedNode | None, predicate: str) -> list[str]:
-    return sorted(t.object.value for t in triples if (subject is None or t.subject == subject)
-                  and t.predicate.value == predicate)
+    return sorted(
+        t.object.value for t in triples if (subject is None or t.subject == subject) and t.predicate.value == predicate
+    )
 
 
 def subjects_of_type(triples: set[ox.Triple], cls: str) -> list[ox.NamedNode]:
@@ -94,20 +106,33 @@ def test_a_harvester_starting_at_the_root_finds_and_fetches_everything(deployed)
     catalog, _ = fetch_graph(catalog_url)
     (catalogue,) = subjects_of_type(catalog, DCAT + "Catalog")
     assert [ox.NamedNode(d) for d in objects(catalog, catalogue, DCAT + "dataset")] == [dataset]
-    downloads = sorted(u for d in objects(catalog, dataset, DCAT + "distribution")
-                       for u in objects(catalog, ox.NamedNode(d), DCAT + "downloadURL"))
+    downloads = sorted(
+        u
+        for d in objects(catalog, dataset, DCAT + "distribution")
+        for u in objects(catalog, ox.NamedNode(d), DCAT + "downloadURL")
+    )
     assert downloads == dumps
-    services = {s: objects(catalog, ox.NamedNode(s), DCAT + "endpointURL")[0]
-                for s in objects(catalog, catalogue, DCAT + "service")}
+    services = {
+        s: objects(catalog, ox.NamedNode(s), DCAT + "endpointURL")[0]
+        for s in objects(catalog, catalogue, DCAT + "service")
+    }
     assert endpoint in services.values()
-    stream_url = next(url for s, url in services.items()
-                      if "https://w3id.org/ldes/specification" in objects(catalog, ox.NamedNode(s), DCTERMS + "conformsTo"))
+    stream_url = next(
+        url
+        for s, url in services.items()
+        if "https://w3id.org/ldes/specification" in objects(catalog, ox.NamedNode(s), DCTERMS + "conformsTo")
+    )
 
     # The figures agree: VoID, the dump, and a SPARQL count at the endpoint VoID names.
     dump_url = next(u for u in dumps if u.endswith(".nq.gz"))
-    dumped = [line for line in gzip.decompress(httpx.get(dump_url).content).decode("utf-8").splitlines() if line.strip()]
-    counted = httpx.get(endpoint, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
-                        headers={"Accept": "application/sparql-results+json"}).json()
+    dumped = [
+        line for line in gzip.decompress(httpx.get(dump_url).content).decode("utf-8").splitlines() if line.strip()
+    ]
+    counted = httpx.get(
+        endpoint,
+        params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()
     assert announced == len(dumped) == int(counted["results"]["bindings"][0]["n"]["value"])
 
     # The change stream is an LDES whose view leads to the entry written above.

@@ -43,7 +43,8 @@ def node() -> str:
     assert executable, "the LDES client test needs Node.js: `make test` installs it (Debian's nodejs and npm)"
     assert (CLIENT / "node_modules" / "ldes-client").is_dir(), (
         "the npm LDES client is not installed in tests/ldes-client/node_modules: `make test` installs it "
-        "(npm ci --prefix tests/ldes-client)")
+        "(npm ci --prefix tests/ldes-client)"
+    )
     return executable
 
 
@@ -62,11 +63,18 @@ def run(tmp_path_factory) -> Iterator[Run]:
     executable = node()
     folder = tmp_path_factory.mktemp("ldes-client")
     port = free_port()
-    process, url = start_service(folder, port=port, POLICYKG_BASE_IRI=f"http://127.0.0.1:{port}/",
-                                 POLICYKG_STORE="memory", POLICYKG_UPDATE_TOKEN=TOKEN, POLICYKG_QUERY_WORKERS="0",
-                                 POLICYKG_LDES_PAGE_SIZE="2")
+    process, url = start_service(
+        folder,
+        port=port,
+        POLICYKG_BASE_IRI=f"http://127.0.0.1:{port}/",
+        POLICYKG_STORE="memory",
+        POLICYKG_UPDATE_TOKEN=TOKEN,
+        POLICYKG_QUERY_WORKERS="0",
+        POLICYKG_LDES_PAGE_SIZE="2",
+    )
     service = Service(url, TOKEN)
     try:
+
         def submit(body: str) -> str:
             response = post(service, "/entries", body)
             assert response.status_code == 201, response.text
@@ -75,18 +83,30 @@ def run(tmp_path_factory) -> Iterator[Run]:
         body = entry_body(4001)
         first = submit(body)
         # The same meeting a day later, as a new version of its entry.
-        revision = httpx.put(url + path_of(service, first), content=body.replace('-01"', '-02"').encode(),
-                             headers={"Content-Type": "text/turtle", **service.auth()}, timeout=60)
+        revision = httpx.put(
+            url + path_of(service, first),
+            content=body.replace('-01"', '-02"').encode(),
+            headers={"Content-Type": "text/turtle", **service.auth()},
+            timeout=60,
+        )
         assert revision.status_code == 201, revision.text
         gone = submit(entry_body(4002))
         assert httpx.delete(url + path_of(service, gone), headers=service.auth(), timeout=60).status_code == 204
         kept = submit(entry_body(4003))
-        done = subprocess.run([executable, str(READER), url + "/ldes"], capture_output=True, text=True,
-                              timeout=60, check=False)
+        done = subprocess.run(
+            [executable, str(READER), url + "/ldes"], capture_output=True, text=True, timeout=60, check=False
+        )
         assert done.returncode == 0, f"ldes-client failed ({done.returncode}):\n{done.stderr}\n{done.stdout}"
         lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        yield Run(url, [x for x in lines if "id" in x], [x for x in lines if "fragment" in x],
-                  first, revision.json()["entry"], gone, kept)
+        yield Run(
+            url,
+            [x for x in lines if "id" in x],
+            [x for x in lines if "fragment" in x],
+            first,
+            revision.json()["entry"],
+            gone,
+            kept,
+        )
     finally:
         stop(process)
 
@@ -95,8 +115,13 @@ def test_the_client_emits_one_member_per_entry_revision_and_retraction(run):
     ids = [member["id"] for member in run.members]
     assert sorted(ids) == sorted([run.first, run.revised, run.gone, run.gone + "/retraction", run.kept])
     version_of = {member["id"]: member["isVersionOf"] for member in run.members}
-    assert version_of == {run.first: run.first, run.revised: run.first, run.gone: run.gone,
-                          run.gone + "/retraction": run.gone, run.kept: run.kept}
+    assert version_of == {
+        run.first: run.first,
+        run.revised: run.first,
+        run.gone: run.gone,
+        run.gone + "/retraction": run.gone,
+        run.kept: run.kept,
+    }
 
 
 def test_the_client_sees_the_revision_as_an_update_and_the_retraction_as_a_delete(run):
@@ -116,6 +141,9 @@ def test_the_client_reads_timestamps_that_order_the_members_as_they_were_written
 
 
 def test_the_client_reads_every_page_and_sees_the_full_ones_as_immutable(run):
-    pages = {fragment["fragment"]: fragment.get("immutable") for fragment in run.fragments
-             if fragment["fragment"].startswith(run.url + "/ldes/")}
+    pages = {
+        fragment["fragment"]: fragment.get("immutable")
+        for fragment in run.fragments
+        if fragment["fragment"].startswith(run.url + "/ldes/")
+    }
     assert pages == {run.url + "/ldes/0": True, run.url + "/ldes/1": True, run.url + "/ldes/2": False}

@@ -49,11 +49,19 @@ def test_terms_align_to_each_standard_vocabulary(ontology):
 
 
 def test_key_classes_reuse_the_standard_classes(ontology):
-    schema, org, prov, cv = (rdflib.Namespace(ALIGNED_TO[k]) for k in ("schema.org", "W3C ORG", "PROV-O", "Core Public Event"))
+    schema, org, prov, cv = (
+        rdflib.Namespace(ALIGNED_TO[k]) for k in ("schema.org", "W3C ORG", "PROV-O", "Core Public Event")
+    )
     expected = {
-        (PKG.Event, schema.Event), (PKG.Event, cv.PublicEvent), (PKG.Organisation, org.Organization),
-        (PKG.Organisation, schema.Organization), (PKG.Person, schema.Person), (PKG.NewsItem, schema.NewsArticle),
-        (PKG.Participation, cv.Participation), (PKG.Recommendation, prov.Entity), (PKG.PolicyConcept, SKOS.Concept),
+        (PKG.Event, schema.Event),
+        (PKG.Event, cv.PublicEvent),
+        (PKG.Organisation, org.Organization),
+        (PKG.Organisation, schema.Organization),
+        (PKG.Person, schema.Person),
+        (PKG.NewsItem, schema.NewsArticle),
+        (PKG.Participation, cv.Participation),
+        (PKG.Recommendation, prov.Entity),
+        (PKG.PolicyConcept, SKOS.Concept),
         (PKG.Assertion, prov.Entity),
     }
     assert all((child, RDFS.subClassOf, parent) in ontology for child, parent in expected)

@@ -10,7 +10,9 @@ import pytest
 from conftest import SERVICE_SETTINGS, start_service, stop
 
 SRJ = "application/sparql-results+json"
-COUNT_SEED = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a <https://w3id.org/policykg/ontology#Recommendation> } }"
+COUNT_SEED = (
+    "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a <https://w3id.org/policykg/ontology#Recommendation> } }"
+)
 WORKERS = 2
 MEMORY_LIMIT = 256 * 2**20
 
@@ -19,11 +21,16 @@ SLOW = {
     "cross product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
     "unbounded property paths": "SELECT (COUNT(*) AS ?n) WHERE { ?a (!<urn:x:none>)* ?b . ?c (!<urn:x:none>)* ?d }",
     "regex over a cross product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
-                                  'FILTER(REGEX(CONCAT(STR(?c), STR(?f), STR(?i)), "^(a|aa)*b$")) }',
-    "enormous VALUES": "SELECT (COUNT(*) AS ?n) WHERE { VALUES ?x { " + " ".join(str(i) for i in range(60_000))
-                       + " } VALUES ?y { " + " ".join(str(i) for i in range(60_000)) + " } }",
-    "deep but allowed nesting over a join": "SELECT (COUNT(*) AS ?n) WHERE " + "{ " * 150
-                                            + "?a ?b ?c . ?d ?e ?f . ?g ?h ?i" + " }" * 150,
+    'FILTER(REGEX(CONCAT(STR(?c), STR(?f), STR(?i)), "^(a|aa)*b$")) }',
+    "enormous VALUES": "SELECT (COUNT(*) AS ?n) WHERE { VALUES ?x { "
+    + " ".join(str(i) for i in range(60_000))
+    + " } VALUES ?y { "
+    + " ".join(str(i) for i in range(60_000))
+    + " } }",
+    "deep but allowed nesting over a join": "SELECT (COUNT(*) AS ?n) WHERE "
+    + "{ " * 150
+    + "?a ?b ?c . ?d ?e ?f . ?g ?h ?i"
+    + " }" * 150,
 }
 HUGE_ORDER_BY = "SELECT ?c ?f ?i WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
 
@@ -32,8 +39,13 @@ HUGE_ORDER_BY = "SELECT ?c ?f ?i WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER 
 def limited(tmp_path_factory):
     """A service with 2 query workers, a 3 s time limit and a 256 MiB memory limit per worker."""
     folder = tmp_path_factory.mktemp("limits")
-    process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_QUERY_WORKERS=str(WORKERS),
-                                 POLICYKG_MAX_QUERY_MEMORY_BYTES=str(MEMORY_LIMIT), **SERVICE_SETTINGS)
+    process, url = start_service(
+        folder,
+        POLICYKG_STORE=str(folder / "store"),
+        POLICYKG_QUERY_WORKERS=str(WORKERS),
+        POLICYKG_MAX_QUERY_MEMORY_BYTES=str(MEMORY_LIMIT),
+        **SERVICE_SETTINGS,
+    )
     try:
         yield process, url + "/sparql"
     finally:
@@ -93,14 +105,28 @@ def test_brackets_nested_past_the_limit_are_refused_before_any_engine_reads_them
     assert ask(url, "ASK { <urn:x:a> <urn:x:b> 1 }").json()["boolean"] is False
 
 
-@pytest.mark.parametrize(("text", "said"), [
-    pytest.param("SELECT * WHERE { BIND(" + "+".join(["1"] * 20_000) + " AS ?x) }", "chains 20000 operators", id="sum"),
-    pytest.param("SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 5_000) + " }", "chains 5000 operators",
-                 id="unions"),
-    # An escaped character in a local name (ex:a\) is a name, not a closing bracket: it cannot hide the depth.
-    pytest.param("PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ex:a" + "\\)" * 300 + " "
-                 + "{ " * 5_000 + "}" * 5_000 + " }", "more than 200 levels deep", id="escapes"),
-])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        pytest.param(
+            "SELECT * WHERE { BIND(" + "+".join(["1"] * 20_000) + " AS ?x) }", "chains 20000 operators", id="sum"
+        ),
+        pytest.param(
+            "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 5_000) + " }", "chains 5000 operators", id="unions"
+        ),
+        # An escaped character in a local name (ex:a\) is a name, not a closing bracket: it cannot hide the depth.
+        pytest.param(
+            "PREFIX ex: <http://example.org/> SELECT * WHERE { ?s ?p ex:a"
+            + "\\)" * 300
+            + " "
+            + "{ " * 5_000
+            + "}" * 5_000
+            + " }",
+            "more than 200 levels deep",
+            id="escapes",
+        ),
+    ],
+)
 def test_long_operator_chains_and_disguised_nesting_are_refused(limited, text, said):
     _, url = limited
     response = ask(url, text)

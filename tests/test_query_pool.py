@@ -32,8 +32,13 @@ CHEAP = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 def pooled(tmp_path):  # type: ignore[no-untyped-def]
     """A store with one query worker (and its spare) over QUADS triples."""
     store = EmbeddedStore.on_disk(tmp_path / "store", query_workers=1)
-    store.add([ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), ox.Literal(str(i)), ox.NamedNode(GRAPH))
-               for i in range(QUADS)], GRAPH)
+    store.add(
+        [
+            ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), ox.Literal(str(i)), ox.NamedNode(GRAPH))
+            for i in range(QUADS)
+        ],
+        GRAPH,
+    )
     yield store
     store.close()
 
@@ -61,7 +66,9 @@ async def settled(store: EmbeddedStore, seconds: float = 10.0):  # type: ignore[
     while True:
         statistics = store.query_workers()
         assert statistics is not None
-        if (statistics.running == 0 and len(worker_processes()) == statistics.workers + 1) or time.monotonic() > deadline:
+        if (
+            statistics.running == 0 and len(worker_processes()) == statistics.workers + 1
+        ) or time.monotonic() > deadline:
             return statistics
         await asyncio.sleep(0.05)
 
@@ -72,8 +79,10 @@ def worker_processes() -> dict[int, str]:
     for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
         for child in children.read_text().split():
             try:
-                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes() or \
-                        Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                if (
+                    b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+                    or Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+                ):
                     found[int(child)] = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
             except (OSError, IndexError):
                 continue
@@ -130,14 +139,17 @@ def test_a_hundred_timeouts_leave_no_process_and_no_snapshot_behind(pooled, thre
             if number % 2:  # stopped by a kill: it writes nothing until done
                 await count(pooled, threads, RUNAWAY, 0.1)
             else:  # stopped at its next write
-                answer = await pooled.answer(STREAMING, format_name="ntriples", executor=threads,
-                                             limits=Limits(0.1, None))
+                answer = await pooled.answer(
+                    STREAMING, format_name="ntriples", executor=threads, limits=Limits(0.1, None)
+                )
                 await answer.read()
 
     async def scenario() -> None:
         for batch in range(10):
-            pooled.add([ox.Quad(ox.NamedNode(f"{EX}w{batch}"), ox.NamedNode(EX + "p"), ox.Literal("w"),
-                                ox.NamedNode(GRAPH))], GRAPH)  # a new snapshot each time
+            pooled.add(
+                [ox.Quad(ox.NamedNode(f"{EX}w{batch}"), ox.NamedNode(EX + "p"), ox.Literal("w"), ox.NamedNode(GRAPH))],
+                GRAPH,
+            )  # a new snapshot each time
             await asyncio.gather(*(one(batch * 10 + i) for i in range(10)))
         statistics = await settled(pooled, 60)
         assert (statistics.running, statistics.waiting, statistics.workers) == (0, 0, 1)

@@ -13,8 +13,14 @@ B = "http://localhost:8000/"
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a.ttl", ox.RdfFormat.TURTLE), ("a.trig", ox.RdfFormat.TRIG), ("a.nt", ox.RdfFormat.N_TRIPLES),
-     ("a.nq", ox.RdfFormat.N_QUADS), ("a.jsonld", ox.RdfFormat.JSON_LD), ("a.rdf", ox.RdfFormat.RDF_XML)],
+    [
+        ("a.ttl", ox.RdfFormat.TURTLE),
+        ("a.trig", ox.RdfFormat.TRIG),
+        ("a.nt", ox.RdfFormat.N_TRIPLES),
+        ("a.nq", ox.RdfFormat.N_QUADS),
+        ("a.jsonld", ox.RdfFormat.JSON_LD),
+        ("a.rdf", ox.RdfFormat.RDF_XML),
+    ],
 )
 def test_format_of_follows_the_file_ending(name, expected):
     assert format_of(Path(name)) == expected
@@ -54,12 +60,17 @@ def test_relative_iris_resolve_against_the_base(tmp_path):
     path = tmp_path / "relative.ttl"
     path.write_text("<id/thing/a> <http://example.org/p> <id/thing/b> .\n")
     (quad,) = read_quads(path, "https://kg.example.org/")
-    assert (quad.subject.value, quad.object.value) == ("https://kg.example.org/id/thing/a", "https://kg.example.org/id/thing/b")
+    assert (quad.subject.value, quad.object.value) == (
+        "https://kg.example.org/id/thing/a",
+        "https://kg.example.org/id/thing/b",
+    )
 
 
 def test_a_remote_jsonld_context_is_refused_without_a_connection(listener, tmp_path):
     path = tmp_path / "remote.jsonld"
-    path.write_text('{"@context": "http://127.0.0.1:%d/context.jsonld", "@id": "http://example.org/a", "name": "x"}' % listener.port)
+    path.write_text(
+        '{"@context": "http://127.0.0.1:%d/context.jsonld", "@id": "http://example.org/a", "name": "x"}' % listener.port
+    )
     with pytest.raises(RdfSyntaxError, match="remote context"):
         read_quads(path, B)
     assert listener.connections == 0

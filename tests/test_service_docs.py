@@ -81,7 +81,9 @@ def test_the_docs_policy_allows_its_own_scripts_and_styles_and_nothing_inline(do
     assert set(policy["img-src"]) == {"'self'", "data:"}
     assert policy["base-uri"] == ["'none'"]
     # style sheets from the service, and the page's own <style> elements by their hash: nothing else inline
-    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'" for css in loads.styles}
+    hashes = {
+        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'" for css in loads.styles
+    }
     assert loads.styles and set(policy["style-src"]) == {"'self'"} | hashes
     assert "unsafe" not in response.headers["content-security-policy"]
 
@@ -94,16 +96,29 @@ def test_each_file_the_page_loads_is_served_with_its_media_type_and_kept_long(se
         assert response.status_code == 200, path
         assert response.headers["content-type"].split(";")[0] == MEDIA_TYPES[kind], path
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert "immutable" in response.headers["cache-control"] and "max-age=31536000" in response.headers["cache-control"]
+        assert (
+            "immutable" in response.headers["cache-control"] and "max-age=31536000" in response.headers["cache-control"]
+        )
         assert len(response.content) > 500
         assert "content-security-policy" not in response.headers
     bundle = next(src for src in loads.scripts if src and "swagger-ui-bundle" in src)
     assert b"SwaggerUIBundle" in httpx.get(service.url + bundle).content
 
 
-@pytest.mark.parametrize("name", ["swagger-ui-bundle.js", "swagger-ui.css", "index.html", "swagger-initializer.js",
-                                  "swagger-ui.js.map", "__init__.py", "..%2F__init__.py", "%2E%2E%2F..%2Fapp.py",
-                                  "docs.html"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "index.html",
+        "swagger-initializer.js",
+        "swagger-ui.js.map",
+        "__init__.py",
+        "..%2F__init__.py",
+        "%2E%2E%2F..%2Fapp.py",
+        "docs.html",
+    ],
+)
 def test_a_name_outside_the_allow_list_is_not_found(service, name):
     response = httpx.get(service.url + "/docs/assets/" + name)
     assert response.status_code == 404
@@ -116,7 +131,9 @@ def test_the_description_stays_where_it_was_and_redoc_is_gone(service):
     assert httpx.get(service.url + "/docs/oauth2-redirect").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/", "/timeline", "/sparql", "/ontology.html", "/entries?format=html", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/timeline", "/sparql", "/ontology.html", "/entries?format=html", "/no-such-page"]
+)
 def test_every_other_page_keeps_the_policy_of_no_script(service, path):
     response = httpx.get(service.url + path, headers={"Accept": "text/html"})
     assert response.headers["content-type"].startswith("text/html")

@@ -17,9 +17,13 @@ PREFIXES = """@prefix pkg: <https://w3id.org/policykg/ontology#> .
 
 def meeting(number: int, start: str = "2024-10-01") -> tuple[str, str]:
     iri = f"{B}id/event/test-meeting-{uuid.uuid4()}"
-    return iri, PREFIXES + f"""<{iri}> a pkg:ExpertGroupMeeting ; rdfs:label "Meeting {number}"@en ;
+    return (
+        iri,
+        PREFIXES
+        + f"""<{iri}> a pkg:ExpertGroupMeeting ; rdfs:label "Meeting {number}"@en ;
     pkg:partOfSeries <id/series/cultural-heritage-expert-group-meetings> ; pkg:seriesNumber {number} ;
-    schema:startDate "{start}"^^xsd:date ."""
+    schema:startDate "{start}"^^xsd:date .""",
+    )
 
 
 def post(service, path: str, turtle: str, auth: bool = True) -> httpx.Response:
@@ -38,9 +42,12 @@ def test_a_valid_entry_is_written_into_its_own_graph_with_provenance(service):
     entry = response.json()["entry"]
     assert response.headers["location"] == "/entries/" + entry.rsplit("/", 1)[-1]
     assert ask(service, f"ASK {{ GRAPH <{entry}> {{ <{iri}> a <{PKG}ExpertGroupMeeting> }} }}")
-    assert ask(service, f"""ASK {{ GRAPH <{B}graph/entries> {{ <{entry}> a <{PKG}Entry> ;
+    assert ask(
+        service,
+        f"""ASK {{ GRAPH <{B}graph/entries> {{ <{entry}> a <{PKG}Entry> ;
         <http://www.w3.org/ns/prov#wasAttributedTo> <{B}id/agent/operator> ;
-        <http://www.w3.org/ns/prov#generatedAtTime> ?t ; <{PKG}validatedAgainst> <https://w3id.org/policykg/shapes/0.1.0> }} }}""")
+        <http://www.w3.org/ns/prov#generatedAtTime> ?t ; <{PKG}validatedAgainst> <https://w3id.org/policykg/shapes/0.1.0> }} }}""",
+    )
     got = httpx.get(service.url + response.headers["location"], headers={"Accept": "application/n-quads"})
     quads = list(ox.parse(got.content, format=ox.RdfFormat.N_QUADS))
     assert {q.graph_name.value for q in quads} == {entry, B + "graph/entries"}
@@ -92,14 +99,20 @@ def test_bad_entries_get_a_specific_4xx(service):
 
 def test_an_entry_is_attributed_to_the_contributor_of_the_token(service):
     _, body = meeting(700 + uuid.uuid4().int % 100)
-    response = httpx.post(service.url + "/entries", content=body.encode(),
-                          headers={"Content-Type": "text/turtle", "Authorization": "Bearer contributor-token-alice"})
+    response = httpx.post(
+        service.url + "/entries",
+        content=body.encode(),
+        headers={"Content-Type": "text/turtle", "Authorization": "Bearer contributor-token-alice"},
+    )
     assert response.status_code == 201
     entry = response.json()["entry"]
     assert ask(service, f"ASK {{ <{entry}> <http://www.w3.org/ns/prov#wasAttributedTo> <{B}id/agent/alice> }}")
     # A contributor's token is not the operator's: raw writes stay closed to it.
-    update = httpx.post(service.sparql, data={"update": "CLEAR GRAPH <http://example.org/x>"},
-                        headers={"Authorization": "Bearer contributor-token-alice"})
+    update = httpx.post(
+        service.sparql,
+        data={"update": "CLEAR GRAPH <http://example.org/x>"},
+        headers={"Authorization": "Bearer contributor-token-alice"},
+    )
     assert update.status_code == 401
 
 
@@ -111,8 +124,11 @@ def test_a_retry_with_the_same_idempotency_key_writes_nothing_new(service):
     again = httpx.post(service.url + "/entries", content=body.encode(), headers=headers)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["entry"] == again.json()["entry"]
-    count = httpx.get(service.sparql, headers={"Accept": SRJ}, params={"query": (
-        f'SELECT (COUNT(*) AS ?n) WHERE {{ ?e <{PKG}idempotencyKey> "{key}" }}')}).json()
+    count = httpx.get(
+        service.sparql,
+        headers={"Accept": SRJ},
+        params={"query": (f'SELECT (COUNT(*) AS ?n) WHERE {{ ?e <{PKG}idempotencyKey> "{key}" }}')},
+    ).json()
     assert count["results"]["bindings"][0]["n"]["value"] == "1"
     _, other = meeting(500 + uuid.uuid4().int % 100)
     conflict = httpx.post(service.url + "/entries", content=other.encode(), headers=headers)
@@ -130,22 +146,34 @@ def test_a_revision_replaces_the_triples_and_keeps_the_old_version(service):
     iri, body = meeting(300 + uuid.uuid4().int % 100, start="2024-10-01")
     first = post(service, "/entries", body)
     old = first.json()["entry"]
-    revised = httpx.put(service.url + first.headers["location"], content=body.replace("2024-10-01", "2024-10-02").encode(),
-                        headers={"Content-Type": "text/turtle", **service.auth()})
+    revised = httpx.put(
+        service.url + first.headers["location"],
+        content=body.replace("2024-10-01", "2024-10-02").encode(),
+        headers={"Content-Type": "text/turtle", **service.auth()},
+    )
     assert revised.status_code == 201
     new = revised.json()["entry"]
-    dates = httpx.get(service.sparql, headers={"Accept": SRJ}, params={
-        "query": f"SELECT DISTINCT ?d WHERE {{ <{iri}> <https://schema.org/startDate> ?d }}"}).json()["results"]["bindings"]
+    dates = httpx.get(
+        service.sparql,
+        headers={"Accept": SRJ},
+        params={"query": f"SELECT DISTINCT ?d WHERE {{ <{iri}> <https://schema.org/startDate> ?d }}"},
+    ).json()["results"]["bindings"]
     assert [d["d"]["value"] for d in dates] == ["2024-10-02"]
-    assert ask(service, f"ASK {{ <{new}> <http://www.w3.org/ns/prov#wasRevisionOf> <{old}> . <{old}> <{PKG}supersededBy> <{new}> ;"
-                        " <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }")
+    assert ask(
+        service,
+        f"ASK {{ <{new}> <http://www.w3.org/ns/prov#wasRevisionOf> <{old}> . <{old}> <{PKG}supersededBy> <{new}> ;"
+        " <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }",
+    )
     # The old version is still retrievable, with its own triples.
     archived = httpx.get(service.url + first.headers["location"], headers={"Accept": "application/n-quads"})
     quads = list(ox.parse(archived.content, format=ox.RdfFormat.N_QUADS))
     assert any(q.graph_name.value == old and q.object.value == "2024-10-01" for q in quads)
     # Revising it again is refused: it is no longer current.
-    again = httpx.put(service.url + first.headers["location"], content=body.encode(),
-                      headers={"Content-Type": "text/turtle", **service.auth()})
+    again = httpx.put(
+        service.url + first.headers["location"],
+        content=body.encode(),
+        headers={"Content-Type": "text/turtle", **service.auth()},
+    )
     assert again.status_code == 410
 
 
@@ -155,7 +183,10 @@ def test_a_retraction_is_recorded_and_takes_the_triples_out(service):
     entry = created.json()["entry"]
     assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 204
     assert not ask(service, f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} FILTER(?g != <{B}graph/entries>) }}")
-    assert ask(service, f"ASK {{ <{entry}> <{PKG}retractedBy> <{B}id/agent/operator> ; <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}")
+    assert ask(
+        service,
+        f"ASK {{ <{entry}> <{PKG}retractedBy> <{B}id/agent/operator> ; <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}",
+    )
     assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 410
     assert httpx.delete(service.url + "/entries/no-such-entry", headers=service.auth()).status_code == 404
 
@@ -166,19 +197,28 @@ def test_only_an_entrys_contributor_or_the_operator_may_revise_or_retract_it(ser
     by_operator = post(service, "/entries", body)
     where = service.url + by_operator.headers["location"]
     _, other = meeting(300 + uuid.uuid4().int % 100)
-    for answer in (httpx.put(where, content=other.encode(), headers={**alice, "Content-Type": "text/turtle"}, timeout=60),
-                   httpx.delete(where, headers=alice)):
+    for answer in (
+        httpx.put(where, content=other.encode(), headers={**alice, "Content-Type": "text/turtle"}, timeout=60),
+        httpx.delete(where, headers=alice),
+    ):
         assert answer.status_code == 403, answer.text
         assert answer.json()["type"].endswith("/not-your-entry")
         assert f"written by <{B}id/agent/operator>" in answer.json()["detail"]
     assert ask(service, f"ASK {{ GRAPH <{by_operator.json()['entry']}> {{ <{iri}> a <{PKG}ExpertGroupMeeting> }} }}")
-    assert not ask(service, f"ASK {{ <{by_operator.json()['entry']}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}")
+    assert not ask(
+        service, f"ASK {{ <{by_operator.json()['entry']}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}"
+    )
     # Alice changes what she wrote; the operator may change anyone's entry.
     _, mine = meeting(300 + uuid.uuid4().int % 100)
-    by_alice = httpx.post(service.url + "/entries", content=mine.encode(), timeout=60,
-                          headers={**alice, "Content-Type": "text/turtle"})
-    revised = httpx.put(service.url + by_alice.headers["location"], content=other.encode(), timeout=60,
-                        headers={**alice, "Content-Type": "text/turtle"})
+    by_alice = httpx.post(
+        service.url + "/entries", content=mine.encode(), timeout=60, headers={**alice, "Content-Type": "text/turtle"}
+    )
+    revised = httpx.put(
+        service.url + by_alice.headers["location"],
+        content=other.encode(),
+        timeout=60,
+        headers={**alice, "Content-Type": "text/turtle"},
+    )
     assert revised.status_code == 201, revised.text
     assert httpx.delete(service.url + revised.headers["location"], headers=service.auth()).status_code == 204
     assert httpx.delete(where, headers=service.auth()).status_code == 204
@@ -187,9 +227,12 @@ def test_only_an_entrys_contributor_or_the_operator_may_revise_or_retract_it(ser
 def test_retracting_an_entry_others_depend_on_is_refused(service):
     iri, body = meeting(100 + uuid.uuid4().int % 100)
     created = post(service, "/entries", body)
-    presentation = PREFIXES + f"""<id/presentation/test-{uuid.uuid4()}> a pkg:Presentation ;
+    presentation = (
+        PREFIXES
+        + f"""<id/presentation/test-{uuid.uuid4()}> a pkg:Presentation ;
         rdfs:label "A presentation at the new meeting"@en ; pkg:presentedAt <{iri}> ;
         pkg:reportsOn <id/event/innovation-and-integrity-conference> ."""
+    )
     assert post(service, "/entries", presentation).status_code == 201
     refused = httpx.delete(service.url + created.headers["location"], headers=service.auth())
     assert refused.status_code == 422
@@ -203,8 +246,14 @@ def cli(*args: str, env: dict | None = None):
     import sys
     from pathlib import Path
 
-    return subprocess.run([sys.executable, "-m", "policykg.cli", *args], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[1], env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "policykg.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_policykg_submit_sends_an_entry_and_shows_a_refusal(service, tmp_path):
@@ -256,8 +305,11 @@ def test_two_entries_that_clash_only_together_cannot_both_come_in(service):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [201, 422]
-    count = httpx.get(service.sparql, headers={"Accept": SRJ}, params={"query": (
-        f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e <{PKG}seriesNumber> {number} }}")}).json()
+    count = httpx.get(
+        service.sparql,
+        headers={"Accept": SRJ},
+        params={"query": (f"SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE {{ ?e <{PKG}seriesNumber> {number} }}")},
+    ).json()
     assert count["results"]["bindings"][0]["n"]["value"] == "1"
 
 
@@ -266,8 +318,11 @@ def test_a_refusal_comes_as_a_full_shacl_report_when_asked_for_turtle(service):
     from rdflib.namespace import SH
 
     iri, body = meeting(11)
-    response = httpx.post(service.url + "/entries", content=body.encode(),
-                          headers={"Content-Type": "text/turtle", "Accept": "text/turtle", **service.auth()})
+    response = httpx.post(
+        service.url + "/entries",
+        content=body.encode(),
+        headers={"Content-Type": "text/turtle", "Accept": "text/turtle", **service.auth()},
+    )
     assert response.status_code == 422 and response.headers["content-type"].startswith("text/turtle")
     graph = rdflib.Graph().parse(data=response.text, format="turtle")
     (report,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)

@@ -29,8 +29,11 @@ class Engine:
     def start(self) -> None:
         executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
         assert executable, "the oxigraph server is installed with the test extra (pip install oxigraph)"
-        self.process = subprocess.Popen([executable, "serve", "--location", str(self.location), "--bind",
-                                         f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [executable, "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_until_answering(self.url + "/query?query=ASK%7B%7D", self.process)
 
     def stop(self) -> None:
@@ -140,8 +143,12 @@ def test_ready_fails_while_the_query_workers_hang_and_passes_once_they_are_repla
 
 def serve_over(engine: Engine, folder: Path):  # type: ignore[no-untyped-def]
     """A service whose store is the engine."""
-    return start_service(folder, POLICYKG_STORE=engine.url + "/query", POLICYKG_REMOTE_UPDATE_URL=engine.url + "/update",
-                         POLICYKG_REMOTE_STORE_URL=engine.url + "/store")
+    return start_service(
+        folder,
+        POLICYKG_STORE=engine.url + "/query",
+        POLICYKG_REMOTE_UPDATE_URL=engine.url + "/update",
+        POLICYKG_REMOTE_STORE_URL=engine.url + "/store",
+    )
 
 
 def test_ready_fails_naming_the_store_while_the_engine_is_gone_and_health_does_not(engine, tmp_path):
@@ -167,8 +174,9 @@ def test_a_query_while_the_engine_is_gone_is_502_without_the_engines_address(eng
     assert answer.status_code == 502
     problem = answer.json()
     assert problem["type"] == PROBLEM + "store-error"
-    assert problem["detail"] == ("the store behind this service failed to answer; the operator's log has the details "
-                                 "under the request id")
+    assert problem["detail"] == (
+        "the store behind this service failed to answer; the operator's log has the details under the request id"
+    )
     assert engine.url.split("//")[1] not in answer.text
     # The operator's log has what happened, under the id the client was given.
     logged = [line for line in (tmp_path / "serve.log").read_text().splitlines() if problem["request_id"] in line]

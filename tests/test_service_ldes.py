@@ -19,8 +19,13 @@ from policykg.rdf.jsonld import inline_own_context
 PAGE_SIZE = 3
 LDES = rdflib.Namespace("https://w3id.org/ldes#")
 TREE = rdflib.Namespace("https://w3id.org/tree#")
-SYNTAXES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
-            "application/trig": "trig", "application/n-quads": "nquads"}
+SYNTAXES = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
+}
 IMMUTABLE = "public, max-age=31536000, immutable"
 _numbers = itertools.count(2000)
 
@@ -29,8 +34,13 @@ _numbers = itertools.count(2000)
 def ldes_service(tmp_path_factory) -> Iterator[Service]:
     """The service over an on-disk store with pages of three members."""
     folder = tmp_path_factory.mktemp("ldes")
-    process, url = start_service(folder, POLICYKG_STORE=str(folder / "store"), POLICYKG_UPDATE_TOKEN=TOKEN,
-                                 POLICYKG_QUERY_WORKERS="1", POLICYKG_LDES_PAGE_SIZE=str(PAGE_SIZE))
+    process, url = start_service(
+        folder,
+        POLICYKG_STORE=str(folder / "store"),
+        POLICYKG_UPDATE_TOKEN=TOKEN,
+        POLICYKG_QUERY_WORKERS="1",
+        POLICYKG_LDES_PAGE_SIZE=str(PAGE_SIZE),
+    )
     try:
         yield Service(url, TOKEN)
     finally:
@@ -38,6 +48,7 @@ def ldes_service(tmp_path_factory) -> Iterator[Service]:
 
 
 # --- A reader of Linked Data Event Streams, after the LDES specification (https://w3id.org/ldes/specification).
+
 
 @dataclass
 class Member:
@@ -92,9 +103,16 @@ def read_stream(service: Service, start: str) -> Stream:
         if node != root:
             graph = dereference(service, str(node))
         # Members: `<ES> tree:member ?m` and the star pattern of each, ordered by the timestamp path.
-        members = [Member(str(m), graph.value(m, timestamp).toPython(), str(graph.value(m, version_of)),
-                          (m, delete_path, delete_object) in graph, {str(t) for t in graph.objects(m, RDF.type)})
-                   for m in graph.objects(stream, TREE.member)]
+        members = [
+            Member(
+                str(m),
+                graph.value(m, timestamp).toPython(),
+                str(graph.value(m, version_of)),
+                (m, delete_path, delete_object) in graph,
+                {str(t) for t in graph.objects(m, RDF.type)},
+            )
+            for m in graph.objects(stream, TREE.member)
+        ]
         found.pages[str(node)] = len(members)
         emitted = {m.iri for m in found.members}
         found.members += sorted((m for m in members if m.iri not in emitted), key=lambda m: (m.time, m.iri))
@@ -109,6 +127,7 @@ def read_stream(service: Service, start: str) -> Stream:
 
 # --- Writing entries, and what the registry says about them.
 
+
 def submit(service: Service) -> tuple[str, str]:
     """Submit a new meeting; its entry IRI and the Turtle sent."""
     _, body = meeting(next(_numbers))
@@ -119,8 +138,12 @@ def submit(service: Service) -> tuple[str, str]:
 
 def revise(service: Service, entry: str, body: str) -> str:
     """Send a new version of an entry (the meeting a day later); the new entry's IRI."""
-    response = httpx.put(service.url + "/" + entry.removeprefix(B), content=body.replace("-01\"", "-02\"").encode(),
-                         headers={"Content-Type": "text/turtle", **service.auth()}, timeout=60)
+    response = httpx.put(
+        service.url + "/" + entry.removeprefix(B),
+        content=body.replace('-01"', '-02"').encode(),
+        headers={"Content-Type": "text/turtle", **service.auth()},
+        timeout=60,
+    )
     assert response.status_code == 201, response.text
     return response.json()["entry"]
 
@@ -137,8 +160,10 @@ def recorded_changes(service: Service) -> dict[str, dt.datetime]:
         {{ ?entry <https://w3id.org/policykg/ontology#retractedBy> ?who ; <{PROV.invalidatedAtTime}> ?time
            BIND(IRI(CONCAT(STR(?entry), "/retraction")) AS ?member) }} }} }}"""
     rows = httpx.get(service.sparql, params={"query": query}, headers={"Accept": SRJ}).json()["results"]["bindings"]
-    return {row["member"]["value"]: rdflib.Literal(row["time"]["value"], datatype=rdflib.XSD.dateTime).toPython()
-            for row in rows}
+    return {
+        row["member"]["value"]: rdflib.Literal(row["time"]["value"], datatype=rdflib.XSD.dateTime).toPython()
+        for row in rows
+    }
 
 
 def fill(service: Service, pages: int) -> None:
@@ -159,6 +184,7 @@ def varies_by_accept(response: httpx.Response) -> bool:
 
 # --- The specification of the stream.
 
+
 def test_the_stream_names_its_context_and_one_view_the_root_page(ldes_service):
     response = fetch(ldes_service, "/ldes")
     assert response.status_code == 200 and varies_by_accept(response)
@@ -170,7 +196,9 @@ def test_the_stream_names_its_context_and_one_view_the_root_page(ldes_service):
     assert graph.value(stream, LDES.timestampPath) == PROV.generatedAtTime
     assert graph.value(stream, LDES.versionOfPath) == DCTERMS.isVersionOf
     assert graph.value(stream, LDES.versionDeletePath) == RDF.type
-    assert graph.value(stream, LDES.versionDeleteObject) == rdflib.URIRef("https://www.w3.org/ns/activitystreams#Delete")
+    assert graph.value(stream, LDES.versionDeleteObject) == rdflib.URIRef(
+        "https://www.w3.org/ns/activitystreams#Delete"
+    )
 
 
 def test_a_reader_collects_one_member_per_entry_revision_and_retraction_in_time_order(ldes_service):
@@ -189,12 +217,24 @@ def test_a_reader_collects_one_member_per_entry_revision_and_retraction_in_time_
     assert times == sorted(times)
     found = {m.iri: m for m in stream.members}
     assert {iri: found[iri].version_of for iri in (first, second, third, gone, gone + "/retraction", kept)} == {
-        first: first, second: first, third: first, gone: gone, gone + "/retraction": gone, kept: kept}
+        first: first,
+        second: first,
+        third: first,
+        gone: gone,
+        gone + "/retraction": gone,
+        kept: kept,
+    }
     assert [iri for iri in (first, second, third, gone, gone + "/retraction", kept) if found[iri].deleted] == [
-        gone + "/retraction"]
+        gone + "/retraction"
+    ]
     activity = "https://www.w3.org/ns/activitystreams#"
     assert [activity + "Create" in found[iri].types for iri in (first, second, third, gone, kept)] == [
-        True, False, False, True, True]
+        True,
+        False,
+        False,
+        True,
+        True,
+    ]
     assert all(activity + "Update" in found[iri].types for iri in (second, third))
 
 

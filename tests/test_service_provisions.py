@@ -17,8 +17,11 @@ def ask(service, name: str, **params: str) -> list[tuple[str | None, ...]]:
     """A competency question over HTTP, its parameters fixed inline; rows of values (None where unbound)."""
     question = get_question(name)
     question = dataclasses.replace(question, params={**question.params, **params})
-    response = httpx.post(service.sparql, data={"query": f"BASE <{B}>\n" + question.inline_sparql()},
-                          headers={"Accept": "application/sparql-results+json"})
+    response = httpx.post(
+        service.sparql,
+        data={"query": f"BASE <{B}>\n" + question.inline_sparql()},
+        headers={"Accept": "application/sparql-results+json"},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     names = body["head"]["vars"]
@@ -37,7 +40,8 @@ def said(service, ordinal: int) -> list[tuple[str, str, str]]:
 
 
 def test_recommendation_1_is_grounded_in_trust_calls_on_three_actors_and_asks_for_a_place_in_the_rules(
-        read_only_service):
+    read_only_service,
+):
     assert said(read_only_service, 1) == [
         ("grounded in", "premise/museums-as-pillars-of-trust", "Recognising the unique"),
         ("calls on", "audience/governments", "Collaborative efforts between"),
@@ -85,10 +89,16 @@ def test_recommendation_3_proposes_the_hub_and_aligns_it_with_three_values(read_
 def test_an_analyst_finds_the_recommendations_that_call_on_museum_professionals(read_only_service):
     rows = ask(read_only_service, "recommendations-calling-on")
     assert [(tail(r[1]), r[2], r[4]) for r in rows] == [
-        ("recommendation/innovation-and-integrity-1", "1",
-         "collaborative efforts between governments, regulatory bodies and museum professionals"),
-        ("recommendation/innovation-and-integrity-1", "1",
-         "integration of museums and cultural heritage into a regulatory framework"),
+        (
+            "recommendation/innovation-and-integrity-1",
+            "1",
+            "collaborative efforts between governments, regulatory bodies and museum professionals",
+        ),
+        (
+            "recommendation/innovation-and-integrity-1",
+            "1",
+            "integration of museums and cultural heritage into a regulatory framework",
+        ),
     ]
     assert ask(read_only_service, "recommendations-calling-on", actor=f"<{B}id/audience/policymakers>") == []
 
@@ -96,8 +106,11 @@ def test_an_analyst_finds_the_recommendations_that_call_on_museum_professionals(
 def test_an_analyst_finds_what_is_asked_for_around_digitalisation_funding(read_only_service):
     rows = ask(read_only_service, "recommendations-asking-for")
     assert [(r[1], r[3]) for r in rows] == [
-        ("2", "equipment"), ("2", "expanded standing commitments to support the cultural heritage sector"),
-        ("2", "financial resources"), ("2", "highly qualified human resources"), ("2", "infrastructure"),
+        ("2", "equipment"),
+        ("2", "expanded standing commitments to support the cultural heritage sector"),
+        ("2", "financial resources"),
+        ("2", "highly qualified human resources"),
+        ("2", "infrastructure"),
     ]
     copyright_ = ask(read_only_service, "recommendations-asking-for", concept=f"<{B}id/concept/copyright>")
     assert [(r[1], r[3]) for r in copyright_] == [("2", "resolution of copyright issues")]
@@ -105,8 +118,12 @@ def test_an_analyst_finds_what_is_asked_for_around_digitalisation_funding(read_o
 
 def test_an_analyst_finds_the_recommendation_aligned_with_privacy_and_what_it_proposes(read_only_service):
     assert [r[1:] for r in ask(read_only_service, "recommendations-by-value")] == [
-        ("3", "Establishment of a European AI innovation hub for cultural heritage",
-         "European AI innovation hub for cultural heritage")]
+        (
+            "3",
+            "Establishment of a European AI innovation hub for cultural heritage",
+            "European AI innovation hub for cultural heritage",
+        )
+    ]
     assert ask(read_only_service, "recommendations-by-value", value=f"<{B}id/means/equipment>") == []
 
 
@@ -135,13 +152,18 @@ def test_every_sentence_of_a_recommendation_is_an_excerpt_whose_graph_states_wha
         rec = f"<{REC}{ordinal}>"
         full = ask(read_only_service, "fact-provenance", subject=rec)
         text = next(r[2] for r in full if r[1] == PKG + "fullText")
-        response = httpx.post(read_only_service.sparql, headers={"Accept": "application/sparql-results+json"}, data={
-            "query": f"""PREFIX pkg: <{PKG}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        response = httpx.post(
+            read_only_service.sparql,
+            headers={"Accept": "application/sparql-results+json"},
+            data={
+                "query": f"""PREFIX pkg: <{PKG}> PREFIX prov: <http://www.w3.org/ns/prov#>
                 SELECT DISTINCT ?quote ?property WHERE {{
                   ?graph a pkg:StatedAssertion ; prov:wasDerivedFrom ?excerpt .
                   ?excerpt prov:value ?quote . GRAPH ?graph {{ {rec} ?property ?value }}
                   FILTER (?property IN (pkg:groundedIn, pkg:callsOn, pkg:asksFor, pkg:aimsAt, pkg:alignsWith,
-                                        pkg:proposes)) }}"""})
+                                        pkg:proposes)) }}"""
+            },
+        )
         quotes = {row["quote"]["value"] for row in response.json()["results"]["bindings"]}
         assert all(quote in text for quote in quotes)
         uncovered = text

@@ -12,8 +12,10 @@ import pytest
 import rdflib
 
 COUNT = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a <https://w3id.org/policykg/ontology#Recommendation> }"
-TITLES = ("SELECT ?o ?t WHERE { ?r <https://w3id.org/policykg/ontology#ordinal> ?o ; "
-          "<http://purl.org/dc/terms/title> ?t } ORDER BY ?o")
+TITLES = (
+    "SELECT ?o ?t WHERE { ?r <https://w3id.org/policykg/ontology#ordinal> ?o ; "
+    "<http://purl.org/dc/terms/title> ?t } ORDER BY ?o"
+)
 B = "http://localhost:8000/"
 G_ATTENDANCE = B + "graph/seed/attendance"
 SRJ = "application/sparql-results+json"
@@ -35,37 +37,51 @@ def test_query_by_post_form(service):
 
 
 def test_query_by_post_direct(service):
-    response = httpx.post(service.sparql, content=COUNT.encode(),
-                          headers={"Content-Type": "application/sparql-query", "Accept": SRJ})
+    response = httpx.post(
+        service.sparql, content=COUNT.encode(), headers={"Content-Type": "application/sparql-query", "Accept": SRJ}
+    )
     assert n(response) == "3"
 
 
 def test_default_graph_uri_makes_one_graph_the_default(service):
     query = "SELECT DISTINCT ?type WHERE { ?s a ?type } ORDER BY ?type"
-    response = httpx.get(service.sparql, params={"query": query, "default-graph-uri": G_ATTENDANCE},
-                         headers={"Accept": SRJ})
+    response = httpx.get(
+        service.sparql, params={"query": query, "default-graph-uri": G_ATTENDANCE}, headers={"Accept": SRJ}
+    )
     types = [b["type"]["value"] for b in response.json()["results"]["bindings"]]
-    assert types == sorted([
-        "http://www.w3.org/ns/org#Post", "https://w3id.org/policykg/ontology#EventSeries",
-        "https://w3id.org/policykg/ontology#ExpertGroup", "https://w3id.org/policykg/ontology#ExpertGroupMeeting",
-        "https://w3id.org/policykg/ontology#Organisation", "https://w3id.org/policykg/ontology#Participation",
-        "https://w3id.org/policykg/ontology#Person", "https://w3id.org/policykg/ontology#Place",
-    ])
+    assert types == sorted(
+        [
+            "http://www.w3.org/ns/org#Post",
+            "https://w3id.org/policykg/ontology#EventSeries",
+            "https://w3id.org/policykg/ontology#ExpertGroup",
+            "https://w3id.org/policykg/ontology#ExpertGroupMeeting",
+            "https://w3id.org/policykg/ontology#Organisation",
+            "https://w3id.org/policykg/ontology#Participation",
+            "https://w3id.org/policykg/ontology#Person",
+            "https://w3id.org/policykg/ontology#Place",
+        ]
+    )
 
 
 def test_named_graph_uri_limits_the_graphs_graph_can_reach(service):
     query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-    response = httpx.post(service.sparql, data={"query": query, "named-graph-uri": [G_ATTENDANCE, B + "graph/concepts"]},
-                          headers={"Accept": SRJ})
+    response = httpx.post(
+        service.sparql,
+        data={"query": query, "named-graph-uri": [G_ATTENDANCE, B + "graph/concepts"]},
+        headers={"Accept": SRJ},
+    )
     assert {b["g"]["value"] for b in response.json()["results"]["bindings"]} == {G_ATTENDANCE, B + "graph/concepts"}
 
 
 def test_select_as_csv_tsv_and_xml(service):
-    csv_rows = list(csv.reader(io.StringIO(httpx.get(service.sparql, params={"query": TITLES},
-                                                     headers={"Accept": "text/csv"}).text)))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(httpx.get(service.sparql, params={"query": TITLES}, headers={"Accept": "text/csv"}).text)
+        )
+    )
     assert csv_rows[0] == ["o", "t"] and [r[0] for r in csv_rows[1:]] == ["1", "2", "3"]
     tsv = httpx.get(service.sparql, params={"query": TITLES}, headers={"Accept": "text/tab-separated-values"})
-    assert tsv.text.splitlines()[1].startswith("1\t\"A political vision for museums")
+    assert tsv.text.splitlines()[1].startswith('1\t"A political vision for museums')
     xml = httpx.get(service.sparql, params={"query": TITLES}, headers={"Accept": "application/sparql-results+xml"})
     ns = {"r": "http://www.w3.org/2005/sparql-results#"}
     results = ET.fromstring(xml.content).findall("r:results/r:result", ns)
@@ -73,8 +89,11 @@ def test_select_as_csv_tsv_and_xml(service):
 
 
 def test_accept_q_values_choose_the_answer_syntax(service):
-    response = httpx.get(service.sparql, params={"query": COUNT},
-                         headers={"Accept": "application/sparql-results+json;q=0.4, text/csv;q=0.9, */*;q=0.1"})
+    response = httpx.get(
+        service.sparql,
+        params={"query": COUNT},
+        headers={"Accept": "application/sparql-results+json;q=0.4, text/csv;q=0.9, */*;q=0.1"},
+    )
     assert response.headers["content-type"].startswith("text/csv")
     assert "Accept" in response.headers["vary"]
 
@@ -92,10 +111,17 @@ def test_nothing_acceptable_is_406_with_the_choices(service):
     assert "application/sparql-results+json" in response.json()["detail"]
 
 
-@pytest.mark.parametrize(("media_type", "rdflib_format"), [
-    ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
-    ("application/rdf+xml", "xml"), ("application/n-quads", "nquads"), ("application/trig", "trig"),
-])
+@pytest.mark.parametrize(
+    ("media_type", "rdflib_format"),
+    [
+        ("text/turtle", "turtle"),
+        ("application/n-triples", "nt"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+        ("application/n-quads", "nquads"),
+        ("application/trig", "trig"),
+    ],
+)
 def test_construct_in_each_graph_syntax(service, media_type, rdflib_format):
     query = "CONSTRUCT { ?p <http://www.w3.org/2000/01/rdf-schema#label> ?l } WHERE { ?p a <https://w3id.org/policykg/ontology#Person> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
     response = httpx.get(service.sparql, params={"query": query}, headers={"Accept": media_type})
@@ -107,17 +133,24 @@ def test_construct_in_each_graph_syntax(service, media_type, rdflib_format):
 
 
 def test_ask_answers_a_boolean(service):
-    response = httpx.get(service.sparql, params={"query": "ASK { ?s a <https://w3id.org/policykg/ontology#Conference> }"},
-                         headers={"Accept": SRJ})
+    response = httpx.get(
+        service.sparql,
+        params={"query": "ASK { ?s a <https://w3id.org/policykg/ontology#Conference> }"},
+        headers={"Accept": SRJ},
+    )
     assert response.json()["boolean"] is True
 
 
 def test_describe_answers_a_graph(service):
-    response = httpx.get(service.sparql, params={"query": f"DESCRIBE <{B}id/person/julia-pagel>"},
-                         headers={"Accept": "text/turtle"})
+    response = httpx.get(
+        service.sparql, params={"query": f"DESCRIBE <{B}id/person/julia-pagel>"}, headers={"Accept": "text/turtle"}
+    )
     graph = rdflib.Graph().parse(data=response.text, format="turtle")
-    assert (rdflib.URIRef(B + "id/person/julia-pagel"), rdflib.URIRef("https://schema.org/familyName"),
-            rdflib.Literal("Pagel")) in graph
+    assert (
+        rdflib.URIRef(B + "id/person/julia-pagel"),
+        rdflib.URIRef("https://schema.org/familyName"),
+        rdflib.Literal("Pagel"),
+    ) in graph
 
 
 def test_relative_iris_in_a_query_resolve_against_the_base(service):
@@ -126,9 +159,12 @@ def test_relative_iris_in_a_query_resolve_against_the_base(service):
 
 
 def test_large_answers_are_streamed_in_chunks(service):
-    total = httpx.get(service.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
-                      headers={"Accept": SRJ})
-    response = httpx.get(service.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
+    total = httpx.get(
+        service.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}, headers={"Accept": SRJ}
+    )
+    response = httpx.get(
+        service.sparql, params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers={"Accept": "text/csv"}
+    )
     assert response.headers.get("transfer-encoding") == "chunked" and "content-length" not in response.headers
     assert len(response.content) > 64 * 1024
     assert len(list(csv.reader(io.StringIO(response.text)))) == int(n(total)) + 1
@@ -165,24 +201,31 @@ def test_other_methods_are_405_with_allow(service):
     assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    ({"query": COUNT, "update": "CLEAR ALL"}, "not both"),
-    ({}, "neither a query nor an update"),
-    ({"query": [COUNT, COUNT]}, "given once"),
-    ({"query": COUNT, "default-graph-uri": "not an iri"}, "not an absolute IRI"),
-    ({"query": COUNT, "using-graph-uri": G_ATTENDANCE}, "go with updates"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"query": COUNT, "update": "CLEAR ALL"}, "not both"),
+        ({}, "neither a query nor an update"),
+        ({"query": [COUNT, COUNT]}, "given once"),
+        ({"query": COUNT, "default-graph-uri": "not an iri"}, "not an absolute IRI"),
+        ({"query": COUNT, "using-graph-uri": G_ATTENDANCE}, "go with updates"),
+    ],
+)
 def test_protocol_mistakes_are_400_with_a_reason(service, data, expected):
-    response = httpx.post(service.sparql, content=urlencode(data, doseq=True),
-                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = httpx.post(
+        service.sparql,
+        content=urlencode(data, doseq=True),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 400 and expected in response.json()["detail"]
 
 
 def test_cors_allows_reads_from_any_origin(service):
     response = httpx.get(service.sparql, params={"query": COUNT}, headers={"Origin": "https://portal.example"})
     assert response.headers["access-control-allow-origin"] == "*"
-    preflight = httpx.options(service.sparql, headers={"Origin": "https://portal.example",
-                                                       "Access-Control-Request-Method": "POST"})
+    preflight = httpx.options(
+        service.sparql, headers={"Origin": "https://portal.example", "Access-Control-Request-Method": "POST"}
+    )
     assert preflight.status_code == 200 and "POST" in preflight.headers["access-control-allow-methods"]
 
 
@@ -201,7 +244,7 @@ def test_a_browser_gets_the_query_page_with_the_competency_questions(service):
 
 def test_the_query_page_shows_results_as_a_table(service):
     page = httpx.get(service.sparql, params={"query": TITLES, "format": "html"})
-    assert "<th scope=\"col\">?t</th>" in page.text
+    assert '<th scope="col">?t</th>' in page.text
     assert "Establishment of a European AI innovation hub for cultural heritage" in page.text
     assert "format=csv" in page.text
 
@@ -230,8 +273,9 @@ def test_a_runaway_query_is_stopped_while_a_simple_one_is_answered(service):
     assert n(httpx.get(service.sparql, params={"query": COUNT}, headers={"Accept": SRJ})) == "3"
 
 
-@pytest.mark.parametrize("params", [{"query": COUNT, "default-graph-uri": "http://["},
-                                    {"query": COUNT, "named-graph-uri": "http://x/%zz"}])
+@pytest.mark.parametrize(
+    "params", [{"query": COUNT, "default-graph-uri": "http://["}, {"query": COUNT, "named-graph-uri": "http://x/%zz"}]
+)
 def test_a_malformed_graph_iri_is_400(service, params):
     response = httpx.get(service.sparql, params=params, headers={"Accept": SRJ})
     assert response.status_code == 400 and "not an absolute IRI" in response.json()["detail"]

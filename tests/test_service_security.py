@@ -49,15 +49,27 @@ class Call:
     changes: bool = True  # whether that accepted request changes the store
     contributors: bool = False  # a contributor's token is right here too, not only the operator's
 
-    def send(self, service: Service, names: dict[str, str], headers: dict[str, str],
-             body: "bytes | Iterator[bytes] | None" = None) -> httpx.Response:
+    def send(
+        self,
+        service: Service,
+        names: dict[str, str],
+        headers: dict[str, str],
+        body: "bytes | Iterator[bytes] | None" = None,
+    ) -> httpx.Response:
         """Send it with the placeholders filled in (body: another body instead of its own)."""
         text = Template(self.body).substitute(names)
-        content = body if body is not None else (urlencode({"update": text}) if self.media_type == FORM else text).encode()
+        content = (
+            body if body is not None else (urlencode({"update": text}) if self.media_type == FORM else text).encode()
+        )
         kind = {"Content-Type": self.media_type} if self.media_type else {}
-        return httpx.request(self.method, service.url + Template(self.path).substitute(names), content=content or None,
-                             params={k: Template(v).substitute(names) for k, v in self.params.items()},
-                             headers={**kind, **headers}, timeout=60)
+        return httpx.request(
+            self.method,
+            service.url + Template(self.path).substitute(names),
+            content=content or None,
+            params={k: Template(v).substitute(names) for k, v in self.params.items()},
+            headers={**kind, **headers},
+            timeout=60,
+        )
 
     def padded(self, size: int) -> bytes:
         """Its body behind a comment of size bytes: what it says is unchanged, only longer."""
@@ -72,15 +84,35 @@ WRITES = [
     Call("store-put-graph", "PUT", "/store", "/store", {"graph": "$graph"}, TRIPLE, TURTLE),
     Call("store-put-default", "PUT", "/store", "/store", {"default": ""}, TRIPLE, TURTLE, accepted=422, changes=False),
     Call("store-post-graph", "POST", "/store", "/store", {"graph": "$graph"}, TRIPLE, TURTLE),
-    Call("store-post-default", "POST", "/store", "/store", {"default": ""}, TRIPLE, TURTLE, accepted=422, changes=False),
+    Call(
+        "store-post-default", "POST", "/store", "/store", {"default": ""}, TRIPLE, TURTLE, accepted=422, changes=False
+    ),
     Call("store-post-new-graph", "POST", "/store", "/store", {}, TRIPLE, TURTLE, accepted=201),
     Call("store-post-quads", "POST", "/store", "/store", {}, TRIPLE[:-1] + "<$new> .", "application/n-quads"),
     Call("store-delete-graph", "DELETE", "/store", "/store", {"graph": "$graph"}),
     Call("store-delete-default", "DELETE", "/store", "/store", {"default": ""}, changes=False),
-    Call("entry-submit", "POST", "/entries", "/entries", {}, ORGANISATION.replace("$subject", "$new"), TURTLE,
-         accepted=201, contributors=True),
-    Call("entry-revise", "PUT", "/entries/{entry_id}", "/entries/$entry", {}, ORGANISATION, TURTLE, accepted=201,
-         contributors=True),
+    Call(
+        "entry-submit",
+        "POST",
+        "/entries",
+        "/entries",
+        {},
+        ORGANISATION.replace("$subject", "$new"),
+        TURTLE,
+        accepted=201,
+        contributors=True,
+    ),
+    Call(
+        "entry-revise",
+        "PUT",
+        "/entries/{entry_id}",
+        "/entries/$entry",
+        {},
+        ORGANISATION,
+        TURTLE,
+        accepted=201,
+        contributors=True,
+    ),
     Call("entry-retract", "DELETE", "/entries/{entry_id}", "/entries/$entry", contributors=True),
 ]
 # Routes that take a body and write nothing: the dry run, and queries sent by POST.
@@ -97,9 +129,13 @@ def bearer(token: str) -> dict[str, str]:
 def refusals(call: Call) -> list[tuple[str, dict[str, str]]]:
     """Each way to send a write without the right token."""
     basic = base64.b64encode(f"operator:{TOKEN}".encode()).decode()
-    wrong = [("no-authorization", {}), ("wrong-token", bearer("not-the-token-at-all")),
-             ("token-under-basic", {"Authorization": f"Basic {basic}"}), ("empty-bearer", {"Authorization": "Bearer"}),
-             ("token-cut-short", bearer(TOKEN[:-1]))]
+    wrong = [
+        ("no-authorization", {}),
+        ("wrong-token", bearer("not-the-token-at-all")),
+        ("token-under-basic", {"Authorization": f"Basic {basic}"}),
+        ("empty-bearer", {"Authorization": "Bearer"}),
+        ("token-cut-short", bearer(TOKEN[:-1])),
+    ]
     return wrong if call.contributors else [*wrong, ("contributor-token", bearer(CONTRIBUTOR))]
 
 
@@ -112,17 +148,30 @@ def dump(service: Service) -> bytes:
 
 def fresh_names() -> dict[str, str]:
     """Names nothing in the store has yet."""
-    return {"graph": f"{EX}graph/{uuid.uuid4()}", "new": f"{B}id/agent/test-{uuid.uuid4()}", "entry": "no-such-entry",
-            "subject": f"{B}id/agent/test-{uuid.uuid4()}", "label": uuid.uuid4().hex}
+    return {
+        "graph": f"{EX}graph/{uuid.uuid4()}",
+        "new": f"{B}id/agent/test-{uuid.uuid4()}",
+        "entry": "no-such-entry",
+        "subject": f"{B}id/agent/test-{uuid.uuid4()}",
+        "label": uuid.uuid4().hex,
+    }
 
 
 def existing_names(service: Service) -> dict[str, str]:
     """A graph and an entry written with the tokens, and names that are new: what the placeholders stand for."""
     names = fresh_names()
-    graph = httpx.put(service.url + "/store", params={"graph": names["graph"]}, content=TRIPLE.replace("written", "present"),
-                      headers={**service.auth(), "Content-Type": TURTLE})
-    entry = httpx.post(service.url + "/entries", content=Template(ORGANISATION).substitute(names), timeout=60,
-                       headers={**bearer(CONTRIBUTOR), "Content-Type": TURTLE})
+    graph = httpx.put(
+        service.url + "/store",
+        params={"graph": names["graph"]},
+        content=TRIPLE.replace("written", "present"),
+        headers={**service.auth(), "Content-Type": TURTLE},
+    )
+    entry = httpx.post(
+        service.url + "/entries",
+        content=Template(ORGANISATION).substitute(names),
+        timeout=60,
+        headers={**bearer(CONTRIBUTOR), "Content-Type": TURTLE},
+    )
     assert (graph.status_code, entry.status_code) == (201, 201), entry.text
     return {**names, "entry": entry.headers["location"].rsplit("/", 1)[-1], "label": uuid.uuid4().hex}
 
@@ -144,8 +193,11 @@ def guarded_folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def guarded(guarded_folder) -> Iterator[Service]:
     """A service of its own (these tests write) over an in-memory store, with the tokens and small limits."""
-    process, url = start_service(guarded_folder, POLICYKG_STORE="memory", **{
-        **SERVICE_SETTINGS, "POLICYKG_MAX_BODY_BYTES": str(MAX_BODY), "POLICYKG_MAX_RESULT_BYTES": str(MAX_RESULT)})
+    process, url = start_service(
+        guarded_folder,
+        POLICYKG_STORE="memory",
+        **{**SERVICE_SETTINGS, "POLICYKG_MAX_BODY_BYTES": str(MAX_BODY), "POLICYKG_MAX_RESULT_BYTES": str(MAX_RESULT)},
+    )
     try:
         yield Service(url, TOKEN)
     finally:
@@ -165,8 +217,10 @@ def test_every_route_that_can_write_is_in_the_table():
     assert unsafe == {(call.method, call.route) for call in WRITES + READS_BY_POST}
 
 
-@pytest.mark.parametrize(("call", "headers"), [pytest.param(call, headers, id=f"{call.name}-{how}")
-                                               for call in WRITES for how, headers in refusals(call)])
+@pytest.mark.parametrize(
+    ("call", "headers"),
+    [pytest.param(call, headers, id=f"{call.name}-{how}") for call in WRITES for how, headers in refusals(call)],
+)
 def test_write_without_the_right_token_is_401_and_writes_nothing(guarded, present, call, headers):
     before = dump(guarded)
     answer = call.send(guarded, present, headers)
@@ -197,18 +251,27 @@ BODIES = [call for call in WRITES + READS_BY_POST if call.body]
 
 
 # A body declared too large to the PUT of a new graph is proven in test_service_write.
-@pytest.mark.parametrize(("call", "chunked"), [pytest.param(call, chunked, id=f"{call.name}-{how}")
-                                               for call in BODIES for chunked, how in ((True, "chunked"), (False, "declared"))
-                                               if chunked or call.name != "store-put-new-graph"])
+@pytest.mark.parametrize(
+    ("call", "chunked"),
+    [
+        pytest.param(call, chunked, id=f"{call.name}-{how}")
+        for call in BODIES
+        for chunked, how in ((True, "chunked"), (False, "declared"))
+        if chunked or call.name != "store-put-new-graph"
+    ],
+)
 def test_a_body_over_the_limit_is_413_and_writes_nothing(guarded, present, call, chunked):
     body = call.padded(MAX_BODY)
     before = dump(guarded)
-    sent = iter([body[i:i + 8192] for i in range(0, len(body), 8192)]) if chunked else body
+    sent = iter([body[i : i + 8192] for i in range(0, len(body), 8192)]) if chunked else body
     answer = call.send(guarded, present, bearer(CONTRIBUTOR if call.contributors else TOKEN), body=sent)
     assert ("content-length" in answer.request.headers) is not chunked
     # Read up to the limit when sent in chunks; refused by its declared length before any of it is read otherwise.
-    said = "the body is larger than the limit of 50000 bytes" if chunked else \
-        f"the body has {len(body)} bytes; this service takes at most 50000"
+    said = (
+        "the body is larger than the limit of 50000 bytes"
+        if chunked
+        else f"the body has {len(body)} bytes; this service takes at most 50000"
+    )
     assert assert_problem(answer, 413, "payload-too-large")["detail"] == said
     assert dump(guarded) == before
 
@@ -223,7 +286,9 @@ def test_an_answer_over_the_limit_is_cut_off_where_the_client_sees_it(guarded, m
     received = b""
     query = {"params" if method == "GET" else "data": {"query": ALL_TRIPLES}}
     with pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"):
-        with httpx.stream(method, guarded.sparql, headers={"Accept": "application/sparql-results+json"}, **query) as answer:
+        with httpx.stream(
+            method, guarded.sparql, headers={"Accept": "application/sparql-results+json"}, **query
+        ) as answer:
             assert answer.status_code == 200 and answer.headers["transfer-encoding"] == "chunked"
             for chunk in answer.iter_raw():
                 received += chunk
@@ -232,8 +297,9 @@ def test_an_answer_over_the_limit_is_cut_off_where_the_client_sees_it(guarded, m
 
 def test_a_query_page_over_the_limit_is_a_400_problem(guarded):
     # A page is made whole before it is sent, so it can still say what went wrong.
-    answer = httpx.get(guarded.sparql, params={"query": ALL_TRIPLES, "format": "html"},
-                       headers={"Accept": "application/problem+json"})
+    answer = httpx.get(
+        guarded.sparql, params={"query": ALL_TRIPLES, "format": "html"}, headers={"Accept": "application/problem+json"}
+    )
     problem = assert_problem(answer, 400, "result-too-large")
     assert problem["detail"] == f"the answer grew past the limit of {MAX_RESULT} bytes and was cut off"
 
@@ -241,19 +307,36 @@ def test_a_query_page_over_the_limit_is_a_400_problem(guarded):
 def test_queries_by_post_and_as_a_page_are_stopped_at_the_time_limit(service):
     # GET is proven in test_service_query; these two ways share the limit, each ends at the service's 3 s.
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-    ways = [lambda: httpx.post(service.sparql, data={"query": runaway}, timeout=60),
-            lambda: httpx.get(service.sparql, params={"query": runaway, "format": "html"}, timeout=60,
-                              headers={"Accept": "application/problem+json"})]
+    ways = [
+        lambda: httpx.post(service.sparql, data={"query": runaway}, timeout=60),
+        lambda: httpx.get(
+            service.sparql,
+            params={"query": runaway, "format": "html"},
+            timeout=60,
+            headers={"Accept": "application/problem+json"},
+        ),
+    ]
     with ThreadPoolExecutor(len(ways)) as pool:
         answers = list(pool.map(lambda way: way(), ways))
     for answer in answers:
-        assert assert_problem(answer, 503, "query-timeout")["detail"] == \
-            "the query ran longer than the limit of 3 s and was stopped"
+        assert (
+            assert_problem(answer, 503, "query-timeout")["detail"]
+            == "the query ran longer than the limit of 3 s and was stopped"
+        )
 
 
-@pytest.mark.parametrize(("given", "kept"), [("client-id-42", True), ("a.b:c/d+e=f_g-1", True), ("x" * 128, True),
-                                             ("x" * 129, False), ("has space", False), ('quote"d', False),
-                                             ("semi;colon", False)])
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("client-id-42", True),
+        ("a.b:c/d+e=f_g-1", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("has space", False),
+        ('quote"d', False),
+        ("semi;colon", False),
+    ],
+)
 def test_a_well_formed_request_id_is_kept_and_any_other_replaced(guarded, given, kept):
     answer = httpx.get(guarded.url + "/no-such-page", headers={"X-Request-ID": given, "Accept": "application/json"})
     assert_problem(answer, 404, "not-found")
@@ -281,19 +364,27 @@ def test_the_request_log_has_one_line_per_request_with_its_id_and_no_token(guard
     sent = {
         "log-refused": lambda h: httpx.post(guarded.sparql, data=update, headers={**h, **bearer(wrong)}),
         "log-written": lambda h: httpx.post(guarded.sparql, data=update, headers={**h, **bearer(TOKEN)}),
-        "log-contributor": lambda h: httpx.post(guarded.url + "/entries", content=b"x", headers={
-            **h, **bearer(CONTRIBUTOR), "Content-Type": "text/csv"}),
+        "log-contributor": lambda h: httpx.post(
+            guarded.url + "/entries", content=b"x", headers={**h, **bearer(CONTRIBUTOR), "Content-Type": "text/csv"}
+        ),
         "log-query-string": lambda h: httpx.get(guarded.url + "/health", params={"access_token": in_query}, headers=h),
     }
     answers = {name: send({"X-Request-ID": name}) for name, send in sent.items()}
     assert {name: a.status_code for name, a in answers.items()} == {
-        "log-refused": 401, "log-written": 204, "log-contributor": 415, "log-query-string": 200}
+        "log-refused": 401,
+        "log-written": 204,
+        "log-contributor": 415,
+        "log-query-string": 200,
+    }
     lines = access_lines(guarded_folder / "serve.log", set(sent))
     for name, answer in answers.items():
         line = lines[name]
         assert answer.headers["x-request-id"] == name
-        assert (line["method"], line["path"], line["status"]) == (answer.request.method, answer.request.url.path,
-                                                                  answer.status_code)
+        assert (line["method"], line["path"], line["status"]) == (
+            answer.request.method,
+            answer.request.url.path,
+            answer.status_code,
+        )
         assert line["bytes_sent"] == len(answer.content) and line["client"] == "127.0.0.1"
         # The body of the refused entry was never read (its media type said enough).
         assert line["bytes_read"] == (0 if name == "log-contributor" else len(answer.request.content))
@@ -327,9 +418,14 @@ def test_an_unexpected_failure_is_a_500_problem_with_the_request_id_and_a_log_li
     assert (line["request_id"], line["status"], line["error"]) == ("failing-request", 500, "ValueError")
 
 
-@pytest.mark.parametrize(("content_type", "body"), [("application/sparql-update", b"INSERT DATA { <urn:x:a> <urn:x:b> "),
-                                                    ("application/x-www-form-urlencoded", b"update=INSERT+DATA+%7B+%3C")],
-                         ids=["direct", "form"])
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/sparql-update", b"INSERT DATA { <urn:x:a> <urn:x:b> "),
+        ("application/x-www-form-urlencoded", b"update=INSERT+DATA+%7B+%3C"),
+    ],
+    ids=["direct", "form"],
+)
 def test_an_update_without_the_token_is_401_before_its_text_is_read(guarded, content_type, body):
     # Malformed on purpose: a stranger learns nothing of the parser, only that a token is needed.
     before = dump(guarded)

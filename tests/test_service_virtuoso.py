@@ -22,12 +22,25 @@ from conftest import SERVICE_SETTINGS, TOKEN, Service, start_service, stop
 
 from policykg.store import RemoteStore
 
-SUITES = (test_competency, test_service_query, test_service_write, test_service_entries, test_service_validated_writes,
-          test_w3c_protocol, test_service_linked_data)
+SUITES = (
+    test_competency,
+    test_service_query,
+    test_service_write,
+    test_service_entries,
+    test_service_validated_writes,
+    test_w3c_protocol,
+    test_service_linked_data,
+)
 
 # Every test of those suites that talks to the service (or, for the competency questions, to its store).
-globals().update({name: test for suite in SUITES for name, test in vars(suite).items()
-                  if name.startswith("test_") and {"service", "seed_store"} & set(inspect.signature(test).parameters)})
+globals().update(
+    {
+        name: test
+        for suite in SUITES
+        for name, test in vars(suite).items()
+        if name.startswith("test_") and {"service", "seed_store"} & set(inspect.signature(test).parameters)
+    }
+)
 graphs = test_w3c_protocol.graphs  # that suite's fixture, over this module's service
 
 

@@ -87,7 +87,9 @@ def test_every_constraint_has_a_message_and_a_severity(shapes):
 
 def test_every_class_of_the_model_is_the_target_of_a_shape(shapes, ontology, seed_graph):
     targets = set(shapes.objects(None, SH.targetClass))
-    own = {c for c in ontology.subjects(rdflib.RDF.type, rdflib.OWL.Class) if c.startswith("https://w3id.org/policykg/")}
+    own = {
+        c for c in ontology.subjects(rdflib.RDF.type, rdflib.OWL.Class) if c.startswith("https://w3id.org/policykg/")
+    }
     used = set(seed_graph.objects(None, rdflib.RDF.type)) - {c for c in own}
     for cls in own | used:
         ancestors = set(ontology.transitive_objects(cls, rdflib.RDFS.subClassOf))
@@ -100,9 +102,16 @@ def test_split_shapes_takes_every_sparql_constraint_out_of_the_core(shapes):
     core, constraints = split_shapes(shapes)
     assert not list(core.triples((None, SH.sparql, None)))
     assert {c.shape.rsplit("#", 1)[-1] for c in constraints} == {
-        "EventDatesInOrder", "SeriesNumberNeedsSeries", "UniqueSeriesNumber", "PresenterParticipated",
-        "UniqueRecommendationOrdinal", "RecommendationTracked", "StatusNotBeforeIssue", "TopConceptInScheme",
-        "LegalResourceDatesInOrder", "ExcerptOffsetsMatchText",
+        "EventDatesInOrder",
+        "SeriesNumberNeedsSeries",
+        "UniqueSeriesNumber",
+        "PresenterParticipated",
+        "UniqueRecommendationOrdinal",
+        "RecommendationTracked",
+        "StatusNotBeforeIssue",
+        "TopConceptInScheme",
+        "LegalResourceDatesInOrder",
+        "ExcerptOffsetsMatchText",
     }
     tracked = next(c for c in constraints if c.shape.endswith("RecommendationTracked"))
     assert (tracked.severity, tracked.targets) == ("Info", ("https://w3id.org/policykg/ontology#Recommendation",))

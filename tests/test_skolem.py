@@ -83,9 +83,12 @@ def test_the_model_is_skolemised_the_same_way_on_every_load_and_replaced_when_it
     text = shapes.read_text(encoding="utf-8")
     old_message = "A source document has at most one web address, given as an IRI."
     assert old_message in text
-    shapes.write_text(text.replace(old_message, "A source document has one web address at most.")
-                      + "\npkgsh:Upgraded a sh:NodeShape ; sh:targetClass pkg:Place ;\n"
-                        "    sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .\n", encoding="utf-8")
+    shapes.write_text(
+        text.replace(old_message, "A source document has one web address at most.")
+        + "\npkgsh:Upgraded a sh:NodeShape ; sh:targetClass pkg:Place ;\n"
+        "    sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .\n",
+        encoding="utf-8",
+    )
     process, url = start_service(tmp_path, **env)
     try:
         after = {(r["s"], r["p"], r["o"]) for r in rows(url, query)}
@@ -111,11 +114,18 @@ def test_a_store_written_before_skolemisation_has_its_blank_nodes_named_on_the_n
     old = ox.Store(str(store))
     shapes = ox.NamedNode(SHAPES)
     old.update(f"DROP GRAPH <{SHAPES}>")
-    old.bulk_load(path=str(settings.shapes_dir / "policykg.ttl"), format=ox.RdfFormat.TURTLE, base_iri=B,
-                  to_graph=shapes)
+    old.bulk_load(
+        path=str(settings.shapes_dir / "policykg.ttl"), format=ox.RdfFormat.TURTLE, base_iri=B, to_graph=shapes
+    )
     data = ox.NamedNode(B + "graph/data")
-    old.add(ox.Quad(ox.NamedNode(B + "id/place/brussels"), ox.NamedNode("https://schema.org/address"),
-                    ox.BlankNode("old0"), data))
+    old.add(
+        ox.Quad(
+            ox.NamedNode(B + "id/place/brussels"),
+            ox.NamedNode("https://schema.org/address"),
+            ox.BlankNode("old0"),
+            data,
+        )
+    )
     old.add(ox.Quad(ox.BlankNode("old0"), ox.NamedNode("https://schema.org/postalCode"), ox.Literal("1000"), data))
     assert old.query(BLANK)
     old.flush()
@@ -123,20 +133,35 @@ def test_a_store_written_before_skolemisation_has_its_blank_nodes_named_on_the_n
     process, url = start_service(tmp_path, **env)
     try:
         assert not ask(url, BLANK)
-        found = rows(url, "SELECT ?a ?code WHERE { <http://localhost:8000/id/place/brussels> <https://schema.org/address> "
-                          "?a . ?a <https://schema.org/postalCode> ?code }")
+        found = rows(
+            url,
+            "SELECT ?a ?code WHERE { <http://localhost:8000/id/place/brussels> <https://schema.org/address> "
+            "?a . ?a <https://schema.org/postalCode> ?code }",
+        )
         assert len(found) == 1 and found[0]["code"] == "1000" and found[0]["a"].startswith(GENID)
         document = dereferenced(url, found[0]["a"])
-        assert (rdflib.URIRef(found[0]["a"]), rdflib.URIRef("https://schema.org/postalCode"),
-                rdflib.Literal("1000")) in document
+        assert (
+            rdflib.URIRef(found[0]["a"]),
+            rdflib.URIRef("https://schema.org/postalCode"),
+            rdflib.Literal("1000"),
+        ) in document
     finally:
         stop(process)
 
 
-@pytest.mark.parametrize("ending, body", [
-    ("nt", '_:b0 <https://schema.org/name> "{n}" .\n<http://localhost:8000/id/place/p{n}> <https://schema.org/address> _:b0 .\n'),
-    ("ttl", '<http://localhost:8000/id/place/p{n}> <https://schema.org/address> [ <https://schema.org/name> "{n}" ] .\n'),
-])
+@pytest.mark.parametrize(
+    "ending, body",
+    [
+        (
+            "nt",
+            '_:b0 <https://schema.org/name> "{n}" .\n<http://localhost:8000/id/place/p{n}> <https://schema.org/address> _:b0 .\n',
+        ),
+        (
+            "ttl",
+            '<http://localhost:8000/id/place/p{n}> <https://schema.org/address> [ <https://schema.org/name> "{n}" ] .\n',
+        ),
+    ],
+)
 def test_loaded_files_have_their_blank_nodes_named_each_file_its_own(tmp_path, ending, body):
     files = []
     for n in (1, 2):  # the same blank-node label in two files names two things
@@ -144,14 +169,22 @@ def test_loaded_files_have_their_blank_nodes_named_each_file_its_own(tmp_path, e
         path.write_text(body.format(n=n), encoding="utf-8")
         files.append(str(path))
     store = tmp_path / "store"
-    loaded = subprocess.run([sys.executable, "-m", "policykg.cli", "load", *files, "--store", str(store)],
-                            capture_output=True, text=True, timeout=300, check=False)
+    loaded = subprocess.run(
+        [sys.executable, "-m", "policykg.cli", "load", *files, "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert loaded.returncode == 0, loaded.stderr
     process, url = start_service(tmp_path, POLICYKG_STORE=str(store), POLICYKG_QUERY_WORKERS="1")
     try:
         assert not ask(url, BLANK)
-        found = rows(url, "SELECT ?place ?a ?name WHERE { ?place <https://schema.org/address> ?a . "
-                          "?a <https://schema.org/name> ?name } ORDER BY ?name")
+        found = rows(
+            url,
+            "SELECT ?place ?a ?name WHERE { ?place <https://schema.org/address> ?a . "
+            "?a <https://schema.org/name> ?name } ORDER BY ?name",
+        )
         assert [(r["place"], r["name"]) for r in found] == [(B + "id/place/p1", "1"), (B + "id/place/p2", "2")]
         assert found[0]["a"] != found[1]["a"] and all(r["a"].startswith(GENID) for r in found)
     finally:
@@ -161,14 +194,20 @@ def test_loaded_files_have_their_blank_nodes_named_each_file_its_own(tmp_path, e
 def test_a_written_blank_node_comes_back_as_an_iri_a_client_can_name(service):
     place = B + "id/place/skolem-test"
     graph = B + "graph/skolem-test"
-    response = httpx.put(service.url + "/store", params={"graph": graph}, headers={**service.auth(),
-                         "Content-Type": "text/turtle"},
-                         content=f'<{place}> a <https://w3id.org/policykg/ontology#Place> ; '
-                                 f'<http://www.w3.org/2000/01/rdf-schema#label> "Skolem test"@en ; '
-                                 f'<https://schema.org/address> [ <https://schema.org/postalCode> "1040" ] .')
+    response = httpx.put(
+        service.url + "/store",
+        params={"graph": graph},
+        headers={**service.auth(), "Content-Type": "text/turtle"},
+        content=f"<{place}> a <https://w3id.org/policykg/ontology#Place> ; "
+        f'<http://www.w3.org/2000/01/rdf-schema#label> "Skolem test"@en ; '
+        f'<https://schema.org/address> [ <https://schema.org/postalCode> "1040" ] .',
+    )
     assert response.status_code in (200, 201, 204), response.text
     found = rows(service.url, f"SELECT ?a WHERE {{ <{place}> <https://schema.org/address> ?a }}")
     assert len(found) == 1 and found[0]["a"].startswith(GENID)
     follow_up = rows(service.url, f"SELECT ?code WHERE {{ <{found[0]['a']}> <https://schema.org/postalCode> ?code }}")
     assert follow_up == [{"code": "1040"}]
-    assert httpx.delete(service.url + "/store", params={"graph": graph}, headers=service.auth()).status_code in (200, 204)
+    assert httpx.delete(service.url + "/store", params={"graph": graph}, headers=service.auth()).status_code in (
+        200,
+        204,
+    )

@@ -101,11 +101,14 @@ def test_relative_iris_in_queries_resolve_against_the_base(store):
     assert store.ask("ASK { <id/thing/a> ?p ?o }", base_iri=B)
 
 
-@pytest.mark.parametrize(("format_name", "check"), [
-    ("csv", lambda body: body.decode().splitlines() == ["o", "x"]),
-    ("tsv", lambda body: body.decode().splitlines() == ["?o", '"x"']),
-    ("xml", lambda body: b"<literal>x</literal>" in body),
-])
+@pytest.mark.parametrize(
+    ("format_name", "check"),
+    [
+        ("csv", lambda body: body.decode().splitlines() == ["o", "x"]),
+        ("tsv", lambda body: body.decode().splitlines() == ["?o", '"x"']),
+        ("xml", lambda body: b"<literal>x</literal>" in body),
+    ],
+)
 def test_select_answers_in_each_results_syntax(store, format_name, check):
     store.add([quad("http://example.org/a", "x", G1)], B)
     assert check(answer(store, "SELECT ?o WHERE { ?s ?p ?o }", format_name))
@@ -126,7 +129,9 @@ def test_a_failing_update_writes_nothing(store):
     store.add([quad("http://example.org/a", "x", G1)], B)
     # Oxigraph in process calls this a request error; oxigraph serve answers 500 (a store error).
     with pytest.raises((QueryError, StoreError)):
-        store.update(f"INSERT DATA {{ GRAPH <{G1}> {{ <http://example.org/b> <http://example.org/p> 'y' }} }} ; DROP GRAPH <http://example.org/none>")
+        store.update(
+            f"INSERT DATA {{ GRAPH <{G1}> {{ <http://example.org/b> <http://example.org/p> 'y' }} }} ; DROP GRAPH <http://example.org/none>"
+        )
     assert store.select("SELECT ?s WHERE { ?s ?p ?o }").values() == [("http://example.org/a",)]
 
 
@@ -200,8 +205,10 @@ def test_the_whole_model_loads_into_a_remote_store(request, engine, settings, se
     assert backend.select(recommendations, prefixes={"pkg": PKG}).values() == [("3",)]
     # Every quad arrives, the shapes' blank nodes still linking their parts.
     assert backend.count() == seed_store.count() and backend.graph_names() == seed_store.graph_names()
-    listed = ("SELECT ?shape ?class WHERE { ?shape sh:or ?list . ?list rdf:first ?first . ?first sh:class ?class } "
-              "ORDER BY ?shape ?class")
+    listed = (
+        "SELECT ?shape ?class WHERE { ?shape sh:or ?list . ?list rdf:first ?first . ?first sh:class ?class } "
+        "ORDER BY ?shape ?class"
+    )
     prefixes = {"sh": "http://www.w3.org/ns/shacl#", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
     expected = seed_store.select(listed, prefixes=prefixes).values()
     assert backend.select(listed, prefixes=prefixes).values() == expected != []
@@ -240,10 +247,18 @@ def typed(value: str, datatype: str) -> ox.Literal:
     return ox.Literal(value, datatype=ox.NamedNode(datatype if ":" in datatype else XSD + datatype))
 
 
-LITERALS = [ox.Literal("chat", language="en-gb"), ox.Literal("text with \"quotes\",\na new line and 😀"),
-            typed("2024-04-09", "date"), typed("--04-09", "gMonthDay"),
-            typed("2024-04-09T10:00:00.123456Z", "dateTime"), typed("11", "integer"), typed("1.5", "decimal"),
-            typed("true", "boolean"), typed("https://example.org/", "anyURI"), typed("x", "http://example.org/dt")]
+LITERALS = [
+    ox.Literal("chat", language="en-gb"),
+    ox.Literal('text with "quotes",\na new line and 😀'),
+    typed("2024-04-09", "date"),
+    typed("--04-09", "gMonthDay"),
+    typed("2024-04-09T10:00:00.123456Z", "dateTime"),
+    typed("11", "integer"),
+    typed("1.5", "decimal"),
+    typed("true", "boolean"),
+    typed("https://example.org/", "anyURI"),
+    typed("x", "http://example.org/dt"),
+]
 
 
 def test_literals_keep_their_language_and_datatype(store):
@@ -260,8 +275,13 @@ def test_literals_keep_their_language_and_datatype(store):
 
 def test_blank_nodes_keep_linking_what_they_link(store):
     node = ox.BlankNode()
-    store.add([ox.Quad(ox.NamedNode("http://example.org/a"), P, node, ox.NamedNode(G1)),
-               ox.Quad(node, P, ox.Literal("inside"), ox.NamedNode(G1))], B)
+    store.add(
+        [
+            ox.Quad(ox.NamedNode("http://example.org/a"), P, node, ox.NamedNode(G1)),
+            ox.Quad(node, P, ox.Literal("inside"), ox.NamedNode(G1)),
+        ],
+        B,
+    )
     rows = store.select(f"SELECT ?o WHERE {{ <http://example.org/a> {P} ?b . ?b {P} ?o }}")
     assert rows.values() == [("inside",)]
     graph = rdflib.Graph().parse(data=answer(store, "CONSTRUCT WHERE { ?s ?p ?o }", "turtle"), format="turtle")
@@ -270,8 +290,10 @@ def test_blank_nodes_keep_linking_what_they_link(store):
 
 def test_a_change_that_deletes_and_inserts_is_one_update(store):
     store.add([quad("http://example.org/a", "old", G1)], B)
-    store.update(f"DELETE DATA {{ GRAPH <{G1}> {{ <http://example.org/a> <{P.value}> 'old' }} }} ;\n"
-                 f"INSERT DATA {{ GRAPH <{G1}> {{ <http://example.org/a> <{P.value}> 'new' }} }}")
+    store.update(
+        f"DELETE DATA {{ GRAPH <{G1}> {{ <http://example.org/a> <{P.value}> 'old' }} }} ;\n"
+        f"INSERT DATA {{ GRAPH <{G1}> {{ <http://example.org/a> <{P.value}> 'new' }} }}"
+    )
     assert store.select("SELECT ?o WHERE { ?s ?p ?o }").values() == [("new",)]
 
 
@@ -307,10 +329,13 @@ def test_virtuoso_gets_an_entry_and_a_change_each_as_one_request(request):
     sent: list[httpx.Request] = []
     backend._client.event_hooks["request"].append(sent.append)
     entry, registry = "http://example.org/entries/1", "http://example.org/graph/entries"
-    backend.add([quad(f"http://example.org/s{i}", str(i), entry) for i in range(50)]
-                + [quad(entry, "recorded", registry)], B)
-    backend.update(f"DELETE DATA {{ GRAPH <{entry}> {{ <http://example.org/s1> {P} '1' }} }} ;\n"
-                   f"INSERT DATA {{ GRAPH <{entry}> {{ <http://example.org/s1> {P} 'one' }} }}")
+    backend.add(
+        [quad(f"http://example.org/s{i}", str(i), entry) for i in range(50)] + [quad(entry, "recorded", registry)], B
+    )
+    backend.update(
+        f"DELETE DATA {{ GRAPH <{entry}> {{ <http://example.org/s1> {P} '1' }} }} ;\n"
+        f"INSERT DATA {{ GRAPH <{entry}> {{ <http://example.org/s1> {P} 'one' }} }}"
+    )
     writes = [r for r in sent if str(r.url).startswith(backend.update_url)]
     assert len({r.content for r in writes}) == 2 and backend.count() == 51
     backend.close()

@@ -53,8 +53,13 @@ UPDATE_BODY = "application/sparql-update"
 # What the manifest's comments list as acceptable answer syntaxes, with the parser each needs.
 BOOLEAN_TYPES = {SRJ: "json", "application/json": "json", SRX: "xml", "application/xml": "xml"}
 TABULAR_TYPES = {**BOOLEAN_TYPES, "text/csv": "csv", "text/tab-separated-values": "tsv"}
-RDF_TYPES = {"application/rdf+xml": "xml", "text/turtle": "turtle", "application/n-triples": "nt",
-             "application/ld+json": "json-ld", "text/plain": "nt"}
+RDF_TYPES = {
+    "application/rdf+xml": "xml",
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "text/plain": "nt",
+}
 
 
 # ---------------------------------------------------------------- helpers
@@ -77,8 +82,12 @@ class Graphs:
         """Create the graph <prefix+name> with a Graph Store PUT; by default shaped like dataN.nt."""
         graph = self.iri(name)
         body = turtle if turtle is not None else f"<{graph}> a <{THING}> ."
-        response = httpx.put(self.service.url + "/store", params={"graph": graph}, content=body.encode(),
-                             headers={**self.service.auth(), "Content-Type": "text/turtle"})
+        response = httpx.put(
+            self.service.url + "/store",
+            params={"graph": graph},
+            content=body.encode(),
+            headers={**self.service.auth(), "Content-Type": "text/turtle"},
+        )
         assert response.status_code == 201, response.text
         return graph
 
@@ -143,8 +152,10 @@ def tabular_answer(response: httpx.Response) -> tuple[list[str], list[dict[str, 
     if kind == "json":
         document = json.loads(text)
         variables = document["head"]["vars"]
-        rows = [{name: (term["type"].replace("typed-literal", "literal"), term["value"]) for name, term in b.items()}
-                for b in document["results"]["bindings"]]
+        rows = [
+            {name: (term["type"].replace("typed-literal", "literal"), term["value"]) for name, term in b.items()}
+            for b in document["results"]["bindings"]
+        ]
         return variables, rows
     if kind == "xml":
         root = ET.fromstring(text)
@@ -288,10 +299,10 @@ def test_query_dataset_full(service, graphs):
     named-graph-uri=<data1>&named-graph-uri=<data2>: true.
     """
     data1, data2, data3 = graphs.put("data1"), graphs.put("data2"), graphs.put("data3")
-    query = (f"ASK {{\n  <{data3}> a ?type\n  GRAPH ?g1 {{ <{data1}> a ?type }}\n"
-             f"  GRAPH ?g2 {{ <{data2}> a ?type }}\n}}")
-    url = service.sparql + "?" + qs(("default-graph-uri", data3), ("named-graph-uri", data1),
-                                    ("named-graph-uri", data2))
+    query = f"ASK {{\n  <{data3}> a ?type\n  GRAPH ?g1 {{ <{data1}> a ?type }}\n  GRAPH ?g2 {{ <{data2}> a ?type }}\n}}"
+    url = (
+        service.sparql + "?" + qs(("default-graph-uri", data3), ("named-graph-uri", data1), ("named-graph-uri", data2))
+    )
     response = send("POST", url, body=query.encode(), headers={"Content-Type": QUERY_BODY})
     assert boolean_answer(response) is True
 
@@ -437,7 +448,9 @@ WHERE {{
 def assert_first_two_copied(service, target: str, data: list[str]) -> None:
     """The manifest's ASK for the update_dataset_* entries (data1 and data2 in <target>, data3 not),
     and <target> holding exactly those two."""
-    assert ask(service, f"""ASK {{
+    assert ask(
+        service,
+        f"""ASK {{
     GRAPH <{target}> {{
         <{data[0]}> a <{BIBLIOGRAPHIC_RESOURCE}> .
         <{data[1]}> a <{BIBLIOGRAPHIC_RESOURCE}> .
@@ -447,18 +460,23 @@ def assert_first_two_copied(service, target: str, data: list[str]) -> None:
             <{data[2]}> a <{BIBLIOGRAPHIC_RESOURCE}> .
         }}
     }}
-}}""")
+}}""",
+    )
     rdf_type = str(rdflib.RDF.type)
-    assert triples_in(service, target) == {(data[0], rdf_type, BIBLIOGRAPHIC_RESOURCE),
-                                           (data[1], rdf_type, BIBLIOGRAPHIC_RESOURCE)}
+    assert triples_in(service, target) == {
+        (data[0], rdf_type, BIBLIOGRAPHIC_RESOURCE),
+        (data[1], rdf_type, BIBLIOGRAPHIC_RESOURCE),
+    }
 
 
 def _three_documents_update(data: list[str], target: str, insert_where: str) -> str:
     """The manifest's update for the three update_dataset_* entries, on this test's graphs."""
     drops = " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in [*data, target])
     inserts = "\n".join(f"    GRAPH <{g}> {{ <{g}> a foaf:Document }}" for g in data)
-    return (f"PREFIX dc: <http://purl.org/dc/terms/>\nPREFIX foaf: <http://xmlns.com/foaf/0.1/>\n{drops} ;\n"
-            f"INSERT DATA {{\n{inserts}\n}} ;\n{insert_where}")
+    return (
+        f"PREFIX dc: <http://purl.org/dc/terms/>\nPREFIX foaf: <http://xmlns.com/foaf/0.1/>\n{drops} ;\n"
+        f"INSERT DATA {{\n{inserts}\n}} ;\n{insert_where}"
+    )
 
 
 def test_update_dataset_default_graphs(service, graphs):
@@ -473,14 +491,18 @@ def test_update_dataset_default_graphs(service, graphs):
     """
     data = [graphs.iri("data1"), graphs.iri("data2"), graphs.iri("data3")]
     target = graphs.put("protocol-update-dataset-graphs-test", f"<{EX}stale> a <{THING}> .")
-    update = _three_documents_update(data, target, f"""INSERT {{
+    update = _three_documents_update(
+        data,
+        target,
+        f"""INSERT {{
     GRAPH <{target}> {{
         ?s a dc:BibliographicResource
     }}
 }}
 WHERE {{
     ?s a foaf:Document
-}}""")
+}}""",
+    )
     url = service.sparql + "?" + qs(("using-graph-uri", data[0]), ("using-graph-uri", data[1]))
     response = send("POST", url, body=update.encode(), headers=update_headers(service, UPDATE_BODY))
     assert_2xx_or_3xx(response)
@@ -501,7 +523,10 @@ def test_update_dataset_named_graphs(service, graphs):
     """
     data = [graphs.iri("data1"), graphs.iri("data2"), graphs.iri("data3")]
     target = graphs.put("protocol-update-dataset-named-graphs-test", f"<{EX}stale> a <{THING}> .")
-    update = _three_documents_update(data, target, f"""INSERT {{
+    update = _three_documents_update(
+        data,
+        target,
+        f"""INSERT {{
     GRAPH <{target}> {{
         ?s a dc:BibliographicResource
     }}
@@ -510,7 +535,8 @@ WHERE {{
     GRAPH ?g {{
         ?s a foaf:Document
     }}
-}}""")
+}}""",
+    )
     url = service.sparql + "?" + qs(("using-named-graph-uri", data[0]), ("using-named-graph-uri", data[1]))
     response = send("POST", url, body=update.encode(), headers=update_headers(service, UPDATE_BODY))
     assert_2xx_or_3xx(response)
@@ -530,7 +556,10 @@ def test_update_dataset_full(service, graphs):
     """
     data = [graphs.iri("data1"), graphs.iri("data2"), graphs.iri("data3")]
     target = graphs.put("protocol-update-dataset-full-test", f"<{EX}stale> a <{THING}> .")
-    update = _three_documents_update(data, target, f"""INSERT {{
+    update = _three_documents_update(
+        data,
+        target,
+        f"""INSERT {{
     GRAPH <{target}> {{
         ?s <http://example.org/in> ?in
     }}
@@ -545,11 +574,14 @@ WHERE {{
         ?s a foaf:Document .
         BIND("default" AS ?in)
     }}
-}}""")
+}}""",
+    )
     url = service.sparql + "?" + qs(("using-graph-uri", data[0]), ("using-named-graph-uri", data[1]))
     response = send("POST", url, body=update.encode(), headers=update_headers(service, UPDATE_BODY))
     assert_2xx_or_3xx(response)
-    assert ask(service, f"""ASK {{
+    assert ask(
+        service,
+        f"""ASK {{
     GRAPH <{target}> {{
         <{data[0]}> <http://example.org/in> "default" .
         <{data[1]}> <http://example.org/in> <{data[1]}> .
@@ -559,7 +591,8 @@ WHERE {{
             <{data[2]}> ?p ?o
         }}
     }}
-}}""")
+}}""",
+    )
     assert triples_in(service, target) == {(data[0], f"{EX}in", "default"), (data[1], f"{EX}in", data[1])}
 
 
@@ -588,8 +621,9 @@ def test_update_post_direct(service, graphs):
     holds nothing, while a sibling graph keeps its triple.
     """
     graph, sibling = graphs.put("data1"), graphs.put("data2")
-    response = send("POST", service.sparql, body=f"CLEAR GRAPH <{graph}>".encode(),
-                    headers=update_headers(service, UPDATE_BODY))
+    response = send(
+        "POST", service.sparql, body=f"CLEAR GRAPH <{graph}>".encode(), headers=update_headers(service, UPDATE_BODY)
+    )
     assert_2xx_or_3xx(response)
     assert triples_in(service, graph) == set()
     assert triples_in(service, sibling) == {(sibling, str(rdflib.RDF.type), THING)}
@@ -603,8 +637,10 @@ def test_update_base_uri(service, graphs):
     result, ?o bound to an IRI that is not <test> (the relative IRI was resolved against a base).
     """
     graph = graphs.iri("protocol-base-test")
-    update = (f"CLEAR SILENT GRAPH <{graph}> ;\n"
-              f"INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/s> <http://example.org/p> <test> }} }}")
+    update = (
+        f"CLEAR SILENT GRAPH <{graph}> ;\n"
+        f"INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/s> <http://example.org/p> <test> }} }}"
+    )
     response = send("POST", service.sparql, body=update.encode(), headers=update_headers(service, UPDATE_BODY))
     assert_2xx_or_3xx(response)
     query = f"SELECT ?o WHERE {{\n    GRAPH <{graph}> {{\n        <http://example.org/s> <http://example.org/p> ?o\n    }}\n}}"
@@ -683,8 +719,9 @@ def test_bad_query_non_utf8(service):
     """
     body = "ASK {}".encode("utf-16")
     assert len(body) == 14 and body[:2] in (b"\xff\xfe", b"\xfe\xff")
-    response = send("POST", service.sparql, body=body,
-                    headers={"Content-Type": "application/sparql-query; charset=UTF-16"})
+    response = send(
+        "POST", service.sparql, body=body, headers={"Content-Type": "application/sparql-query; charset=UTF-16"}
+    )
     assert_problem(response, 400)
 
 
@@ -730,8 +767,9 @@ def test_bad_update_wrong_media_type(service, graphs):
     graph (with the token sent), which keeps its triple.
     """
     graph = graphs.put("data1")
-    response = send("POST", service.sparql, body=f"CLEAR GRAPH <{graph}>".encode(),
-                    headers=update_headers(service, "text/plain"))
+    response = send(
+        "POST", service.sparql, body=f"CLEAR GRAPH <{graph}>".encode(), headers=update_headers(service, "text/plain")
+    )
     assert_problem(response, 415)
     assert triples_in(service, graph) == {(graph, str(rdflib.RDF.type), THING)}
 
@@ -761,8 +799,9 @@ def test_bad_update_non_utf8(service, graphs):
     graph = graphs.put("data1")
     assert len("CLEAR NAMED".encode("utf-16")) == 24
     body = f"CLEAR GRAPH <{graph}>".encode("utf-16")
-    response = send("POST", service.sparql, body=body,
-                    headers=update_headers(service, "application/sparql-update; charset=UTF-16"))
+    response = send(
+        "POST", service.sparql, body=body, headers=update_headers(service, "application/sparql-update; charset=UTF-16")
+    )
     assert_problem(response, 400)
     assert triples_in(service, graph) == {(graph, str(rdflib.RDF.type), THING)}
 

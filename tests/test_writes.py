@@ -33,7 +33,9 @@ def triples(store: EmbeddedStore, graph: str) -> set[tuple[str, str, str]]:
 
 
 def test_copy_onto_a_graph_that_shares_quads_keeps_them(writer, store):
-    writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 , 2 }} GRAPH <{EX}b> {{ <{EX}s> <{EX}p> 2 , 3 }} }}", B)
+    writer.update(
+        f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 , 2 }} GRAPH <{EX}b> {{ <{EX}s> <{EX}p> 2 , 3 }} }}", B
+    )
     writer.update(f"COPY <{EX}a> TO <{EX}b>", B)
     assert triples(store, EX + "b") == {(EX + "s", EX + "p", "1"), (EX + "s", EX + "p", "2")}
     writer.update(f"COPY <{EX}a> TO <{EX}a>", B)
@@ -42,8 +44,11 @@ def test_copy_onto_a_graph_that_shares_quads_keeps_them(writer, store):
 
 def test_delete_and_insert_of_the_same_triple_keeps_it(writer, store):
     writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ <{EX}s> <{EX}p> 1 }} }}", B)
-    writer.update(f"DELETE {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }} "
-                  f"WHERE {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }}", B)
+    writer.update(
+        f"DELETE {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }} INSERT {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ GRAPH <{EX}a> {{ ?s ?p ?o }} }}",
+        B,
+    )
     assert triples(store, EX + "a") == {(EX + "s", EX + "p", "1")}
 
 
@@ -99,8 +104,11 @@ def test_a_rejected_multi_operation_update_leaves_nothing(writer, store):
     before = store.count()
     participation = B + "id/participation/eg11-julia-pagel"
     with pytest.raises(ChangeRejected):
-        writer.update(f"INSERT DATA {{ GRAPH <{EX}a> {{ _:n <{EX}p> 1 }} }} ; "
-                      f"DELETE WHERE {{ GRAPH ?g {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }} }}", B)
+        writer.update(
+            f"INSERT DATA {{ GRAPH <{EX}a> {{ _:n <{EX}p> 1 }} }} ; "
+            f"DELETE WHERE {{ GRAPH ?g {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }} }}",
+            B,
+        )
     assert store.count() == before
     assert store.ask(f"ASK {{ ?e <http://data.europa.eu/m8g/hasParticipation> <{participation}> }}")
 
@@ -108,12 +116,18 @@ def test_a_rejected_multi_operation_update_leaves_nothing(writer, store):
 def test_a_write_refused_before_the_store_keeps_the_revision_and_any_other_renews_it(writer, store):
     before = writer.revision
     with pytest.raises(ReadOnlyGraph):
-        writer.update(f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}b> }} }}", B)
+        writer.update(
+            f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}b> }} }}",
+            B,
+        )
     assert writer.revision == before and triples(store, B + "graph/x") == set()
     # Several operations are written, then judged and undone: the content is as before, the tag is not.
     with pytest.raises(ChangeRejected):
-        writer.update(f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <{EX}b> <{EX}c> }} }} ; "
-                      f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{B}id/org/nemo> a <https://w3id.org/policykg/ontology#Event> }} }}", B)
+        writer.update(
+            f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <{EX}b> <{EX}c> }} }} ; "
+            f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{B}id/org/nemo> a <https://w3id.org/policykg/ontology#Event> }} }}",
+            B,
+        )
     undone = writer.revision
     assert undone.tag != before.tag and triples(store, B + "graph/x") == set()
     writer.update(f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <{EX}b> <{EX}c> }} }}", B)
@@ -125,5 +139,6 @@ def test_a_remote_store_renews_its_revision_at_least_every_minute(oxigraph_serve
     revision = remote.revision
     minute = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
     assert revision.tag.endswith(f"{minute:%Y%m%d%H%M}") or revision.tag.endswith(
-        f"{minute - dt.timedelta(minutes=1):%Y%m%d%H%M}")  # the minute may turn between the two readings
+        f"{minute - dt.timedelta(minutes=1):%Y%m%d%H%M}"
+    )  # the minute may turn between the two readings
     assert revision.modified >= minute - dt.timedelta(minutes=1)

@@ -43,17 +43,33 @@ class Virtuoso:
 
     def open(self, **options: object) -> RemoteStore:
         """The store this server keeps, opened as policykg opens it (its dialect told by its answers)."""
-        return open_remote(self.query_url, update_url=self.update_url, store_url=self.store_url,
-                           credentials=VIRTUOSO_ACCOUNT, **options)
+        return open_remote(
+            self.query_url,
+            update_url=self.update_url,
+            store_url=self.store_url,
+            credentials=VIRTUOSO_ACCOUNT,
+            **options,
+        )
 
     def settings(self) -> dict[str, str]:
         """The POLICYKG_ settings of a service over this server."""
-        return {"POLICYKG_STORE": self.query_url, "POLICYKG_REMOTE_UPDATE_URL": self.update_url,
-                "POLICYKG_REMOTE_STORE_URL": self.store_url, "POLICYKG_REMOTE_CREDENTIALS": ":".join(VIRTUOSO_ACCOUNT)}
+        return {
+            "POLICYKG_STORE": self.query_url,
+            "POLICYKG_REMOTE_UPDATE_URL": self.update_url,
+            "POLICYKG_REMOTE_STORE_URL": self.store_url,
+            "POLICYKG_REMOTE_CREDENTIALS": ":".join(VIRTUOSO_ACCOUNT),
+        }
 
 
-def virtuoso_ini(folder: Path, sql_port: int, http_port: int, *, dirs_allowed: tuple[Path, ...] = (),
-                 memory_mb: int | None = None, query_seconds: int = 30) -> str:
+def virtuoso_ini(
+    folder: Path,
+    sql_port: int,
+    http_port: int,
+    *,
+    dirs_allowed: tuple[Path, ...] = (),
+    memory_mb: int | None = None,
+    query_seconds: int = 30,
+) -> str:
     """Debian's sample virtuoso.ini for a throw-away server: its files in folder, loopback ports, nothing outbound.
 
     dirs_allowed: more folders its bulk loader may read; memory_mb: its page buffers (the sample's 80 MB
@@ -62,13 +78,21 @@ def virtuoso_ini(folder: Path, sql_port: int, http_port: int, *, dirs_allowed: t
     ini = configparser.ConfigParser(strict=False, interpolation=None, inline_comment_prefixes=(";",))
     ini.optionxform = str  # type: ignore[assignment,method-assign]
     ini.read(SAMPLE_INI)
-    for key, name in (("DatabaseFile", "db"), ("ErrorLogFile", "log"), ("LockFile", "lck"), ("TransactionFile", "trx"),
-                      ("xa_persistent_file", "pxa")):
+    for key, name in (
+        ("DatabaseFile", "db"),
+        ("ErrorLogFile", "log"),
+        ("LockFile", "lck"),
+        ("TransactionFile", "trx"),
+        ("xa_persistent_file", "pxa"),
+    ):
         ini["Database"][key] = str(folder / f"virtuoso.{name}")
     # The temporary database in files of its own: the same file twice is "already open" and the server exits.
-    ini["TempDatabase"].update(DatabaseFile=str(folder / "virtuoso-temp.db"),
-                               TransactionFile=str(folder / "virtuoso-temp.trx"))
-    ini["Parameters"].update(ServerPort=f"127.0.0.1:{sql_port}", DirsAllowed=", ".join(map(str, (folder, *dirs_allowed))))
+    ini["TempDatabase"].update(
+        DatabaseFile=str(folder / "virtuoso-temp.db"), TransactionFile=str(folder / "virtuoso-temp.trx")
+    )
+    ini["Parameters"].update(
+        ServerPort=f"127.0.0.1:{sql_port}", DirsAllowed=", ".join(map(str, (folder, *dirs_allowed)))
+    )
     if memory_mb is not None:
         buffers = memory_mb * 1_000_000 // PAGE_BYTES
         ini["Parameters"].update(NumberOfBuffers=str(buffers), MaxDirtyBuffers=str(buffers * 3 // 4))
@@ -80,20 +104,26 @@ def virtuoso_ini(folder: Path, sql_port: int, http_port: int, *, dirs_allowed: t
     ini.remove_section("Plugins")  # no hosting plugins: a faster start
     # Answers are never cut short silently (a dump is one answer); a query stops after query_seconds, or at the
     # client's deadline (the timeout parameter), and is run rather than refused on a guess of its cost.
-    ini["SPARQL"].update(ResultSetMaxRows="100000000", MaxQueryExecutionTime=str(query_seconds),
-                         MaxQueryCostEstimationTime="0")
+    ini["SPARQL"].update(
+        ResultSetMaxRows="100000000", MaxQueryExecutionTime=str(query_seconds), MaxQueryCostEstimationTime="0"
+    )
     text = io.StringIO()
     ini.write(text)
     return text.getvalue()
 
 
-def start_virtuoso(folder: Path, sql_port: int, http_port: int, **ini_options: object,
-                   ) -> tuple["subprocess.Popen[bytes]", Virtuoso]:
+def start_virtuoso(
+    folder: Path,
+    sql_port: int,
+    http_port: int,
+    **ini_options: object,
+) -> tuple["subprocess.Popen[bytes]", Virtuoso]:
     """Start virtuoso-t in the foreground over a new database in folder, and ready it with setup_sql() as dba."""
     (folder / "virtuoso.ini").write_text(virtuoso_ini(folder, sql_port, http_port, **ini_options))  # type: ignore[arg-type]
     with open(folder / "virtuoso.out", "wb") as log:
-        process = subprocess.Popen(["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=folder, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            ["virtuoso-t", "-f", "-c", "virtuoso.ini"], cwd=folder, stdout=log, stderr=subprocess.STDOUT
+        )
     server = Virtuoso(f"http://127.0.0.1:{http_port}", sql_port)
     try:
         (folder / "setup.sql").write_text(setup_sql(*VIRTUOSO_ACCOUNT, host=f"127.0.0.1:{http_port}"))
@@ -118,8 +148,13 @@ def start_virtuoso(folder: Path, sql_port: int, http_port: int, **ini_options: o
 def isql(server: Virtuoso, script: Path, timeout: float = 60) -> str:
     """Run a SQL script as dba with isql-vt; return what it printed. ConnectionError if the server is not up yet,
     RuntimeError if a statement failed (isql then says "Error" and goes on)."""
-    done = subprocess.run(["isql-vt", f"127.0.0.1:{server.sql_port}", *DBA, str(script)], cwd=script.parent,
-                          capture_output=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        ["isql-vt", f"127.0.0.1:{server.sql_port}", *DBA, str(script)],
+        cwd=script.parent,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
     said = done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace")
     if "Connect failed" in said or "Unable to connect" in said:
         raise ConnectionError(said.strip())

@@ -36,9 +36,12 @@ class Settings(BaseSettings):
         description="'memory', a folder for the embedded on-disk store, or the URL of a remote SPARQL query endpoint",
     )
     remote_update_url: str | None = Field(None, description="remote SPARQL update endpoint (default: the store URL)")
-    remote_store_url: str | None = Field(None, description="remote Graph Store Protocol endpoint, if the engine has one")
+    remote_store_url: str | None = Field(
+        None, description="remote Graph Store Protocol endpoint, if the engine has one"
+    )
     remote_engine: Literal["auto", "generic", "virtuoso"] = Field(
-        "auto", description="the remote engine's dialect: 'virtuoso' (OpenLink Virtuoso 7), 'generic' (any SPARQL 1.1 "
+        "auto",
+        description="the remote engine's dialect: 'virtuoso' (OpenLink Virtuoso 7), 'generic' (any SPARQL 1.1 "
         "engine: oxigraph serve, Fuseki, GraphDB …) or 'auto' (as the engine's Server header says)",
     )
     remote_credentials: SecretStr | None = Field(
@@ -47,12 +50,14 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address to serve on")
     port: int = Field(8000, ge=0, le=65535, description="port to serve on")
     query_workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=0,
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=0,
         description="worker processes answering queries over the on-disk store (0: threads in the server process)",
     )
     query_timeout: float = Field(30.0, gt=0, description="seconds a query may run before it is stopped")
     max_query_memory_bytes: int = Field(
-        2 * 1024**3, ge=64 * 1024**2,
+        2 * 1024**3,
+        ge=64 * 1024**2,
         description="resident memory a query worker may grow to before its query is stopped, in bytes",
     )
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")

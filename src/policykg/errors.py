@@ -13,7 +13,9 @@ class UnknownFormatError(PolicyKGError):
     def __init__(self, source: str, known: list[str]) -> None:
         self.source = source
         self.known = known
-        super().__init__(f"{source}: cannot tell the RDF syntax from the file name; name it with --input-format, one of: {', '.join(known)}")
+        super().__init__(
+            f"{source}: cannot tell the RDF syntax from the file name; name it with --input-format, one of: {', '.join(known)}"
+        )
 
 
 class RdfSyntaxError(PolicyKGError):

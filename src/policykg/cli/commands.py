@@ -55,8 +55,12 @@ def _validate_against_store(quads: list, settings: Settings):  # type: ignore[no
     store = _open_store(settings)
     try:
         graph = ox.NamedNode(entry_iri(settings.base_iri, "offline-check"))
-        added = tuple(ox.Quad(q.subject, q.predicate, q.object, graph if isinstance(q.graph_name, ox.DefaultGraph)
-                              else q.graph_name) for q in quads)
+        added = tuple(
+            ox.Quad(
+                q.subject, q.predicate, q.object, graph if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
+            )
+            for q in quads
+        )
         return make_writer(settings, store).check(Change(added=added))
     finally:
         store.close()
@@ -71,13 +75,23 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.views import display
 
     names = {v[0]: k for k, v in FORMATS.items()}
-    media = {"turtle": "text/turtle", "trig": "application/trig", "ntriples": "application/n-triples",
-             "nquads": "application/n-quads", "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml"}
+    media = {
+        "turtle": "text/turtle",
+        "trig": "application/trig",
+        "ntriples": "application/n-triples",
+        "nquads": "application/n-quads",
+        "jsonld": "application/ld+json",
+        "rdfxml": "application/rdf+xml",
+    }
     format_name = args.input_format or names[format_of(args.file)]
     token = args.token or os.environ.get("POLICYKG_TOKEN", "")
     try:
-        response = httpx.post(args.url.rstrip("/") + "/entries", content=args.file.read_bytes(), timeout=120,
-                              headers={"Content-Type": media[format_name], "Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            args.url.rstrip("/") + "/entries",
+            content=args.file.read_bytes(),
+            timeout=120,
+            headers={"Content-Type": media[format_name], "Authorization": f"Bearer {token}"},
+        )
     except httpx.HTTPError as error:
         print(f"error: cannot reach {args.url}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -86,9 +100,18 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
         print(f"accepted: {body['entry']} ({len(body['results'])} warnings or infos)")
         return EXIT_OK
     if response.status_code == 422 and "results" in body:
-        results = tuple(Result(focus=r["focusNode"], path=r["resultPath"], value=r["value"], message=r["message"],
-                               severity=r["severity"], shape=r["sourceShape"], component=r["sourceConstraintComponent"])
-                        for r in body["results"])
+        results = tuple(
+            Result(
+                focus=r["focusNode"],
+                path=r["resultPath"],
+                value=r["value"],
+                message=r["message"],
+                severity=r["severity"],
+                shape=r["sourceShape"],
+                component=r["sourceConstraintComponent"],
+            )
+            for r in body["results"]
+        )
         print(f"refused: {body['detail']}")
         for result in results:
             print()
@@ -143,8 +166,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.web.app import create_app
     from policykg.web.requestlog import logging_config
 
-    store = _open_store(settings, union_default_graph=settings.union_default_graph,
-                        query_workers=settings.query_workers, query_memory=settings.max_query_memory_bytes)
+    store = _open_store(
+        settings,
+        union_default_graph=settings.union_default_graph,
+        query_workers=settings.query_workers,
+        query_memory=settings.max_query_memory_bytes,
+    )
     try:
         if initialise(store, settings):
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
@@ -152,8 +179,14 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             print("policykg: the ontology or shapes files changed: their graphs were replaced", file=sys.stderr)
         print(f"policykg: serving {settings.store} at http://{settings.host}:{settings.port}/sparql", file=sys.stderr)
         # Requests are logged by the application (RequestLog), as JSON lines with their ids: not by uvicorn too.
-        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, access_log=False,
-                    log_config=logging_config(settings.log_level), log_level=settings.log_level)
+        uvicorn.run(
+            create_app(settings, store),
+            host=settings.host,
+            port=settings.port,
+            access_log=False,
+            log_config=logging_config(settings.log_level),
+            log_level=settings.log_level,
+        )
     finally:
         store.close()
     return EXIT_OK
@@ -168,14 +201,16 @@ def run_generate(args: argparse.Namespace, settings: Settings) -> int:
     label = f"writing {args.output.name if args.output else 'standard output'}"
     start = time.monotonic()
     if args.output is None:
-        written = generate(sys.stdout, args.triples, args.seed, settings.base_iri,
-                           lambda done: show(label, done, args.triples))
+        written = generate(
+            sys.stdout, args.triples, args.seed, settings.base_iri, lambda done: show(label, done, args.triples)
+        )
     else:
         # Level 6 (gzip's own default) compresses about 3× faster than Python's 9, for a 10 % larger file.
         opener = functools.partial(gzip.open, compresslevel=6) if args.output.suffix == ".gz" else open
         with opener(args.output, "wt", encoding="utf-8") as out:  # type: ignore[operator]
-            written = generate(out, args.triples, args.seed, settings.base_iri,
-                               lambda done: show(label, done, args.triples))
+            written = generate(
+                out, args.triples, args.seed, settings.base_iri, lambda done: show(label, done, args.triples)
+            )
     print(f"generated {written} quads (seed {args.seed}) in {time.monotonic() - start:.1f} s", file=sys.stderr)
     return EXIT_OK
 
@@ -189,8 +224,15 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
     store = _open_store(settings)
     try:
         new = store.is_empty()
-        report = bulk_load_files(store, args.files, settings.base_iri, data_graph_iri(settings), args.input_format,
-                                 progress_bar(), lambda text: print(f"policykg: {text}", file=sys.stderr))
+        report = bulk_load_files(
+            store,
+            args.files,
+            settings.base_iri,
+            data_graph_iri(settings),
+            args.input_format,
+            progress_bar(),
+            lambda text: print(f"policykg: {text}", file=sys.stderr),
+        )
         if new:
             # A new store gets the model, as `serve` gives an empty one: served later, this store is not
             # empty, so `serve` would never add the ontology, shapes and seed to it (a load cut short before
@@ -199,8 +241,11 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
     finally:
         store.close()
-    print(f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
-          f"{settings.store} in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)", file=sys.stderr)
+    print(
+        f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
+        f"{settings.store} in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -223,8 +268,11 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     else:
         source = settings.store
         report = backup.backup_folder(Path(settings.store), args.target, progress)
-    print(f"backed up {report.quads:,} quads from {source} to {report.target} ({report.kind}, "
-          f"{report.size / 1e6:,.1f} MB) in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)", file=sys.stderr)
+    print(
+        f"backed up {report.quads:,} quads from {source} to {report.target} ({report.kind}, "
+        f"{report.size / 1e6:,.1f} MB) in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -235,24 +283,37 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.publish.restore import restore
 
     if settings.store == "memory" or settings.store.startswith(("http://", "https://")):
-        raise BackupError("restore makes an on-disk store: give its folder with --store; into a remote engine, "
-                          "load the dump with the engine's own loader")
+        raise BackupError(
+            "restore makes an on-disk store: give its folder with --store; into a remote engine, "
+            "load the dump with the engine's own loader"
+        )
     report = restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
     for note in report.notes:
         print(f"policykg: note: {note}", file=sys.stderr)
-    print(f"restored {report.quads:,} quads from {args.backup} into {report.destination} in {report.seconds:.1f} s "
-          f"({report.rate:,.0f} quads/s)", file=sys.stderr)
+    print(
+        f"restored {report.quads:,} quads from {args.backup} into {report.destination} in {report.seconds:.1f} s "
+        f"({report.rate:,.0f} quads/s)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
-def _open_store(settings: Settings, *, union_default_graph: bool = True, query_workers: int = 0,
-                query_memory: int | None = None) -> Store:
+def _open_store(
+    settings: Settings, *, union_default_graph: bool = True, query_workers: int = 0, query_memory: int | None = None
+) -> Store:
     """The configured store; a remote one with its endpoints, dialect and credentials."""
     from policykg.store import open_store
 
-    return open_store(settings.store, update_url=settings.remote_update_url, store_url=settings.remote_store_url,
-                      engine=settings.remote_engine, credentials=settings.remote_login,
-                      union_default_graph=union_default_graph, query_workers=query_workers, query_memory=query_memory)
+    return open_store(
+        settings.store,
+        update_url=settings.remote_update_url,
+        store_url=settings.remote_store_url,
+        engine=settings.remote_engine,
+        credentials=settings.remote_login,
+        union_default_graph=union_default_graph,
+        query_workers=query_workers,
+        query_memory=query_memory,
+    )
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:
@@ -293,5 +354,5 @@ def _print_answer(store: Store, sparql: str, terms: dict, format_name: str, sett
 def _binding(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise QueryError(f"--bind takes NAME=<IRI> or NAME=\"literal\", not {text!r}")
+        raise QueryError(f'--bind takes NAME=<IRI> or NAME="literal", not {text!r}')
     return name.lstrip("?$"), value

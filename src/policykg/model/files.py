@@ -48,16 +48,19 @@ def load_model(store: Store, settings: Settings, with_data: bool = True) -> None
 
 def model_quads(settings: Settings) -> list[ox.Quad]:
     """The ontology and the shapes as their graphs hold them: read from the files, blank nodes skolemised."""
-    quads = (_placed(read_files([settings.ontology_dir], settings.base_iri), ONTOLOGY_IRI)
-             + _placed(read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI))
+    quads = _placed(read_files([settings.ontology_dir], settings.base_iri), ONTOLOGY_IRI) + _placed(
+        read_files([settings.shapes_dir], settings.base_iri), SHAPES_IRI
+    )
     return canonical(quads, genid_prefix(settings.base_iri))
 
 
 def _placed(quads: list[ox.Quad], graph: str) -> list[ox.Quad]:
     """The quads, those of the default graph moved into the named graph given."""
     target = ox.NamedNode(graph)
-    return [q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
-            for q in quads]
+    return [
+        q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
+        for q in quads
+    ]
 
 
 def initialise(store: Store, settings: Settings) -> bool:

@@ -105,8 +105,15 @@ class _BlankMarks(_Reading):
         return data
 
 
-def load_files(store: Store, paths: list[Path], base_iri: str, graph: str, format_name: str | None = None,
-               progress: Progress | None = None, notice: Notice | None = None) -> LoadReport:
+def load_files(
+    store: Store,
+    paths: list[Path],
+    base_iri: str,
+    graph: str,
+    format_name: str | None = None,
+    progress: Progress | None = None,
+    notice: Notice | None = None,
+) -> LoadReport:
     """Load files into the store in constant memory, each file all or nothing; graph receives default-graph triples.
 
     The embedded store uses Oxigraph's bulk loader, which commits a file at once, and then names the blank

@@ -19,24 +19,98 @@ from typing import IO
 from policykg.rdf.namespaces import PREFIXES
 
 # The vocabularies' namespaces as text: the generator writes N-Quads lines itself, for speed.
-PKG, XSD, SKOS, DCT, PROV, ORG, SCHEMA, CV = (PREFIXES[name] for name in (
-    "pkg", "xsd", "skos", "dcterms", "prov", "org", "schema", "cv"))
+PKG, XSD, SKOS, DCT, PROV, ORG, SCHEMA, CV = (
+    PREFIXES[name] for name in ("pkg", "xsd", "skos", "dcterms", "prov", "org", "schema", "cv")
+)
 RDF_TYPE = f"<{PREFIXES['rdf']}type>"
 LABEL = f"<{PREFIXES['rdfs']}label>"
 
-_THEMES = ["digitisation", "artificial intelligence", "heritage protection", "cultural tourism", "copyright",
-           "data sharing", "climate adaptation", "skills", "urban regeneration", "audience development",
-           "open access", "research infrastructure", "museum funding", "intangible heritage", "accessibility",
-           "provenance research", "disaster risk", "creative industries", "rural heritage", "education"]
-_ORG_KINDS = ["Network of {} Museums", "{} Heritage Council", "{} Institute for Conservation", "{} Museum Association",
-              "{} Archive Foundation", "{} Cultural Agency", "{} Digital Heritage Lab", "{} Library Consortium"]
+_THEMES = [
+    "digitisation",
+    "artificial intelligence",
+    "heritage protection",
+    "cultural tourism",
+    "copyright",
+    "data sharing",
+    "climate adaptation",
+    "skills",
+    "urban regeneration",
+    "audience development",
+    "open access",
+    "research infrastructure",
+    "museum funding",
+    "intangible heritage",
+    "accessibility",
+    "provenance research",
+    "disaster risk",
+    "creative industries",
+    "rural heritage",
+    "education",
+]
+_ORG_KINDS = [
+    "Network of {} Museums",
+    "{} Heritage Council",
+    "{} Institute for Conservation",
+    "{} Museum Association",
+    "{} Archive Foundation",
+    "{} Cultural Agency",
+    "{} Digital Heritage Lab",
+    "{} Library Consortium",
+]
 _PLACE_PARTS = ["North", "South", "East", "West", "Old", "New", "Upper", "Lower", "Port", "Lake"]
 _PLACE_ROOTS = ["haven", "bury", "field", "ford", "mouth", "stead", "wick", "dale", "mere", "holm"]
-_GIVEN = ["Anna", "Ben", "Clara", "David", "Eva", "Felix", "Greta", "Hugo", "Ines", "Jonas", "Katrin", "Luca",
-          "Marta", "Nils", "Olga", "Pavel", "Rosa", "Sven", "Tereza", "Ugo", "Vera", "Wim", "Yara", "Zofia"]
-_FAMILY = ["Andersen", "Borg", "Costa", "Dvořák", "Eriksen", "Fischer", "García", "Horvat", "Ivanova", "Jansen",
-           "Kowalski", "Lambert", "Moreau", "Novak", "Olsen", "Petrov", "Quinn", "Rossi", "Schmidt", "Tanaka",
-           "Urban", "Virtanen", "Weber", "Zeman"]
+_GIVEN = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Eva",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Katrin",
+    "Luca",
+    "Marta",
+    "Nils",
+    "Olga",
+    "Pavel",
+    "Rosa",
+    "Sven",
+    "Tereza",
+    "Ugo",
+    "Vera",
+    "Wim",
+    "Yara",
+    "Zofia",
+]
+_FAMILY = [
+    "Andersen",
+    "Borg",
+    "Costa",
+    "Dvořák",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Horvat",
+    "Ivanova",
+    "Jansen",
+    "Kowalski",
+    "Lambert",
+    "Moreau",
+    "Novak",
+    "Olsen",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Urban",
+    "Virtanen",
+    "Weber",
+    "Zeman",
+]
 _VERBS = ["Strengthen", "Fund", "Protect", "Open up", "Coordinate", "Measure", "Train people in", "Share data on"]
 
 
@@ -301,7 +375,8 @@ class Generator:
         q.add(g, node, LABEL, _literal(label))
 
 
-def generate(out: IO[str], triples: int, seed: int, base_iri: str,
-             progress: Callable[[int], None] | None = None) -> int:
+def generate(
+    out: IO[str], triples: int, seed: int, base_iri: str, progress: Callable[[int], None] | None = None
+) -> int:
     """Write a synthetic graph of at least `triples` quads as N-Quads; return the number written."""
     return Generator(base_iri, seed).write(out, triples, progress)

@@ -93,8 +93,10 @@ def backup_folder(folder: Path, target: Path, progress: Progress | None = None) 
         store = EmbeddedStore.on_disk(folder)
     except StoreInUse as error:
         online = target if is_dump_name(target) else target.with_name(target.name + ".nq.gz")
-        raise BackupError(f"{error}. Back it up through the service instead, e.g. "
-                          f"`policykg backup --from-url http://127.0.0.1:8000/ {online}`") from None
+        raise BackupError(
+            f"{error}. Back it up through the service instead, e.g. "
+            f"`policykg backup --from-url http://127.0.0.1:8000/ {online}`"
+        ) from None
     try:
         if is_dump_name(target):
             return dump_store(store, target, str(folder), progress)
@@ -110,6 +112,7 @@ def dump_store(store: Store, target: Path, source: str, progress: Progress | Non
     start = time.monotonic()
     expected = store.count()
     with _DumpFile(target, source, compressed_input=False) as dump:
+
         def take(chunk: bytes) -> None:
             dump.write(chunk)
             show(progress, f"backing up {source}", dump.quads, expected)
@@ -135,8 +138,9 @@ class _DumpFile:
         self._partial = sibling(target, "partial")
         self._gzipped = target.name.endswith(".gz")
         self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if compressed_input else None
-        self._deflate = (zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-                         if self._gzipped and not compressed_input else None)
+        self._deflate = (
+            zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS) if self._gzipped and not compressed_input else None
+        )
         self._headed = not (compressed_input and self._gzipped)
 
     def __enter__(self) -> Self:
@@ -219,8 +223,9 @@ def _announced_quads(client: httpx.Client, base: str) -> int:
     try:
         return int(response.json()["quads"])
     except (ValueError, KeyError, TypeError):
-        raise BackupError(f"{base} is not a policykg service: {base}dumps answered {response.status_code} "
-                          "without the list of dumps") from None
+        raise BackupError(
+            f"{base} is not a policykg service: {base}dumps answered {response.status_code} without the list of dumps"
+        ) from None
 
 
 def _require_dump_name(target: Path, what: str) -> None:

@@ -30,12 +30,22 @@ ENGLISH = rdflib.URIRef("http://publications.europa.eu/resource/authority/langua
 LDES_SPECIFICATION = rdflib.URIRef("https://w3id.org/ldes/specification")
 SPARQL_PROTOCOL = rdflib.URIRef("https://www.w3.org/TR/sparql11-protocol/")
 TITLE = "policykg: European cultural-heritage policy"
-DESCRIPTION = ("A knowledge graph of European cultural-heritage policy: the events where it is made (expert-group "
-               "meetings, conferences), the people and organisations in them, the recommendations they produce and "
-               "the EU policy concepts and instruments those touch. Every fact sits in a named graph that records "
-               "its provenance, down to the sentence of its source; inferred facts are marked as such.")
-KEYWORDS = ("cultural heritage", "cultural policy", "European Union", "museums", "expert groups",
-            "policy recommendations", "provenance", "linked data")
+DESCRIPTION = (
+    "A knowledge graph of European cultural-heritage policy: the events where it is made (expert-group "
+    "meetings, conferences), the people and organisations in them, the recommendations they produce and "
+    "the EU policy concepts and instruments those touch. Every fact sits in a named graph that records "
+    "its provenance, down to the sentence of its source; inferred facts are marked as such."
+)
+KEYWORDS = (
+    "cultural heritage",
+    "cultural policy",
+    "European Union",
+    "museums",
+    "expert groups",
+    "policy recommendations",
+    "provenance",
+    "linked data",
+)
 # EuroVoc concepts and labels as verified in eu-identifiers.md (the EU Data Theme table's codes are not there).
 THEMES = (("http://eurovoc.europa.eu/2278", "cultural heritage"), ("http://eurovoc.europa.eu/2459", "cultural policy"))
 
@@ -70,9 +80,14 @@ def void_graph(settings: Settings, stats: Statistics, modified: datetime) -> rdf
     graph.add((document, DCTERMS.title, rdflib.Literal(f"VoID description of {TITLE}", lang="en")))
     graph.add((document, FOAF.primaryTopic, dataset))
     _describe_dataset(graph, settings, modified)
-    for predicate, value in ((VOID.triples, stats.quads), (VOID.distinctSubjects, stats.distinct_subjects),
-                             (VOID.distinctObjects, stats.distinct_objects), (VOID.properties, stats.properties),
-                             (VOID.classes, stats.classes), (VOID.entities, stats.entities)):
+    for predicate, value in (
+        (VOID.triples, stats.quads),
+        (VOID.distinctSubjects, stats.distinct_subjects),
+        (VOID.distinctObjects, stats.distinct_objects),
+        (VOID.properties, stats.properties),
+        (VOID.classes, stats.classes),
+        (VOID.entities, stats.entities),
+    ):
         graph.add((dataset, predicate, rdflib.Literal(value, datatype=XSD.integer)))
     graph.add((dataset, VOID.uriSpace, rdflib.Literal(base + iris.THINGS)))
     graph.add((dataset, VOID.sparqlEndpoint, rdflib.URIRef(base + "sparql")))
@@ -99,8 +114,16 @@ def dcat_graph(settings: Settings, stats: Statistics, modified: datetime) -> rdf
     catalogue, dataset, home = rdflib.URIRef(base + "catalog"), _dataset(settings), rdflib.URIRef(base)
     graph.add((catalogue, RDF.type, DCAT.Catalog))
     graph.add((catalogue, DCTERMS.title, rdflib.Literal(f"Catalogue of {TITLE}", lang="en")))
-    graph.add((catalogue, DCTERMS.description, rdflib.Literal(
-        "The dataset this service publishes, its downloads, and its SPARQL and change-stream services.", lang="en")))
+    graph.add(
+        (
+            catalogue,
+            DCTERMS.description,
+            rdflib.Literal(
+                "The dataset this service publishes, its downloads, and its SPARQL and change-stream services.",
+                lang="en",
+            ),
+        )
+    )
     graph.add((catalogue, DCTERMS.publisher, _publisher(graph, settings)))
     graph.add((catalogue, DCTERMS.language, _language(graph)))
     graph.add((catalogue, DCTERMS.license, _licence(graph)))
@@ -178,9 +201,15 @@ def _distribution(graph: rdflib.Graph, settings: Settings, dump: Dump, modified:
 def _sparql_service(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:
     endpoint = rdflib.URIRef(settings.base_iri + "sparql")
     service = rdflib.URIRef(f"{endpoint}#service")
-    _data_service(graph, settings, service, endpoint, "SPARQL 1.1 endpoint of policykg",
-                  "Queries (SPARQL 1.1 Protocol) over the whole dataset; a GET without a query gives its "
-                  "SPARQL service description.")
+    _data_service(
+        graph,
+        settings,
+        service,
+        endpoint,
+        "SPARQL 1.1 endpoint of policykg",
+        "Queries (SPARQL 1.1 Protocol) over the whole dataset; a GET without a query gives its "
+        "SPARQL service description.",
+    )
     graph.add((service, DCAT.endpointDescription, endpoint))
     graph.add((service, DCTERMS.conformsTo, _standard(graph, SPARQL_PROTOCOL)))
     docs = rdflib.URIRef(settings.base_iri + "docs")
@@ -192,14 +221,26 @@ def _sparql_service(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:
 def _ldes_service(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:
     endpoint = rdflib.URIRef(settings.base_iri + "ldes")
     service = rdflib.URIRef(f"{endpoint}#service")
-    _data_service(graph, settings, service, endpoint, "Change stream of policykg (LDES)",
-                  "Every change to the dataset, in order, as a Linked Data Event Stream.")
+    _data_service(
+        graph,
+        settings,
+        service,
+        endpoint,
+        "Change stream of policykg (LDES)",
+        "Every change to the dataset, in order, as a Linked Data Event Stream.",
+    )
     graph.add((service, DCTERMS.conformsTo, _standard(graph, LDES_SPECIFICATION)))
     return service
 
 
-def _data_service(graph: rdflib.Graph, settings: Settings, service: rdflib.URIRef, endpoint: rdflib.URIRef,
-                  title: str, description: str) -> None:
+def _data_service(
+    graph: rdflib.Graph,
+    settings: Settings,
+    service: rdflib.URIRef,
+    endpoint: rdflib.URIRef,
+    title: str,
+    description: str,
+) -> None:
     graph.add((service, RDF.type, DCAT.DataService))
     graph.add((service, DCTERMS.title, rdflib.Literal(title, lang="en")))
     graph.add((service, DCTERMS.description, rdflib.Literal(description, lang="en")))
@@ -260,8 +301,13 @@ def _timestamp(moment: datetime) -> rdflib.Literal:
 
 def _graph() -> rdflib.Graph:
     graph = rdflib.Graph()
-    for prefix, namespace in {**PREFIXES, "void": str(VOID), "dcat": str(DCAT), "foaf": str(FOAF),
-                              "vcard": str(VCARD)}.items():
+    for prefix, namespace in {
+        **PREFIXES,
+        "void": str(VOID),
+        "dcat": str(DCAT),
+        "foaf": str(FOAF),
+        "vcard": str(VCARD),
+    }.items():
         graph.bind(prefix, namespace, replace=True)
     return graph
 
@@ -269,7 +315,7 @@ def _graph() -> rdflib.Graph:
 def _slug(iri: str) -> str:
     """A readable, stable fragment for a term: prefix and local name if known, else a short hash."""
     for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-        local = iri[len(namespace):]
+        local = iri[len(namespace) :]
         if iri.startswith(namespace) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", local):
             return f"{prefix}-{local}"
     return hashlib.sha256(iri.encode("utf-8")).hexdigest()[:12]

@@ -55,9 +55,11 @@ PAGE_SIZE = 100
 POLLING_SECONDS = 60  # entries come in by hand: a minute between synchronisation runs is plenty
 STREAM_PATH = iris.LDES
 # How a member says it creates, updates or deletes: its rdf:type (LDES vocabulary, versionCreatePath …).
-_VERSION_KINDS = ((LDES.versionCreatePath, LDES.versionCreateObject, AS.Create),
-                  (LDES.versionUpdatePath, LDES.versionUpdateObject, AS.Update),
-                  (LDES.versionDeletePath, LDES.versionDeleteObject, AS.Delete))
+_VERSION_KINDS = (
+    (LDES.versionCreatePath, LDES.versionCreateObject, AS.Create),
+    (LDES.versionUpdatePath, LDES.versionUpdateObject, AS.Update),
+    (LDES.versionDeletePath, LDES.versionDeleteObject, AS.Delete),
+)
 # The members in the registry: every entry at its generation, every retraction at its invalidation.
 _MEMBERS = """
     { ?entry a pkg:Entry ; prov:generatedAtTime ?time ; prov:wasAttributedTo ?agent .
@@ -108,15 +110,21 @@ def page(store: Store, base_iri: str, number: int, size: int = PAGE_SIZE) -> Pag
     registry = f"<{registry_iri(base_iri)}>"
     # Read the latest timestamp first: a later one seen now means every member up to it is already visible
     # to the page query that follows, which may see a newer state of the store but never an older one.
-    latest, count = store.select(f"SELECT (MAX(?time) AS ?latest) (COUNT(*) AS ?count) "
-                                 f"WHERE {{ GRAPH {registry} {{ {_MEMBERS} }} }}", prefixes=PREFIXES).rows[0]
-    rows = store.select(f"SELECT ?member ?time ?entry ?agent ?previous ?hash ?deleted WHERE {{ GRAPH {registry} "
-                        f"{{ {_MEMBERS} }} }} ORDER BY ?time ?member LIMIT {size + 1} OFFSET {number * size}",
-                        prefixes=PREFIXES).rows
+    latest, count = store.select(
+        f"SELECT (MAX(?time) AS ?latest) (COUNT(*) AS ?count) WHERE {{ GRAPH {registry} {{ {_MEMBERS} }} }}",
+        prefixes=PREFIXES,
+    ).rows[0]
+    rows = store.select(
+        f"SELECT ?member ?time ?entry ?agent ?previous ?hash ?deleted WHERE {{ GRAPH {registry} "
+        f"{{ {_MEMBERS} }} }} ORDER BY ?time ?member LIMIT {size + 1} OFFSET {number * size}",
+        prefixes=PREFIXES,
+    ).rows
     if number > 0 and not rows:
         pages = max(1, -(-int(count.value if count else 0) // size))
-        raise ResourceNotFound(f"the change stream has {pages} page(s) of {size} members, numbered 0 to "
-                               f"{pages - 1}: there is no page {number}")
+        raise ResourceNotFound(
+            f"the change stream has {pages} page(s) of {size} members, numbered 0 to "
+            f"{pages - 1}: there is no page {number}"
+        )
     members, following = rows[:size], rows[size:]
     immutable = len(members) == size and latest is not None and _instant(latest) > _instant(members[-1][1])
     graph = _described_stream(base_iri)
@@ -141,8 +149,13 @@ def _described_stream(base_iri: str) -> rdflib.Graph:
     graph = rdflib.Graph()
     stream = rdflib.URIRef(stream_iri(base_iri))
     graph.add((stream, RDF.type, LDES.EventStream))
-    graph.add((stream, DCTERMS.title, rdflib.Literal("Changes to the policykg graph: entries, revisions and "
-                                                     "retractions", lang="en")))
+    graph.add(
+        (
+            stream,
+            DCTERMS.title,
+            rdflib.Literal("Changes to the policykg graph: entries, revisions and retractions", lang="en"),
+        )
+    )
     graph.add((stream, LDES.timestampPath, PROV.generatedAtTime))
     graph.add((stream, LDES.versionOfPath, DCTERMS.isVersionOf))
     for path, kind, value in _VERSION_KINDS:
@@ -176,9 +189,12 @@ def _origins(store: Store, registry: str, entries: list[Term | None]) -> dict[st
     if not entries:
         return {}
     values = " ".join(sorted({str(entry) for entry in entries}))
-    rows = store.select(f"SELECT ?entry ?origin WHERE {{ VALUES ?entry {{ {values} }} GRAPH {registry} {{ "
-                        f"?entry prov:wasRevisionOf* ?origin FILTER NOT EXISTS {{ ?origin prov:wasRevisionOf ?older }} "
-                        f"}} }}", prefixes=PREFIXES).values()
+    rows = store.select(
+        f"SELECT ?entry ?origin WHERE {{ VALUES ?entry {{ {values} }} GRAPH {registry} {{ "
+        f"?entry prov:wasRevisionOf* ?origin FILTER NOT EXISTS {{ ?origin prov:wasRevisionOf ?older }} "
+        f"}} }}",
+        prefixes=PREFIXES,
+    ).values()
     return {str(entry): str(origin) for entry, origin in rows}
 
 

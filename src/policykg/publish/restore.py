@@ -53,8 +53,9 @@ class RestoreReport:
         return self.quads / self.seconds if self.seconds > 0 else float("inf")
 
 
-def restore(source: Path, destination: Path, *, replace: bool = False,
-            progress: Progress | None = None) -> RestoreReport:
+def restore(
+    source: Path, destination: Path, *, replace: bool = False, progress: Progress | None = None
+) -> RestoreReport:
     """Restore a backup (a checkpoint folder, a .nq or .nq.gz dump) as the store in destination, whole or not at all.
 
     The destination must be new or empty; with replace, an existing store there (held by no process) is
@@ -125,8 +126,10 @@ def _restore_dump(source: Path, temporary: Path, progress: Progress | None) -> t
             try:
                 store.load_dump(io.BufferedReader(_Watched(text, ends.see), BLOCK))
             except RdfSyntaxError as error:
-                raise BackupError(f"{source} is not whole N-Quads (cut short or damaged?): line {error.line}, "
-                                  f"column {error.column}: {error.message}") from None
+                raise BackupError(
+                    f"{source} is not whole N-Quads (cut short or damaged?): line {error.line}, "
+                    f"column {error.column}: {error.message}"
+                ) from None
             except _UNREADABLE as error:
                 raise BackupError(f"{source} is cut short or damaged: cannot decompress it ({error})") from None
         quads = store.count()
@@ -139,8 +142,12 @@ def _restore_dump(source: Path, temporary: Path, progress: Progress | None) -> t
             raise BackupError(f"{source} holds no quads: it is not a backup of a store")
         store.optimize()
     if stated is None and not source.name.endswith(".gz"):
-        return quads, ((f"{source} has no completeness mark (it was not written by policykg backup): a plain "
-                        "N-Quads file cut at a line's end cannot be told from a whole one"),)
+        return quads, (
+            (
+                f"{source} has no completeness mark (it was not written by policykg backup): a plain "
+                "N-Quads file cut at a line's end cannot be told from a whole one"
+            ),
+        )
     return quads, ()
 
 
@@ -198,9 +205,14 @@ def _read_manifest(folder: Path) -> dict | None:  # type: ignore[type-arg]
     try:
         manifest = json.loads(path.read_text("utf-8"))
         files, quads = manifest["files"], manifest["quads"]
-        well_formed = isinstance(files, dict) and isinstance(quads, int) and all(
-            isinstance(digest, str) and Path(name).name == name and name not in ("", ".", "..", MANIFEST)
-            for name, digest in files.items())
+        well_formed = (
+            isinstance(files, dict)
+            and isinstance(quads, int)
+            and all(
+                isinstance(digest, str) and Path(name).name == name and name not in ("", ".", "..", MANIFEST)
+                for name, digest in files.items()
+            )
+        )
     except (ValueError, KeyError, TypeError):
         well_formed = False
     if not well_formed:
@@ -215,8 +227,10 @@ def _check_destination(destination: Path, replace: bool) -> None:
     if not destination.exists() or not any(destination.iterdir()):
         return
     if not replace:
-        raise BackupError(f"{destination} is not empty: restore into a new folder, or pass --replace to put the "
-                          "backup in place of the store there")
+        raise BackupError(
+            f"{destination} is not empty: restore into a new folder, or pass --replace to put the "
+            "backup in place of the store there"
+        )
     if not holds_store(destination):
         raise BackupError(f"{destination} holds files that are not a store: it is not replaced")
     try:

@@ -29,15 +29,33 @@ EXTERNAL_DATASETS: tuple[ExternalDataset, ...] = (
     ExternalDataset("eurovoc", "EuroVoc", "http://eurovoc.europa.eu/"),
     ExternalDataset("wikidata", "Wikidata", "http://www.wikidata.org/entity/"),
     ExternalDataset("eli", "EU legal acts identified by ELI", "http://data.europa.eu/eli/"),
-    ExternalDataset("authority-tables", "EU authority tables (Publications Office)",
-                    "http://publications.europa.eu/resource/authority/"),
+    ExternalDataset(
+        "authority-tables",
+        "EU authority tables (Publications Office)",
+        "http://publications.europa.eu/resource/authority/",
+    ),
 )
 
 # Vocabularies void:vocabulary may name: a term of the data in one of these namespaces counts as a use.
 VOCABULARIES: tuple[str, ...] = (
-    str(SCHEMA), str(PROV), str(SKOS), str(ORG), str(DCTERMS), str(ELI), str(CV), str(PKG),
-    str(RDF), str(RDFS), str(OWL), str(SH), str(FOAF), str(DCAT), str(VOID), str(TIME),
-    "http://www.w3.org/ns/locn#", "http://www.w3.org/ns/oa#",
+    str(SCHEMA),
+    str(PROV),
+    str(SKOS),
+    str(ORG),
+    str(DCTERMS),
+    str(ELI),
+    str(CV),
+    str(PKG),
+    str(RDF),
+    str(RDFS),
+    str(OWL),
+    str(SH),
+    str(FOAF),
+    str(DCAT),
+    str(VOID),
+    str(TIME),
+    "http://www.w3.org/ns/locn#",
+    "http://www.w3.org/ns/oa#",
 )
 # Examples of what the dataset is about: an instance of each class (or one of its subclasses), in this order.
 EXAMPLE_CLASSES: tuple[str, ...] = (str(PKG.Event), str(PKG.Recommendation), str(PKG.PolicyConcept))
@@ -84,8 +102,11 @@ def statistics(store: Store, base_iri: str) -> Statistics:
     entities = f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
         GRAPH ?g {{ ?s a ?type }} FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(base_iri + iris.THINGS)})) }}"""
     work = {
-        "totals": lambda: _integers(store, """SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
-            (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }"""),
+        "totals": lambda: _integers(
+            store,
+            """SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
+            (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }""",
+        ),
         "entities": lambda: _integers(store, entities),
         "classes": lambda: _class_partition(store),
         "vocabularies": lambda: _vocabularies(store),
@@ -97,10 +118,18 @@ def statistics(store: Store, base_iri: str) -> Statistics:
         futures = {name: pool.submit(compute) for name, compute in work.items()}
         found = {name: future.result() for name, future in futures.items()}
     totals = found["totals"]
-    return Statistics(quads=found["quads"], distinct_subjects=totals[0], distinct_objects=totals[1],
-                      properties=totals[2], graphs=totals[3], class_partition=found["classes"],
-                      entities=found["entities"][0], vocabularies=found["vocabularies"], links=found["links"],
-                      examples=found["examples"])
+    return Statistics(
+        quads=found["quads"],
+        distinct_subjects=totals[0],
+        distinct_objects=totals[1],
+        properties=totals[2],
+        graphs=totals[3],
+        class_partition=found["classes"],
+        entities=found["entities"][0],
+        vocabularies=found["vocabularies"],
+        links=found["links"],
+        examples=found["examples"],
+    )
 
 
 def _string(text: str) -> str:

@@ -116,11 +116,12 @@ def parse_term(text: str, base_iri: str) -> ox.NamedNode | ox.Literal:
         return ox.NamedNode(urljoin(base_iri, text[1:-1]))
     if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
         return ox.Literal(text[1:-1])
-    raise RdfSyntaxError("binding", f"write a value as <IRI> or as \"literal\", not {text!r}")
+    raise RdfSyntaxError("binding", f'write a value as <IRI> or as "literal", not {text!r}')
 
 
-def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "request body",
-                service_base: str | None = None) -> list[ox.Quad]:
+def parse_bytes(
+    data: bytes, format_name: str, base_iri: str, source: str = "request body", service_base: str | None = None
+) -> list[ox.Quad]:
     """Parse RDF sent over the network (never fetching anything); errors carry line and column.
 
     service_base: the service's base IRI; JSON-LD that names the service's own context gets it locally.
@@ -133,9 +134,10 @@ def parse_bytes(data: bytes, format_name: str, base_iri: str, source: str = "req
         return list(ox.parse(data, format=FORMATS[format_name][0], base_iri=base_iri))
     except SyntaxError as error:
         if _REMOTE_CONTEXT in str(error):
-            raise RdfInputRefused("the JSON-LD names a remote @context, which this service never fetches: put the "
-                                  "context in the document" + (f", or name {context_url(service_base)}"
-                                                               if service_base else "")) from None
+            raise RdfInputRefused(
+                "the JSON-LD names a remote @context, which this service never fetches: put the "
+                "context in the document" + (f", or name {context_url(service_base)}" if service_base else "")
+            ) from None
         line, column = error.lineno, error.offset
         raise RdfSyntaxError(source, _first_line(str(error)), line, column) from None
     except (OSError, ValueError) as error:

@@ -13,8 +13,13 @@ import rdflib
 from policykg.rdf.namespaces import PREFIXES
 
 CONTEXT_PATH = "context.jsonld"
-EXTRA_PREFIXES = {"foaf": "http://xmlns.com/foaf/0.1/", "dcat": "http://www.w3.org/ns/dcat#",
-                  "void": "http://rdfs.org/ns/void#", "tree": "https://w3id.org/tree#", "ldes": "https://w3id.org/ldes#"}
+EXTRA_PREFIXES = {
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "tree": "https://w3id.org/tree#",
+    "ldes": "https://w3id.org/ldes#",
+}
 
 
 def context() -> dict[str, Any]:

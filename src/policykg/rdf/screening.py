@@ -30,8 +30,11 @@ _ENTITY = re.compile(rb"""<!ENTITY\s++(?P<parameter>%\s++)?(?P<name>[^\s"'%&;<>]
 _ENTITY_USE = re.compile(rb"""&([^\s"'%&;<>]++);""")
 _CLOSERS = ((b"<!--", b"-->", "a comment"), (b"<![CDATA[", b"]]>", "a CDATA section"), (b"<", b">", "a tag"))
 # What opens no level: comments, character data, declarations, instructions, elements without content.
-_LEVELLESS = re.compile(rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[?!][^>]*+>"""
-                        rb"""|<[^\s<>/!?]++(?:\s++[^\s<>=/]++\s*+=\s*+(?:"[^"]*+"|'[^']*+'))*+\s*+/>""", re.DOTALL)
+_LEVELLESS = re.compile(
+    rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[?!][^>]*+>"""
+    rb"""|<[^\s<>/!?]++(?:\s++[^\s<>=/]++\s*+=\s*+(?:"[^"]*+"|'[^']*+'))*+\s*+/>""",
+    re.DOTALL,
+)
 _NOT_A_TAG_START = bytes(b for b in range(256) if b not in b"<\x00")
 _LEVEL_STEP = {ord("<"): 1, 0: -1}  # an element's start opens a level, an end tag (</, made a NUL) closes one
 
@@ -65,32 +68,43 @@ def check_jsonld(data: bytes, source: str) -> None:
         if level > MAX_NESTING:
             raise _too_deep()
         if text is not None and not _may_be_iri(text):
-            raise RdfSyntaxError(source, f"{text[:200]!r} stands where an IRI goes and is not one: JSON-LD would "
-                                         "drop what it names, so the document is refused")
+            raise RdfSyntaxError(
+                source,
+                f"{text[:200]!r} stands where an IRI goes and is not one: JSON-LD would "
+                "drop what it names, so the document is refused",
+            )
 
 
 def check_entities(data: bytes) -> None:
     """Refuse XML entities that are external, parameters, made of other entities, or that more than double the input."""
     if data.count(b"<!ENTITY") > MAX_ENTITIES:
-        raise RdfInputRefused(f"the XML declares more than {MAX_ENTITIES} entities; this service reads at most {MAX_ENTITIES}")
+        raise RdfInputRefused(
+            f"the XML declares more than {MAX_ENTITIES} entities; this service reads at most {MAX_ENTITIES}"
+        )
     sizes: dict[bytes, int] = {}
     for start in re.finditer(rb"<!ENTITY\b", data):
         declared = _ENTITY.match(data, start.start())
         name = (declared.group("name") if declared else b"?").decode("utf-8", "replace")
         if declared is None or declared.group("parameter") or declared.group("value") is None:
-            raise RdfInputRefused(f"the XML declares the entity {name!r} in a form this service does not read: "
-                                  "external (SYSTEM, PUBLIC), a parameter (%) or in single quotes; it fetches "
-                                  "nothing: declare <!ENTITY name \"text\">")
+            raise RdfInputRefused(
+                f"the XML declares the entity {name!r} in a form this service does not read: "
+                "external (SYSTEM, PUBLIC), a parameter (%) or in single quotes; it fetches "
+                'nothing: declare <!ENTITY name "text">'
+            )
         if any(mark in declared.group("value") for mark in (b"&", b"%", b"<")):
-            raise RdfInputRefused(f"the XML entity {name!r} is made of other entities or of markup: entities are "
-                                  "read as plain text only (entities within entities can expand a small document "
-                                  "without bound)")
+            raise RdfInputRefused(
+                f"the XML entity {name!r} is made of other entities or of markup: entities are "
+                "read as plain text only (entities within entities can expand a small document "
+                "without bound)"
+            )
         sizes[declared.group("name")] = len(declared.group("value"))
     uses = Counter(_ENTITY_USE.findall(data)) if sizes else Counter()
     added = sum(uses[name] * size for name, size in sizes.items())
     if added > len(data):
-        raise RdfInputRefused(f"the XML entities would add {added} bytes to a document of {len(data)}; "
-                              "this service expands them to at most twice the document's size")
+        raise RdfInputRefused(
+            f"the XML entities would add {added} bytes to a document of {len(data)}; "
+            "this service expands them to at most twice the document's size"
+        )
 
 
 def check_xml_nesting(data: bytes, source: str) -> None:
@@ -104,7 +118,9 @@ def check_xml_nesting(data: bytes, source: str) -> None:
     steps = list(map(_LEVEL_STEP.__getitem__, starts))
     deepest = max(accumulate(steps), default=0)
     if deepest > MAX_NESTING:
-        raise RdfInputRefused(f"the RDF/XML nests elements {deepest} levels deep; this service reads at most {MAX_NESTING}")
+        raise RdfInputRefused(
+            f"the RDF/XML nests elements {deepest} levels deep; this service reads at most {MAX_NESTING}"
+        )
     if not steps:
         raise RdfSyntaxError(source, "the XML has no element: an RDF/XML document is one element, rdf:RDF or a node")
     if sum(steps) > 0:
@@ -112,8 +128,10 @@ def check_xml_nesting(data: bytes, source: str) -> None:
 
 
 def _too_deep() -> RdfInputRefused:
-    return RdfInputRefused(f"the JSON-LD nests arrays and objects more than {MAX_NESTING} levels deep; "
-                           f"this service reads at most {MAX_NESTING}")
+    return RdfInputRefused(
+        f"the JSON-LD nests arrays and objects more than {MAX_NESTING} levels deep; "
+        f"this service reads at most {MAX_NESTING}"
+    )
 
 
 def _iri_positions(document: Any) -> Iterator[tuple[str | None, int]]:

@@ -21,8 +21,9 @@ from policykg.rdf.input import to_oxigraph_term, to_rdflib_term
 Object = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
-def fresh(quads: Iterable[ox.Quad], prefix: str,
-          names: MutableMapping[str, ox.NamedNode] | None = None) -> list[ox.Quad]:
+def fresh(
+    quads: Iterable[ox.Quad], prefix: str, names: MutableMapping[str, ox.NamedNode] | None = None
+) -> list[ox.Quad]:
     """The quads with each blank node replaced by a new random IRI (the same IRI for the same blank node).
 
     names, if given, carries the IRIs given so far: pass the same one for the batches of one file.
@@ -37,13 +38,17 @@ def fresh(quads: Iterable[ox.Quad], prefix: str,
             return iri
         return term
 
-    return [ox.Quad(named(q.subject), q.predicate, named(q.object), named(q.graph_name)) if _blank(q) else q
-            for q in quads]
+    return [
+        ox.Quad(named(q.subject), q.predicate, named(q.object), named(q.graph_name)) if _blank(q) else q for q in quads
+    ]
 
 
 def _blank(quad: ox.Quad) -> bool:
-    return (isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
-            or isinstance(quad.graph_name, ox.BlankNode))
+    return (
+        isinstance(quad.subject, ox.BlankNode)
+        or isinstance(quad.object, ox.BlankNode)
+        or isinstance(quad.graph_name, ox.BlankNode)
+    )
 
 
 def canonical(quads: list[ox.Quad], prefix: str) -> list[ox.Quad]:
@@ -64,8 +69,9 @@ def canonical(quads: list[ox.Quad], prefix: str) -> list[ox.Quad]:
     return result
 
 
-def _canonical_graph(quads: list[ox.Quad], graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph,
-                     prefix: str) -> list[ox.Quad]:
+def _canonical_graph(
+    quads: list[ox.Quad], graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph, prefix: str
+) -> list[ox.Quad]:
     """The statements of one graph that have blank nodes, those named by their canonical labels."""
     seed = str(graph).encode("utf-8")
 
@@ -76,8 +82,20 @@ def _canonical_graph(quads: list[ox.Quad], graph: ox.NamedNode | ox.BlankNode | 
 
     statements = rdflib.Graph()
     for quad in quads:
-        statements.add((to_rdflib_term(quad.subject, exact=True), to_rdflib_term(quad.predicate),
-                        to_rdflib_term(quad.object, exact=True)))
+        statements.add(
+            (
+                to_rdflib_term(quad.subject, exact=True),
+                to_rdflib_term(quad.predicate),
+                to_rdflib_term(quad.object, exact=True),
+            )
+        )
     place = named(graph) if isinstance(graph, ox.BlankNode) else graph
-    return [ox.Quad(named(to_oxigraph_term(s)), to_oxigraph_term(p), named(to_oxigraph_term(o)),  # type: ignore[arg-type]
-                    place) for s, p, o in to_canonical_graph(statements)]
+    return [
+        ox.Quad(
+            named(to_oxigraph_term(s)),
+            to_oxigraph_term(p),
+            named(to_oxigraph_term(o)),  # type: ignore[arg-type]
+            place,
+        )
+        for s, p, o in to_canonical_graph(statements)
+    ]

@@ -77,13 +77,15 @@ def answer_type(form: str | None, accept: str | None, format_parameter: str | No
         chosen = negotiate(accept, list(table))
     if chosen is None:
         ignored = f"format={format_parameter!r} cannot carry this answer and " if format_parameter else ""
-        raise NotAcceptable(f"{ignored}none of the accepted types ({accept}) can carry this answer; available: "
-                            + ", ".join(table))
+        raise NotAcceptable(
+            f"{ignored}none of the accepted types ({accept}) can carry this answer; available: " + ", ".join(table)
+        )
     return chosen
 
 
-def service_description(endpoint: str, graph_names: list[str], union_default_graph: bool,
-                        triples: int | None = None) -> rdflib.Graph:
+def service_description(
+    endpoint: str, graph_names: list[str], union_default_graph: bool, triples: int | None = None
+) -> rdflib.Graph:
     """Describe the endpoint (SPARQL 1.1 Service Description): languages, formats, dataset."""
     graph = rdflib.Graph()
     graph.bind("sd", SD)
@@ -162,8 +164,10 @@ def _format(params: list[tuple[str, str]]) -> str | None:
     else None, and Accept decides. SPARQLWrapper repeats it, with a name and a media type (tsv,
     text/tab-separated-values); its `output` and `results` copies are not read, as they never were."""
     values = [value.strip() for value in _values(params, "format") if value.strip()]
-    named = {from_format_parameter(value, RESULT_TYPES) or from_format_parameter(value, GRAPH_TYPES) or value.lower()
-             for value in values}
+    named = {
+        from_format_parameter(value, RESULT_TYPES) or from_format_parameter(value, GRAPH_TYPES) or value.lower()
+        for value in values
+    }
     return values[0] if len(named) == 1 else None
 
 

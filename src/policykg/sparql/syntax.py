@@ -104,7 +104,7 @@ def _scan(text: str) -> tuple[list[Token], str]:
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
         if kind in ("comment", "string", "iri"):
-            pieces += [text[last:match.start()], " " * (match.end() - match.start())]
+            pieces += [text[last : match.start()], " " * (match.end() - match.start())]
             last = match.end()
         if kind not in ("comment", "space"):
             found.append(Token(kind, match.group(), match.start(), match.end()))
@@ -148,10 +148,13 @@ def _plainly_harmless(source: str) -> bool:
     if not source.isascii():  # some letters beyond ASCII fold to s, i, l … in other ways
         return False
     lower = source.lower()
-    return ("service" not in lower and "load" not in lower
-            and sum(map(source.count, _OPENING)) <= MAX_NESTING
-            and sum(map(source.count, _OPERATOR_CHARACTERS)) + sum(lower.count(w.lower()) for w in _OPERATOR_WORDS)
-            <= MAX_OPERATORS)
+    return (
+        "service" not in lower
+        and "load" not in lower
+        and sum(map(source.count, _OPENING)) <= MAX_NESTING
+        and sum(map(source.count, _OPERATOR_CHARACTERS)) + sum(lower.count(w.lower()) for w in _OPERATOR_WORDS)
+        <= MAX_OPERATORS
+    )
 
 
 def check_remote_access(text: str, allowed: tuple[str, ...] = ()) -> None:
@@ -168,8 +171,10 @@ def _check_nesting(found: list[Token]) -> None:
         if token.text in _OPENING:
             depth += 1
             if depth > MAX_NESTING:
-                raise QueryTooComplex(f"the request nests brackets more than {MAX_NESTING} levels deep "
-                                      f"(at character {token.start}); this service takes at most {MAX_NESTING}")
+                raise QueryTooComplex(
+                    f"the request nests brackets more than {MAX_NESTING} levels deep "
+                    f"(at character {token.start}); this service takes at most {MAX_NESTING}"
+                )
         elif token.text in _CLOSING:
             depth -= 1
             if depth < 0:
@@ -177,19 +182,27 @@ def _check_nesting(found: list[Token]) -> None:
 
 
 def _check_operators(found: list[Token]) -> None:
-    chained = sum(1 for t in found if (t.kind == "punct" and t.text in _OPERATOR_CHARACTERS)
-                  or (t.kind == "number" and t.text[0] in "+-")  # 1+1 reads as the numbers 1 and +1
-                  or t.keyword in _OPERATOR_WORDS)
+    chained = sum(
+        1
+        for t in found
+        if (t.kind == "punct" and t.text in _OPERATOR_CHARACTERS)
+        or (t.kind == "number" and t.text[0] in "+-")  # 1+1 reads as the numbers 1 and +1
+        or t.keyword in _OPERATOR_WORDS
+    )
     if chained > MAX_OPERATORS:
-        raise QueryTooComplex(f"the request chains {chained} operators (+, -, *, /, |, &&, =, <, >, UNION, OPTIONAL, "
-                              f"MINUS …); this service takes at most {MAX_OPERATORS}")
+        raise QueryTooComplex(
+            f"the request chains {chained} operators (+, -, *, /, |, &&, =, <, >, UNION, OPTIONAL, "
+            f"MINUS …); this service takes at most {MAX_OPERATORS}"
+        )
 
 
 def _check_remote_access(blanked: str, found: list[Token], allowed: tuple[str, ...]) -> None:
     keywords = [t for t in found if t.keyword in ("SERVICE", "LOAD")]
     if len(_KEYWORD.findall(blanked)) > len(keywords):
-        raise RemoteAccessRefused("the request names SERVICE or LOAD in a way this server does not run; "
-                                  "SERVICE and LOAD reach only the endpoints the operator allows (none by default)")
+        raise RemoteAccessRefused(
+            "the request names SERVICE or LOAD in a way this server does not run; "
+            "SERVICE and LOAD reach only the endpoints the operator allows (none by default)"
+        )
     for index, token in enumerate(found):
         if token.keyword not in ("SERVICE", "LOAD"):
             continue

@@ -13,24 +13,52 @@ if TYPE_CHECKING:
     from policykg.store.remote import RemoteStore, open_remote
 
 __all__ = [
-    "DATASET_FORMATS", "GRAPH_FORMATS", "RESULT_FORMATS", "Answer", "Dataset", "EmbeddedStore", "Limits", "RemoteStore", "Sink",
-    "Solutions", "Store", "Term", "WorkerStatistics", "open_remote", "open_store",
+    "DATASET_FORMATS",
+    "GRAPH_FORMATS",
+    "RESULT_FORMATS",
+    "Answer",
+    "Dataset",
+    "EmbeddedStore",
+    "Limits",
+    "RemoteStore",
+    "Sink",
+    "Solutions",
+    "Store",
+    "Term",
+    "WorkerStatistics",
+    "open_remote",
+    "open_store",
 ]
 
 
-def open_store(location: str, *, update_url: str | None = None, store_url: str | None = None,
-               union_default_graph: bool = True, query_workers: int = 0, query_memory: int | None = None,
-               engine: str = "auto", credentials: tuple[str, str] | None = None) -> Store:
+def open_store(
+    location: str,
+    *,
+    update_url: str | None = None,
+    store_url: str | None = None,
+    union_default_graph: bool = True,
+    query_workers: int = 0,
+    query_memory: int | None = None,
+    engine: str = "auto",
+    credentials: tuple[str, str] | None = None,
+) -> Store:
     """Open the store a location names: 'memory', an http(s) URL (remote engine, in its dialect), else a folder."""
     if location == "memory":
         return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
     if location.startswith(("http://", "https://")):
         from policykg.store.remote import open_remote
 
-        return open_remote(location, engine=engine, update_url=update_url, store_url=store_url,
-                           union_default_graph=union_default_graph, credentials=credentials)
-    return EmbeddedStore.on_disk(location, union_default_graph=union_default_graph, query_workers=query_workers,
-                                 query_memory=query_memory)
+        return open_remote(
+            location,
+            engine=engine,
+            update_url=update_url,
+            store_url=store_url,
+            union_default_graph=union_default_graph,
+            credentials=credentials,
+        )
+    return EmbeddedStore.on_disk(
+        location, union_default_graph=union_default_graph, query_workers=query_workers, query_memory=query_memory
+    )
 
 
 def __getattr__(name: str) -> object:

@@ -120,24 +120,51 @@ class Store(ABC):
     bulk_loads: ClassVar[bool] = False  # it loads a whole file at once from a stream (bulk_load_stream, optimize)
 
     @abstractmethod
-    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
-              dataset: Dataset = Dataset(), limits: Limits | None = None,
-              prefixes: dict[str, str] | None = None) -> None:
+    def query(
+        self,
+        sparql: str,
+        *,
+        sink: Sink,
+        format_name: str,
+        base_iri: str | None = None,
+        dataset: Dataset = Dataset(),
+        limits: Limits | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
         """Run a query and write its answer in the named syntax to sink, in chunks, within the limits."""
 
-    async def answer(self, sparql: str, *, format_name: str, executor: Executor, base_iri: str | None = None,
-                     dataset: Dataset = Dataset(), limits: Limits | None = None) -> Answer:
+    async def answer(
+        self,
+        sparql: str,
+        *,
+        format_name: str,
+        executor: Executor,
+        base_iri: str | None = None,
+        dataset: Dataset = Dataset(),
+        limits: Limits | None = None,
+    ) -> Answer:
         """Run a query for the event loop: its answer once the first chunk has come (by default, query() on a thread)."""
         from policykg.store.streaming import stream
 
         limits = limits or Limits(None, None)
-        return await stream(executor, lambda sink: self.query(sparql, sink=sink, format_name=format_name,
-                                                              base_iri=base_iri, dataset=dataset, limits=limits),
-                            limits.timeout)
+        return await stream(
+            executor,
+            lambda sink: self.query(
+                sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset, limits=limits
+            ),
+            limits.timeout,
+        )
 
     @abstractmethod
-    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
+    def select(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        bindings: dict[str, Term] | None = None,
+        prefixes: dict[str, str] | None = None,
+        dataset: Dataset = Dataset(),
+    ) -> Solutions:
         """Run a SELECT query and return all its rows."""
 
     @abstractmethod

@@ -36,8 +36,14 @@ class EmbeddedStore(Store):
         return cls(ox.Store(), union_default_graph=union_default_graph)
 
     @classmethod
-    def on_disk(cls, path: str | Path, *, union_default_graph: bool = True, query_workers: int = 0,
-                query_memory: int | None = None) -> "EmbeddedStore":
+    def on_disk(
+        cls,
+        path: str | Path,
+        *,
+        union_default_graph: bool = True,
+        query_workers: int = 0,
+        query_memory: int | None = None,
+    ) -> "EmbeddedStore":
         """Open (creating if needed) the store kept in a folder; one process at a time may hold it.
 
         With query_workers > 0, queries run in that many worker processes over snapshots of the store,
@@ -49,8 +55,10 @@ class EmbeddedStore(Store):
             inner = ox.Store(str(folder))
         except OSError as error:
             if "LOCK" in str(error):  # RocksDB's lock file: another process (or this one) holds the store
-                raise StoreInUse(f"the store in {folder} is in use by another process (a running policykg serve?): "
-                                 "one process at a time may open it") from None
+                raise StoreInUse(
+                    f"the store in {folder} is in use by another process (a running policykg serve?): "
+                    "one process at a time may open it"
+                ) from None
             raise StoreError(f"cannot open the store in {folder}: {error}") from None
         except RuntimeError as error:  # RocksDB found its files damaged
             raise StoreError(f"cannot open the store in {folder}: {error}") from None
@@ -62,14 +70,29 @@ class EmbeddedStore(Store):
             pool = QueryPool(snapshots, query_workers, query_memory)
         return cls(inner, union_default_graph=union_default_graph, pool=pool)
 
-    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
-              dataset: Dataset = Dataset(), limits: Limits | None = None,
-              prefixes: dict[str, str] | None = None) -> None:
+    def query(
+        self,
+        sparql: str,
+        *,
+        sink: Sink,
+        format_name: str,
+        base_iri: str | None = None,
+        dataset: Dataset = Dataset(),
+        limits: Limits | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
         """Run a query and write its answer to sink; the deadline is checked at each chunk written."""
         limits = limits or Limits(None, None)
         if self._pool is not None and not prefixes:
-            self._pool.query(sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset,
-                             union=self._union, limits=limits)
+            self._pool.query(
+                sparql,
+                sink=sink,
+                format_name=format_name,
+                base_iri=base_iri,
+                dataset=dataset,
+                union=self._union,
+                limits=limits,
+            )
             return
         # Oxigraph's answers are bound to the thread that made them: evaluate and write them here.
         result = self._evaluate(sparql, base_iri, dataset, None, prefixes)
@@ -85,22 +108,45 @@ class EmbeddedStore(Store):
         except OSError as error:
             raise StoreError(str(error)) from None
 
-    async def answer(self, sparql: str, *, format_name: str, executor: Executor, base_iri: str | None = None,
-                     dataset: Dataset = Dataset(), limits: Limits | None = None) -> Answer:
+    async def answer(
+        self,
+        sparql: str,
+        *,
+        format_name: str,
+        executor: Executor,
+        base_iri: str | None = None,
+        dataset: Dataset = Dataset(),
+        limits: Limits | None = None,
+    ) -> Answer:
         """Run a query for the event loop: in the query workers, driven from the loop itself, when there are some."""
         limits = limits or Limits(None, None)
         if self._pool is None:
-            return await super().answer(sparql, format_name=format_name, executor=executor, base_iri=base_iri,
-                                        dataset=dataset, limits=limits)
-        return await self._pool.answer(sparql, format_name=format_name, base_iri=base_iri, dataset=dataset,
-                                       union=self._union, limits=limits, executor=executor)
+            return await super().answer(
+                sparql, format_name=format_name, executor=executor, base_iri=base_iri, dataset=dataset, limits=limits
+            )
+        return await self._pool.answer(
+            sparql,
+            format_name=format_name,
+            base_iri=base_iri,
+            dataset=dataset,
+            union=self._union,
+            limits=limits,
+            executor=executor,
+        )
 
     def query_workers(self) -> WorkerStatistics | None:
         """What the query workers have done (None: queries run in this process)."""
         return None if self._pool is None else self._pool.statistics()
 
-    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
+    def select(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        bindings: dict[str, Term] | None = None,
+        prefixes: dict[str, str] | None = None,
+        dataset: Dataset = Dataset(),
+    ) -> Solutions:
         """Run a SELECT query and return all its rows."""
         result = self._evaluate(sparql, base_iri, dataset, bindings, prefixes)
         if not isinstance(result, ox.QuerySolutions):
@@ -143,8 +189,10 @@ class EmbeddedStore(Store):
         The skolemised statements are added in one transaction before the originals are removed: a run
         stopped in between leaves both, and the next run names the same blank nodes with the same IRIs.
         """
-        rows = self._inner.query("SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
-                                 "FILTER (isBlank(?s) || isBlank(?o) || isBlank(?g)) }")
+        rows = self._inner.query(
+            "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+            "FILTER (isBlank(?s) || isBlank(?o) || isBlank(?g)) }"
+        )
         found = [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]  # type: ignore[misc]
         if not found:
             return 0
@@ -161,8 +209,12 @@ class EmbeddedStore(Store):
     def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
         try:
-            self._inner.bulk_load(source, rdf_format, base_iri=base_iri,
-                                  to_graph=None if rdf_format.supports_datasets else ox.NamedNode(graph))
+            self._inner.bulk_load(
+                source,
+                rdf_format,
+                base_iri=base_iri,
+                to_graph=None if rdf_format.supports_datasets else ox.NamedNode(graph),
+            )
         except SyntaxError as error:
             raise RdfSyntaxError("input", str(error).splitlines()[0], error.lineno, error.offset) from None
         self._changed()
@@ -266,8 +318,14 @@ class EmbeddedStore(Store):
         if self._pool is not None and not self._deferring:
             self._pool.publish(lambda folder: self._inner.backup(str(folder)))
 
-    def _evaluate(self, sparql: str, base_iri: str | None, dataset: Dataset, bindings: dict[str, Term] | None,
-                  prefixes: dict[str, str] | None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    def _evaluate(
+        self,
+        sparql: str,
+        base_iri: str | None,
+        dataset: Dataset,
+        bindings: dict[str, Term] | None,
+        prefixes: dict[str, str] | None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()} or None
         try:
             return self._inner.query(

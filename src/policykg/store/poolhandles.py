@@ -27,10 +27,13 @@ class WorkerHandle:
         for end in (self.sock, child):  # a datagram must fit the sender's buffer whole
             end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * FRAME_BYTES)
             if end.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) < 2 * FRAME_BYTES:
-                raise StoreError(f"the system allows socket buffers below {2 * FRAME_BYTES} bytes "
-                                 "(net.core.wmem_max): query workers cannot run")
+                raise StoreError(
+                    f"the system allows socket buffers below {2 * FRAME_BYTES} bytes "
+                    "(net.core.wmem_max): query workers cannot run"
+                )
         self.process = multiprocessing.get_context("spawn").Process(
-            target=serve, args=(child,), daemon=True, name="policykg-query-worker")
+            target=serve, args=(child,), daemon=True, name="policykg-query-worker"
+        )
         self.process.start()
         child.close()
         self.sock.setblocking(False)

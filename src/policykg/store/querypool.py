@@ -133,8 +133,17 @@ class QueryPool:
 
     # --- answering
 
-    async def answer(self, sparql: str, *, format_name: str, base_iri: str | None, dataset: Dataset, union: bool,
-                     limits: Limits, executor: Executor | None) -> Answer:
+    async def answer(
+        self,
+        sparql: str,
+        *,
+        format_name: str,
+        base_iri: str | None,
+        dataset: Dataset,
+        union: bool,
+        limits: Limits,
+        executor: Executor | None,
+    ) -> Answer:
         """Start a query and return its answer once the first chunk (or all of a small one) has come back."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
@@ -142,13 +151,24 @@ class QueryPool:
                 if self._loop is None or self._loop.is_closed():
                     self._bind(loop)
             if self._loop is not loop:  # another loop drives the workers: a thread goes through it
-                return await stream(executor, lambda sink: self.query(
-                    sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
-                    limits=limits), limits.timeout)
+                return await stream(
+                    executor,
+                    lambda sink: self.query(
+                        sparql,
+                        sink=sink,
+                        format_name=format_name,
+                        base_iri=base_iri,
+                        dataset=dataset,
+                        union=union,
+                        limits=limits,
+                    ),
+                    limits.timeout,
+                )
         if self._closed:
             raise StoreError("the query workers have stopped")
-        request = Request(sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "",
-                          limits.deadline)
+        request = Request(
+            sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "", limits.deadline
+        )
         call = Call(next(self._numbers), request, limits, loop)
         if limits.deadline is not None:
             call.timer = loop.call_at(_loop_time(loop, limits.deadline), self._expire, call)
@@ -163,16 +183,34 @@ class QueryPool:
             self._abandon(call)  # nothing more to come: only its bookkeeping is left
         return _PoolAnswer(self, call, first or b"", complete)
 
-    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None, dataset: Dataset,
-              union: bool, limits: Limits) -> None:
+    def query(
+        self,
+        sparql: str,
+        *,
+        sink: Sink,
+        format_name: str,
+        base_iri: str | None,
+        dataset: Dataset,
+        union: bool,
+        limits: Limits,
+    ) -> None:
         """Answer a query for a caller outside the event loop, passing its bytes to sink."""
         loop = self._loop_for_threads()
 
         def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
             return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
-        answer = on_loop(self.answer(sparql, format_name=format_name, base_iri=base_iri, dataset=dataset, union=union,
-                                     limits=limits, executor=None))
+        answer = on_loop(
+            self.answer(
+                sparql,
+                format_name=format_name,
+                base_iri=base_iri,
+                dataset=dataset,
+                union=union,
+                limits=limits,
+                executor=None,
+            )
+        )
         rest = answer.rest()
         try:
             if answer.first:
@@ -190,8 +228,12 @@ class QueryPool:
 
     def statistics(self) -> WorkerStatistics:
         """Processes started so far, workers serving, queries running and waiting."""
-        return WorkerStatistics(self._started, len(self._workers), sum(len(w.calls) for w in self._workers),
-                                sum(1 for call in self._waiting if not call.abandoned))
+        return WorkerStatistics(
+            self._started,
+            len(self._workers),
+            sum(len(w.calls) for w in self._workers),
+            sum(1 for call in self._waiting if not call.abandoned),
+        )
 
     def close(self) -> None:
         """Stop every worker and remove the snapshots (called once the event loop has stopped, or from a thread)."""
@@ -252,8 +294,12 @@ class QueryPool:
     def _free_worker(self) -> WorkerHandle | None:
         best = None
         for worker in self._workers:
-            if worker.ready and not worker.overdue and len(worker.calls) < MOST_CALLS and \
-                    (best is None or len(worker.calls) < len(best.calls)):
+            if (
+                worker.ready
+                and not worker.overdue
+                and len(worker.calls) < MOST_CALLS
+                and (best is None or len(worker.calls) < len(best.calls))
+            ):
                 best = worker
         return best
 
@@ -266,8 +312,10 @@ class QueryPool:
         call.request = dataclasses.replace(call.request, snapshot=str(snapshot))
         request = pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL)
         count = max(1, -(-len(request) // CHUNK_BYTES))  # a long query text goes in numbered pieces
-        pieces = [PIECE.pack(index, count) + request[index * CHUNK_BYTES:(index + 1) * CHUNK_BYTES]
-                  for index in range(count)]
+        pieces = [
+            PIECE.pack(index, count) + request[index * CHUNK_BYTES : (index + 1) * CHUNK_BYTES]
+            for index in range(count)
+        ]
         call.worker = worker
         call.sent = time.monotonic()
         worker.calls[call.number] = call
@@ -321,7 +369,7 @@ class QueryPool:
                 self._lost(worker, None, None)
                 return
             _size, number, tag = HEADER.unpack_from(buffer)
-            self._received(worker, tag, number, bytes(view[HEADER.size:received]))
+            self._received(worker, tag, number, bytes(view[HEADER.size : received]))
             if worker.dead:
                 return
 
@@ -449,19 +497,33 @@ class QueryPool:
                     # fill that much), and the short ones are answered again elsewhere.
                     blamed = min(worker.calls.values(), key=lambda c: c.sent)
                     limit = self._memory_limit // 2**20
-                    self._lost(worker, blamed, QueryMemoryExceeded(
-                        f"the query needed more than the limit of {limit} MiB of memory and was stopped"),
-                        long_running=(time.monotonic() - _LONG_RUNNING, QueryMemoryExceeded(
-                            f"the query was stopped with its worker, which passed the memory limit of {limit} MiB "
-                            "while answering it and others")))
+                    self._lost(
+                        worker,
+                        blamed,
+                        QueryMemoryExceeded(
+                            f"the query needed more than the limit of {limit} MiB of memory and was stopped"
+                        ),
+                        long_running=(
+                            time.monotonic() - _LONG_RUNNING,
+                            QueryMemoryExceeded(
+                                f"the query was stopped with its worker, which passed the memory limit of {limit} MiB "
+                                "while answering it and others"
+                            ),
+                        ),
+                    )
         finally:
             if any(worker.calls for worker in self._workers) and self._loop is not None and not self._closed:
                 self._loop.call_later(_WATCH_SECONDS, self._watch)
             else:
                 self._watching = False
 
-    def _lost(self, worker: WorkerHandle, blamed: Call | None, error: PolicyKGError | None,
-              long_running: tuple[float, PolicyKGError] | None = None) -> None:
+    def _lost(
+        self,
+        worker: WorkerHandle,
+        blamed: Call | None,
+        error: PolicyKGError | None,
+        long_running: tuple[float, PolicyKGError] | None = None,
+    ) -> None:
         """Kill a worker (or take note that it died), put the spare in its place, re-run what it held.
 
         A worker that died by itself while answering one query alone was most likely ended by that query: it
@@ -566,12 +628,9 @@ class QueryPool:
                 self._send(worker, OPEN, 0, str(folder).encode("utf-8"))
 
 
-
 async def _close(rest: AsyncIterator[bytes], answer: Answer) -> None:
     await rest.aclose()  # type: ignore[attr-defined]
     answer.close()  # also when the rest was never read
-
-
 
 
 def _on_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., object], *arguments: object) -> None:

@@ -144,8 +144,11 @@ def _answer(number: int, request: Request, call: _Call, snapshots: _Snapshots, c
     """Evaluate one query and send its answer; the result never leaves this thread (pyoxigraph requires it)."""
     try:
         store = snapshots.get(request.snapshot)
-        result = store.query(request.sparql, base_iri=request.base_iri,
-                             **dataset_arguments(request.default_graphs, request.named_graphs, request.union))
+        result = store.query(
+            request.sparql,
+            base_iri=request.base_iri,
+            **dataset_arguments(request.default_graphs, request.named_graphs, request.union),
+        )
         formats = GRAPH_FORMATS if isinstance(result, ox.QueryTriples) else RESULT_FORMATS
         output = _Output(number, call, channel)
         result.serialize(output, formats[request.format_name])
@@ -183,7 +186,7 @@ class _Worker:
                 os._exit(0)  # the parent is gone: nothing left to answer for
             _size, number, tag = HEADER.unpack_from(buffer)
             try:
-                self._take(number, tag, bytes(view[HEADER.size:received]))
+                self._take(number, tag, bytes(view[HEADER.size : received]))
             except Exception as error:  # a thread never dies: the parent counts on each one to read frames
                 if tag == QUERY:
                     self.channel.send(STORE_ERROR, number, f"{type(error).__name__}: {error}".encode())
@@ -211,10 +214,10 @@ class _Worker:
         """The request once every piece of it has come (pieces may be read by several threads, in any order)."""
         index, count = PIECE.unpack_from(payload)
         if count == 1:
-            return payload[PIECE.size:]
+            return payload[PIECE.size :]
         with self.lock:
             pieces = self.pieces.setdefault(number, {})
-            pieces[index] = payload[PIECE.size:]
+            pieces[index] = payload[PIECE.size :]
             if len(pieces) < count:
                 return None
             del self.pieces[number]

@@ -11,16 +11,33 @@ from policykg.sparql.syntax import tokens
 from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.formats import DATASET_FORMATS
 
-_RESULT_MEDIA = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-                 "csv": "text/csv", "tsv": "text/tab-separated-values"}
-_GRAPH_MEDIA = {"turtle": "text/turtle", "ntriples": "application/n-triples", "jsonld": "application/ld+json",
-                "rdfxml": "application/rdf+xml", "nquads": "application/n-quads", "trig": "application/trig"}
+_RESULT_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+_GRAPH_MEDIA = {
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "nquads": "application/n-quads",
+    "trig": "application/trig",
+}
 _INSERT_BATCH = 10_000
 
 
-def open_remote(query_url: str, *, engine: str = "auto", update_url: str | None = None, store_url: str | None = None,
-                union_default_graph: bool = True, timeout: float = 300.0,
-                credentials: tuple[str, str] | None = None) -> "RemoteStore":
+def open_remote(
+    query_url: str,
+    *,
+    engine: str = "auto",
+    update_url: str | None = None,
+    store_url: str | None = None,
+    union_default_graph: bool = True,
+    timeout: float = 300.0,
+    credentials: tuple[str, str] | None = None,
+) -> "RemoteStore":
     """A store kept by a remote engine, in its dialect: the one named, or for 'auto' the one it says it is."""
     if engine == "auto":
         engine = detect_engine(query_url)
@@ -29,15 +46,22 @@ def open_remote(query_url: str, *, engine: str = "auto", update_url: str | None 
         from policykg.store.virtuoso import VirtuosoStore  # the dialect builds on this module
 
         dialect = VirtuosoStore
-    return dialect(query_url, update_url=update_url, store_url=store_url, union_default_graph=union_default_graph,
-                   timeout=timeout, credentials=credentials)
+    return dialect(
+        query_url,
+        update_url=update_url,
+        store_url=store_url,
+        union_default_graph=union_default_graph,
+        timeout=timeout,
+        credentials=credentials,
+    )
 
 
 def detect_engine(query_url: str) -> str:
     """'virtuoso' when the engine's Server header names Virtuoso, else 'generic'."""
     try:
-        response = httpx.get(query_url, params={"query": "ASK {}"}, timeout=30,
-                             headers={"Accept": _RESULT_MEDIA["xml"]})
+        response = httpx.get(
+            query_url, params={"query": "ASK {}"}, timeout=30, headers={"Accept": _RESULT_MEDIA["xml"]}
+        )
     except httpx.HTTPError as error:
         raise StoreError(f"the store at {query_url} did not answer, so its engine is unknown: {error}") from None
     return "virtuoso" if response.headers.get("server", "").lower().startswith("virtuoso") else "generic"
@@ -46,9 +70,16 @@ def detect_engine(query_url: str) -> str:
 class RemoteStore(Store):
     """A store kept by another SPARQL 1.1 engine (oxigraph serve, Virtuoso, Fuseki, GraphDB, QLever …)."""
 
-    def __init__(self, query_url: str, *, update_url: str | None = None, store_url: str | None = None,
-                 union_default_graph: bool = True, timeout: float = 300.0,
-                 credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        query_url: str,
+        *,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        union_default_graph: bool = True,
+        timeout: float = 300.0,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.store_url = store_url
@@ -57,18 +88,29 @@ class RemoteStore(Store):
         auth = None if credentials is None else self._authentication(*credentials)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False, auth=auth)
 
-    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
-              dataset: Dataset = Dataset(), limits: Limits | None = None,
-              prefixes: dict[str, str] | None = None) -> None:
+    def query(
+        self,
+        sparql: str,
+        *,
+        sink: Sink,
+        format_name: str,
+        base_iri: str | None = None,
+        dataset: Dataset = Dataset(),
+        limits: Limits | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
         """Send a query and stream the engine's answer to sink, within the limits."""
         limits = limits or Limits(None, None)
         media = _RESULT_MEDIA.get(format_name) or _GRAPH_MEDIA[format_name]
         # Ask for the graph or results syntax; the engine says which kind its answer is.
-        accept = f"{media}, {_GRAPH_MEDIA['ntriples'] if media in _RESULT_MEDIA.values() else _RESULT_MEDIA['json']};q=0.1"
+        accept = (
+            f"{media}, {_GRAPH_MEDIA['ntriples'] if media in _RESULT_MEDIA.values() else _RESULT_MEDIA['json']};q=0.1"
+        )
         data = self._query_form(sparql, base_iri, dataset, prefixes)
         try:
-            with self._client.stream("POST", self.query_url, data=data, headers={"Accept": accept},
-                                     timeout=_timeout(limits)) as response:
+            with self._client.stream(
+                "POST", self.query_url, data=data, headers={"Accept": accept}, timeout=_timeout(limits)
+            ) as response:
                 self._raise_for(response)
                 for chunk in response.iter_bytes():
                     limits.check(len(chunk))
@@ -78,8 +120,15 @@ class RemoteStore(Store):
         except httpx.HTTPError as error:
             raise StoreError(f"the store at {self.query_url} did not answer: {error}") from None
 
-    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
+    def select(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        bindings: dict[str, Term] | None = None,
+        prefixes: dict[str, str] | None = None,
+        dataset: Dataset = Dataset(),
+    ) -> Solutions:
         """Run a SELECT query and return all its rows, read from the SPARQL JSON results."""
         document = self._json(bound(sparql, bindings), base_iri, prefixes, dataset=dataset)
         if "results" not in document:
@@ -103,16 +152,21 @@ class RemoteStore(Store):
     def add(self, quads: Iterable[ox.Quad], graph: str) -> None:
         """Add quads; triples of the default graph go into the named graph given."""
         target = ox.NamedNode(graph)
-        placed = [q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
-                  for q in quads]
+        placed = [
+            q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
+            for q in quads
+        ]
         if self.store_url:
             body = ox.serialize(placed, format=ox.RdfFormat.N_QUADS)
             self._send("POST", self.store_url, content=body, headers={"Content-Type": "application/n-quads"})
             return
         for start in range(0, len(placed), _INSERT_BATCH):
-            batch = placed[start:start + _INSERT_BATCH]
-            self.update("INSERT DATA { " + " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-                                                    for q in batch) + " }")
+            batch = placed[start : start + _INSERT_BATCH]
+            self.update(
+                "INSERT DATA { "
+                + " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in batch)
+                + " }"
+            )
 
     def graph_names(self) -> list[str]:
         """The names of the store's non-empty named graphs, sorted."""
@@ -186,8 +240,12 @@ class RemoteStore(Store):
         it is the union (or that triple is stated twice, which policykg never does: it writes named graphs only).
         """
         if self._engine_unions is None:
-            found = self._json("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && !isBlank(?o)) } LIMIT 1",
-                               None, None, union=False)["results"]["bindings"]  # type: ignore[index]
+            found = self._json(
+                "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isIRI(?s) && !isBlank(?o)) } LIMIT 1",
+                None,
+                None,
+                union=False,
+            )["results"]["bindings"]  # type: ignore[index]
             if not found:
                 return False  # nothing to tell by yet: ask again next time
             s, p, o = (str(_term(found[0][name])) for name in ("s", "p", "o"))
@@ -198,8 +256,14 @@ class RemoteStore(Store):
         """Close the HTTP connections."""
         self._client.close()
 
-    def _query_form(self, sparql: str, base_iri: str | None, dataset: Dataset, prefixes: dict[str, str] | None,
-                    union: bool | None = None) -> dict[str, object]:
+    def _query_form(
+        self,
+        sparql: str,
+        base_iri: str | None,
+        dataset: Dataset,
+        prefixes: dict[str, str] | None,
+        union: bool | None = None,
+    ) -> dict[str, object]:
         declarations = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in (prefixes or {}).items())
         base = f"BASE <{base_iri}>\n" if base_iri else ""
         form: dict[str, object] = {"query": base + declarations + sparql}
@@ -212,18 +276,32 @@ class RemoteStore(Store):
             form["union-default-graph"] = ""
         return form
 
-    def _json(self, sparql: str, base_iri: str | None, prefixes: dict[str, str] | None,
-              union: bool | None = None, dataset: Dataset = Dataset()) -> dict:
-        response = self._send("POST", self.query_url, data=self._query_form(sparql, base_iri, dataset, prefixes, union),
-                              headers={"Accept": _RESULT_MEDIA["json"]})
+    def _json(
+        self,
+        sparql: str,
+        base_iri: str | None,
+        prefixes: dict[str, str] | None,
+        union: bool | None = None,
+        dataset: Dataset = Dataset(),
+    ) -> dict:
+        response = self._send(
+            "POST",
+            self.query_url,
+            data=self._query_form(sparql, base_iri, dataset, prefixes, union),
+            headers={"Accept": _RESULT_MEDIA["json"]},
+        )
         try:
             return json.loads(response.content)
         except ValueError:
             raise StoreError(f"the store at {self.query_url} answered something that is not SPARQL JSON") from None
 
     def _construct(self, sparql: str, format_name: str, sink: Sink, union: bool) -> None:
-        response = self._send("POST", self.query_url, data=self._query_form(sparql, None, Dataset(), None, union),
-                              headers={"Accept": _GRAPH_MEDIA[format_name]})
+        response = self._send(
+            "POST",
+            self.query_url,
+            data=self._query_form(sparql, None, Dataset(), None, union),
+            headers={"Accept": _GRAPH_MEDIA[format_name]},
+        )
         sink(response.content)
 
     @staticmethod
@@ -267,7 +345,7 @@ def bound(sparql: str, bindings: dict[str, Term] | None) -> str:
         raise QueryError("the query has no WHERE clause to bind variables in")
     names = " ".join(f"?{name}" for name in bindings)
     values = " ".join(str(term) for term in bindings.values())
-    return f"{sparql[:where.end]} VALUES ({names}) {{ ({values}) }} {sparql[where.end:]}"
+    return f"{sparql[: where.end]} VALUES ({names}) {{ ({values}) }} {sparql[where.end :]}"
 
 
 def _insert_data(graph: str | None, triples: list[ox.Triple]) -> str:

@@ -23,8 +23,15 @@ class ClientGone(PolicyKGError):
 
 
 class _ThreadAnswer(Answer):
-    def __init__(self, first: bytes, complete: bool, following: object, queue: "asyncio.Queue[object]",
-                 window: threading.Semaphore, gone: threading.Event) -> None:
+    def __init__(
+        self,
+        first: bytes,
+        complete: bool,
+        following: object,
+        queue: "asyncio.Queue[object]",
+        window: threading.Semaphore,
+        gone: threading.Event,
+    ) -> None:
         super().__init__(first, complete)
         self._following = following
         self._queue = queue

@@ -75,42 +75,69 @@ def setup_sql(user: str, password: str, host: str = "localhost:8890") -> str:
     """
     own = (SCHEMA_GRAPH, "http://www.w3.org/ns/ldp#", f"http://{host}/sparql", f"http://{host}/DAV/")
     quoted = {"user": user.replace("'", "''"), "password": password.replace("'", "''")}
-    return "\n".join([
-        f"DB.DBA.USER_CREATE ('{quoted['user']}', '{quoted['password']}');",
-        f'GRANT SPARQL_UPDATE TO "{user}";',
-        f"DB.DBA.RDF_GRAPH_GROUP_CREATE ('{_PRIVATE_GRAPHS}', 1);",
-        *(f"DB.DBA.RDF_GRAPH_GROUP_INS ('{_PRIVATE_GRAPHS}', '{graph}');" for graph in own),
-        "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);",  # private graphs: nothing for anonymous queries
-        "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 1, 0);",  # the others: read
-        f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{quoted['user']}', 0, 1);",
-        f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{quoted['user']}', 3, 0);",  # the others: read and write
-        "",
-    ])
+    return "\n".join(
+        [
+            f"DB.DBA.USER_CREATE ('{quoted['user']}', '{quoted['password']}');",
+            f'GRANT SPARQL_UPDATE TO "{user}";',
+            f"DB.DBA.RDF_GRAPH_GROUP_CREATE ('{_PRIVATE_GRAPHS}', 1);",
+            *(f"DB.DBA.RDF_GRAPH_GROUP_INS ('{_PRIVATE_GRAPHS}', '{graph}');" for graph in own),
+            "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 0, 1);",  # private graphs: nothing for anonymous queries
+            "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 1, 0);",  # the others: read
+            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{quoted['user']}', 0, 1);",
+            f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('{quoted['user']}', 3, 0);",  # the others: read and write
+            "",
+        ]
+    )
 
 
 class VirtuosoStore(RemoteStore):
     """A store kept by OpenLink Virtuoso 7: queries on /sparql, writes on /sparql-auth and
     /sparql-graph-crud-auth with HTTP Digest credentials (see the module's description)."""
 
-    def __init__(self, query_url: str, *, update_url: str | None = None, store_url: str | None = None,
-                 union_default_graph: bool = True, timeout: float = 300.0,
-                 credentials: tuple[str, str] | None = None) -> None:
-        super().__init__(query_url, update_url=update_url, store_url=store_url,
-                         union_default_graph=union_default_graph, timeout=timeout, credentials=credentials)
+    def __init__(
+        self,
+        query_url: str,
+        *,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        union_default_graph: bool = True,
+        timeout: float = 300.0,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            query_url,
+            update_url=update_url,
+            store_url=store_url,
+            union_default_graph=union_default_graph,
+            timeout=timeout,
+            credentials=credentials,
+        )
         if not self._union:
             self.close()
-            raise ConfigError("Virtuoso's queries always see the union of all graphs as their default graph: it "
-                              "cannot serve with union_default_graph off (an empty one declared breaks GRAPH <iri>)")
+            raise ConfigError(
+                "Virtuoso's queries always see the union of all graphs as their default graph: it "
+                "cannot serve with union_default_graph off (an empty one declared breaks GRAPH <iri>)"
+            )
         if self.ask(f"ASK {{ GRAPH <{SCHEMA_GRAPH}> {{ ?s ?p ?o }} }}"):
             self.close()
-            raise StoreError(f"Virtuoso at {query_url} shows its own graphs to queries: make them private first "
-                             "(see policykg.store.virtuoso.setup_sql)")
+            raise StoreError(
+                f"Virtuoso at {query_url} shows its own graphs to queries: make them private first "
+                "(see policykg.store.virtuoso.setup_sql)"
+            )
 
     # Reading
 
-    def query(self, sparql: str, *, sink: Sink, format_name: str, base_iri: str | None = None,
-              dataset: Dataset = Dataset(), limits: Limits | None = None,
-              prefixes: dict[str, str] | None = None) -> None:
+    def query(
+        self,
+        sparql: str,
+        *,
+        sink: Sink,
+        format_name: str,
+        base_iri: str | None = None,
+        dataset: Dataset = Dataset(),
+        limits: Limits | None = None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
         """Run a query and write its answer in the named syntax to sink, within the limits."""
         limits = limits or Limits(None, None)
         writer = limited_writer(sink, limits)
@@ -123,8 +150,15 @@ class VirtuosoStore(RemoteStore):
                 ox.parse_query_results(source, ox.QueryResultsFormat.XML).serialize(writer, RESULT_FORMATS[format_name])
             writer.flush()
 
-    def select(self, sparql: str, *, base_iri: str | None = None, bindings: dict[str, Term] | None = None,
-               prefixes: dict[str, str] | None = None, dataset: Dataset = Dataset()) -> Solutions:
+    def select(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        bindings: dict[str, Term] | None = None,
+        prefixes: dict[str, str] | None = None,
+        dataset: Dataset = Dataset(),
+    ) -> Solutions:
         """Run a SELECT query and return all its rows."""
         with self._answer(bound(sparql, bindings), base_iri, prefixes, dataset, None) as (triples, source):
             result = None if triples else ox.parse_query_results(source, ox.QueryResultsFormat.XML)
@@ -156,8 +190,9 @@ class VirtuosoStore(RemoteStore):
             writer.flush()
             return
         self._require(graph)
-        self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", sink=sink,
-                   format_name=format_name)
+        self.query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", sink=sink, format_name=format_name
+        )
 
     def dump(self, format_name: str, sink: Sink) -> None:
         """Write every quad queries see as N-Quads or TriG, read as one streamed SELECT."""
@@ -238,27 +273,42 @@ class VirtuosoStore(RemoteStore):
             return ReadOnlyGraph(f"Virtuoso refused the write, the graph is not policykg's: {message}")
         return RemoteStore._error(status, message)
 
-    def _form(self, sparql: str, base_iri: str | None, prefixes: dict[str, str] | None, dataset: Dataset,
-              limits: Limits | None) -> dict[str, object]:
+    def _form(
+        self,
+        sparql: str,
+        base_iri: str | None,
+        prefixes: dict[str, str] | None,
+        dataset: Dataset,
+        limits: Limits | None,
+    ) -> dict[str, object]:
         defaults = list(dataset.default_graphs)
         if not defaults and dataset.named_graphs:
             defaults = [_NO_GRAPH]  # SPARQL 1.1 Protocol §2.1.4: named graphs alone leave the default graph empty
         source, base, declarations, operations = updates.split(sparql)
         ours = "".join(f"PREFIX {p}: <{ns}> " for p, ns in (prefixes or {}).items())
-        body = source[operations[0][0].start:] if operations else ""
-        newlines = source[:operations[0][0].start].count("\n") if operations else 0  # the request's own prologue
+        body = source[operations[0][0].start :] if operations else ""
+        newlines = source[: operations[0][0].start].count("\n") if operations else 0  # the request's own prologue
         head = updates.prologue(base or (f"<{base_iri}>" if base_iri else None), ours + declarations)
         text = head + "\n" * newlines + body
-        form: dict[str, object] = {"query": text, "default-graph-uri": defaults,
-                                   "named-graph-uri": list(dataset.named_graphs)}
+        form: dict[str, object] = {
+            "query": text,
+            "default-graph-uri": defaults,
+            "named-graph-uri": list(dataset.named_graphs),
+        }
         remaining = None if limits is None else limits.remaining()
         if remaining is not None:
             form["timeout"] = str(max(int(remaining * 1000), 1))  # Virtuoso then stops near the deadline itself
         return form
 
     @contextmanager
-    def _answer(self, sparql: str, base_iri: str | None, prefixes: dict[str, str] | None, dataset: Dataset,
-                limits: Limits | None) -> Iterator[tuple[bool, io.BufferedReader]]:
+    def _answer(
+        self,
+        sparql: str,
+        base_iri: str | None,
+        prefixes: dict[str, str] | None,
+        dataset: Dataset,
+        limits: Limits | None,
+    ) -> Iterator[tuple[bool, io.BufferedReader]]:
         """Send a query; yield whether its answer is triples, and the answer as a file Oxigraph can read."""
         triples = query_form(sparql) in ("CONSTRUCT", "DESCRIBE")
         remaining = None if limits is None else limits.remaining()
@@ -286,13 +336,20 @@ class VirtuosoStore(RemoteStore):
     def _post_graph(self, method: str, graph: str, triples: list[ox.Triple]) -> None:
         """Send one graph's triples in one request: Graph Store PUT or POST, else an INSERT of blank nodes."""
         if self.store_url:
-            self._send(method, self.store_url, params={"graph": graph}, headers={"Content-Type": _TRIPLES},
-                       content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+            self._send(
+                method,
+                self.store_url,
+                params={"graph": graph},
+                headers={"Content-Type": _TRIPLES},
+                content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
+            )
         elif len(triples) <= updates.TEMPLATE:
             self._write(f"INSERT {{ GRAPH <{graph}> {{ {updates.triples_text(triples)} }} }} WHERE {{}}")
         else:
-            raise StoreError(f"Virtuoso takes more than {updates.TEMPLATE} triples with blank nodes only through its "
-                             "Graph Store endpoint: set POLICYKG_REMOTE_STORE_URL (…/sparql-graph-crud-auth)")
+            raise StoreError(
+                f"Virtuoso takes more than {updates.TEMPLATE} triples with blank nodes only through its "
+                "Graph Store endpoint: set POLICYKG_REMOTE_STORE_URL (…/sparql-graph-crud-auth)"
+            )
 
     def _exists(self, graph: str) -> bool:
         return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
@@ -317,7 +374,7 @@ class VirtuosoStore(RemoteStore):
         return texts
 
     def _operation(self, kind: str, op: list[Token], source: str, prologue: str) -> list[str]:
-        text = source[op[0].start:op[-1].end]
+        text = source[op[0].start : op[-1].end]
         if kind in ("DELETE DATA", "INSERT DATA"):
             return [updates.BIG_DATA + prologue + text]
         if kind in ("CLEAR", "DROP"):
@@ -325,8 +382,10 @@ class VirtuosoStore(RemoteStore):
             if rest and rest[0].keyword in ("DEFAULT", "NAMED", "ALL"):
                 # The default graph of its own is always empty; NAMED and ALL are the graphs policykg sees.
                 names = [] if rest[0].keyword == "DEFAULT" else self.graph_names()
-                return [" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in names[i:i + _DROPS])
-                        for i in range(0, len(names), _DROPS)]
+                return [
+                    " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in names[i : i + _DROPS])
+                    for i in range(0, len(names), _DROPS)
+                ]
             graph = rest[1].text[1:-1] if len(rest) > 1 and rest[1].kind == "iri" else None
             if graph is None:
                 raise QueryError(f"{kind} takes GRAPH <iri>, DEFAULT, NAMED or ALL")
@@ -383,6 +442,7 @@ def _check_whole(response: httpx.Response, limits: Limits | None) -> None:
         seconds = "" if limits is None or limits.timeout is None else f" of {limits.timeout:g} s"
         raise QueryTimeout(f"the query ran longer than the limit{seconds} and was stopped")
     if "x-sparql-maxrows" in response.headers:
-        raise ResultTooLarge(f"Virtuoso cut the answer at {response.headers['x-sparql-maxrows']} rows, its "
-                             "[SPARQL] ResultSetMaxRows: raise that limit for answers (and dumps) this large")
-
+        raise ResultTooLarge(
+            f"Virtuoso cut the answer at {response.headers['x-sparql-maxrows']} rows, its "
+            "[SPARQL] ResultSetMaxRows: raise that limit for answers (and dumps) this large"
+        )

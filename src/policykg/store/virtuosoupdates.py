@@ -62,7 +62,7 @@ def block(source: str, op: list[Token]) -> str:
     """The text inside the outer braces of a DATA operation, ending so that another block may follow."""
     if len(op) < 4 or op[2].text != "{":
         return ""
-    inner = source[op[2].end:op[-1].start].strip()
+    inner = source[op[2].end : op[-1].start].strip()
     return inner if not inner or inner.endswith((".", "}")) else inner + " ."
 
 
@@ -99,7 +99,7 @@ def insert_requests(graphs: dict[str, list[ox.Triple]]) -> Iterator[str]:
     blocks, size = [], 0
     for graph, triples in graphs.items():
         for start in range(0, len(triples), _BLOCK):
-            part = triples[start:start + _BLOCK]
+            part = triples[start : start + _BLOCK]
             if blocks and size + len(part) > _REQUEST:
                 yield BIG_DATA + "INSERT DATA { " + " ".join(blocks) + " }"
                 blocks, size = [], 0
@@ -119,6 +119,7 @@ def has_blank_nodes(triples: list[ox.Triple]) -> bool:
 
 def named(graph: str | None) -> str:
     if graph is None:
-        raise DefaultGraphWrite("Virtuoso keeps no default graph of its own: policykg keeps every triple in a "
-                                "named graph")
+        raise DefaultGraphWrite(
+            "Virtuoso keeps no default graph of its own: policykg keeps every triple in a named graph"
+        )
     return graph

@@ -61,8 +61,13 @@ class _View:
         validation cross the same nodes many times. Forwards, a node's whole description is read at
         once (it is small); backwards, only the predicates asked for (a concept may have thousands).
         """
-        undescribed = {node for step, nodes in wanted.items() if step.direction == FORWARD
-                       for node in nodes if node not in self._described}
+        undescribed = {
+            node
+            for step, nodes in wanted.items()
+            if step.direction == FORWARD
+            for node in nodes
+            if node not in self._described
+        }
         self._described |= undescribed
         self._read_forward(sorted(n for n in undescribed if isinstance(n, rdflib.URIRef)))
         missing: list[tuple[Node, Step]] = []
@@ -81,7 +86,7 @@ class _View:
 
     def _read_forward(self, nodes: list[Node]) -> None:
         for start in range(0, len(nodes), _BATCH):
-            values = " ".join(f"<{node}>" for node in nodes[start:start + _BATCH])
+            values = " ".join(f"<{node}>" for node in nodes[start : start + _BATCH])
             self._keep(f"SELECT ?n ?p ?x ?g WHERE {{ VALUES ?n {{ {values} }} GRAPH ?g {{ ?n ?p ?x }} }}", FORWARD)
 
     def _probe(self, nodes: set[Node]) -> None:
@@ -89,13 +94,13 @@ class _View:
         unprobed = sorted(nodes - self._probed)
         self._probed |= nodes
         for start in range(0, len(unprobed), _BATCH):
-            values = " ".join(f"<{node}>" for node in unprobed[start:start + _BATCH])
+            values = " ".join(f"<{node}>" for node in unprobed[start : start + _BATCH])
             sparql = f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?n }} }} }}"
             self._linked |= {to_rdflib_term(row[0]) for row in self._store.select(sparql).rows}
 
     def _read_inverse(self, pairs: list[tuple[Node, Step]]) -> None:
         for start in range(0, len(pairs), _BATCH):
-            values = " ".join(f"(<{node}> <{step.predicate}>)" for node, step in pairs[start:start + _BATCH])
+            values = " ".join(f"(<{node}> <{step.predicate}>)" for node, step in pairs[start : start + _BATCH])
             self._keep(f"SELECT ?n ?p ?x ?g WHERE {{ VALUES (?n ?p) {{ {values} }} GRAPH ?g {{ ?x ?p ?n }} }}", INVERSE)
 
     def _keep(self, sparql: str, direction: str) -> None:
@@ -119,8 +124,10 @@ class ChangeValidator:
             self._hierarchy.add(triple)
         self._routes = routes_of(shapes)
         self._trie = _trie(self._routes)
-        self._superclasses = {str(c): {str(s) for s in ontology.transitive_objects(c, RDFS.subClassOf)}
-                              for c in set(ontology.subjects(RDFS.subClassOf, None))}
+        self._superclasses = {
+            str(c): {str(s) for s in ontology.transitive_objects(c, RDFS.subClassOf)}
+            for c in set(ontology.subjects(RDFS.subClassOf, None))
+        }
         self._hierarchy_quads = [ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in self._hierarchy]
         targeted = {str(c) for c in shapes.objects(None, SH.targetClass)}
         #: The classes some shape checks: targeted, or below a targeted class.
@@ -158,21 +165,26 @@ class ChangeValidator:
         scratch.add((ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in graph), "urn:x-policykg:scratch")
         results: list[Result] = []
         for constraint in self._sparql:
-            targeted = sorted(str(n) for n in focus if isinstance(n, rdflib.URIRef) and types[n] & set(constraint.targets))
+            targeted = sorted(
+                str(n) for n in focus if isinstance(n, rdflib.URIRef) and types[n] & set(constraint.targets)
+            )
             if not targeted:
                 continue
             values = "VALUES ?this { " + " ".join(f"<{n}>" for n in targeted) + " }"
             where = constraint.select.index("{") + 1  # our constraints: SELECT … WHERE { …
             sparql = constraint.select[:where] + values + constraint.select[where:]
             rows = scratch.select(sparql, prefixes=dict(constraint.prefixes))
-            results += constraint.results([{name: term.value for name, term in zip(rows.variables, row) if term is not None}
-                                           for row in rows.rows])
+            results += constraint.results(
+                [{name: term.value for name, term in zip(rows.variables, row) if term is not None} for row in rows.rows]
+            )
         return results
 
     def _affected(self, change: Change, views: list[_View]) -> set[Node]:
         """Nodes whose verdict the change can alter: those it touches, and those whose routes reach it."""
-        touched: list[Triple] = [tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object))  # type: ignore[misc]
-                                 for q in (*change.added, *change.removed)]
+        touched: list[Triple] = [
+            tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object))  # type: ignore[misc]
+            for q in (*change.added, *change.removed)
+        ]
         # A node's verdict rests only on the triples its routes reach, its own types included: the walks
         # back find the touched nodes too (a route's first step ends at them), but only where a shape looks.
         focus: set[Node] = set()
@@ -204,8 +216,11 @@ class ChangeValidator:
                     reached: set[Node] = set()
                     for node in starts:
                         for other in found[step][node]:
-                            graph.add((node, rdflib.URIRef(step.predicate), other) if step.direction == FORWARD
-                                      else (other, rdflib.URIRef(step.predicate), node))
+                            graph.add(
+                                (node, rdflib.URIRef(step.predicate), other)
+                                if step.direction == FORWARD
+                                else (other, rdflib.URIRef(step.predicate), node)
+                            )
                             reached.add(other)
                     reached = {n for n in reached if not isinstance(n, rdflib.Literal)}
                     if reached and child.children:

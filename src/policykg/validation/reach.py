@@ -37,8 +37,17 @@ TYPE_STEP = Step(str(RDF.type), FORWARD)
 
 # What the routes below do not follow: shapes applied to values (their own paths would have to be composed),
 # targets other than classes and nodes, and constraints that compare two properties.
-UNSUPPORTED = (SH.node, SH.qualifiedValueShape, SH.targetSubjectsOf, SH.targetObjectsOf, SH.equals, SH.disjoint,
-               SH.lessThan, SH.lessThanOrEquals, SH.closed)
+UNSUPPORTED = (
+    SH.node,
+    SH.qualifiedValueShape,
+    SH.targetSubjectsOf,
+    SH.targetObjectsOf,
+    SH.equals,
+    SH.disjoint,
+    SH.lessThan,
+    SH.lessThanOrEquals,
+    SH.closed,
+)
 
 
 def routes_of(shapes: rdflib.Graph) -> frozenset[Route]:
@@ -54,8 +63,12 @@ def routes_of(shapes: rdflib.Graph) -> frozenset[Route]:
         for route in _path_routes(shapes, path):
             routes.add(route)
             routes.add(route + (TYPE_STEP,))  # class checks read the types of the values
-    literal_valued = {str(p) for shape in shapes.subjects(SH.datatype, None) for p in shapes.objects(shape, SH.path)
-                      if isinstance(p, rdflib.URIRef)}
+    literal_valued = {
+        str(p)
+        for shape in shapes.subjects(SH.datatype, None)
+        for p in shapes.objects(shape, SH.path)
+        if isinstance(p, rdflib.URIRef)
+    }
     for select in shapes.objects(None, SH.select):
         routes |= _sparql_routes(str(select), _prefixes(shapes), literal_valued)
     return frozenset(r for r in routes if r)
@@ -70,8 +83,11 @@ def _path_routes(shapes: rdflib.Graph, path: rdflib.term.Node) -> list[Route]:
         return [tuple(s.reversed() for s in reversed(route)) for route in _path_routes(shapes, inverse)]
     alternatives = shapes.value(path, SH.alternativePath)
     if alternatives is not None:
-        return [route for member in rdflib.collection.Collection(shapes, alternatives)
-                for route in _path_routes(shapes, member)]
+        return [
+            route
+            for member in rdflib.collection.Collection(shapes, alternatives)
+            for route in _path_routes(shapes, member)
+        ]
     if (path, RDF.first, None) in shapes:
         routes: list[Route] = [()]
         for member in rdflib.collection.Collection(shapes, path):
@@ -81,8 +97,9 @@ def _path_routes(shapes: rdflib.Graph, path: rdflib.term.Node) -> list[Route]:
 
 
 def _prefixes(shapes: rdflib.Graph) -> dict[str, str]:
-    return {str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
-            for d in shapes.objects(None, SH.declare)}
+    return {
+        str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace)) for d in shapes.objects(None, SH.declare)
+    }
 
 
 def _sparql_routes(select: str, prefixes: dict[str, str], literal_valued: set[str]) -> set[Route]:

@@ -34,8 +34,15 @@ class Result:
 
     def as_dict(self) -> dict[str, object]:
         """The result with the names of the SHACL report vocabulary, for JSON."""
-        return {"focusNode": self.focus, "resultPath": self.path, "value": self.value, "message": self.message,
-                "severity": self.severity, "sourceShape": self.shape, "sourceConstraintComponent": self.component}
+        return {
+            "focusNode": self.focus,
+            "resultPath": self.path,
+            "value": self.value,
+            "message": self.message,
+            "severity": self.severity,
+            "sourceShape": self.shape,
+            "sourceConstraintComponent": self.component,
+        }
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,17 @@ class SparqlConstraint:
         for row in rows:
             message = re.sub(r"\{[?$](\w+)\}", lambda m: row.get(m.group(1), ""), self.message)
             focus = row["this"]
-            found.append(Result(focus=focus, path=None, value=focus, message=message, severity=self.severity,
-                                shape=self.shape, component=str(SH.SPARQLConstraintComponent)))
+            found.append(
+                Result(
+                    focus=focus,
+                    path=None,
+                    value=focus,
+                    message=message,
+                    severity=self.severity,
+                    shape=self.shape,
+                    component=str(SH.SPARQLConstraintComponent),
+                )
+            )
         return found
 
 
@@ -128,17 +144,26 @@ def split_shapes(shapes: rdflib.Graph) -> tuple[rdflib.Graph, tuple[SparqlConstr
     for triple in shapes:
         if triple[1] != SH.sparql:
             core.add(triple)
-    prefixes = tuple(sorted((str(shapes.value(d, SH.prefix)), str(shapes.value(d, SH.namespace)))
-                            for d in shapes.objects(None, SH.declare)))
+    prefixes = tuple(
+        sorted(
+            (str(shapes.value(d, SH.prefix)), str(shapes.value(d, SH.namespace)))
+            for d in shapes.objects(None, SH.declare)
+        )
+    )
     constraints = []
     for shape, node in shapes.subject_objects(SH.sparql):
         severity = shapes.value(node, SH.severity) or shapes.value(shape, SH.severity) or SH.Violation
         message = shapes.value(node, SH.message) or shapes.value(shape, SH.message) or ""
-        constraints.append(SparqlConstraint(
-            shape=str(shape), targets=tuple(sorted(str(c) for c in shapes.objects(shape, SH.targetClass))),
-            select=str(shapes.value(node, SH.select)), message=str(message),
-            severity=str(severity).rsplit("#", 1)[-1], prefixes=prefixes,
-        ))
+        constraints.append(
+            SparqlConstraint(
+                shape=str(shape),
+                targets=tuple(sorted(str(c) for c in shapes.objects(shape, SH.targetClass))),
+                select=str(shapes.value(node, SH.select)),
+                message=str(message),
+                severity=str(severity).rsplit("#", 1)[-1],
+                prefixes=prefixes,
+            )
+        )
     return core, tuple(sorted(constraints, key=lambda c: c.shape))
 
 
@@ -252,14 +277,17 @@ class _Targets:
         if any(shapes.triples((None, RDF.type, RDFS.Class))):
             raise ValueError("implicit class targets (a shape that is also a class) are not supported here")
         self._by: dict[rdflib.URIRef, dict[rdflib.term.Node, set[rdflib.term.Node]]] = {
-            predicate: defaultdict(set) for predicate in _TARGET_PREDICATES}
+            predicate: defaultdict(set) for predicate in _TARGET_PREDICATES
+        }
         for predicate in _TARGET_PREDICATES:
             for shape, value in shapes.subject_objects(predicate):
                 self._by[predicate][value].add(shape)
 
     def shapes_of(self, graph: rdflib.Graph, node: rdflib.term.Node) -> set[rdflib.term.Node]:
         """The shapes whose targets include node in graph."""
-        by_class, by_subject, by_object = (self._by[p] for p in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf))
+        by_class, by_subject, by_object = (
+            self._by[p] for p in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf)
+        )
         found = set(self._by[SH.targetNode].get(node, ()))
         for cls in {c for t in graph.objects(node, RDF.type) for c in graph.transitive_objects(t, RDFS.subClassOf)}:
             found |= by_class.get(cls, set())

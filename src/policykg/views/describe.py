@@ -19,8 +19,13 @@ from policykg.store import Store
 RDF_TYPE = PREFIXES["rdf"] + "type"
 PROV = PREFIXES["prov"]
 # Properties whose value names a thing for people, most preferred first.
-LABELS = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label", PREFIXES["dcterms"] + "title",
-          PREFIXES["schema"] + "name", "http://xmlns.com/foaf/0.1/name")
+LABELS = (
+    PREFIXES["skos"] + "prefLabel",
+    PREFIXES["rdfs"] + "label",
+    PREFIXES["dcterms"] + "title",
+    PREFIXES["schema"] + "name",
+    "http://xmlns.com/foaf/0.1/name",
+)
 INCOMING_LIMIT = 500
 KNOWN_LABELS = 200_000  # IRIs whose labels a state of the store keeps in memory (about 40 MB at most)
 _UNKNOWN = object()
@@ -62,7 +67,11 @@ class Source:
     @property
     def kind(self) -> str:
         """How far to trust the graph: inferred, editorial, entry (a contribution) or stated."""
-        for name, cls in (("inferred", PKG.InferredAssertion), ("editorial", PKG.EditorialAssertion), ("entry", PKG.Entry)):
+        for name, cls in (
+            ("inferred", PKG.InferredAssertion),
+            ("editorial", PKG.EditorialAssertion),
+            ("entry", PKG.Entry),
+        ):
             if str(cls) in self.kinds:
                 return name
         return "stated"
@@ -83,8 +92,10 @@ def merged(quads: Iterable[ox.Quad]) -> list[Statement]:
     graphs: dict[ox.Triple, list[str]] = {}
     for quad in quads:
         graphs.setdefault(ox.Triple(quad.subject, quad.predicate, quad.object), []).append(quad.graph_name.value)
-    return [Statement(t.subject, t.predicate, t.object, tuple(dict.fromkeys(g)))  # type: ignore[arg-type]
-            for t, g in graphs.items()]
+    return [
+        Statement(t.subject, t.predicate, t.object, tuple(dict.fromkeys(g)))  # type: ignore[arg-type]
+        for t, g in graphs.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -117,8 +128,9 @@ class Description:
     @property
     def types(self) -> list[str]:
         """The resource's classes."""
-        return sorted({q.object.value for q in self.statements
-                       if q.subject.value == self.iri and q.predicate.value == RDF_TYPE})
+        return sorted(
+            {q.object.value for q in self.statements if q.subject.value == self.iri and q.predicate.value == RDF_TYPE}
+        )
 
     @property
     def label(self) -> str:
@@ -131,22 +143,36 @@ class Description:
 
     def quads(self) -> list[ox.Quad]:
         """The statements, the links, and the labels of what they name, each in the graph that states it."""
-        named = {t.value for q in (*self.statements, *self.incoming) for t in (q.subject, q.predicate, q.object, q.graph_name)
-                 if isinstance(t, ox.NamedNode)}
-        labels = [ox.Quad(ox.NamedNode(iri), label.predicate, label.text, label.graph)
-                  for iri, label in sorted(self.label_terms.items()) if iri != self.iri and iri in named]
+        named = {
+            t.value
+            for q in (*self.statements, *self.incoming)
+            for t in (q.subject, q.predicate, q.object, q.graph_name)
+            if isinstance(t, ox.NamedNode)
+        }
+        labels = [
+            ox.Quad(ox.NamedNode(iri), label.predicate, label.text, label.graph)
+            for iri, label in sorted(self.label_terms.items())
+            if iri != self.iri and iri in named
+        ]
         return list(dict.fromkeys((*self.statements, *self.incoming, *labels)))
 
 
 def exists(store: Store, iri: ox.NamedNode, registry: str) -> None:
     """Nothing if something is said of the resource; ResourceNotFound, or ResourceGone once retracted."""
-    if not store.ask(f"ASK {{ {{ GRAPH ?g {{ {iri} ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p {iri} }} }} "
-                     f"UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}"):
+    if not store.ask(
+        f"ASK {{ {{ GRAPH ?g {{ {iri} ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p {iri} }} }} "
+        f"UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}"
+    ):
         _missing(store, iri, registry)
 
 
-def describe(store: Store, iri: ox.NamedNode, genid_prefix: str, registry: str,
-             known: MutableMapping[str, Label | None] | None = None) -> Description:
+def describe(
+    store: Store,
+    iri: ox.NamedNode,
+    genid_prefix: str,
+    registry: str,
+    known: MutableMapping[str, Label | None] | None = None,
+) -> Description:
     """The description of a resource; ResourceNotFound (or ResourceGone, once retracted) if nothing is said of it.
 
     known, if given, holds labels looked up before in the same state of the store (None: the IRI has none), and
@@ -155,16 +181,30 @@ def describe(store: Store, iri: ox.NamedNode, genid_prefix: str, registry: str,
     statements = _closure(store, iri, genid_prefix)
     rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri} }} }} LIMIT {INCOMING_LIMIT + 1}").rows
     incoming = tuple(ox.Quad(s, p, iri, g) for s, p, g in rows[:INCOMING_LIMIT])  # type: ignore[arg-type]
-    contents = tuple(ox.Quad(s, p, o, iri) for s, p, o in store.select(  # type: ignore[arg-type]
-        f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri} {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}").rows)
+    contents = tuple(
+        ox.Quad(s, p, o, iri)
+        for s, p, o in store.select(  # type: ignore[arg-type]
+            f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri} {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}"
+        ).rows
+    )
     if not statements and not incoming and not contents:
         _missing(store, iri, registry)
-    named = {t.value for q in (*statements, *incoming, *contents) for t in (q.subject, q.predicate, q.object)
-             if isinstance(t, ox.NamedNode)}
+    named = {
+        t.value
+        for q in (*statements, *incoming, *contents)
+        for t in (q.subject, q.predicate, q.object)
+        if isinstance(t, ox.NamedNode)
+    }
     graphs = {q.graph_name.value for q in (*statements, *incoming) if isinstance(q.graph_name, ox.NamedNode)}
-    return Description(iri=iri.value, statements=statements, incoming=incoming,
-                       incoming_truncated=len(rows) > INCOMING_LIMIT, contents=contents,
-                       label_terms=labels_of(store, named | graphs, known), sources=_sources(store, graphs))
+    return Description(
+        iri=iri.value,
+        statements=statements,
+        incoming=incoming,
+        incoming_truncated=len(rows) > INCOMING_LIMIT,
+        contents=contents,
+        label_terms=labels_of(store, named | graphs, known),
+        sources=_sources(store, graphs),
+    )
 
 
 def labels_of(store: Store, iris: set[str], known: MutableMapping[str, Label | None] | None = None) -> dict[str, Label]:
@@ -187,8 +227,10 @@ def _labels_of(store: Store, iris: set[str]) -> dict[str, Label]:
     values = " ".join(str(ox.NamedNode(iri)) for iri in sorted(iris))
     # One VALUES block and a filter on the predicate: two VALUES blocks would be joined as a cross product first.
     predicates = ", ".join(f"<{p}>" for p in LABELS)
-    rows = store.select(f"SELECT DISTINCT ?x ?p ?label ?g WHERE {{ VALUES ?x {{ {values} }} "
-                        f"GRAPH ?g {{ ?x ?p ?label }} FILTER (?p IN ({predicates}) && isLiteral(?label)) }}").rows
+    rows = store.select(
+        f"SELECT DISTINCT ?x ?p ?label ?g WHERE {{ VALUES ?x {{ {values} }} "
+        f"GRAPH ?g {{ ?x ?p ?label }} FILTER (?p IN ({predicates}) && isLiteral(?label)) }}"
+    ).rows
     best: dict[str, tuple[tuple[int, int, str, str], Label]] = {}
     for x, p, text, g in rows:
         assert isinstance(x, ox.NamedNode) and isinstance(p, ox.NamedNode) and isinstance(text, ox.Literal)
@@ -208,8 +250,14 @@ def _closure(store: Store, iri: ox.NamedNode, genid_prefix: str) -> tuple[ox.Qua
         values = " ".join(str(node) for node in frontier)
         rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
         found += [ox.Quad(*row) for row in rows]  # type: ignore[misc]
-        frontier = sorted({o for _, _, o, _ in rows if isinstance(o, ox.NamedNode)
-                           and o.value.startswith(genid_prefix) and o not in seen}, key=str)
+        frontier = sorted(
+            {
+                o
+                for _, _, o, _ in rows
+                if isinstance(o, ox.NamedNode) and o.value.startswith(genid_prefix) and o not in seen
+            },
+            key=str,
+        )
         seen.update(frontier)
     return tuple(sorted(found, key=lambda q: (q.subject != iri, str(q))))
 
@@ -221,23 +269,29 @@ def _sources(store: Store, graphs: set[str]) -> dict[str, Source]:
     values = " ".join(str(ox.NamedNode(g)) for g in sorted(graphs))
     rows = store.select(
         f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?any {{ ?g ?p ?o }} FILTER (?p IN (<{RDF_TYPE}>, "
-        f"<{PROV}wasDerivedFrom>, <{PROV}hadPrimarySource>, <{PKG.inferenceReason}>)) }}").rows
+        f"<{PROV}wasDerivedFrom>, <{PROV}hadPrimarySource>, <{PKG.inferenceReason}>)) }}"
+    ).rows
     facts: dict[str, dict[str, set[str]]] = {g: {} for g in graphs}
     for g, p, o in rows:
         facts[g.value].setdefault(p.value, set()).add(o.value)  # type: ignore[union-attr]
     sources = {}
     for graph, by in facts.items():
         reasons = sorted(by.get(str(PKG.inferenceReason), ()))
-        sources[graph] = Source(graph, tuple(sorted(by.get(RDF_TYPE, ()))),
-                                tuple(sorted(by.get(PROV + "wasDerivedFrom", set()) | by.get(PROV + "hadPrimarySource", set()))),
-                                reasons[0] if reasons else None)
+        sources[graph] = Source(
+            graph,
+            tuple(sorted(by.get(RDF_TYPE, ()))),
+            tuple(sorted(by.get(PROV + "wasDerivedFrom", set()) | by.get(PROV + "hadPrimarySource", set()))),
+            reasons[0] if reasons else None,
+        )
     return sources
 
 
 def _missing(store: Store, iri: ox.NamedNode, registry: str) -> None:
     """Raise ResourceGone if the resource was in an entry that is no longer current, else ResourceNotFound."""
     needle = ox.Literal(str(iri))  # how the archived N-Triples of an entry write the IRI
-    if store.ask(f"ASK {{ GRAPH <{registry}> {{ ?entry <{PROV}invalidatedAtTime> ?when ; "
-                 f"<{PKG.archivedContent}> ?content FILTER (CONTAINS(?content, {needle})) }} }}"):
+    if store.ask(
+        f"ASK {{ GRAPH <{registry}> {{ ?entry <{PROV}invalidatedAtTime> ?when ; "
+        f"<{PKG.archivedContent}> ?content FILTER (CONTAINS(?content, {needle})) }} }}"
+    ):
         raise ResourceGone(f"{iri} was described by an entry that has since been retracted or revised away")
     raise ResourceNotFound(f"nothing is said of {iri} here")

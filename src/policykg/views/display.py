@@ -16,9 +16,9 @@ def short_iri(iri: str, base_iri: str) -> str:
     """Write an IRI with a known prefix (pkg:Event) or relative to the base (<id/…>), else in full."""
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     if iri.startswith(base_iri):
-        return f"<{iri[len(base_iri):]}>"
+        return f"<{iri[len(base_iri) :]}>"
     return f"<{iri}>"
 
 

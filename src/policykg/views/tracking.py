@@ -63,10 +63,12 @@ _EVENTS = """
 
 def years(store: Store) -> list[tuple[str, int]]:
     """How many events each year has, oldest first; events with no known year come last, as UNKNOWN_YEAR."""
-    rows = store.select(f"""SELECT ?year (COUNT(?event) AS ?n) WHERE {{
+    rows = store.select(
+        f"""SELECT ?year (COUNT(?event) AS ?n) WHERE {{
           {{ SELECT ?event (MIN(?start) AS ?date) WHERE {{ {_EVENTS} }} GROUP BY ?event }}
           BIND (COALESCE(STR(YEAR(?date)), "{UNKNOWN_YEAR}") AS ?year) }} GROUP BY ?year ORDER BY ?year""",
-                        prefixes=_PREFIXES).values()
+        prefixes=_PREFIXES,
+    ).values()
     found = [(str(year), int(n or 0)) for year, n in rows]
     return sorted(found, key=lambda item: (item[0] == UNKNOWN_YEAR, item[0]))
 
@@ -79,7 +81,8 @@ def timeline(store: Store, year: str | None = None, limit: int = VIEW_LIMIT) -> 
     elif year is not None:
         having = f"HAVING (YEAR(MIN(?start)) = {int(year)})"
     # Ordered outside the grouping: some engines (Virtuoso) refuse ORDER BY on an aggregate's alias.
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT ?event ?label ?kind ?date ?monthDay ?inferred WHERE {{ {{
           SELECT ?event (SAMPLE(?name) AS ?label) (SAMPLE(?typeName) AS ?kind) (MIN(?start) AS ?date)
                  (SAMPLE(?md) AS ?monthDay) (MAX(?isInferred) AS ?inferred) WHERE {{ {_EVENTS}
@@ -87,11 +90,23 @@ def timeline(store: Store, year: str | None = None, limit: int = VIEW_LIMIT) -> 
             OPTIONAL {{ ?event rdfs:label ?name }}
             OPTIONAL {{ ?event pkg:startMonthDay ?md }}
           }} GROUP BY ?event {having} }} }} ORDER BY (!BOUND(?date)) ?date ?event LIMIT {int(limit)}""",
-                        prefixes=_PREFIXES).values()
+        prefixes=_PREFIXES,
+    ).values()
     counts = _recommendation_counts(store, [row[0] for row in rows if row[0]])
-    return [Moment(iri, label or _tail(iri), kind or "Event", date, month_day, _true(inferred),
-                   issued=counts.get(iri, (0, 0))[0], presented=counts.get(iri, (0, 0))[1])
-            for iri, label, kind, date, month_day, inferred in rows if iri]
+    return [
+        Moment(
+            iri,
+            label or _tail(iri),
+            kind or "Event",
+            date,
+            month_day,
+            _true(inferred),
+            issued=counts.get(iri, (0, 0))[0],
+            presented=counts.get(iri, (0, 0))[1],
+        )
+        for iri, label, kind, date, month_day, inferred in rows
+        if iri
+    ]
 
 
 def _recommendation_counts(store: Store, events: list[str]) -> dict[str, tuple[int, int]]:
@@ -99,17 +114,20 @@ def _recommendation_counts(store: Store, events: list[str]) -> dict[str, tuple[i
     if not events:
         return {}
     values = " ".join(f"<{e}>" for e in events)
-    rows = store.select(f"""SELECT ?event (COUNT(DISTINCT ?issued) AS ?i) (COUNT(DISTINCT ?shown) AS ?p) WHERE {{
+    rows = store.select(
+        f"""SELECT ?event (COUNT(DISTINCT ?issued) AS ?i) (COUNT(DISTINCT ?shown) AS ?p) WHERE {{
           VALUES ?event {{ {values} }}
           OPTIONAL {{ ?issued pkg:issuedAt ?event }}
           OPTIONAL {{ ?presentation pkg:presentedAt ?event ; pkg:presents ?shown }} }} GROUP BY ?event""",
-                        prefixes=_PREFIXES).values()
+        prefixes=_PREFIXES,
+    ).values()
     return {str(event): (int(i or 0), int(p or 0)) for event, i, p in rows}
 
 
 def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Moment]:
     """A recommendation's trail: where it was issued and presented, and each status it had, in time order."""
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT DISTINCT ?step ?label ?kind ?event ?statusDate ?statusInferred WHERE {{
           {{ <{recommendation}> pkg:issuedAt ?event . BIND (<{recommendation}> AS ?step) BIND ("issued" AS ?kind) }}
           UNION {{ ?step pkg:presents <{recommendation}> ; pkg:presentedAt ?event . BIND ("presented" AS ?kind) }}
@@ -119,7 +137,9 @@ def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Mo
                    OPTIONAL {{ GRAPH ?sg {{ ?step pkg:statusDate ?statusDate }}
                               BIND (EXISTS {{ ?sg a pkg:InferredAssertion }} AS ?statusInferred) }} }}
           OPTIONAL {{ ?step rdfs:label ?label }}
-        }} LIMIT {_READ_LIMIT}""", prefixes=_PREFIXES).values()
+        }} LIMIT {_READ_LIMIT}""",
+        prefixes=_PREFIXES,
+    ).values()
     return _moments(store, rows, limit, unnamed="status record")
 
 
@@ -163,14 +183,17 @@ def provisions(store: Store, recommendation: str) -> list[Sentence]:
 def touching(store: Store, concept: str, limit: int = VIEW_LIMIT) -> list[Moment]:
     """The recommendations that concern a policy concept (or a narrower one), at each event that issued or
     presented them, in time order."""
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT DISTINCT ?rec ?label ?kind ?event WHERE {{
           ?narrower skos:broader* <{concept}> . ?rec pkg:concerns ?narrower .
           OPTIONAL {{ ?rec rdfs:label ?label }}
           OPTIONAL {{ {{ ?rec pkg:issuedAt ?event BIND ("issued" AS ?step) }}
                      UNION {{ ?presentation pkg:presents ?rec ; pkg:presentedAt ?event BIND ("presented" AS ?step) }} }}
           BIND (COALESCE(?step, "recommendation") AS ?kind)
-        }} LIMIT {_READ_LIMIT}""", prefixes=_PREFIXES).values()
+        }} LIMIT {_READ_LIMIT}""",
+        prefixes=_PREFIXES,
+    ).values()
     return _moments(store, [(*row, None, None) for row in rows], limit)  # no date of their own
 
 
@@ -187,13 +210,19 @@ def _event_details(store: Store, events: set[str]) -> dict[str, _EventDetails]:
     if not events:
         return {}
     values = " ".join(f"<{e}>" for e in sorted(events))
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT ?event (SAMPLE(?name) AS ?label) (MIN(?start) AS ?date) (SAMPLE(?md) AS ?monthDay)
                (MAX(?isInferred) AS ?inferred) WHERE {{ VALUES ?event {{ {values} }}
           OPTIONAL {{ ?event rdfs:label ?name }}
           OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }} BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}
-          OPTIONAL {{ ?event pkg:startMonthDay ?md }} }} GROUP BY ?event""", prefixes=_PREFIXES).values()
-    return {str(event): _EventDetails(label, date, month_day, _true(inferred)) for event, label, date, month_day, inferred in rows}
+          OPTIONAL {{ ?event pkg:startMonthDay ?md }} }} GROUP BY ?event""",
+        prefixes=_PREFIXES,
+    ).values()
+    return {
+        str(event): _EventDetails(label, date, month_day, _true(inferred))
+        for event, label, date, month_day, inferred in rows
+    }
 
 
 def _moments(store: Store, rows: list[tuple[str | None, ...]], limit: int, unnamed: str | None = None) -> list[Moment]:
@@ -206,9 +235,16 @@ def _moments(store: Store, rows: list[tuple[str | None, ...]], limit: int, unnam
         details = events.get(event or "", _EventDetails(None, None, None, False))
         key = (iri, kind, event)
         if key not in seen:  # several labels: the first wins
-            seen[key] = Moment(iri, label or unnamed or _tail(iri), kind, date or details.date, details.month_day,
-                               _true(inferred) if date else details.inferred, event,
-                               details.label or (_tail(event) if event else None))
+            seen[key] = Moment(
+                iri,
+                label or unnamed or _tail(iri),
+                kind,
+                date or details.date,
+                details.month_day,
+                _true(inferred) if date else details.inferred,
+                event,
+                details.label or (_tail(event) if event else None),
+            )
     ordered = sorted(seen.values(), key=lambda m: (m.date is None, m.date or "", m.kind, m.iri))
     return ordered[:limit]
 
@@ -231,19 +267,36 @@ class Overview:
     schemes: list[tuple[str, str]]  # concept schemes: IRI, label
 
 
-_COUNTED = {"events": "pkg:Event", "recommendations": "pkg:Recommendation", "organisations": "pkg:Organisation",
-            "people": "pkg:Person", "policy concepts": "pkg:PolicyConcept", "sources": "pkg:SourceDocument",
-            "entries": "pkg:Entry"}
+_COUNTED = {
+    "events": "pkg:Event",
+    "recommendations": "pkg:Recommendation",
+    "organisations": "pkg:Organisation",
+    "people": "pkg:Person",
+    "policy concepts": "pkg:PolicyConcept",
+    "sources": "pkg:SourceDocument",
+    "entries": "pkg:Entry",
+}
 
 
 def overview(store: Store) -> Overview:
     """Counts of the main kinds of things, and the concept schemes to browse."""
     values = " ".join(f"({cls} {ox.Literal(name)})" for name, cls in _COUNTED.items())
-    counts = {name: int(n or 0) for name, n in store.select(f"""
+    counts = {
+        name: int(n or 0)
+        for name, n in store.select(
+            f"""
         SELECT ?name (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES (?class ?name) {{ {values} }}
-          OPTIONAL {{ ?type rdfs:subClassOf* ?class . ?x a ?type }} }} GROUP BY ?name""", prefixes=_PREFIXES).values()}
-    schemes = store.select("""SELECT ?scheme (SAMPLE(?name) AS ?label) WHERE { ?scheme a skos:ConceptScheme
-        OPTIONAL { ?scheme skos:prefLabel|rdfs:label ?name } } GROUP BY ?scheme""", prefixes=_PREFIXES).values()
-    return Overview(store.count(), {name: counts.get(name, 0) for name in _COUNTED},
-                    sorted(((iri, label or _tail(iri)) for iri, label in schemes), key=lambda scheme: scheme[1]))
-
+          OPTIONAL {{ ?type rdfs:subClassOf* ?class . ?x a ?type }} }} GROUP BY ?name""",
+            prefixes=_PREFIXES,
+        ).values()
+    }
+    schemes = store.select(
+        """SELECT ?scheme (SAMPLE(?name) AS ?label) WHERE { ?scheme a skos:ConceptScheme
+        OPTIONAL { ?scheme skos:prefLabel|rdfs:label ?name } } GROUP BY ?scheme""",
+        prefixes=_PREFIXES,
+    ).values()
+    return Overview(
+        store.count(),
+        {name: counts.get(name, 0) for name in _COUNTED},
+        sorted(((iri, label or _tail(iri)) for iri, label in schemes), key=lambda scheme: scheme[1]),
+    )

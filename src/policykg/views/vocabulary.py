@@ -52,17 +52,30 @@ class Shape:
 
 def ontology_terms(store: Store) -> list[Term]:
     """Every term the ontology defines, classes first, then properties, then concepts."""
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT ?term ?kind ?p ?o WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{
           ?term a ?kind . VALUES ?kind {{ owl:Class owl:ObjectProperty owl:DatatypeProperty skos:Concept }}
           OPTIONAL {{ ?term ?p ?o VALUES ?p {{ rdfs:label skos:definition rdfs:subClassOf rdfs:subPropertyOf
                                                rdfs:domain rdfs:range owl:equivalentClass owl:equivalentProperty
                                                skos:broader skos:exactMatch skos:closeMatch }}
-                     FILTER (!isBlank(?o)) }} }} }}""", prefixes=_PREFIXES).values()
+                     FILTER (!isBlank(?o)) }} }} }}""",
+        prefixes=_PREFIXES,
+    ).values()
     terms: dict[str, Term] = {}
-    slots = {"label": "label", "definition": "definition", "subClassOf": "parents", "subPropertyOf": "parents",
-             "broader": "parents", "domain": "domain", "range": "range", "equivalentClass": "equivalents",
-             "equivalentProperty": "equivalents", "exactMatch": "equivalents", "closeMatch": "equivalents"}
+    slots = {
+        "label": "label",
+        "definition": "definition",
+        "subClassOf": "parents",
+        "subPropertyOf": "parents",
+        "broader": "parents",
+        "domain": "domain",
+        "range": "range",
+        "equivalentClass": "equivalents",
+        "equivalentProperty": "equivalents",
+        "exactMatch": "equivalents",
+        "closeMatch": "equivalents",
+    }
     for iri, kind, predicate, value in rows:
         assert iri is not None and kind is not None
         term = terms.setdefault(iri, Term(iri, kind.rsplit("#", 1)[-1]))
@@ -80,21 +93,41 @@ def ontology_terms(store: Store) -> list[Term]:
 
 def shapes(store: Store) -> list[Shape]:
     """The node shapes with their targets and rules, as the shapes graph states them."""
-    rows = store.select(f"""
+    rows = store.select(
+        f"""
         SELECT ?shape ?p ?o WHERE {{ GRAPH <{SHAPES_IRI}> {{ ?shape a ?type ; ?p ?o .
-          VALUES ?type {{ sh:NodeShape sh:PropertyShape }} }} }}""", prefixes=_PREFIXES).values()
+          VALUES ?type {{ sh:NodeShape sh:PropertyShape }} }} }}""",
+        prefixes=_PREFIXES,
+    ).values()
     facts: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for shape, predicate, value in rows:
         assert shape is not None and predicate is not None and value is not None
         facts[shape][predicate.rsplit("#", 1)[-1]].append(value)
     sh = PREFIXES["sh"]
-    skip = {"type", "path", "targetClass", "property", "message", "severity", "name", "description", "sparql", "prefixes"}
+    skip = {
+        "type",
+        "path",
+        "targetClass",
+        "property",
+        "message",
+        "severity",
+        "name",
+        "description",
+        "sparql",
+        "prefixes",
+    }
 
     def rule(iri: str, of: dict[str, list[str]]) -> Rule:
-        constraints = sorted((name, value.removeprefix(sh)) for name, values in of.items() if name not in skip
-                             for value in values)
-        return Rule(iri, (of.get("path") or [""])[0], constraints, _first(of, "severity").removeprefix(sh),
-                    _first(of, "message"))
+        constraints = sorted(
+            (name, value.removeprefix(sh)) for name, values in of.items() if name not in skip for value in values
+        )
+        return Rule(
+            iri,
+            (of.get("path") or [""])[0],
+            constraints,
+            _first(of, "severity").removeprefix(sh),
+            _first(of, "message"),
+        )
 
     found = []
     for iri, of in facts.items():
@@ -102,9 +135,18 @@ def shapes(store: Store) -> list[Shape]:
             continue
         rules = [rule(p, facts[p]) for p in sorted(of.get("property", [])) if p in facts]
         if of.get("sparql"):
-            rules.append(Rule(iri, "(SPARQL constraint)", [], _first(of, "severity").removeprefix(sh), _first(of, "message")))
-        found.append(Shape(iri, sorted(of.get("targetClass", [])), _first(of, "message"),
-                           _first(of, "severity").removeprefix(sh), rules))
+            rules.append(
+                Rule(iri, "(SPARQL constraint)", [], _first(of, "severity").removeprefix(sh), _first(of, "message"))
+            )
+        found.append(
+            Shape(
+                iri,
+                sorted(of.get("targetClass", [])),
+                _first(of, "message"),
+                _first(of, "severity").removeprefix(sh),
+                rules,
+            )
+        )
     return sorted(found, key=lambda s: (s.targets or ["~"], s.iri))
 
 

@@ -19,8 +19,9 @@ Responses = dict[int | str, dict[str, Any]]
 
 # Declared on the write routes (as a dependency that never refuses: the handlers check the token themselves),
 # so that the API description says which routes need it.
-NEEDS_TOKEN = [Security(HTTPBearer(auto_error=False,
-                                   description="the operator's token (raw writes) or a contributor's (entries)"))]
+NEEDS_TOKEN = [
+    Security(HTTPBearer(auto_error=False, description="the operator's token (raw writes) or a contributor's (entries)"))
+]
 TEXT = {"type": "string"}
 _JSON = {"type": ["object", "array"]}  # a JSON document: JSON-LD, SPARQL results
 _REPORT_TYPES = ("text/turtle", "application/ld+json")  # the SHACL report of a refused write, when asked for
@@ -115,8 +116,12 @@ def problems(*statuses: int) -> Responses:
 
 def answers(status: int, description: str, media_types: Iterable[str]) -> Responses:
     """A route's answer with a status, in each of the media types given."""
-    return {status: {"description": description, "content": {media_type: {"schema": _schema(media_type)}
-                                                              for media_type in media_types}}}
+    return {
+        status: {
+            "description": description,
+            "content": {media_type: {"schema": _schema(media_type)} for media_type in media_types},
+        }
+    }
 
 
 def empty(status: int, description: str) -> Responses:
@@ -126,11 +131,18 @@ def empty(status: int, description: str) -> Responses:
 
 def json_answer(status: int, description: str, model: type[BaseModel], *other_types: str) -> Responses:
     """A route's JSON answer with a status, described by a model (and the other media types it may take)."""
-    return {status: {"description": description, "model": model,
-                     "content": {media_type: {"schema": _schema(media_type)} for media_type in other_types}}}
+    return {
+        status: {
+            "description": description,
+            "model": model,
+            "content": {media_type: {"schema": _schema(media_type)} for media_type in other_types},
+        }
+    }
 
 
-def rdf_body(description: str, media_types: Iterable[str] = RDF_INPUT_TYPES, example: str | None = None) -> dict[str, Any]:
+def rdf_body(
+    description: str, media_types: Iterable[str] = RDF_INPUT_TYPES, example: str | None = None
+) -> dict[str, Any]:
     """A route's request body (for openapi_extra): RDF in one of the syntaxes given."""
     content = {media_type: {"schema": _schema(media_type)} for media_type in media_types}
     if example is not None and "text/turtle" in content:

@@ -32,7 +32,9 @@ from policykg.web.requestlog import HEADER, RequestLog
 from policykg.writing.entries import Entries
 from policykg.writing.writer import make_writer
 
-_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
+_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
+)
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -67,17 +69,28 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         redoc_url=None,
     )
     writer = make_writer(settings, store)
-    app.state.context = ServiceContext(settings=settings, store=store, executor=executor, writer=writer,
-                                       entries=Entries(store, writer, settings), write_executor=write_executor,
-                                       dump_executor=dump_executor)
+    app.state.context = ServiceContext(
+        settings=settings,
+        store=store,
+        executor=executor,
+        writer=writer,
+        entries=Entries(store, writer, settings),
+        write_executor=write_executor,
+        dump_executor=dump_executor,
+    )
     problems.install(app)
 
     # Innermost: queries skip the framework's routing (the routes stay, for the API description and HEAD).
     app.add_middleware(FastPath, path="/sparql", responders=routes_sparql.RESPONDERS)
     app.add_middleware(PagePolicy)
     # Reads may come from any web page; writes need the token, which a browser never sends on its own.
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
-                       allow_headers=["Accept", "Content-Type"], expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location", HEADER])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location", HEADER],
+    )
     # Added last, so outermost: it sees every request and answer as sent, and logs each once.
     app.add_middleware(RequestLog)
     app.include_router(routes_sparql.router)

@@ -107,14 +107,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 def require_contributor(request: Request, settings: Settings) -> str:
     """The IRI of the agent a request's bearer token belongs to: a contributor, or the operator."""
     if settings.update_token is None and not settings.contributor_tokens:
-        raise WritesDisabled("writes are disabled: the operator has set no token (POLICYKG_UPDATE_TOKEN, "
-                             "POLICYKG_CONTRIBUTOR_TOKENS)")
+        raise WritesDisabled(
+            "writes are disabled: the operator has set no token (POLICYKG_UPDATE_TOKEN, POLICYKG_CONTRIBUTOR_TOKENS)"
+        )
     given = _bearer(request)
     for token, name in settings.contributor_tokens.items():
         if given and hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
             return agent_iri(settings.base_iri, name)
-    if settings.update_token is not None and given and hmac.compare_digest(
-            given.encode("utf-8"), settings.update_token.get_secret_value().encode("utf-8")):
+    if (
+        settings.update_token is not None
+        and given
+        and hmac.compare_digest(given.encode("utf-8"), settings.update_token.get_secret_value().encode("utf-8"))
+    ):
         return operator_iri(settings.base_iri)
     raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
 

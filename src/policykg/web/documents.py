@@ -31,9 +31,13 @@ DOCUMENTS: dict[str, str] = {
 PATH_SAFE = "/:@!$&'()*+,;=-._~"  # what may stay as it is in a URI path (RFC 3986 §3.3)
 ENDINGS = {media_type: ending for ending, media_type in DOCUMENTS.items()}
 DATASET_SYNTAXES = ("application/trig", "application/n-quads")
-_SYNTAX = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
-           "application/rdf+xml": ox.RdfFormat.RDF_XML, "application/trig": ox.RdfFormat.TRIG,
-           "application/n-quads": ox.RdfFormat.N_QUADS}
+_SYNTAX = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/trig": ox.RdfFormat.TRIG,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+}
 _PREFIXES = {**PREFIXES, **jsonld.EXTRA_PREFIXES}
 
 
@@ -49,15 +53,24 @@ def choose(accept: str | None, offers: list[str] | None = None) -> str:
 def render(statements: Sequence[ox.Quad | ox.Triple], media_type: str, base_iri: str) -> bytes:
     """Serialise quads (or triples): graph syntaxes get each triple once, dataset syntaxes keep the graphs."""
     if media_type in DATASET_SYNTAXES:
-        return ox.serialize([s for s in statements if isinstance(s, ox.Quad)], format=_SYNTAX[media_type],
-                            prefixes=_PREFIXES)
+        return ox.serialize(
+            [s for s in statements if isinstance(s, ox.Quad)], format=_SYNTAX[media_type], prefixes=_PREFIXES
+        )
     triples = list(dict.fromkeys(ox.Triple(s.subject, s.predicate, s.object) for s in statements))
     if media_type == "application/ld+json":
         graph = rdflib.Graph()
         for triple in triples:
-            graph.add((to_rdflib_term(triple.subject), to_rdflib_term(triple.predicate), to_rdflib_term(triple.object, exact=True)))
+            graph.add(
+                (
+                    to_rdflib_term(triple.subject),
+                    to_rdflib_term(triple.predicate),
+                    to_rdflib_term(triple.object, exact=True),
+                )
+            )
         return jsonld.serialize(graph, base_iri)
-    return ox.serialize(triples, format=_SYNTAX[media_type], prefixes=_PREFIXES if media_type == "text/turtle" else None)
+    return ox.serialize(
+        triples, format=_SYNTAX[media_type], prefixes=_PREFIXES if media_type == "text/turtle" else None
+    )
 
 
 def link_header(document: str, current: str | None = None, about: str | None = None, by_parameter: bool = False) -> str:
@@ -65,11 +78,15 @@ def link_header(document: str, current: str | None = None, about: str | None = N
 
     The syntaxes are addressed by file ending (document.ttl), or by the format parameter (document?format=ttl).
     """
+
     def address(ending: str) -> str:
         return f"{document}?format={ending}" if by_parameter else f"{document}.{ending}"
 
-    links = [f'<{address(ending)}>; rel="alternate"; type="{media_type}"'
-             for ending, media_type in DOCUMENTS.items() if media_type != current]
+    links = [
+        f'<{address(ending)}>; rel="alternate"; type="{media_type}"'
+        for ending, media_type in DOCUMENTS.items()
+        if media_type != current
+    ]
     links.append(f'<{address("ttl")}>; rel="describedby"; type="text/turtle"')
     if about:
         links.append(f'<{iri_to_uri(about)}>; rel="about"')

@@ -29,8 +29,9 @@ class FastPath:
         self.responders = responders
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        responder = self.responders.get(scope["method"]) if scope["type"] == "http" and scope["path"] == self.path \
-            else None
+        responder = (
+            self.responders.get(scope["method"]) if scope["type"] == "http" and scope["path"] == self.path else None
+        )
         if responder is None:
             await self.app(scope, receive, send)
             return

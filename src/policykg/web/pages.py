@@ -20,8 +20,8 @@ _ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENVIRONMENT.filters["query_link"] = lambda query, fmt=None: "/sparql?" + urlencode(
-    {"query": query, **({"format": fmt} if fmt else {})}
+_ENVIRONMENT.filters["query_link"] = lambda query, fmt=None: (
+    "/sparql?" + urlencode({"query": query, **({"format": fmt} if fmt else {})})
 )
 _NAMESPACES = sorted({**PREFIXES, **EXTRA_PREFIXES}.items(), key=lambda item: -len(item[1]))
 
@@ -30,7 +30,7 @@ def curie(iri: str) -> str:
     """An IRI shortened with a known prefix (rdfs:label), else the IRI itself."""
     for prefix, namespace in _NAMESPACES:
         if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     return iri
 
 
@@ -49,10 +49,10 @@ def page(ctx: "ServiceContext", template: str, title: str, **values: object) -> 
     def href(iri: str) -> str:
         """Where a link to an IRI goes: a resource of this graph to its page, an entry to itself, another
         http(s) IRI to itself; anything else (a urn:, a javascript: IRI) is no link ("")."""
-        if iri.startswith(base) and iri[len(base):].startswith(THING_SPACES):
-            return "/doc/" + web_path(iri[len(base):]) + ".html"
+        if iri.startswith(base) and iri[len(base) :].startswith(THING_SPACES):
+            return "/doc/" + web_path(iri[len(base) :]) + ".html"
         if iri.startswith(entry_iri(base)):
-            return "/" + web_path(iri[len(base):])
+            return "/" + web_path(iri[len(base) :])
         return iri if iri.startswith(("http://", "https://")) else ""
 
     return render(template, title=title, base=base, href=href, **values)

@@ -22,14 +22,22 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.QueryError: (400, "malformed-request", "The query or update is not valid SPARQL"),
     errors.ProtocolError: (400, "protocol-error", "The request breaks the protocol"),
     errors.RdfSyntaxError: (400, "malformed-rdf", "The body is not valid RDF"),
-    errors.RdfInputRefused: (400, "rdf-refused", "The RDF needs what this service refuses: a fetch, deep nesting, entity expansion"),
+    errors.RdfInputRefused: (
+        400,
+        "rdf-refused",
+        "The RDF needs what this service refuses: a fetch, deep nesting, entity expansion",
+    ),
     errors.ResultTooLarge: (400, "result-too-large", "The answer is larger than the configured limit"),
     errors.Unauthorized: (401, "unauthorized", "A valid bearer token is needed to write"),
     errors.WritesDisabled: (403, "writes-disabled", "This service accepts no writes"),
     errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
     errors.QueryTooComplex: (400, "query-too-complex", "The request nests deeper than this service evaluates"),
     errors.NotYourEntry: (403, "not-your-entry", "Only an entry's contributor or the operator may change it"),
-    errors.ReadOnlyGraph: (403, "read-only-graph", "The graph is the model's, or the entries' (written through /entries)"),
+    errors.ReadOnlyGraph: (
+        403,
+        "read-only-graph",
+        "The graph is the model's, or the entries' (written through /entries)",
+    ),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
     errors.ResourceNotFound: (404, "resource-not-found", "No such resource"),
     errors.EntryGone: (410, "entry-gone", "The entry is no longer current"),
@@ -51,11 +59,24 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
 _log = logging.getLogger("policykg.problems")
 
 
-def problem(status: int, slug: str, title: str, detail: str, instance: str,
-            headers: dict[str, str] | None = None, **extensions: object) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str,
+    headers: dict[str, str] | None = None,
+    **extensions: object,
+) -> JSONResponse:
     """A problem+json response (extension members after the standard ones)."""
-    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, "instance": instance,
-            **extensions}
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extensions,
+    }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -99,8 +120,9 @@ async def policykg_problem(request: Request, error: errors.PolicyKGError) -> Res
     if type(error) is errors.StoreError:
         # What failed behind the service (an engine's address, its message) is for the operator's log only.
         _log.warning("store error (request %s): %s", occurrence(request).get("request_id", "-"), error)
-        error = errors.StoreError("the store behind this service failed to answer; the operator's log has the "
-                                  "details under the request id")
+        error = errors.StoreError(
+            "the store behind this service failed to answer; the operator's log has the details under the request id"
+        )
     if isinstance(error, errors.ChangeRejected) and error.report is not None:
         wanted = negotiate(request.headers.get("accept"), [MEDIA_TYPE, "text/turtle", "application/ld+json"])
         if wanted in ("text/turtle", "application/ld+json"):
@@ -121,15 +143,28 @@ def install(app: FastAPI) -> None:
         headers = dict(error.headers or {})
         if error.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        return _for_people(request, problem(error.status_code, slug, str(error.detail),
-                                            _detail(error.status_code, request), request.url.path, headers,
-                                            **occurrence(request)))
+        return _for_people(
+            request,
+            problem(
+                error.status_code,
+                slug,
+                str(error.detail),
+                _detail(error.status_code, request),
+                request.url.path,
+                headers,
+                **occurrence(request),
+            ),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> Response:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        return _for_people(request, problem(400, "invalid-parameter", "A parameter is invalid", detail, request.url.path,
-                                            **occurrence(request)))
+        return _for_people(
+            request,
+            problem(
+                400, "invalid-parameter", "A parameter is invalid", detail, request.url.path, **occurrence(request)
+            ),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
@@ -137,15 +172,29 @@ def install(app: FastAPI) -> None:
         # internals: the traceback is in the server's log, next to the request's line with the same id.
         members = occurrence(request)
         detail = "the server failed to answer; quote the request id when you report it"
-        return _for_people(request, problem(500, "internal-error", "The server failed", detail, request.url.path,
-                                            {HEADER: members["request_id"]} if members else None, **members))
+        return _for_people(
+            request,
+            problem(
+                500,
+                "internal-error",
+                "The server failed",
+                detail,
+                request.url.path,
+                {HEADER: members["request_id"]} if members else None,
+                **members,
+            ),
+        )
 
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app takes at the request's path (one route per method here)."""
     # A route's path is a template (/doc/{path:path}): match the request's path against its pattern.
-    methods = {method for path, taken in routes_of(request.app) if compile_path(path)[0].match(request.url.path)
-               for method in taken}
+    methods = {
+        method
+        for path, taken in routes_of(request.app)
+        if compile_path(path)[0].match(request.url.path)
+        for method in taken
+    }
     return sorted(methods | {"OPTIONS"})
 
 

@@ -31,8 +31,11 @@ _SYNTAXES: dict[str, tuple[str, str]] = {
 }
 _BUILDERS: dict[str, Callable[..., rdflib.Graph]] = {"void": void_graph, "catalog": dcat_graph}
 _CACHE_CONTROL = "max-age=60"
-_ANSWERS = {**apidoc.answers(200, "The description", _SYNTAXES), **apidoc.empty(304, "The client's copy is current"),
-            **apidoc.problems(406)}
+_ANSWERS = {
+    **apidoc.answers(200, "The description", _SYNTAXES),
+    **apidoc.empty(304, "The client's copy is current"),
+    **apidoc.problems(406),
+}
 
 
 @dataclass
@@ -47,16 +50,20 @@ class _Documents:
     builds: int = 0  # how many times the documents were built
 
 
-@router.get("/.well-known/void", summary="The VoID description of the dataset: figures, vocabularies, linksets",
-            responses=_ANSWERS)
+@router.get(
+    "/.well-known/void",
+    summary="The VoID description of the dataset: figures, vocabularies, linksets",
+    responses=_ANSWERS,
+)
 @router.head("/.well-known/void", include_in_schema=False)
 async def void_description(request: Request) -> Response:
     """VoID (Turtle by default): triples, classes, links to EuroVoc, Wikidata, ELI, the EU authority tables."""
     return await _answer(request, "void")
 
 
-@router.get("/catalog", summary="The DCAT-AP 3 record: catalogue, dataset, downloads and data services",
-            responses=_ANSWERS)
+@router.get(
+    "/catalog", summary="The DCAT-AP 3 record: catalogue, dataset, downloads and data services", responses=_ANSWERS
+)
 @router.head("/catalog", include_in_schema=False)
 async def catalogue_record(request: Request) -> Response:
     """DCAT-AP 3.0.1 (Turtle by default), for data portals that harvest it."""
@@ -108,5 +115,9 @@ def _etag(tag: str, media_type: str) -> str:
 
 
 def _headers(tag: str, modified: datetime, media_type: str) -> dict[str, str]:
-    return {"ETag": _etag(tag, media_type), "Last-Modified": format_datetime(modified, usegmt=True),
-            "Vary": "Accept", "Cache-Control": _CACHE_CONTROL}
+    return {
+        "ETag": _etag(tag, media_type),
+        "Last-Modified": format_datetime(modified, usegmt=True),
+        "Vary": "Accept",
+        "Cache-Control": _CACHE_CONTROL,
+    }

@@ -50,18 +50,24 @@ class Asset:
 
 _SWAGGER_UI = swagger_ui_bundle.swagger_ui_path
 # The allow-list: only these files are served, under the names the page uses for them.
-_FILES = {"bundle": Asset(_SWAGGER_UI / "swagger-ui-bundle.js", "text/javascript"),
-          "style": Asset(_SWAGGER_UI / "swagger-ui.css", "text/css"),
-          "initializer": Asset(files("policykg.web") / "static" / "docs.js", "text/javascript")}
+_FILES = {
+    "bundle": Asset(_SWAGGER_UI / "swagger-ui-bundle.js", "text/javascript"),
+    "style": Asset(_SWAGGER_UI / "swagger-ui.css", "text/css"),
+    "initializer": Asset(files("policykg.web") / "static" / "docs.js", "text/javascript"),
+}
 
 
 def policy(html: str) -> str:
     """The page's Content-Security-Policy: scripts, style sheets and fetches from the service itself, and the
     page's own <style> elements by hash; nothing inline else, nothing from elsewhere (images: also data: URLs)."""
-    hashes = "".join(f" 'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
-                     for css in dict.fromkeys(_STYLE.findall(html)))
-    return (f"default-src 'none'; script-src 'self'; style-src 'self'{hashes}; img-src 'self' data:; "
-            "connect-src 'self'; form-action 'self'; base-uri 'none'")
+    hashes = "".join(
+        f" 'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+        for css in dict.fromkeys(_STYLE.findall(html))
+    )
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self'{hashes}; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'"
+    )
 
 
 @functools.cache
@@ -78,8 +84,9 @@ async def docs(request: Request) -> Response:
     hrefs = {role: ASSETS_PATH + asset.name for role, asset in _FILES.items()}
     body = page(ctx, "docs.html", "API documentation", assets=hrefs, openapi_url=request.app.openapi_url)
     # The page's policy, set here, is kept by app.PagePolicy, which only adds one to a page that has none.
-    return conditional(request, body.encode("utf-8"), HTML,
-                       {"Cache-Control": "max-age=300", "Content-Security-Policy": policy(body)})
+    return conditional(
+        request, body.encode("utf-8"), HTML, {"Cache-Control": "max-age=300", "Content-Security-Policy": policy(body)}
+    )
 
 
 @router.get(ASSETS_PATH + "{name}")
@@ -89,6 +96,6 @@ async def asset(request: Request, name: str) -> Response:
     found = assets().get(name)
     if found is None:
         raise ResourceNotFound(f"{ASSETS_PATH}{name} is not one of the documentation's files")
-    return conditional(request, found.content, found.media_type,
-                       {"Cache-Control": _VERSIONED, "X-Content-Type-Options": "nosniff"})
-
+    return conditional(
+        request, found.content, found.media_type, {"Cache-Control": _VERSIONED, "X-Content-Type-Options": "nosniff"}
+    )

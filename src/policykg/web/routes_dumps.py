@@ -25,24 +25,46 @@ from policykg.web.documents import is_current
 router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON default in the API description
 
 
-@router.get("/dumps", summary="The dumps on offer, with their current validators",
-            responses=apidoc.json_answer(200, "The dumps", apidoc.DumpList))
+@router.get(
+    "/dumps",
+    summary="The dumps on offer, with their current validators",
+    responses=apidoc.json_answer(200, "The dumps", apidoc.DumpList),
+)
 @router.head("/dumps", include_in_schema=False)
 async def dumps(request: Request) -> JSONResponse:
     """Each dump's address, media type, ETag and Last-Modified: a cheap way to learn whether the data changed."""
     ctx = context(request)
     revision = ctx.writer.revision
     quads = await run(ctx.executor, lambda: ctx.memo("quads", ctx.store.count))
-    return JSONResponse({"dumps": [{"url": ctx.settings.base_iri + "dumps/" + dump.file_name, "mediaType": dump.media_type,
-                                    "compressed": dump.compressed, "etag": _tag(ctx, dump),
-                                    "lastModified": format_datetime(revision.modified, usegmt=True)} for dump in DUMPS],
-                         "quads": quads}, headers={"Cache-Control": "no-cache"})
+    return JSONResponse(
+        {
+            "dumps": [
+                {
+                    "url": ctx.settings.base_iri + "dumps/" + dump.file_name,
+                    "mediaType": dump.media_type,
+                    "compressed": dump.compressed,
+                    "etag": _tag(ctx, dump),
+                    "lastModified": format_datetime(revision.modified, usegmt=True),
+                }
+                for dump in DUMPS
+            ],
+            "quads": quads,
+        },
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
-@router.get("/dumps/{name}", summary="The whole dataset, in one syntax, streamed",
-            responses={**apidoc.answers(200, "The dump", dict.fromkeys(
-                "application/gzip" if d.compressed else d.media_type for d in DUMPS)),
-                       **apidoc.empty(304, "The client's copy is current"), **apidoc.problems(404)})
+@router.get(
+    "/dumps/{name}",
+    summary="The whole dataset, in one syntax, streamed",
+    responses={
+        **apidoc.answers(
+            200, "The dump", dict.fromkeys("application/gzip" if d.compressed else d.media_type for d in DUMPS)
+        ),
+        **apidoc.empty(304, "The client's copy is current"),
+        **apidoc.problems(404),
+    },
+)
 @router.head("/dumps/{name}", include_in_schema=False)
 async def dump(request: Request, name: str) -> Response:
     """Stream the dataset (every named graph), or answer 304 when the client's copy is current."""
@@ -51,8 +73,12 @@ async def dump(request: Request, name: str) -> Response:
     if chosen is None:
         raise ResourceNotFound(f"there is no dump {name}; the dumps are {', '.join(d.file_name for d in DUMPS)}")
     revision = ctx.writer.revision
-    headers = {"ETag": _tag(ctx, chosen), "Last-Modified": format_datetime(revision.modified, usegmt=True),
-               "Cache-Control": "no-cache", "Content-Disposition": f'attachment; filename="{chosen.file_name}"'}
+    headers = {
+        "ETag": _tag(ctx, chosen),
+        "Last-Modified": format_datetime(revision.modified, usegmt=True),
+        "Cache-Control": "no-cache",
+        "Content-Disposition": f'attachment; filename="{chosen.file_name}"',
+    }
     if is_current(request, headers["ETag"], revision.modified):
         return Response(status_code=304, headers=headers)
     media_type = "application/gzip" if chosen.compressed else chosen.media_type
@@ -70,6 +96,7 @@ def _writer(ctx: ServiceContext, chosen: Dump):  # type: ignore[no-untyped-def]
 
 def _gzipped(produce):  # type: ignore[no-untyped-def]
     """Wrap a producer so that its chunks reach the sink gzip-compressed."""
+
     def compressed(sink: Sink) -> None:
         compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
 
@@ -80,6 +107,7 @@ def _gzipped(produce):  # type: ignore[no-untyped-def]
 
         produce(feed)
         sink(compressor.flush())
+
     return compressed
 
 

@@ -68,8 +68,12 @@ async def health() -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers=_NO_STORE)
 
 
-@router.get("/ready", response_model=Readiness, summary="Readiness: the store answers a query within a short bound",
-            responses=problems(503))
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="Readiness: the store answers a query within a short bound",
+    responses=problems(503),
+)
 @router.head("/ready", include_in_schema=False)
 async def ready(request: Request) -> JSONResponse:
     """200 with what was checked, or 503 (problem details) naming what failed."""
@@ -77,8 +81,12 @@ async def ready(request: Request) -> JSONResponse:
     bound = min(PROBE_SECONDS, ctx.settings.query_timeout)
     started = time.perf_counter()
     await probe_store(ctx, bound)
-    check = {"status": "ok", "probe": PROBE, "within_seconds": bound,
-             "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
+    check = {
+        "status": "ok",
+        "probe": PROBE,
+        "within_seconds": bound,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
     body: dict[str, object] = {"status": "ok", "checks": {"store": check}}
     workers = ctx.store.query_workers()
     if workers is not None:
@@ -89,8 +97,9 @@ async def ready(request: Request) -> JSONResponse:
 async def probe_store(ctx: ServiceContext, bound: float) -> None:
     """Ask the store `ASK {}` through the path queries take; raise NotReady unless it answers true in time."""
     try:
-        answer = await (await ctx.store.answer(PROBE, format_name="json", executor=ctx.executor,
-                                               limits=Limits(bound, 4096))).read()
+        answer = await (
+            await ctx.store.answer(PROBE, format_name="json", executor=ctx.executor, limits=Limits(bound, 4096))
+        ).read()
     except PolicyKGError as error:  # why, with the engine's address, goes to the operator's log only
         _log.warning("readiness probe failed: %s: %s", type(error).__name__, error)
         raise NotReady(f"store: {PROBE} got no answer within {bound:g} s") from None

@@ -26,8 +26,11 @@ GROWING = "max-age=5"
 _ANSWERS = {**apidoc.empty(304, "The client's copy is current"), **apidoc.problems(400, 406)}
 
 
-@router.get("/ldes", summary="The change stream (LDES): every entry, revision and retraction, and its root page",
-            responses={**apidoc.answers(200, "The event stream", OFFERS), **_ANSWERS})
+@router.get(
+    "/ldes",
+    summary="The change stream (LDES): every entry, revision and retraction, and its root page",
+    responses={**apidoc.answers(200, "The event stream", OFFERS), **_ANSWERS},
+)
 @router.head("/ldes", include_in_schema=False)  # one operation in the API description, so one operation ID
 async def read_stream(request: Request) -> Response:
     """The event stream: its context information and its one view, the root page /ldes/0."""
@@ -35,14 +38,20 @@ async def read_stream(request: Request) -> Response:
     return await _answer(request, lambda: changestream.stream_root(ctx.settings.base_iri))
 
 
-@router.get("/ldes/{number}", summary="A page of the change stream, oldest first",
-            responses={**apidoc.answers(200, "The page", OFFERS), **_ANSWERS})
+@router.get(
+    "/ldes/{number}",
+    summary="A page of the change stream, oldest first",
+    responses={**apidoc.answers(200, "The page", OFFERS), **_ANSWERS},
+)
 @router.head("/ldes/{number}", include_in_schema=False)
-async def read_page(request: Request, number: int = Path(ge=0, le=10**9, description="the page, 0 being the root")) -> Response:
+async def read_page(
+    request: Request, number: int = Path(ge=0, le=10**9, description="the page, 0 being the root")
+) -> Response:
     """Members number×size … number×size+size−1 in time order, and the relation to the next page."""
     ctx = context(request)
-    return await _answer(request, lambda: changestream.page(ctx.store, ctx.settings.base_iri, number,
-                                                            ctx.settings.ldes_page_size))
+    return await _answer(
+        request, lambda: changestream.page(ctx.store, ctx.settings.base_iri, number, ctx.settings.ldes_page_size)
+    )
 
 
 async def _answer(request: Request, build: Callable[[], changestream.Page]) -> Response:

@@ -16,20 +16,34 @@ from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import DOCUMENTS, ENDINGS, choose, conditional, render
 from policykg.web.pages import page
 
-router = APIRouter(tags=["Pages and discovery"], default_response_class=Response)  # no JSON default in the API description
+router = APIRouter(
+    tags=["Pages and discovery"], default_response_class=Response
+)  # no JSON default in the API description
 SITEMAP_SIZE = 50_000  # URLs per sitemap file (sitemaps.org protocol)
-_DISCOVERY = ('</.well-known/void>; rel="describedby"; type="text/turtle", '
-              '</catalog>; rel="describedby"; type="text/turtle", '
-              '</sparql>; rel="service"; title="SPARQL 1.1 endpoint", '
-              '</ldes>; rel="alternate"; type="text/turtle"; title="change stream (LDES)"')
+_DISCOVERY = (
+    '</.well-known/void>; rel="describedby"; type="text/turtle", '
+    '</catalog>; rel="describedby"; type="text/turtle", '
+    '</sparql>; rel="service"; title="SPARQL 1.1 endpoint", '
+    '</ldes>; rel="alternate"; type="text/turtle"; title="change stream (LDES)"'
+)
 _UNCHANGED = apidoc.empty(304, "The client's copy is current")
-_MODEL_ANSWERS = {**apidoc.answers(200, "The graph, or its documentation for people", DOCUMENTS.values()),
-                  **_UNCHANGED, **apidoc.problems(406)}
+_MODEL_ANSWERS = {
+    **apidoc.answers(200, "The graph, or its documentation for people", DOCUMENTS.values()),
+    **_UNCHANGED,
+    **apidoc.problems(406),
+}
 
 
-@router.get("/", summary="Home: what the graph holds, for people; 303 to VoID for machines",
-            responses={**apidoc.answers(200, "The home page", [HTML]), **_UNCHANGED,
-                       **apidoc.empty(303, "A client that asks for RDF: see the VoID description"), **apidoc.problems(406)})
+@router.get(
+    "/",
+    summary="Home: what the graph holds, for people; 303 to VoID for machines",
+    responses={
+        **apidoc.answers(200, "The home page", [HTML]),
+        **_UNCHANGED,
+        **apidoc.empty(303, "A client that asks for RDF: see the VoID description"),
+        **apidoc.problems(406),
+    },
+)
 @router.head("/", include_in_schema=False)
 async def home(request: Request) -> Response:
     """The home page; a client that asks for RDF is sent to the dataset's VoID description."""
@@ -47,11 +61,21 @@ async def home(request: Request) -> Response:
     return conditional(request, body, HTML, headers)
 
 
-@router.get("/timeline", response_class=HTMLResponse, summary="The events in time order, drawn as a timeline, a year at a time",
-            responses={**_UNCHANGED, **apidoc.problems(400)})
+@router.get(
+    "/timeline",
+    response_class=HTMLResponse,
+    summary="The events in time order, drawn as a timeline, a year at a time",
+    responses={**_UNCHANGED, **apidoc.problems(400)},
+)
 @router.head("/timeline", include_in_schema=False)
-async def timeline(request: Request, year: str | None = Query(
-        None, pattern=rf"^([0-9]{{4}}|{tracking.UNKNOWN_YEAR})$", description="a year, or 'unknown' (default: all, or the latest)")) -> Response:
+async def timeline(
+    request: Request,
+    year: str | None = Query(
+        None,
+        pattern=rf"^([0-9]{{4}}|{tracking.UNKNOWN_YEAR})$",
+        description="a year, or 'unknown' (default: all, or the latest)",
+    ),
+) -> Response:
     """The events of a year (all of them, while they are few), as an SVG timeline and as a list, with an index of years."""
     ctx = context(request)
     years = await run(ctx.executor, lambda: ctx.memo("years", lambda: tracking.years(ctx.store)))
@@ -62,8 +86,16 @@ async def timeline(request: Request, year: str | None = Query(
 
     def make() -> bytes:  # rendered once per state of the store and year (100 KB of SVG), off the event loop
         events = tracking.timeline(ctx.store, chosen)
-        return page(ctx, "timeline.html", title, events=events, years=years, chosen=chosen, total=total,
-                    limit=tracking.VIEW_LIMIT).encode("utf-8")
+        return page(
+            ctx,
+            "timeline.html",
+            title,
+            events=events,
+            years=years,
+            chosen=chosen,
+            total=total,
+            limit=tracking.VIEW_LIMIT,
+        ).encode("utf-8")
 
     body = await run(ctx.executor, lambda: ctx.document(("page", "timeline", str(chosen)), make))
     return conditional(request, body, HTML, {})
@@ -85,13 +117,19 @@ async def shapes(request: Request, ending: str = "") -> Response:
     return await _model_document(request, "shapes", SHAPES_IRI, ending)
 
 
-@router.get("/context.jsonld", summary="policykg's JSON-LD context",
-            responses=apidoc.answers(200, "The context document", ["application/ld+json"]))
+@router.get(
+    "/context.jsonld",
+    summary="policykg's JSON-LD context",
+    responses=apidoc.answers(200, "The context document", ["application/ld+json"]),
+)
 @router.head("/context.jsonld", include_in_schema=False)
 async def jsonld_context() -> JSONResponse:
     """The context that the service's JSON-LD refers to; input that names it gets it without a fetch."""
-    return JSONResponse(jsonld.context(), media_type="application/ld+json",
-                        headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"})
+    return JSONResponse(
+        jsonld.context(),
+        media_type="application/ld+json",
+        headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"},
+    )
 
 
 @router.get("/robots.txt", include_in_schema=False)
@@ -99,8 +137,11 @@ async def jsonld_context() -> JSONResponse:
 async def robots(request: Request) -> Response:
     """Crawlers are welcome to the pages and data; query and write endpoints are not for them."""
     base = context(request).settings.base_iri
-    text = ("User-agent: *\nDisallow: /sparql\nDisallow: /store\nDisallow: /validate\nDisallow: /docs\n"
-            "Allow: /\n\n" f"Sitemap: {base}sitemap.xml\n")
+    text = (
+        "User-agent: *\nDisallow: /sparql\nDisallow: /store\nDisallow: /validate\nDisallow: /docs\n"
+        "Allow: /\n\n"
+        f"Sitemap: {base}sitemap.xml\n"
+    )
     return Response(text, media_type="text/plain; charset=utf-8")
 
 
@@ -111,8 +152,11 @@ async def sitemap_index(request: Request) -> Response:
     ctx = context(request)
     count = len(await run(ctx.executor, lambda: ctx.memo("resources", lambda: _resources(ctx))))
     files = ["pages"] + [str(n) for n in range((count + SITEMAP_SIZE - 1) // SITEMAP_SIZE)]
-    entries = "".join(f"<sitemap><loc>{escape(ctx.settings.base_iri)}sitemaps/{name}.xml</loc>"
-                      f"<lastmod>{ctx.writer.revision.modified.isoformat()}</lastmod></sitemap>" for name in files)
+    entries = "".join(
+        f"<sitemap><loc>{escape(ctx.settings.base_iri)}sitemaps/{name}.xml</loc>"
+        f"<lastmod>{ctx.writer.revision.modified.isoformat()}</lastmod></sitemap>"
+        for name in files
+    )
     return _xml(f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>')
 
 
@@ -159,15 +203,18 @@ async def _model_document(request: Request, name: str, graph: str, ending: str) 
 def _resources(ctx: ServiceContext) -> list[str]:
     """Every resource under <base>id/, sorted: each has a type, so the type index finds them all."""
     base = ctx.settings.base_iri
-    rows = ctx.store.select(f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?type }} "
-                            f"FILTER (STRSTARTS(STR(?s), \"{base}id/\")) }}").values()
+    rows = ctx.store.select(
+        f'SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?type }} FILTER (STRSTARTS(STR(?s), "{base}id/")) }}'
+    ).values()
     return sorted(str(s) for (s,) in rows)
 
 
 def _resource_pages(ctx: ServiceContext, number: int) -> list[str]:
     base = ctx.settings.base_iri
     resources = ctx.memo("resources", lambda: _resources(ctx))
-    return [f"{base}doc/{iri[len(base):]}.html" for iri in resources[number * SITEMAP_SIZE:(number + 1) * SITEMAP_SIZE]]
+    return [
+        f"{base}doc/{iri[len(base) :]}.html" for iri in resources[number * SITEMAP_SIZE : (number + 1) * SITEMAP_SIZE]
+    ]
 
 
 def _xml(text: str) -> Response:

@@ -35,8 +35,12 @@ _SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
 _LOOKUP_PROBLEMS = apidoc.problems(404, 406, 410)
 
 
-@router.get("/id/{path:path}", status_code=303, summary="A resource: 303 See Other to a document about it",
-            responses={**apidoc.empty(303, "See the document about the resource (Location)"), **_LOOKUP_PROBLEMS})
+@router.get(
+    "/id/{path:path}",
+    status_code=303,
+    summary="A resource: 303 See Other to a document about it",
+    responses={**apidoc.empty(303, "See the document about the resource (Location)"), **_LOOKUP_PROBLEMS},
+)
 @router.head("/id/{path:path}", include_in_schema=False)
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 @router.api_route("/.well-known/genid/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
@@ -47,13 +51,20 @@ async def thing(request: Request, path: str) -> Response:
     relative = request.url.path.lstrip("/")
     iri = resource_iri(ctx.settings.base_iri, relative)
     await run(ctx.executor, lambda: exists(ctx.store, iri, registry_iri(ctx.settings.base_iri)))
-    return Response(status_code=303, headers={"Location": f"/doc/{web_path(relative)}.{ENDINGS[media_type]}",
-                                              "Vary": "Accept"})
+    return Response(
+        status_code=303, headers={"Location": f"/doc/{web_path(relative)}.{ENDINGS[media_type]}", "Vary": "Accept"}
+    )
 
 
-@router.get("/doc/{path:path}", summary="The document about a resource, in any syntax",
-            responses={**apidoc.answers(200, "The description of the resource", DOCUMENTS.values()),
-                       **apidoc.empty(304, "The client's copy is current"), **_LOOKUP_PROBLEMS})
+@router.get(
+    "/doc/{path:path}",
+    summary="The document about a resource, in any syntax",
+    responses={
+        **apidoc.answers(200, "The description of the resource", DOCUMENTS.values()),
+        **apidoc.empty(304, "The client's copy is current"),
+        **_LOOKUP_PROBLEMS,
+    },
+)
 @router.head("/doc/{path:path}", include_in_schema=False)
 async def document(request: Request, path: str) -> Response:
     """The resource's description: its statements, the links to it, labels, and where they come from."""
@@ -87,6 +98,10 @@ def _page(ctx: ServiceContext, found: Description, document: str) -> str:
     if str(PKG.Recommendation) in found.types:
         views["trail"] = tracking.trail(ctx.store, found.iri)
         views["provisions"] = tracking.provisions(ctx.store, found.iri)
-    if _SKOS_CONCEPT in found.types or str(PKG.PolicyConcept) in found.types or str(PKG.PolicyInstrument) in found.types:
+    if (
+        _SKOS_CONCEPT in found.types
+        or str(PKG.PolicyConcept) in found.types
+        or str(PKG.PolicyInstrument) in found.types
+    ):
         views["touching"] = tracking.touching(ctx.store, found.iri)
     return page(ctx, "resource.html", found.label, description=found, views=views, document=document)

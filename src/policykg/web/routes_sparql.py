@@ -31,22 +31,38 @@ _TEXT_TYPES = ("text/", "application/sparql-results+json", "application/json", "
 _HTML_ROWS = 1000
 _HTML_BYTES = 5 * 1024 * 1024  # a page shows the first rows; a larger answer is for the download links
 _DESCRIBED_GRAPHS = 500
-_ANSWERS = apidoc.answers(200, "The answer (results or a graph); without a query, the service description",
-                          dict.fromkeys([*RESULT_TYPES, *GRAPH_TYPES, *_DESCRIPTION_TYPES]))
-_PROTOCOL_PARAMETERS = ("query", "update", "default-graph-uri", "named-graph-uri", "using-graph-uri",
-                        "using-named-graph-uri", "format")
+_ANSWERS = apidoc.answers(
+    200,
+    "The answer (results or a graph); without a query, the service description",
+    dict.fromkeys([*RESULT_TYPES, *GRAPH_TYPES, *_DESCRIPTION_TYPES]),
+)
+_PROTOCOL_PARAMETERS = (
+    "query",
+    "update",
+    "default-graph-uri",
+    "named-graph-uri",
+    "using-graph-uri",
+    "using-named-graph-uri",
+    "format",
+)
 _POST_BODY = {
-    "requestBody": {"required": True, "content": {
-        FORM: {"schema": {"type": "object", "properties": {name: apidoc.TEXT for name in _PROTOCOL_PARAMETERS}}},
-        QUERY_BODY: {"schema": apidoc.TEXT},
-        UPDATE_BODY: {"schema": apidoc.TEXT},
-    }},
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {"schema": {"type": "object", "properties": {name: apidoc.TEXT for name in _PROTOCOL_PARAMETERS}}},
+            QUERY_BODY: {"schema": apidoc.TEXT},
+            UPDATE_BODY: {"schema": apidoc.TEXT},
+        },
+    },
     "security": [{}, {"HTTPBearer": []}],  # queries need nothing; updates the operator's token
 }
 
 
-@router.get("/sparql", summary="Query (SPARQL 1.1 Protocol, GET); without a query: the service description",
-            responses={**_ANSWERS, **apidoc.problems(400, 403, 406, 502, 503)})
+@router.get(
+    "/sparql",
+    summary="Query (SPARQL 1.1 Protocol, GET); without a query: the service description",
+    responses={**_ANSWERS, **apidoc.problems(400, 403, 406, 502, 503)},
+)
 async def query_by_get(
     request: Request,
     query: str | None = Query(None, description="the SPARQL query"),
@@ -76,14 +92,22 @@ async def query_by_head(request: Request) -> Response:
     protocol = parse_request("GET", None, _query_string(request), b"")
     assert protocol.query is not None
     form = check_request(protocol.query, ctx.settings.allowed_remote_endpoints)
-    media_type = HTML if _wants_html(request, protocol) else answer_type(form, request.headers.get("accept"),
-                                                                          protocol.format)
+    media_type = (
+        HTML if _wants_html(request, protocol) else answer_type(form, request.headers.get("accept"), protocol.format)
+    )
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
-@router.post("/sparql", summary="Query or update (SPARQL 1.1 Protocol, POST: form, sparql-query or sparql-update)",
-             responses={**_ANSWERS, **apidoc.empty(204, "The update was done"),
-                        **apidoc.problems(400, 401, 403, 406, 413, 415, 422, 502, 503)}, openapi_extra=_POST_BODY)
+@router.post(
+    "/sparql",
+    summary="Query or update (SPARQL 1.1 Protocol, POST: form, sparql-query or sparql-update)",
+    responses={
+        **_ANSWERS,
+        **apidoc.empty(204, "The update was done"),
+        **apidoc.problems(400, 401, 403, 406, 413, 415, 422, 502, 503),
+    },
+    openapi_extra=_POST_BODY,
+)
 async def query_or_update_by_post(request: Request) -> Response:
     """Answer a query or run an update sent in the body."""
     return await respond_to_post(request)
@@ -121,9 +145,14 @@ async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolReque
         return await _html_answer(ctx, protocol, form)
     media_type = answer_type(form, request.headers.get("accept"), protocol.format)
     format_name = (GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES)[media_type]
-    answer = await ctx.store.answer(protocol.query, format_name=format_name, executor=ctx.executor,
-                                    base_iri=settings.base_iri, dataset=protocol.dataset,
-                                    limits=Limits(settings.query_timeout, settings.max_result_bytes))
+    answer = await ctx.store.answer(
+        protocol.query,
+        format_name=format_name,
+        executor=ctx.executor,
+        base_iri=settings.base_iri,
+        dataset=protocol.dataset,
+        limits=Limits(settings.query_timeout, settings.max_result_bytes),
+    )
     content_type = media_type + ("; charset=utf-8" if media_type.startswith(_TEXT_TYPES) else "")
     return answer_response(answer, content_type, {"Vary": "Accept"})
 
@@ -134,8 +163,12 @@ async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolReque
     assert protocol.update is not None
     check_request(protocol.update, settings.allowed_remote_endpoints)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(ctx.write_executor, lambda: ctx.writer.update(
-        protocol.update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs))
+    await loop.run_in_executor(
+        ctx.write_executor,
+        lambda: ctx.writer.update(
+            protocol.update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs
+        ),
+    )
     return Response(status_code=204)
 
 
@@ -143,14 +176,28 @@ async def _describe(request: Request, ctx: ServiceContext) -> Response:
     chosen = negotiate(request.headers.get("accept"), _DESCRIPTION_TYPES) or "text/turtle"
     endpoint = str(request.url.replace(query=""))
     if chosen == HTML:
-        return _html(render("query.html", title="SPARQL query", endpoint=endpoint, questions=competency.list_questions(),
-                            query=_default_query(), rows=None))
+        return _html(
+            render(
+                "query.html",
+                title="SPARQL query",
+                endpoint=endpoint,
+                questions=competency.list_questions(),
+                query=_default_query(),
+                rows=None,
+            )
+        )
 
     def describe() -> str:  # reads the store: off the event loop
         names = ctx.store.graph_names()
         graph = service_description(endpoint, names[:_DESCRIBED_GRAPHS], ctx.settings.union_default_graph)
-        return graph.serialize(format={"text/turtle": "turtle", "application/ld+json": "json-ld",
-                                       "application/rdf+xml": "xml", "application/n-triples": "nt"}[chosen])
+        return graph.serialize(
+            format={
+                "text/turtle": "turtle",
+                "application/ld+json": "json-ld",
+                "application/rdf+xml": "xml",
+                "application/n-triples": "nt",
+            }[chosen]
+        )
 
     body = await asyncio.get_running_loop().run_in_executor(ctx.executor, describe)
     return Response(body, media_type=chosen, headers={"Vary": "Accept"})
@@ -170,8 +217,13 @@ def _query_string(request: Request) -> str:
 
 def _html(page: str) -> HTMLResponse:
     # The page runs no script: forbid any, so that a crafted result (a javascript: IRI) can do nothing.
-    return HTMLResponse(page, headers={"Vary": "Accept", "Content-Security-Policy":
-                                       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
+    return HTMLResponse(
+        page,
+        headers={
+            "Vary": "Accept",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        },
+    )
 
 
 def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
@@ -184,9 +236,14 @@ def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
 async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None) -> HTMLResponse:
     settings = ctx.settings
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
-    answer = await ctx.store.answer(protocol.query, format_name="turtle" if graph_answer else "json",
-                                    executor=ctx.executor, base_iri=settings.base_iri, dataset=protocol.dataset,
-                                    limits=Limits(settings.query_timeout, min(settings.max_result_bytes, _HTML_BYTES)))
+    answer = await ctx.store.answer(
+        protocol.query,
+        format_name="turtle" if graph_answer else "json",
+        executor=ctx.executor,
+        base_iri=settings.base_iri,
+        dataset=protocol.dataset,
+        limits=Limits(settings.query_timeout, min(settings.max_result_bytes, _HTML_BYTES)),
+    )
     body = await answer.read()
     columns, rows, text = [], None, None
     if graph_answer:
@@ -198,8 +255,19 @@ async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str
         else:
             columns = document["head"]["vars"]
             rows = [[binding.get(c) for c in columns] for binding in document["results"]["bindings"][:_HTML_ROWS]]
-    return _html(render("query.html", title="SPARQL query", endpoint="/sparql", questions=competency.list_questions(),
-                        query=protocol.query, columns=columns, rows=rows, text=text, max_rows=_HTML_ROWS))
+    return _html(
+        render(
+            "query.html",
+            title="SPARQL query",
+            endpoint="/sparql",
+            questions=competency.list_questions(),
+            query=protocol.query,
+            columns=columns,
+            rows=rows,
+            text=text,
+            max_rows=_HTML_ROWS,
+        )
+    )
 
 
 def _default_query() -> str:

@@ -20,17 +20,27 @@ router = APIRouter(tags=["Graph Store"], default_response_class=Response)  # no 
 _GRAPH_DOC = "IRI of the graph to act on"
 _DEFAULT_DOC = "act on the default graph (present, without a value)"
 _TRIPLES_TYPES = [m for m, name in RDF_INPUT_TYPES.items() if name not in ("nquads", "trig")]
-_EXAMPLE = "<http://localhost:8000/id/thing/a> <http://www.w3.org/2000/01/rdf-schema#label> \"a\" ."
-_WRITTEN = {**apidoc.empty(201, "The graph is new (POST without a graph: its address in Location)"),
-            **apidoc.empty(204, "The graph existed, or quads were added to the dataset"),
-            **apidoc.problems(400, 401, 403, 413, 415, 422, 502)}
+_EXAMPLE = '<http://localhost:8000/id/thing/a> <http://www.w3.org/2000/01/rdf-schema#label> "a" .'
+_WRITTEN = {
+    **apidoc.empty(201, "The graph is new (POST without a graph: its address in Location)"),
+    **apidoc.empty(204, "The graph existed, or quads were added to the dataset"),
+    **apidoc.problems(400, 401, 403, 413, 415, 422, 502),
+}
 
 
-@router.get("/store", summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG",
-            responses={**apidoc.answers(200, "The graph, or the whole dataset", dict.fromkeys([*GRAPH_TYPES, *DATASET_TYPES])),
-                       **apidoc.problems(400, 404, 406, 502)})
-async def read(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
-               default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+@router.get(
+    "/store",
+    summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG",
+    responses={
+        **apidoc.answers(200, "The graph, or the whole dataset", dict.fromkeys([*GRAPH_TYPES, *DATASET_TYPES])),
+        **apidoc.problems(400, 404, 406, 502),
+    },
+)
+async def read(
+    request: Request,
+    graph: str | None = Query(None, description=_GRAPH_DOC),
+    default: str | None = Query(None, description=_DEFAULT_DOC),
+) -> Response:
     """Send one graph in the negotiated syntax, or every graph when neither parameter is given."""
     ctx = context(request)
     target = _target(request)
@@ -41,8 +51,9 @@ async def read(request: Request, graph: str | None = Query(None, description=_GR
     else:
         media_type = _negotiate(accept, GRAPH_TYPES)
         name = None if target is _DEFAULT else str(target)
-        answer = await stream(ctx.executor,
-                              lambda sink: ctx.store.write_graph(name, GRAPH_TYPES[media_type], sink), None)
+        answer = await stream(
+            ctx.executor, lambda sink: ctx.store.write_graph(name, GRAPH_TYPES[media_type], sink), None
+        )
     return answer_response(answer, media_type, {"Vary": "Accept"})
 
 
@@ -63,29 +74,50 @@ async def head(request: Request) -> Response:
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
-@router.put("/store", status_code=201, summary="Replace a graph's content (needs the update token)", responses=_WRITTEN,
-            dependencies=apidoc.NEEDS_TOKEN, openapi_extra=apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE))
-async def replace(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
-                  default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+@router.put(
+    "/store",
+    status_code=201,
+    summary="Replace a graph's content (needs the update token)",
+    responses=_WRITTEN,
+    dependencies=apidoc.NEEDS_TOKEN,
+    openapi_extra=apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE),
+)
+async def replace(
+    request: Request,
+    graph: str | None = Query(None, description=_GRAPH_DOC),
+    default: str | None = Query(None, description=_DEFAULT_DOC),
+) -> Response:
     """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
     ctx, name, triples = await _write_request(request)
     existed = await run(ctx.write_executor, lambda: ctx.writer.replace_graph(name, triples))
     return Response(status_code=204 if existed else 201)
 
 
-@router.post("/store", status_code=201, summary="Add triples to a graph, or quads to the dataset (needs the update token)",
-             responses=_WRITTEN, dependencies=apidoc.NEEDS_TOKEN,
-             openapi_extra=apidoc.rdf_body("triples for the graph; without ?graph or ?default, quads for the dataset, "
-                                           "or triples for a new graph", example=_EXAMPLE))
-async def add(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
-              default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+@router.post(
+    "/store",
+    status_code=201,
+    summary="Add triples to a graph, or quads to the dataset (needs the update token)",
+    responses=_WRITTEN,
+    dependencies=apidoc.NEEDS_TOKEN,
+    openapi_extra=apidoc.rdf_body(
+        "triples for the graph; without ?graph or ?default, quads for the dataset, or triples for a new graph",
+        example=_EXAMPLE,
+    ),
+)
+async def add(
+    request: Request,
+    graph: str | None = Query(None, description=_GRAPH_DOC),
+    default: str | None = Query(None, description=_DEFAULT_DOC),
+) -> Response:
     """Add the body to the graph; without a graph parameter, add quads or create a new graph."""
     ctx, target = _authorised(request)
     if target is _WHOLE:
         format_name = _input_format(request)
         body = await read_body(request, ctx.settings.max_body_bytes)
-        quads = await run(ctx.executor, lambda: parse_bytes(body, format_name, ctx.settings.base_iri,
-                                                            service_base=ctx.settings.base_iri))
+        quads = await run(
+            ctx.executor,
+            lambda: parse_bytes(body, format_name, ctx.settings.base_iri, service_base=ctx.settings.base_iri),
+        )
         if format_name in ("nquads", "trig"):
             await run(ctx.write_executor, lambda: ctx.writer.add_quads(quads, data_graph_iri(ctx.settings)))
             return Response(status_code=204)
@@ -97,10 +129,18 @@ async def add(request: Request, graph: str | None = Query(None, description=_GRA
     return Response(status_code=204 if existed else 201)
 
 
-@router.delete("/store", status_code=204, summary="Delete a graph (needs the update token)", dependencies=apidoc.NEEDS_TOKEN,
-               responses={**apidoc.empty(204, "The graph was deleted"), **apidoc.problems(400, 401, 403, 404, 422, 502)})
-async def delete(request: Request, graph: str | None = Query(None, description=_GRAPH_DOC),
-                 default: str | None = Query(None, description=_DEFAULT_DOC)) -> Response:
+@router.delete(
+    "/store",
+    status_code=204,
+    summary="Delete a graph (needs the update token)",
+    dependencies=apidoc.NEEDS_TOKEN,
+    responses={**apidoc.empty(204, "The graph was deleted"), **apidoc.problems(400, 401, 403, 404, 422, 502)},
+)
+async def delete(
+    request: Request,
+    graph: str | None = Query(None, description=_GRAPH_DOC),
+    default: str | None = Query(None, description=_DEFAULT_DOC),
+) -> Response:
     """Delete the graph: 204, or 404 if there is none."""
     ctx, target = _authorised(request)
     if target is _WHOLE:
@@ -147,8 +187,10 @@ async def _write_request(request: Request) -> tuple[ServiceContext, str | None, 
         raise UnsupportedMediaType("a single graph takes a triples syntax (Turtle, N-Triples, JSON-LD, RDF/XML)")
     body = await read_body(request, ctx.settings.max_body_bytes)
     name = None if target is _DEFAULT else str(target)
-    quads = await run(ctx.executor, lambda: parse_bytes(body, format_name, name or ctx.settings.base_iri,
-                                                        service_base=ctx.settings.base_iri))
+    quads = await run(
+        ctx.executor,
+        lambda: parse_bytes(body, format_name, name or ctx.settings.base_iri, service_base=ctx.settings.base_iri),
+    )
     if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
         raise ProtocolError("the body names graphs of its own; a write to one graph takes triples only")
     return ctx, name, _triples(quads)
@@ -170,5 +212,3 @@ def _negotiate(accept: str | None, table: dict[str, str]) -> str:
 
 def _triples(quads: list[ox.Quad]) -> list[ox.Triple]:
     return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-
-

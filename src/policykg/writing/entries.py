@@ -51,8 +51,10 @@ class Accepted:
 
 def _digest(triples: list[ox.Triple]) -> str:
     """A hash of the triples that does not depend on their order or on blank-node labels."""
-    lines = sorted(" ".join("_:b" if isinstance(t, ox.BlankNode) else str(t) for t in (tr.subject, tr.predicate, tr.object))
-                   for tr in triples)
+    lines = sorted(
+        " ".join("_:b" if isinstance(t, ox.BlankNode) else str(t) for t in (tr.subject, tr.predicate, tr.object))
+        for tr in triples
+    )
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
@@ -80,8 +82,10 @@ class Entries:
             raise ProtocolError("the entry is empty: send at least one triple")
         for quad in quads:
             if isinstance(quad.object, ox.Literal) and not _well_typed(quad.object):
-                raise EntryRejected(f"{quad.object} is not a valid {quad.object.datatype.value.rsplit('#', 1)[-1]} "
-                                    f"(object of <{quad.predicate.value}>)")
+                raise EntryRejected(
+                    f"{quad.object} is not a valid {quad.object.datatype.value.rsplit('#', 1)[-1]} "
+                    f"(object of <{quad.predicate.value}>)"
+                )
         return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
     def check(self, triples: list[ox.Triple], agent: str) -> Report:
@@ -101,47 +105,60 @@ class Entries:
                 earlier = self._by_key(agent, key)
                 if earlier is not None:
                     if earlier[1] != digest:
-                        raise IdempotencyConflict(f"the Idempotency-Key {key!r} was used for the entry <{earlier[0]}> "
-                                                  "with other triples")
+                        raise IdempotencyConflict(
+                            f"the Idempotency-Key {key!r} was used for the entry <{earlier[0]}> with other triples"
+                        )
                     return Accepted(earlier[0], Report(results=(), graph=rdflib.Graph()), repeated=True)
             iri = self._new_iri()
             extra = [ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.contentHash)), ox.Literal(digest), self._registry)]
             if key is not None:
-                extra.append(ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.idempotencyKey)), ox.Literal(key),
-                                     self._registry))
+                extra.append(
+                    ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.idempotencyKey)), ox.Literal(key), self._registry)
+                )
             change = self._change(iri, triples, agent)
             report = self._writer.add(Change(added=change.added + tuple(extra)))
             return Accepted(iri, report)
 
-    def listing(self, limit: int, offset: int, resource: str | None = None, since: str | None = None,
-                until: str | None = None) -> list[dict[str, object]]:
+    def listing(
+        self, limit: int, offset: int, resource: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[dict[str, object]]:
         """A page of entries, newest first: IRI, time, submitter, and whether each is still current."""
         filters = ""
         if resource is not None:
-            filters += f" FILTER EXISTS {{ GRAPH ?entry {{ {{ <{resource}> ?p1 ?o1 }} UNION {{ ?s2 ?p2 <{resource}> }} }} }}"
+            filters += (
+                f" FILTER EXISTS {{ GRAPH ?entry {{ {{ <{resource}> ?p1 ?o1 }} UNION {{ ?s2 ?p2 <{resource}> }} }} }}"
+            )
         for name, value, operator in (("since", since, ">="), ("until", until, "<")):
             if value is not None:
                 if not _well_typed(ox.Literal(value, datatype=ox.NamedNode(XSD + "dateTime"))):
                     raise ProtocolError(f"{name}={value!r} is not an xsd:dateTime such as 2026-01-31T12:00:00Z")
                 filters += f" FILTER (?time {operator} {ox.Literal(value, datatype=ox.NamedNode(XSD + 'dateTime'))})"
-        sparql = (f"SELECT ?entry ?time ?agent ?gone WHERE {{ GRAPH {self._registry} {{ ?entry a <{PKG.Entry}> ; "
-                  f"<{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent "
-                  f"OPTIONAL {{ ?entry <{PROV}invalidatedAtTime> ?gone }} }}{filters} }} "
-                  f"ORDER BY DESC(?time) DESC(?entry) LIMIT {limit} OFFSET {offset}")
-        return [{"entry": e, "generatedAtTime": t, "wasAttributedTo": a, "current": g is None}
-                for e, t, a, g in self._store.select(sparql).values()]
+        sparql = (
+            f"SELECT ?entry ?time ?agent ?gone WHERE {{ GRAPH {self._registry} {{ ?entry a <{PKG.Entry}> ; "
+            f"<{PROV}generatedAtTime> ?time ; <{PROV}wasAttributedTo> ?agent "
+            f"OPTIONAL {{ ?entry <{PROV}invalidatedAtTime> ?gone }} }}{filters} }} "
+            f"ORDER BY DESC(?time) DESC(?entry) LIMIT {limit} OFFSET {offset}"
+        )
+        return [
+            {"entry": e, "generatedAtTime": t, "wasAttributedTo": a, "current": g is None}
+            for e, t, a, g in self._store.select(sparql).values()
+        ]
 
     def quads(self, iri: str) -> list[ox.Quad]:
         """An entry's triples (from the record, for a past version) and the provenance recorded about it."""
-        sparql = (f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
-                  f"{{ GRAPH {self._registry} {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND({self._registry} AS ?g) }} }}")
+        sparql = (
+            f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
+            f"{{ GRAPH {self._registry} {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND({self._registry} AS ?g) }} }}"
+        )
         found = [ox.Quad(*row) for row in self._store.select(sparql).rows]  # type: ignore[misc]
         if not found:
             raise GraphNotFound(f"there is no entry <{iri}>")
         archived = [q.object.value for q in found if q.predicate.value == str(PKG.archivedContent)]
         for text in archived:
-            found += [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
-                      for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+            found += [
+                ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
+                for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+            ]
         return [q for q in found if q.predicate.value != str(PKG.archivedContent)]
 
     def _by_key(self, agent: str, key: str) -> tuple[str, str] | None:
@@ -149,7 +166,8 @@ class Entries:
         # str() of a pyoxigraph literal is its escaped SPARQL/N-Triples form.
         rows = self._store.select(
             f"SELECT ?entry ?hash WHERE {{ GRAPH {self._registry} {{ ?entry <{PKG.idempotencyKey}> {ox.Literal(key)} ; "
-            f"<{PKG.contentHash}> ?hash ; <{PROV}wasAttributedTo> <{agent}> }} }}").values()
+            f"<{PKG.contentHash}> ?hash ; <{PROV}wasAttributedTo> <{agent}> }} }}"
+        ).values()
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     def revise(self, old: str, triples: list[ox.Triple], agent: str) -> Accepted:
@@ -159,8 +177,10 @@ class Entries:
             iri = self._new_iri()
             change = self._change(iri, triples, agent)
             entry = ox.NamedNode(iri)
-            links = (ox.Quad(entry, ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(old), self._registry),
-                     ox.Quad(entry, ox.NamedNode(str(PKG.contentHash)), ox.Literal(_digest(triples)), self._registry))
+            links = (
+                ox.Quad(entry, ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(old), self._registry),
+                ox.Quad(entry, ox.NamedNode(str(PKG.contentHash)), ox.Literal(_digest(triples)), self._registry),
+            )
             retired = self._retire(old, current, ox.NamedNode(str(PKG.supersededBy)), entry)
             report = self._writer.write(Change(added=change.added + links + retired, removed=tuple(current)))
             return Accepted(iri, report or Report(results=(), graph=rdflib.Graph()))
@@ -176,24 +196,32 @@ class Entries:
         """The quads of a current entry the agent may change: 404 if none, 410 if gone, 403 if someone else's."""
         state = self._store.select(
             f"SELECT ?gone ?by WHERE {{ GRAPH {self._registry} {{ <{iri}> a <{PKG.Entry}> ; <{PROV}wasAttributedTo> ?by "
-            f"OPTIONAL {{ <{iri}> <{PROV}invalidatedAtTime> ?gone }} }} }}").values()
+            f"OPTIONAL {{ <{iri}> <{PROV}invalidatedAtTime> ?gone }} }} }}"
+        ).values()
         if not state:
             raise GraphNotFound(f"there is no entry <{iri}>")
         gone, by = state[0]
         if gone is not None:
             raise EntryGone(f"the entry <{iri}> was revised or retracted at {gone}")
         if agent not in (str(by), operator_iri(self._base)):
-            raise NotYourEntry(f"the entry <{iri}> was written by <{by}>: only its contributor or the operator may "
-                               "revise or retract it")
+            raise NotYourEntry(
+                f"the entry <{iri}> was written by <{by}>: only its contributor or the operator may "
+                "revise or retract it"
+            )
         return self._store.graph_quads(iri)
 
     def _retire(self, iri: str, quads: list[ox.Quad], link: ox.NamedNode, target: ox.NamedNode) -> tuple[ox.Quad, ...]:
         entry = ox.NamedNode(iri)
-        archived = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads],
-                                format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        archived = ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
+        ).decode("utf-8")
         return (
-            ox.Quad(entry, ox.NamedNode(PROV + "invalidatedAtTime"),
-                    ox.Literal(self._now(), datatype=ox.NamedNode(XSD + "dateTime")), self._registry),
+            ox.Quad(
+                entry,
+                ox.NamedNode(PROV + "invalidatedAtTime"),
+                ox.Literal(self._now(), datatype=ox.NamedNode(XSD + "dateTime")),
+                self._registry,
+            ),
             ox.Quad(entry, link, target, self._registry),
             ox.Quad(entry, ox.NamedNode(str(PKG.archivedContent)), ox.Literal(archived), self._registry),
         )
@@ -208,8 +236,12 @@ class Entries:
             ox.Quad(entry, RDF_TYPE, ox.NamedNode(str(PKG.Entry)), self._registry),
             ox.Quad(entry, ox.NamedNode(str(RDFS.label)), ox.Literal(f"Entry of {now}", language="en"), self._registry),
             ox.Quad(entry, ox.NamedNode(PROV + "wasAttributedTo"), ox.NamedNode(agent), self._registry),
-            ox.Quad(entry, ox.NamedNode(PROV + "generatedAtTime"),
-                    ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")), self._registry),
+            ox.Quad(
+                entry,
+                ox.NamedNode(PROV + "generatedAtTime"),
+                ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime")),
+                self._registry,
+            ),
             ox.Quad(entry, ox.NamedNode(str(PKG.validatedAgainst)), SHAPES_VERSION, self._registry),
         ]
         content = tuple(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
@@ -220,7 +252,9 @@ class Entries:
         subjects = {t.subject for t in triples}
         blank = [s for s in subjects if isinstance(s, ox.BlankNode)]
         if blank:
-            raise EntryRejected(f"{len(blank)} subject(s) are blank nodes: give every resource an IRI under {self._base}")
+            raise EntryRejected(
+                f"{len(blank)} subject(s) are blank nodes: give every resource an IRI under {self._base}"
+            )
         types: dict[ox.NamedNode, set[str]] = {s: set() for s in subjects}  # type: ignore[misc]
         for t in triples:
             if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
@@ -234,15 +268,18 @@ class Entries:
             if subject not in stored and not subject.value.startswith(self._base):
                 outside.append(f"<{subject.value}>")
         if unchecked:
-            raise EntryRejected("no shape checks these subjects, so they cannot come in: " + ", ".join(sorted(unchecked))
-                                + "; give each a type of the model (see /sparql for the classes)")
+            raise EntryRejected(
+                "no shape checks these subjects, so they cannot come in: "
+                + ", ".join(sorted(unchecked))
+                + "; give each a type of the model (see /sparql for the classes)"
+            )
         if outside:
             raise EntryRejected(f"new resources must have IRIs under {self._base}: " + ", ".join(sorted(outside)))
 
     def _stored_types(self, subjects: list[ox.NamedNode]) -> dict[ox.NamedNode, set[str]]:
         found: dict[ox.NamedNode, set[str]] = {}
         for start in range(0, len(subjects), 300):
-            values = " ".join(str(s) for s in subjects[start:start + 300])
+            values = " ".join(str(s) for s in subjects[start : start + 300])
             rows = self._store.select(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s a ?t }} }}").rows
             for s, t in rows:
                 found.setdefault(s, set()).add(t.value)  # type: ignore[arg-type, union-attr]
@@ -252,7 +289,8 @@ class Entries:
         """The latest time in the record, so that a clock set back between runs cannot make time go back."""
         rows = self._store.select(
             f"SELECT (MAX(?time) AS ?latest) WHERE {{ GRAPH {self._registry} {{ ?entry ?p ?time "
-            f"FILTER (?p IN (<{PROV}generatedAtTime>, <{PROV}invalidatedAtTime>)) }} }}").values()
+            f"FILTER (?p IN (<{PROV}generatedAtTime>, <{PROV}invalidatedAtTime>)) }} }}"
+        ).values()
         latest = rows[0][0] if rows else None
         return dt.datetime.fromisoformat(latest) if latest else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
 

@@ -35,16 +35,24 @@ def read_update(text: str, using: tuple[str, ...] = (), using_named: tuple[str, 
     found = tokens(source)
     if (using or using_named) and any(t.keyword in ("USING", "WITH") for t in found):
         # SPARQL 1.1 Protocol §2.2.3: the protocol's dataset and the request's own cannot both be given.
-        raise QueryError("using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH in the update")
-    prologue = " ".join(source[t.start:t.end] for t in _prologue_tokens(found))
+        raise QueryError(
+            "using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH in the update"
+        )
+    prologue = " ".join(source[t.start : t.end] for t in _prologue_tokens(found))
     operations = _operations(found)
     if not operations:
         raise QueryError("the update request has no operation")
     return UpdateRequest(source, prologue, operations)
 
 
-def change_of(store: Store, request: UpdateRequest, op: list[Token], base_iri: str,
-              using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> Change:
+def change_of(
+    store: Store,
+    request: UpdateRequest,
+    op: list[Token],
+    base_iri: str,
+    using: tuple[str, ...] = (),
+    using_named: tuple[str, ...] = (),
+) -> Change:
     """The change one operation makes on the store as it is now: quads really added and removed."""
     keyword = op[0].keyword
     added: list[ox.Quad] = []
@@ -72,7 +80,9 @@ def change_of(store: Store, request: UpdateRequest, op: list[Token], base_iri: s
         try:
             removed, added = _modify(store, request.source, op, request.prologue, base_iri, using, using_named)
         except IndexError:
-            raise QueryError("a DELETE/INSERT operation is cut short: it needs its templates and a WHERE clause") from None
+            raise QueryError(
+                "a DELETE/INSERT operation is cut short: it needs its templates and a WHERE clause"
+            ) from None
     else:
         raise QueryError(f"the update operation {keyword or op[0].text} is not supported here")
     present = _existing(store, set(added) | set(removed))
@@ -91,19 +101,24 @@ def empties_whole_graphs(op: list[Token]) -> bool:
 
 def operation_text(request: UpdateRequest, op: list[Token]) -> str:
     """One operation of a request as an update of its own, with the request's declarations."""
-    return f"{request.prologue}\n{request.source[op[0].start:op[-1].end]}"
+    return f"{request.prologue}\n{request.source[op[0].start : op[-1].end]}"
 
 
 def _existing(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
     """The quads (of named graphs, without blank nodes) that the store holds now."""
-    addressable = [q for q in quads if isinstance(q.graph_name, ox.NamedNode)
-                   and not any(isinstance(t, ox.BlankNode) for t in (q.subject, q.object))]
+    addressable = [
+        q
+        for q in quads
+        if isinstance(q.graph_name, ox.NamedNode)
+        and not any(isinstance(t, ox.BlankNode) for t in (q.subject, q.object))
+    ]
     found: set[ox.Quad] = set()
     for start in range(0, len(addressable), 300):
-        batch = addressable[start:start + 300]
+        batch = addressable[start : start + 300]
         values = " ".join(f"({q.subject} {q.predicate} {q.object} {q.graph_name})" for q in batch)
-        rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p ?o ?g) {{ {values} }} "
-                            "GRAPH ?g { ?s ?p ?o } }").rows
+        rows = store.select(
+            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p ?o ?g) {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        ).rows
         found |= {ox.Quad(s, p, o, g) for s, p, o, g in rows}  # type: ignore[arg-type]
     return found
 
@@ -123,9 +138,9 @@ def _prologue_tokens(found: list[Token]) -> list[Token]:
     kept: list[Token] = []
     for index, token in enumerate(found):
         if token.keyword == "BASE":
-            kept += found[index:index + 2]
+            kept += found[index : index + 2]
         elif token.keyword == "PREFIX":
-            kept += found[index:index + 3]
+            kept += found[index : index + 3]
     return kept
 
 
@@ -165,7 +180,7 @@ def _block(source: str, op: list[Token], start: int) -> tuple[str, int]:
         elif op[index].kind == "punct" and op[index].text == "}":
             depth -= 1
             if depth == 0:
-                return source[op[start].end:op[index].start], index + 1
+                return source[op[start].end : op[index].start], index + 1
     raise QueryError("an update has a block that is never closed")
 
 
@@ -183,7 +198,7 @@ def _as_trig(body: str) -> str:
         elif token.kind == "punct" and token.text == "}":
             depth -= 1
         elif depth == 0 and token.keyword == "GRAPH" and previous not in (None, ".", "}"):
-            pieces += [body[last:token.start], " . "]
+            pieces += [body[last : token.start], " . "]
             last = token.start
         previous = token.text
     pieces.append(body[last:])
@@ -221,8 +236,15 @@ def _in(quads: list[ox.Quad], graph: str) -> list[ox.Quad]:
     return [ox.Quad(q.subject, q.predicate, q.object, name) for q in quads]
 
 
-def _modify(store: Store, source: str, op: list[Token], prologue: str, base_iri: str,
-            using: tuple[str, ...], using_named: tuple[str, ...]) -> tuple[list[ox.Quad], list[ox.Quad]]:
+def _modify(
+    store: Store,
+    source: str,
+    op: list[Token],
+    prologue: str,
+    base_iri: str,
+    using: tuple[str, ...],
+    using_named: tuple[str, ...],
+) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """The quads a DELETE/INSERT … WHERE (or DELETE WHERE) removes and adds, from its solutions."""
     index, with_graph = 0, None
     if op[0].keyword == "WITH":
@@ -261,8 +283,9 @@ def _iri(token: Token, base_iri: str, clause: str) -> str:
     return urljoin(base_iri, token.text[1:-1])
 
 
-def _fill(template: str | None, solutions, prologue: str, base_iri: str, with_graph: str | None,
-          fresh_blank_nodes: bool) -> list[ox.Quad]:
+def _fill(
+    template: str | None, solutions, prologue: str, base_iri: str, with_graph: str | None, fresh_blank_nodes: bool
+) -> list[ox.Quad]:
     """Instantiate a template once per solution; a quad with an unbound variable is left out."""
     if template is None:
         return []
@@ -274,8 +297,10 @@ def _fill(template: str | None, solutions, prologue: str, base_iri: str, with_gr
     for number, row in enumerate(solutions.rows):
         binding = dict(zip(names, row))
         for quad in pattern:
-            terms = [_bind(t, binding, number if fresh_blank_nodes else None)
-                     for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)]
+            terms = [
+                _bind(t, binding, number if fresh_blank_nodes else None)
+                for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)
+            ]
             if any(t is None for t in terms):
                 continue
             s, p, o, g = terms
@@ -289,7 +314,7 @@ def _mark_variables(template: str) -> str:
     pieces, last = [], 0
     for token in tokens(template):
         if token.kind == "var":
-            pieces += [template[last:token.start], f"<{_VARIABLE}{token.text[1:]}>"]
+            pieces += [template[last : token.start], f"<{_VARIABLE}{token.text[1:]}>"]
             last = token.end
     pieces.append(template[last:])
     return "".join(pieces)
@@ -297,7 +322,7 @@ def _mark_variables(template: str) -> str:
 
 def _bind(term, binding: dict, blank_suffix: int | None):  # type: ignore[no-untyped-def]
     if isinstance(term, ox.NamedNode) and term.value.startswith(_VARIABLE):
-        return binding.get(term.value[len(_VARIABLE):])
+        return binding.get(term.value[len(_VARIABLE) :])
     if isinstance(term, ox.BlankNode) and blank_suffix is not None:
         return ox.BlankNode(f"{term.value}x{blank_suffix}")
     return term

@@ -105,9 +105,11 @@ class Writer:
                 op = request.operations[0]
                 if empties_whole_graphs(op):
                     if any(t.keyword in ("NAMED", "ALL") for t in op[1:]):
-                        raise ReadOnlyGraph("CLEAR or DROP of NAMED or ALL would empty the ontology, the shapes and "
-                                            "the entries' graphs, which change only with the model's files and "
-                                            "through /entries: drop the graphs you mean one by one (DROP GRAPH <…>)")
+                        raise ReadOnlyGraph(
+                            "CLEAR or DROP of NAMED or ALL would empty the ontology, the shapes and "
+                            "the entries' graphs, which change only with the model's files and "
+                            "through /entries: drop the graphs you mean one by one (DROP GRAPH <…>)"
+                        )
                     self._written().update(operation_text(request, op), base_iri=base_iri)
                     return
                 change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
@@ -139,7 +141,9 @@ class Writer:
             current = self._store.graph_quads(graph) if name else []
             change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
             self._check(change)
-            return self._written().replace_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
+            return self._written().replace_graph(
+                graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added]
+            )
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Add triples to a named graph if the result conforms; True if the graph existed."""
@@ -148,7 +152,9 @@ class Writer:
             name = self._named(graph, triples)
             change = self._skolemised(Change(added=_in(triples, name)))
             self._check(change)
-            return self._written().extend_graph(graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added])
+            return self._written().extend_graph(
+                graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added]
+            )
 
     def delete_graph(self, graph: str | None) -> None:
         """Delete a graph if what remains conforms."""
@@ -163,8 +169,10 @@ class Writer:
     def add_quads(self, quads: list[ox.Quad], default_graph: str) -> None:
         """Add quads to their graphs (default-graph triples to default_graph) if the result conforms."""
         target = ox.NamedNode(default_graph)
-        placed = tuple(q if not isinstance(q.graph_name, ox.DefaultGraph) else
-                       ox.Quad(q.subject, q.predicate, q.object, target) for q in quads)
+        placed = tuple(
+            q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(q.subject, q.predicate, q.object, target)
+            for q in quads
+        )
         with self._writing():
             change = self._skolemised(Change(added=placed))
             self._check(change)
@@ -207,15 +215,19 @@ class Writer:
     @staticmethod
     def _refuse_default_graph(change: Change) -> None:
         if any(isinstance(q.graph_name, ox.DefaultGraph) for q in change.added):
-            raise DefaultGraphWrite("policykg keeps every triple in a named graph: put the data in "
-                                    "GRAPH <…> { … } (or use WITH <…>), or write to /store?graph=<…>")
+            raise DefaultGraphWrite(
+                "policykg keeps every triple in a named graph: put the data in "
+                "GRAPH <…> { … } (or use WITH <…>), or write to /store?graph=<…>"
+            )
 
     def _refuse_entry_graphs(self, graphs: set[str]) -> None:
         """Raw writes leave the entries' graphs alone: the registry of entries, and each entry's own graph."""
         kept = sorted(g for g in graphs if g == self._registry or g.startswith(self._entry_graphs))
         if kept:
-            raise ReadOnlyGraph(f"<{kept[0]}> is written through /entries only (submit, revise, retract), so that "
-                                "every entry stays as its record and the change stream say")
+            raise ReadOnlyGraph(
+                f"<{kept[0]}> is written through /entries only (submit, revise, retract), so that "
+                "every entry stays as its record and the change stream say"
+            )
 
     def _check(self, change: Change, applied: bool = False, by_entries: bool = False) -> Report | None:
         self._refuse_default_graph(change)
@@ -226,8 +238,10 @@ class Writer:
             raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
         if any(q.predicate == _SUBCLASS for q in (*change.added, *change.removed)):
             # The shapes' targets and class checks follow the ontology's hierarchy: data may not change it.
-            raise ReadOnlyGraph("the class hierarchy (rdfs:subClassOf) is the ontology's; it changes only with the "
-                                "ontology's files and a restart")
+            raise ReadOnlyGraph(
+                "the class hierarchy (rdfs:subClassOf) is the ontology's; it changes only with the "
+                "ontology's files and a restart"
+            )
         if not change.added and not change.removed:
             return None
         report = self._validator.validate(self._store, change, applied=applied)
