@@ -24,7 +24,7 @@ class Engine:
         self.location = location
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process: "subprocess.Popen[bytes] | None" = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         executable = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")

@@ -137,7 +137,7 @@ def test_a_write_refused_before_the_store_keeps_the_revision_and_any_other_renew
 def test_a_remote_store_renews_its_revision_at_least_every_minute(oxigraph_server, shapes, ontology):
     remote = Writer(RemoteStore(oxigraph_server + "/query"), ChangeValidator(shapes, ontology), B)
     revision = remote.revision
-    minute = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     assert revision.tag.endswith(f"{minute:%Y%m%d%H%M}") or revision.tag.endswith(
         f"{minute - dt.timedelta(minutes=1):%Y%m%d%H%M}"
     )  # the minute may turn between the two readings

@@ -91,7 +91,7 @@ class Entries:
     def check(self, triples: list[ox.Triple], agent: str) -> Report:
         """The report an entry would get, without writing anything (a dry run)."""
         iri = self._new_iri()
-        return self._writer.check(self._change(iri, triples, agent, stamp=_stamp(dt.datetime.now(dt.timezone.utc))))
+        return self._writer.check(self._change(iri, triples, agent, stamp=_stamp(dt.datetime.now(dt.UTC))))
 
     def submit(self, triples: list[ox.Triple], agent: str, key: str | None = None) -> Accepted:
         """Write an entry if it conforms, with its provenance; raise ChangeRejected otherwise.
@@ -292,17 +292,17 @@ class Entries:
             f"FILTER (?p IN (<{PROV}generatedAtTime>, <{PROV}invalidatedAtTime>)) }} }}"
         ).values()
         latest = rows[0][0] if rows else None
-        return dt.datetime.fromisoformat(latest) if latest else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.fromisoformat(latest) if latest else dt.datetime.min.replace(tzinfo=dt.UTC)
 
     def _now(self) -> str:
         """The time of a record, to the microsecond and always later than the one before (under the lock):
         the change stream orders its members by it, and a revision must come after what it revises."""
-        now = max(dt.datetime.now(dt.timezone.utc), self._last_stamp + dt.timedelta(microseconds=1))
+        now = max(dt.datetime.now(dt.UTC), self._last_stamp + dt.timedelta(microseconds=1))
         self._last_stamp = now
         return _stamp(now)
 
     def _new_iri(self) -> str:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         return entry_iri(self._base, f"{stamp}-{uuid.uuid4().hex[:12]}")
 
 
