@@ -285,9 +285,10 @@ def test_an_answer_over_the_limit_is_cut_off_where_the_client_sees_it(guarded, m
     # client takes a cut-off answer for a whole one.
     received = b""
     query = {"params" if method == "GET" else "data": {"query": ALL_TRIPLES}}
-    with pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"), httpx.stream(
-        method, guarded.sparql, headers={"Accept": "application/sparql-results+json"}, **query
-    ) as answer:
+    with (
+        pytest.raises(httpx.RemoteProtocolError, match="incomplete chunked read"),
+        httpx.stream(method, guarded.sparql, headers={"Accept": "application/sparql-results+json"}, **query) as answer,
+    ):
         assert answer.status_code == 200 and answer.headers["transfer-encoding"] == "chunked"
         for chunk in answer.iter_raw():
             received += chunk
