@@ -14,7 +14,8 @@ class UnknownFormatError(PolicyKGError):
         self.source = source
         self.known = known
         super().__init__(
-            f"{source}: cannot tell the RDF syntax from the file name; name it with --input-format, one of: {', '.join(known)}"
+            f"{source}: cannot tell the RDF syntax from the file name; name it with --input-format, one of: "
+            f"{', '.join(known)}"
         )
 
 

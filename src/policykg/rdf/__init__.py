@@ -1,1 +1,1 @@
-"""RDF itself: the vocabularies' namespaces, the syntaxes and their media types, reading RDF safely, JSON-LD, skolemisation."""
+"""RDF itself: vocabularies' namespaces, syntaxes and media types, reading RDF safely, JSON-LD, skolemisation."""

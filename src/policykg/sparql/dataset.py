@@ -9,3 +9,7 @@ class Dataset:
 
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+
+
+# The dataset a request that names no graphs asks for: the store's own. Frozen, so one value serves as every default.
+NO_DATASET = Dataset()

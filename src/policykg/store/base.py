@@ -12,7 +12,7 @@ from typing import ClassVar
 import pyoxigraph as ox
 
 from policykg.errors import QueryTimeout, ResultTooLarge
-from policykg.sparql.dataset import Dataset
+from policykg.sparql.dataset import NO_DATASET, Dataset
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Sink = Callable[[bytes], None]
@@ -127,7 +127,7 @@ class Store(ABC):
         sink: Sink,
         format_name: str,
         base_iri: str | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
         limits: Limits | None = None,
         prefixes: dict[str, str] | None = None,
     ) -> None:
@@ -140,10 +140,13 @@ class Store(ABC):
         format_name: str,
         executor: Executor,
         base_iri: str | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
         limits: Limits | None = None,
     ) -> Answer:
-        """Run a query for the event loop: its answer once the first chunk has come (by default, query() on a thread)."""
+        """Run a query for the event loop: its answer once the first chunk has come.
+
+        By default this runs query() on a thread of the executor.
+        """
         from policykg.store.streaming import stream
 
         limits = limits or Limits(None, None)
@@ -163,7 +166,7 @@ class Store(ABC):
         base_iri: str | None = None,
         bindings: dict[str, Term] | None = None,
         prefixes: dict[str, str] | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
     ) -> Solutions:
         """Run a SELECT query and return all its rows."""
 
@@ -219,7 +222,7 @@ class Store(ABC):
         """Load a large input at once; graph receives default-graph triples (only where bulk_loads is true)."""
         raise NotImplementedError("this store loads quads in batches (add), not from a stream")
 
-    def optimize(self) -> None:
+    def optimize(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
         """Compact the store after a large load, where the store has anything to compact."""
 
     def graph_quads(self, graph: str | None) -> list[ox.Quad]:
@@ -243,5 +246,5 @@ class Store(ABC):
         """Writes inside this block become visible to query workers together, at its end."""
         yield
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
         """Release the store's resources."""

@@ -5,14 +5,25 @@ import functools
 import shutil
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, QueryError, RdfSyntaxError, StoreError, StoreInUse
-from policykg.store.base import Answer, Dataset, Limits, Sink, Solutions, Store, Term, WorkerStatistics, limited_writer
+from policykg.store.base import (
+    NO_DATASET,
+    Answer,
+    Dataset,
+    Limits,
+    Sink,
+    Solutions,
+    Store,
+    Term,
+    WorkerStatistics,
+    limited_writer,
+)
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 from policykg.store.querypool import QueryPool
 
@@ -77,7 +88,7 @@ class EmbeddedStore(Store):
         sink: Sink,
         format_name: str,
         base_iri: str | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
         limits: Limits | None = None,
         prefixes: dict[str, str] | None = None,
     ) -> None:
@@ -115,7 +126,7 @@ class EmbeddedStore(Store):
         format_name: str,
         executor: Executor,
         base_iri: str | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
         limits: Limits | None = None,
     ) -> Answer:
         """Run a query for the event loop: in the query workers, driven from the loop itself, when there are some."""
@@ -145,7 +156,7 @@ class EmbeddedStore(Store):
         base_iri: str | None = None,
         bindings: dict[str, Term] | None = None,
         prefixes: dict[str, str] | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
     ) -> Solutions:
         """Run a SELECT query and return all its rows."""
         result = self._evaluate(sparql, base_iri, dataset, bindings, prefixes)
@@ -161,7 +172,7 @@ class EmbeddedStore(Store):
 
     def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
         """Run an ASK query and return its answer."""
-        result = self._evaluate(sparql, base_iri, Dataset(), None, prefixes)
+        result = self._evaluate(sparql, base_iri, NO_DATASET, None, prefixes)
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("this is not an ASK query")
         return bool(result)
@@ -298,10 +309,8 @@ class EmbeddedStore(Store):
         """Stop the query workers and flush what is written to disk."""
         if self._pool is not None:
             self._pool.close()
-        try:
+        with suppress(OSError):
             self._inner.flush()
-        except OSError:
-            pass
 
     @contextmanager
     def deferred_publication(self) -> Iterator[None]:

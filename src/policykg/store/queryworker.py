@@ -19,6 +19,7 @@ import socket
 import struct
 import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -108,10 +109,8 @@ class _Snapshots:
         """Open a snapshot ahead of the queries that will read it, unless a newer one is open (or it is gone)."""
         newest = self._newest
         if newest is None or path > newest[0]:
-            try:
+            with suppress(OSError):  # already replaced and removed: the next query names the newer one
                 self.get(path)
-            except OSError:  # already replaced and removed: the next query names the newer one
-                pass
 
 
 class _Output:

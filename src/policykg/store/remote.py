@@ -8,7 +8,7 @@ import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, PolicyKGError, QueryError, QueryTimeout, StoreError
 from policykg.sparql.syntax import tokens
-from policykg.store.base import Dataset, Limits, Sink, Solutions, Store, Term
+from policykg.store.base import NO_DATASET, Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.formats import DATASET_FORMATS
 
 _RESULT_MEDIA = {
@@ -95,7 +95,7 @@ class RemoteStore(Store):
         sink: Sink,
         format_name: str,
         base_iri: str | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
         limits: Limits | None = None,
         prefixes: dict[str, str] | None = None,
     ) -> None:
@@ -127,7 +127,7 @@ class RemoteStore(Store):
         base_iri: str | None = None,
         bindings: dict[str, Term] | None = None,
         prefixes: dict[str, str] | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
     ) -> Solutions:
         """Run a SELECT query and return all its rows, read from the SPARQL JSON results."""
         document = self._json(bound(sparql, bindings), base_iri, prefixes, dataset=dataset)
@@ -282,7 +282,7 @@ class RemoteStore(Store):
         base_iri: str | None,
         prefixes: dict[str, str] | None,
         union: bool | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
     ) -> dict:
         response = self._send(
             "POST",
@@ -299,7 +299,7 @@ class RemoteStore(Store):
         response = self._send(
             "POST",
             self.query_url,
-            data=self._query_form(sparql, None, Dataset(), None, union),
+            data=self._query_form(sparql, None, NO_DATASET, None, union),
             headers={"Accept": _GRAPH_MEDIA[format_name]},
         )
         sink(response.content)

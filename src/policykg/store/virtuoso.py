@@ -52,7 +52,7 @@ from policykg.errors import (
 )
 from policykg.sparql.syntax import Token, query_form
 from policykg.store import virtuosoupdates as updates
-from policykg.store.base import CHUNK_BYTES, Dataset, Limits, Sink, Solutions, Term, limited_writer
+from policykg.store.base import CHUNK_BYTES, NO_DATASET, Dataset, Limits, Sink, Solutions, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore, bound
 
@@ -134,7 +134,7 @@ class VirtuosoStore(RemoteStore):
         sink: Sink,
         format_name: str,
         base_iri: str | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
         limits: Limits | None = None,
         prefixes: dict[str, str] | None = None,
     ) -> None:
@@ -157,7 +157,7 @@ class VirtuosoStore(RemoteStore):
         base_iri: str | None = None,
         bindings: dict[str, Term] | None = None,
         prefixes: dict[str, str] | None = None,
-        dataset: Dataset = Dataset(),
+        dataset: Dataset = NO_DATASET,
     ) -> Solutions:
         """Run a SELECT query and return all its rows."""
         with self._answer(bound(sparql, bindings), base_iri, prefixes, dataset, None) as (triples, source):
@@ -169,7 +169,7 @@ class VirtuosoStore(RemoteStore):
 
     def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
         """Run an ASK query and return its answer."""
-        with self._answer(sparql, base_iri, prefixes, Dataset(), None) as (triples, source):
+        with self._answer(sparql, base_iri, prefixes, NO_DATASET, None) as (triples, source):
             result = None if triples else ox.parse_query_results(source, ox.QueryResultsFormat.XML)
             if not isinstance(result, ox.QueryBoolean):
                 raise QueryError("this is not an ASK query")
@@ -198,7 +198,7 @@ class VirtuosoStore(RemoteStore):
         """Write every quad queries see as N-Quads or TriG, read as one streamed SELECT."""
         writer = limited_writer(sink, Limits(None, None))
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-        with self._answer(query, None, None, Dataset(), None) as (_, source):
+        with self._answer(query, None, None, NO_DATASET, None) as (_, source):
             rows = ox.parse_query_results(source, ox.QueryResultsFormat.XML)
             quads = (ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows)  # type: ignore[arg-type,index]
             ox.serialize(quads, writer, DATASET_FORMATS[format_name])
@@ -365,11 +365,15 @@ class VirtuosoStore(RemoteStore):
         kinds = [updates.kind(op) for op in operations]
         # Only DATA operations, every DELETE DATA before every INSERT DATA ("DELETE" sorts first): one change.
         if kinds and set(kinds) <= {"DELETE DATA", "INSERT DATA"} and kinds == sorted(kinds):
-            deletes = [updates.block(source, op) for kind, op in zip(kinds, operations) if kind == "DELETE DATA"]
-            inserts = [updates.block(source, op) for kind, op in zip(kinds, operations) if kind == "INSERT DATA"]
+            deletes = [
+                updates.block(source, op) for kind, op in zip(kinds, operations, strict=True) if kind == "DELETE DATA"
+            ]
+            inserts = [
+                updates.block(source, op) for kind, op in zip(kinds, operations, strict=True) if kind == "INSERT DATA"
+            ]
             return [updates.data_request(prologue, deletes, inserts)]
         texts: list[str] = []
-        for kind, op in zip(kinds, operations):
+        for kind, op in zip(kinds, operations, strict=True):
             texts += self._operation(kind, op, source, prologue)
         return texts
 

@@ -175,7 +175,10 @@ class ChangeValidator:
             sparql = constraint.select[:where] + values + constraint.select[where:]
             rows = scratch.select(sparql, prefixes=dict(constraint.prefixes))
             results += constraint.results(
-                [{name: term.value for name, term in zip(rows.variables, row) if term is not None} for row in rows.rows]
+                [
+                    {name: term.value for name, term in zip(rows.variables, row, strict=True) if term is not None}
+                    for row in rows.rows
+                ]
             )
         return results
 

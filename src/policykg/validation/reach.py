@@ -62,7 +62,7 @@ def routes_of(shapes: rdflib.Graph) -> frozenset[Route]:
     for path in shapes.objects(None, SH.path):
         for route in _path_routes(shapes, path):
             routes.add(route)
-            routes.add(route + (TYPE_STEP,))  # class checks read the types of the values
+            routes.add((*route, TYPE_STEP))  # class checks read the types of the values
     literal_valued = {
         str(p)
         for shape in shapes.subjects(SH.datatype, None)
@@ -129,7 +129,7 @@ def _sparql_routes(select: str, prefixes: dict[str, str], literal_valued: set[st
                 for extra in options:
                     extended = route + extra
                     routes.add(extended)
-                    routes.add(extended + (TYPE_STEP,))
+                    routes.add((*extended, TYPE_STEP))
                     if isinstance(end, rdflib.Variable) and end not in seen:
                         seen.add(end)
                         frontier.append((end, extended))

@@ -118,7 +118,7 @@ class SparqlConstraint:
         """The results for the solutions of the query: one per solution, as pySHACL reports them."""
         found = []
         for row in rows:
-            message = re.sub(r"\{[?$](\w+)\}", lambda m: row.get(m.group(1), ""), self.message)
+            message = re.sub(r"\{[?$](\w+)\}", lambda m, row=row: row.get(m.group(1), ""), self.message)
             focus = row["this"]
             found.append(
                 Result(

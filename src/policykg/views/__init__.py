@@ -1,1 +1,1 @@
-"""What people and clients read: a resource's description, the policy-tracking views, the vocabulary, terminal tables."""
+"""What people and clients read: a resource's description, policy-tracking views, the vocabulary, terminal tables."""

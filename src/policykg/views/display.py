@@ -37,7 +37,7 @@ def table(solutions: Solutions, base_iri: str, max_width: int = 60) -> str:
     """Lay out SELECT solutions as an aligned text table with a header row."""
     header = [f"?{name}" for name in solutions.variables]
     rows = [[_clip(show_term(term, base_iri), max_width) for term in row] for row in solutions.rows]
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)] if header else []
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)] if header else []
     lines = [_line(header, widths), _line(["-" * w for w in widths], widths)]
     lines += [_line(row, widths) for row in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
@@ -108,4 +108,4 @@ def _clip(text: str, width: int) -> str:
 
 
 def _line(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()

@@ -215,7 +215,8 @@ def _event_details(store: Store, events: set[str]) -> dict[str, _EventDetails]:
         SELECT ?event (SAMPLE(?name) AS ?label) (MIN(?start) AS ?date) (SAMPLE(?md) AS ?monthDay)
                (MAX(?isInferred) AS ?inferred) WHERE {{ VALUES ?event {{ {values} }}
           OPTIONAL {{ ?event rdfs:label ?name }}
-          OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }} BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}
+          OPTIONAL {{ GRAPH ?g {{ ?event schema:startDate ?start }}
+                      BIND (EXISTS {{ ?g a pkg:InferredAssertion }} AS ?isInferred) }}
           OPTIONAL {{ ?event pkg:startMonthDay ?md }} }} GROUP BY ?event""",
         prefixes=_PREFIXES,
     ).values()

@@ -202,7 +202,7 @@ async def retract_entry(request: Request, entry_id: str) -> Response:
 
 
 def _entry_iri(ctx: ServiceContext, entry_id: str) -> str:
-    """The IRI of the entry a path names; 404 for anything that is not an entry's name (nothing else reaches a query)."""
+    """The IRI of the entry a path names; 404 for anything not an entry's name (nothing else reaches a query)."""
     if not _ENTRY_ID.fullmatch(entry_id):
         raise GraphNotFound(f"there is no entry {entry_id!r}: entries are named by letters, digits, '-', '_' and '.'")
     return entry_iri(ctx.settings.base_iri, entry_id)

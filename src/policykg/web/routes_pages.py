@@ -76,7 +76,7 @@ async def timeline(
         description="a year, or 'unknown' (default: all, or the latest)",
     ),
 ) -> Response:
-    """The events of a year (all of them, while they are few), as an SVG timeline and as a list, with an index of years."""
+    """The events of a year (all of them, while they are few), as an SVG timeline and a list, with an index of years."""
     ctx = context(request)
     years = await run(ctx.executor, lambda: ctx.memo("years", lambda: tracking.years(ctx.store)))
     total = sum(n for _, n in years)

@@ -229,7 +229,7 @@ def _html(page: str) -> HTMLResponse:
 def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
     if protocol.format is not None:
         return protocol.format.lower() in ("html", HTML)
-    offers = list(RESULT_TYPES) + [HTML]
+    offers = [*RESULT_TYPES, HTML]
     return negotiate(request.headers.get("accept"), offers) == HTML and "text/html" in request.headers.get("accept", "")
 
 
@@ -271,4 +271,9 @@ async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str
 
 
 def _default_query() -> str:
-    return "SELECT ?type (COUNT(DISTINCT ?resource) AS ?resources)\nWHERE { ?resource a ?type }\nGROUP BY ?type\nORDER BY DESC(?resources)"
+    return (
+        "SELECT ?type (COUNT(DISTINCT ?resource) AS ?resources)\n"
+        "WHERE { ?resource a ?type }\n"
+        "GROUP BY ?type\n"
+        "ORDER BY DESC(?resources)"
+    )

@@ -195,7 +195,8 @@ class Entries:
     def _current(self, iri: str, agent: str) -> list[ox.Quad]:
         """The quads of a current entry the agent may change: 404 if none, 410 if gone, 403 if someone else's."""
         state = self._store.select(
-            f"SELECT ?gone ?by WHERE {{ GRAPH {self._registry} {{ <{iri}> a <{PKG.Entry}> ; <{PROV}wasAttributedTo> ?by "
+            f"SELECT ?gone ?by WHERE {{ GRAPH {self._registry} {{ <{iri}> a <{PKG.Entry}> ; "
+            f"<{PROV}wasAttributedTo> ?by "
             f"OPTIONAL {{ <{iri}> <{PROV}invalidatedAtTime> ?gone }} }} }}"
         ).values()
         if not state:

@@ -295,7 +295,7 @@ def _fill(
     names = solutions.variables
     quads: list[ox.Quad] = []
     for number, row in enumerate(solutions.rows):
-        binding = dict(zip(names, row))
+        binding = dict(zip(names, row, strict=True))
         for quad in pattern:
             terms = [
                 _bind(t, binding, number if fresh_blank_nodes else None)
