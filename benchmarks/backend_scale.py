@@ -178,7 +178,8 @@ def oxigraph(data: Path, log: Path, query_seconds: int) -> tuple[Engine, float]:
 
 
 def virtuoso(data: Path, log: Path, memory_mb: int, query_seconds: int) -> tuple[Engine, float]:
-    """A new Virtuoso database: its bulk loader over the file (graphs as the N-Quads name them), a checkpoint, the model."""
+    """A new Virtuoso database: its bulk loader over the file (graphs as the N-Quads name them), a checkpoint,
+    the model."""
     folder = WORK / "backend-virtuoso"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -357,11 +358,12 @@ def table(runs: list[Run], args: argparse.Namespace) -> str:
         f"real process on a loopback port, query time limit {args.query_timeout} s in the service and the engine. "
         f"Queries: the {len(queries(sizes[0]))} queries of sparql_throughput.py round-robin from {args.clients} "
         f"clients for {args.seconds:g} s, client timeout {max(args.seconds, 60):g} s (a timeout is an error). "
-        f"Entries: {args.entries} entries of 1–15 recommendations, about 20–200 triples (entry_latency.py's), POST /entries one after another, "
-        "timed at the client (validation against the stored graph, the atomic write, and for the embedded store "
-        "the query workers' new snapshot). Ratios: to the embedded store at the same size (queries/s: higher is "
-        "better; entry median: lower is better). Growth rows: the largest size's figure ÷ the smallest's. Load avg: "
-        "the machine's 1-minute load average before the queries and after the entries (other work shares it).",
+        f"Entries: {args.entries} entries of 1–15 recommendations, about 20–200 triples (entry_latency.py's), "
+        "POST /entries one after another, timed at the client (validation against the stored graph, the atomic "
+        "write, and for the embedded store the query workers' new snapshot). Ratios: to the embedded store at the "
+        "same size (queries/s: higher is better; entry median: lower is better). Growth rows: the largest size's "
+        "figure ÷ the smallest's. Load avg: the machine's 1-minute load average before the queries and after the "
+        "entries (other work shares it).",
         "",
         "| backend | triples | load (s) | queries/s | p50 (ms) | p95 (ms) | entry median (ms) | entry p95 (ms) "
         "| errors (queries / entries) | queries/s ÷ embedded | entry median ÷ embedded | load avg |",
@@ -389,7 +391,7 @@ def table(runs: list[Run], args: argparse.Namespace) -> str:
                 f"| *{backend}: growth* | *{measured[-1].triples // measured[0].triples}× data* | {cells} | | | | |"
             )
     lines += kinds_table(runs) + answers(runs)
-    return "\n".join(lines + [""])
+    return "\n".join([*lines, ""])
 
 
 def kinds_table(runs: list[Run]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Crash safety, repeated: `policykg serve` SIGKILLed amid concurrent entry submissions, restarted and audited, round after round.
+"""Crash safety, repeated: `policykg serve` SIGKILLed amid concurrent entries, restarted and audited, round after round.
 
 One command:  .venv/bin/python benchmarks/crash_loop.py --rounds 20 --results
 
@@ -112,8 +112,8 @@ def report(
         "",
         "Rounds on one store that keeps growing:",
         "",
-        "| round | acknowledged (201) | in flight at the kill | of those, in the store (whole) | entries in the store | "
-        "kill after first 201 (s) | restart (s) | problems |",
+        "| round | acknowledged (201) | in flight at the kill | of those, in the store (whole) | "
+        "entries in the store | kill after first 201 (s) | restart (s) | problems |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(row(n, r) for n, r in enumerate(rounds, 1)),
         "",

@@ -36,7 +36,8 @@ def entry(number: int, recommendations: int, base: str, rng: random.Random, conc
     """A new conference with its recommendations and their proposed status: about 8 + 13 per recommendation."""
     conference = f"<{base}id/event/bench-conference-{number}>"
     lines = [
-        f"""@prefix pkg: <{PKG}> . @prefix schema: <https://schema.org/> . @prefix dcterms: <http://purl.org/dc/terms/> .
+        f"""@prefix pkg: <{PKG}> . @prefix schema: <https://schema.org/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 {conference} a pkg:Conference ; rdfs:label "Benchmark conference {number}"@en ;

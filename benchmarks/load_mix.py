@@ -1,4 +1,4 @@
-"""A realistic mix of requests from concurrent clients against `policykg serve` on a generated store, then an audit of every entry.
+"""A realistic mix of requests from concurrent clients against `policykg serve`, then an audit of every entry.
 
 One command:  .venv/bin/python benchmarks/load_mix.py --triples 1000000 --results
 
@@ -113,7 +113,8 @@ async def sparql(mix: Mix, http: httpx.AsyncClient, rng: random.Random, query: s
 
 
 def resource_path(mix: Mix, rng: random.Random) -> str:
-    """A resource of the generated world (policykg.model.synthetic): a concept, organisation, person, city, event or recommendation."""
+    """A resource of the generated world (policykg.model.synthetic): a concept, organisation, person, city, event
+    or recommendation."""
     scale, conference = mix.scale, rng.randrange(mix.conferences)
     return rng.choice(
         [
@@ -359,7 +360,8 @@ def report(
     unexpected = sum(v.get(UNEXPECTED, 0) for v in tally.verdicts.values())
     valid = [s for s in mix.submissions if s.valid]
     lines = [
-        f"### Load mix: {args.clients} clients for {args.seconds:g} s, {args.triples:,}-triple store ({time.strftime('%Y-%m-%d')})",
+        f"### Load mix: {args.clients} clients for {args.seconds:g} s, {args.triples:,}-triple store "
+        f"({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {machine()}; the clients run on it too. 1-minute load average {load[0]:.2f} before, {load[1]:.2f} "
         "after (other work shares the machine). `policykg serve` over a copy of an on-disk store of the model plus "
@@ -389,9 +391,9 @@ def report(
         "accepted write changes it; a refused one does not).",
         "",
         f"Audit after the run: {sum(1 for s in valid if s.entry):,} entries acknowledged with 201 "
-        f"({len(valid):,} valid ones sent), {len(mix.submissions) - len(valid):,} invalid ones sent; {stored:,} entries "
-        f"in the store; **{len(problems)} problems** (lost, duplicated, partial or invalid entries stored, change "
-        f"stream out of step). Server log: {logged}.",
+        f"({len(valid):,} valid ones sent), {len(mix.submissions) - len(valid):,} invalid ones sent; {stored:,} "
+        f"entries in the store; **{len(problems)} problems** (lost, duplicated, partial or invalid entries stored, "
+        f"change stream out of step). Server log: {logged}.",
         *(["", "Problems:", *(f"- {p}" for p in problems[:20])] if problems else []),
         "",
         f"Rerun: `.venv/bin/python benchmarks/load_mix.py --triples {args.triples} --results`",

@@ -141,7 +141,8 @@ def main() -> None:
         system.process.wait(timeout=60)
 
     lines = [
-        f"### Simple queries beside pathological ones, {args.triples:,} generated triples ({time.strftime('%Y-%m-%d')})",
+        f"### Simple queries beside pathological ones, {args.triples:,} generated triples "
+        f"({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {machine()}; 1-minute load average {load:.1f} before the run (other work shares the machine). "
         f"`policykg serve --workers 2`, time limit {TIMEOUT_SECONDS} s, memory limit {MEMORY_LIMIT // 2**20} MiB per "
@@ -161,7 +162,7 @@ def main() -> None:
             f"{max(latencies, default=0) * 1000:,.1f} | {row['errors']} | {ended} | "
             f"{row['server_peak'] / 1e6:,.0f} | {row['worker_peak'] / 1e6:,.0f} |"
         )
-    table = "\n".join(lines + [""])
+    table = "\n".join([*lines, ""])
     publish(table, args.results)
 
 

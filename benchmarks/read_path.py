@@ -1,6 +1,7 @@
 """The cheap, common read path: policykg next to a raw `oxigraph serve` on the same data, in one run.
 
-One command:  .venv/bin/python benchmarks/read_path.py --triples 200000 1000000 --clients 1 2 4 8 32 --seconds 10 --results
+One command:
+    .venv/bin/python benchmarks/read_path.py --triples 200000 1000000 --clients 1 2 4 8 32 --seconds 10 --results
 
 For each size it takes the generated graph (`policykg generate`, kept in benchmarks/.work/), loads it with
 `policykg load` into a new on-disk store, and with `oxigraph load` (then `oxigraph optimize`, then the model
@@ -969,9 +970,9 @@ def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[
         ""
         if args.no_pages
         else (
-            f" Pages, policykg only: {', '.join(PAGES)}, each kind alone, {args.pages_seconds:g} s per system, kind and "
-            f"client count, at the dereferencing counts (the dump at {DUMP_CLIENTS} clients at the most); MB/s: the "
-            "bytes of the bodies as read (the dump as sent, gzip-compressed)."
+            f" Pages, policykg only: {', '.join(PAGES)}, each kind alone, {args.pages_seconds:g} s per system, kind "
+            f"and client count, at the dereferencing counts (the dump at {DUMP_CLIENTS} clients at the most); MB/s: "
+            "the bytes of the bodies as read (the dump as sent, gzip-compressed)."
         )
     )
     return (

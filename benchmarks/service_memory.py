@@ -19,6 +19,7 @@ With --results it appends the tables to benchmarks/RESULTS.md.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -64,10 +65,8 @@ def children(pid: int) -> list[int]:
     """The child processes of a process, whichever of its threads started them."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             found += [int(child) for child in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            pass
     return found
 
 

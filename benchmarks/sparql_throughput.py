@@ -57,7 +57,8 @@ def queries(triples: int) -> list[tuple[str, str]]:
             (
                 "2 presentations-by-org",
                 prefixes + "SELECT DISTINCT ?event ?start WHERE { ?pres pkg:presenter ?person ; "
-                f"pkg:presentedAt ?event . ?person org:holds/org:postIn {org} . ?event schema:startDate ?start }} ORDER BY ?start",
+                f"pkg:presentedAt ?event . ?person org:holds/org:postIn {org} . ?event schema:startDate ?start }} "
+                "ORDER BY ?start",
             ),
             (
                 "3 representatives-at-meeting",
@@ -67,7 +68,8 @@ def queries(triples: int) -> list[tuple[str, str]]:
             (
                 "4 instruments-per-recommendation",
                 prefixes + f"SELECT DISTINCT ?ordinal ?instrument WHERE {{ ?r pkg:issuedAt {conference} ; "
-                "pkg:ordinal ?ordinal ; pkg:concerns ?c . ?instrument a pkg:PolicyInstrument ; skos:broader? ?c } ORDER BY ?ordinal",
+                "pkg:ordinal ?ordinal ; pkg:concerns ?c . ?instrument a pkg:PolicyInstrument ; skos:broader? ?c } "
+                "ORDER BY ?ordinal",
             ),
             (
                 "5 fact-provenance",
@@ -77,7 +79,8 @@ def queries(triples: int) -> list[tuple[str, str]]:
             (
                 "6 recommendation-trail",
                 prefixes + f"SELECT DISTINCT ?ordinal ?status ?date WHERE {{ ?r pkg:issuedAt {conference} ; "
-                "pkg:ordinal ?ordinal . ?s pkg:recommendation ?r ; pkg:status ?status ; pkg:statusDate ?date } ORDER BY ?ordinal ?date",
+                "pkg:ordinal ?ordinal . ?s pkg:recommendation ?r ; pkg:status ?status ; pkg:statusDate ?date } "
+                "ORDER BY ?ordinal ?date",
             ),
             (
                 "7 events-timeline",
@@ -316,7 +319,10 @@ def machine() -> str:
         memory = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
     except OSError:
         memory = float("nan")
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main() -> None:

@@ -142,13 +142,15 @@ def main() -> None:
 
     first = len(measured[0][0].latencies) / args.seconds
     lines = [
-        f"### Query throughput by number of query workers, {args.triples:,} generated triples ({time.strftime('%Y-%m-%d')})",
+        f"### Query throughput by number of query workers, {args.triples:,} generated triples "
+        f"({time.strftime('%Y-%m-%d')})",
         "",
         f"Machine: {machine()}. `policykg serve --workers N` over one on-disk store; {args.clients} concurrent clients "
         f"for {args.seconds:g} s per setting, the {len(mix)} queries of sparql_throughput.py round-robin. "
         "Write to read: an entry sent over HTTP until an ASK query sees it (10 entries, one after another).",
         "",
-        "| workers | queries/s | × 1st setting | p50 (ms) | p95 (ms) | errors | write to read, median (ms) | max (ms) |",
+        "| workers | queries/s | × 1st setting | p50 (ms) | p95 (ms) | errors | write to read, median (ms) "
+        "| max (ms) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for system, delays in measured:
@@ -158,7 +160,7 @@ def main() -> None:
             f"{percentile(system.latencies, 0.95):,.1f} | {system.errors} | "
             f"{statistics.median(delays) * 1000:,.0f} | {max(delays) * 1000:,.0f} |"
         )
-    table = "\n".join(lines + [""])
+    table = "\n".join([*lines, ""])
     publish(table, args.results)
 
 

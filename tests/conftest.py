@@ -211,7 +211,10 @@ def start_service(folder: Path, port: int | None = None, **env: str) -> tuple["s
 
 
 def launch_service(folder: Path, port: int | None = None, **env: str) -> tuple["subprocess.Popen[bytes]", str]:
-    """Start `policykg serve` as start_service does, without waiting for it to answer; its output in folder/serve.log."""
+    """Start `policykg serve` as start_service does, without waiting for it to answer.
+
+    Its output goes to folder/serve.log.
+    """
     port = port or free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKG_")}
     environment.update({"POLICYKG_PORT": str(port), "POLICYKG_HOST": "127.0.0.1", **env})

@@ -2,6 +2,7 @@
 JavaScript, headings, titles and links that work, the keyboard, every page the site links to, and no request
 off loopback."""
 
+from itertools import pairwise
 from urllib.parse import urldefrag, urljoin
 
 import httpx
@@ -31,7 +32,7 @@ def test_every_page_reads_without_javascript_with_a_title_one_h1_and_ordered_hea
     levels = [
         int(tag[1]) for tag in page_without_js.locator("h1, h2, h3").evaluate_all("els => els.map(e => e.tagName)")
     ]
-    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no heading level skipped
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in pairwise(levels))  # no heading level skipped
     assert all(alt.strip() for alt in page_without_js.locator("img").evaluate_all("els => els.map(e => e.alt || '')"))
     assert page_without_js.locator("html").get_attribute("lang") == "en"
 

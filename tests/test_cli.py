@@ -93,7 +93,7 @@ def test_validate_a_missing_file_exits_2():
 
 def test_validate_makes_no_connection_for_a_remote_jsonld_context(listener, tmp_path):
     entry = tmp_path / "entry.jsonld"
-    entry.write_text('{"@context": "http://127.0.0.1:%d/ctx", "@id": "http://example.org/a"}' % listener.port)
+    entry.write_text(f'{{"@context": "http://127.0.0.1:{listener.port}/ctx", "@id": "http://example.org/a"}}')
     run = policykg("validate", str(entry))
     assert run.returncode == 2 and "remote context" in run.stderr
     assert listener.connections == 0

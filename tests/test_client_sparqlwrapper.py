@@ -205,7 +205,10 @@ def test_sparqlwrapper_gets_the_answer_in_the_syntax_it_asks_for(service, return
 def test_a_return_format_the_form_cannot_take_gets_the_answer_accept_allows(
     service, return_format, form, method, media_type
 ):
-    sent = f"Sending Accept header '*/*' because unexpected returned format '{return_format}' in a '{form}' SPARQL query form"
+    sent = (
+        f"Sending Accept header '*/*' because unexpected returned format '{return_format}' in a '{form}' "
+        "SPARQL query form"
+    )
     with pytest.warns(RuntimeWarning, match=f"^{re.escape(sent)}$"):
         result = query(service, return_format, form, method)
     got = (

@@ -44,7 +44,8 @@ def deployed(tmp_path_factory) -> Iterator[Service]:
         POLICYKG_QUERY_WORKERS="0",
     )
     try:
-        entry = f"""@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        entry = f"""@prefix pkg: <https://w3id.org/policykg/ontology#> .
+            @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
             <id/event/harvest-conference> a pkg:Conference ; <http://www.w3.org/2000/01/rdf-schema#label> "Harvest"@en ;
               <{DCTERMS}title> "Harvest"@en ; <https://schema.org/startDate> "2025-06-01"^^xsd:date ."""
         created = httpx.post(

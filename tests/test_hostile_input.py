@@ -143,7 +143,10 @@ def hostile(tmp_path_factory) -> Iterator[Hostile]:
 def assert_refused(
     service: Hostile, door: Door, body: bytes, syntax: str, status: int, kind: str, said: str = ""
 ) -> dict[str, object]:
-    """The door answers a problem of the kind and status given, whose detail says what it was told; nothing is written."""
+    """The door answers a problem of the kind and status given, whose detail says what it was told.
+
+    Nothing is written.
+    """
     before = service.fingerprint()
     answer = door.send(service.url, body, syntax)
     assert answer.status_code == status, answer.text[:500]

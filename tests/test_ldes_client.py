@@ -136,7 +136,7 @@ def test_the_client_reads_timestamps_that_order_the_members_as_they_were_written
     # The client's own emission order is not relied on: ldes-client 0.3.0 was seen, under load, to emit a member
     # of a later page before one of an earlier page. What it read must be ordered by our timestamps, though.
     assert len(set(times)) == len(times)  # stamped to the microsecond, never twice
-    by_time = [member["id"] for _, member in sorted(zip(times, run.members), key=lambda pair: pair[0])]
+    by_time = [member["id"] for _, member in sorted(zip(times, run.members, strict=True), key=lambda pair: pair[0])]
     assert by_time == [run.first, run.revised, run.gone, run.gone + "/retraction", run.kept]  # the order of the writes
 
 

@@ -203,7 +203,7 @@ def settled_statistics(url: str) -> dict[str, int]:
 
 
 def test_a_client_that_goes_away_mid_answer_stops_its_query_and_harms_no_other(limited):
-    process, url = limited
+    _, url = limited
     before = settled_statistics(url)
     endless = "CONSTRUCT { ?a ?b ?f } WHERE { ?a ?b ?c . ?d ?e ?f }"  # millions of triples, streamed as they come
     with httpx.stream("POST", url, data={"query": endless}, headers={"Accept": "application/n-triples"}) as answer:

@@ -69,7 +69,7 @@ def test_relative_iris_resolve_against_the_base(tmp_path):
 def test_a_remote_jsonld_context_is_refused_without_a_connection(listener, tmp_path):
     path = tmp_path / "remote.jsonld"
     path.write_text(
-        '{"@context": "http://127.0.0.1:%d/context.jsonld", "@id": "http://example.org/a", "name": "x"}' % listener.port
+        f'{{"@context": "http://127.0.0.1:{listener.port}/context.jsonld", "@id": "http://example.org/a", "name": "x"}}'
     )
     with pytest.raises(RdfSyntaxError, match="remote context"):
         read_quads(path, B)

@@ -46,7 +46,8 @@ def test_a_valid_entry_is_written_into_its_own_graph_with_provenance(service):
         service,
         f"""ASK {{ GRAPH <{B}graph/entries> {{ <{entry}> a <{PKG}Entry> ;
         <http://www.w3.org/ns/prov#wasAttributedTo> <{B}id/agent/operator> ;
-        <http://www.w3.org/ns/prov#generatedAtTime> ?t ; <{PKG}validatedAgainst> <https://w3id.org/policykg/shapes/0.1.0> }} }}""",
+        <http://www.w3.org/ns/prov#generatedAtTime> ?t ;
+        <{PKG}validatedAgainst> <https://w3id.org/policykg/shapes/0.1.0> }} }}""",
     )
     got = httpx.get(service.url + response.headers["location"], headers={"Accept": "application/n-quads"})
     quads = list(ox.parse(got.content, format=ox.RdfFormat.N_QUADS))
@@ -185,7 +186,8 @@ def test_a_retraction_is_recorded_and_takes_the_triples_out(service):
     assert not ask(service, f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} FILTER(?g != <{B}graph/entries>) }}")
     assert ask(
         service,
-        f"ASK {{ <{entry}> <{PKG}retractedBy> <{B}id/agent/operator> ; <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}",
+        f"ASK {{ <{entry}> <{PKG}retractedBy> <{B}id/agent/operator> ; "
+        "<http://www.w3.org/ns/prov#invalidatedAtTime> ?t }",
     )
     assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 410
     assert httpx.delete(service.url + "/entries/no-such-entry", headers=service.auth()).status_code == 404

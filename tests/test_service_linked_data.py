@@ -1,4 +1,4 @@
-"""Linked data on the running service: dereferenceable IRIs in every syntax, pages, the model, dumps, crawlers' files."""
+"""Linked data on the live service: dereferenceable IRIs in every syntax, pages, the model, dumps, crawlers' files."""
 
 import datetime as dt
 import gzip

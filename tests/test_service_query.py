@@ -123,7 +123,10 @@ def test_nothing_acceptable_is_406_with_the_choices(service):
     ],
 )
 def test_construct_in_each_graph_syntax(service, media_type, rdflib_format):
-    query = "CONSTRUCT { ?p <http://www.w3.org/2000/01/rdf-schema#label> ?l } WHERE { ?p a <https://w3id.org/policykg/ontology#Person> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+    query = (
+        "CONSTRUCT { ?p <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
+        "WHERE { ?p a <https://w3id.org/policykg/ontology#Person> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+    )
     response = httpx.get(service.sparql, params={"query": query}, headers={"Accept": media_type})
     assert response.headers["content-type"].startswith(media_type)
     graph = rdflib.Dataset() if rdflib_format in ("nquads", "trig") else rdflib.Graph()

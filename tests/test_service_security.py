@@ -30,7 +30,8 @@ EX, B = "http://example.org/", "http://localhost:8000/"
 
 TRIPLE = f'<{EX}a> <{EX}p> "written" .'
 INSERT = f'INSERT DATA {{ GRAPH <$new> {{ <{EX}a> <{EX}p> "written" }} }}'
-ORGANISATION = """@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ORGANISATION = """@prefix pkg: <https://w3id.org/policykg/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <$subject> a pkg:Organisation ; rdfs:label "Organisation $label"@en ."""
 
 

@@ -56,7 +56,10 @@ def test_a_graph_that_conforms_is_written(service):
 
 def test_an_update_that_removes_what_another_node_needs_is_refused(service):
     # Without her participation, the presenter of the presentation at the meeting took no part in it.
-    update = f"DELETE DATA {{ GRAPH <{ATTENDANCE}> {{ <{PARTICIPATION}> <http://data.europa.eu/m8g/role> <{PKG}roleAttendee> }} }}"
+    update = (
+        f"DELETE DATA {{ GRAPH <{ATTENDANCE}> {{ <{PARTICIPATION}> <http://data.europa.eu/m8g/role> "
+        f"<{PKG}roleAttendee> }} }}"
+    )
     harmless = httpx.post(
         service.sparql, data={"update": update.replace("roleAttendee", "roleMember")}, headers=service.auth()
     )

@@ -154,11 +154,13 @@ def test_a_store_written_before_skolemisation_has_its_blank_nodes_named_on_the_n
     [
         (
             "nt",
-            '_:b0 <https://schema.org/name> "{n}" .\n<http://localhost:8000/id/place/p{n}> <https://schema.org/address> _:b0 .\n',
+            '_:b0 <https://schema.org/name> "{n}" .\n'
+            "<http://localhost:8000/id/place/p{n}> <https://schema.org/address> _:b0 .\n",
         ),
         (
             "ttl",
-            '<http://localhost:8000/id/place/p{n}> <https://schema.org/address> [ <https://schema.org/name> "{n}" ] .\n',
+            "<http://localhost:8000/id/place/p{n}> <https://schema.org/address> "
+            '[ <https://schema.org/name> "{n}" ] .\n',
         ),
     ],
 )

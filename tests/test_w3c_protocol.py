@@ -171,13 +171,15 @@ def tabular_answer(response: httpx.Response) -> tuple[list[str], list[dict[str, 
     if kind == "csv":
         table = list(csv.reader(io.StringIO(text)))
         variables = table[0]
-        return variables, [{v: (None, value) for v, value in zip(variables, line) if value != ""} for line in table[1:]]
+        return variables, [
+            {v: (None, value) for v, value in zip(variables, line, strict=True) if value != ""} for line in table[1:]
+        ]
     lines = text.splitlines()
     variables = [v.lstrip("?$") for v in lines[0].split("\t")]
     rows = []
     for line in lines[1:]:
         row = {}
-        for name, value in zip(variables, line.split("\t")):
+        for name, value in zip(variables, line.split("\t"), strict=True):
             if value.startswith("<") and value.endswith(">"):
                 row[name] = ("uri", value[1:-1])
             elif value.startswith("_:"):
@@ -643,7 +645,13 @@ def test_update_base_uri(service, graphs):
     )
     response = send("POST", service.sparql, body=update.encode(), headers=update_headers(service, UPDATE_BODY))
     assert_2xx_or_3xx(response)
-    query = f"SELECT ?o WHERE {{\n    GRAPH <{graph}> {{\n        <http://example.org/s> <http://example.org/p> ?o\n    }}\n}}"
+    query = (
+        "SELECT ?o WHERE {\n"
+        f"    GRAPH <{graph}> {{\n"
+        "        <http://example.org/s> <http://example.org/p> ?o\n"
+        "    }\n"
+        "}"
+    )
     answer = send("POST", service.sparql, body=query.encode(), headers={"Content-Type": QUERY_BODY})
     variables, rows = tabular_answer(answer)
     assert variables == ["o"] and len(rows) == 1

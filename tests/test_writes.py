@@ -117,7 +117,8 @@ def test_a_write_refused_before_the_store_keeps_the_revision_and_any_other_renew
     before = writer.revision
     with pytest.raises(ReadOnlyGraph):
         writer.update(
-            f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <{EX}b> }} }}",
+            f"INSERT DATA {{ GRAPH <{B}graph/x> {{ <{EX}a> <http://www.w3.org/2000/01/rdf-schema#subClassOf> "
+            f"<{EX}b> }} }}",
             B,
         )
     assert writer.revision == before and triples(store, B + "graph/x") == set()
