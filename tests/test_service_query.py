@@ -232,6 +232,32 @@ def test_cors_allows_reads_from_any_origin(service):
     assert preflight.status_code == 200 and "POST" in preflight.headers["access-control-allow-methods"]
 
 
+@pytest.mark.parametrize("params", [{"query": COUNT}, {"query": COUNT, "format": "html"}])
+@pytest.mark.parametrize("origin", [{}, {"Origin": "https://portal.example"}])
+def test_queries_answered_on_the_fast_path_carry_the_headers_of_the_routed_application(service, params, origin):
+    # HEAD goes through the application's middlewares and routes; GET is answered by web/fastpath.py.
+    added = (
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "vary",
+        "content-security-policy",
+        "x-content-type-options",
+        "content-type",
+    )
+    routed = httpx.head(service.sparql, params=params, headers=origin)
+    fast = httpx.get(service.sparql, params=params, headers=origin)
+    assert routed.status_code == fast.status_code == 200
+    # The query page brings its own policy (stricter than the one HEAD's empty answer gets): each has one.
+    assert {name: fast.headers.get(name) for name in added if name != "content-security-policy"} == {
+        name: routed.headers.get(name) for name in added if name != "content-security-policy"
+    }
+    assert fast.headers["vary"] == "Accept, Origin"
+    assert ("access-control-allow-origin" in fast.headers) == bool(origin)
+    assert ("content-security-policy" in fast.headers) == ("content-security-policy" in routed.headers)
+    assert ("content-security-policy" in fast.headers) == ("format" in params)
+    assert fast.headers["x-request-id"] and fast.headers["x-request-id"] != routed.headers["x-request-id"]
+
+
 def test_openapi_documents_the_routes(service):
     paths = httpx.get(service.url + "/openapi.json").json()["paths"]
     assert {"/sparql", "/store"} <= set(paths)
@@ -288,7 +314,7 @@ def test_head_answers_headers_without_running_the_query(service):
     heavy = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
     for _ in range(20):
         response = httpx.head(service.sparql, params={"query": heavy}, headers={"Accept": "text/csv"})
-        assert response.status_code == 200 and response.headers["content-type"] == "text/csv"
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
     assert n(httpx.get(service.sparql, params={"query": COUNT}, headers={"Accept": SRJ})) == "3"
 
 

@@ -7,8 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from policykg import __version__
 from policykg.config import Settings
@@ -28,13 +27,10 @@ from policykg.web import (
 )
 from policykg.web.context import ServiceContext
 from policykg.web.fastpath import FastPath
-from policykg.web.requestlog import HEADER, RequestLog
+from policykg.web.headers import CROSS_ORIGIN, PagePolicy
+from policykg.web.requestlog import RequestLog
 from policykg.writing.entries import Entries
 from policykg.writing.writer import make_writer
-
-_PAGE_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
-)
 
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
@@ -57,7 +53,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         for pool in (write_executor, dump_executor, executor):
             pool.shutdown(wait=True, cancel_futures=True)
 
-    app = FastAPI(
+    app = _Application(
         title="policykg",
         summary="A policy-tracking knowledge graph for European cultural-heritage policy",
         description="SPARQL 1.1 Protocol (query and update) at /sparql and the Graph Store HTTP Protocol at /store. "
@@ -80,19 +76,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     problems.install(app)
 
-    # Innermost: queries skip the framework's routing (the routes stay, for the API description and HEAD).
-    app.add_middleware(FastPath, path="/sparql", responders=routes_sparql.RESPONDERS)
     app.add_middleware(PagePolicy)
-    # Reads may come from any web page; writes need the token, which a browser never sends on its own.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "POST"],
-        allow_headers=["Accept", "Content-Type"],
-        expose_headers=["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location", HEADER],
-    )
-    # Added last, so outermost: it sees every request and answer as sent, and logs each once.
-    app.add_middleware(RequestLog)
+    app.add_middleware(CORSMiddleware, **CROSS_ORIGIN)
     app.include_router(routes_sparql.router)
     app.include_router(routes_store.router)
     app.include_router(routes_entries.router)
@@ -106,25 +91,11 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     return app
 
 
-class PagePolicy:
-    """ASGI middleware: the pages run no script and load nothing from elsewhere; say so, so that a browser refuses to.
+class _Application(FastAPI):
+    """FastAPI with two layers outside its own: the request log, then the fast path of queries (web/fastpath.py)."""
 
-    A page that sends a policy of its own keeps it (/docs: the service's own scripts, see routes_docs).
-
-    Pure ASGI on purpose: Starlette's BaseHTTPMiddleware ends a streamed answer that fails half-way (past the
-    size limit, a store error) as if it were complete; passed through as it comes, it reaches the client cut off.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
-                    headers.setdefault("X-Content-Type-Options", "nosniff")
-            await send(message)
-
-        await self.app(scope, receive, send_with_policy if scope["type"] == "http" else send)
+    def build_middleware_stack(self) -> ASGIApp:
+        """The request log around the fast path, around the application's middlewares and routes."""
+        on_fault = self.exception_handlers[Exception]
+        stack = super().build_middleware_stack()
+        return RequestLog(FastPath(stack, "/sparql", routes_sparql.RESPONDERS, on_fault))  # type: ignore[arg-type]

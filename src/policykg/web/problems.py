@@ -168,8 +168,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
-        # A fault of the server. It answers outside RequestLog, so it echoes the id itself; the detail names no
-        # internals: the traceback is in the server's log, next to the request's line with the same id.
+        # A fault of the server. It names no internals: the traceback is in the server's log, next to the
+        # request's line with the same id (echoed here too, for callers outside the request log).
         members = occurrence(request)
         detail = "the server failed to answer; quote the request id when you report it"
         return _for_people(

@@ -95,7 +95,7 @@ async def query_by_head(request: Request) -> Response:
     media_type = (
         HTML if _wants_html(request, protocol) else answer_type(form, request.headers.get("accept"), protocol.format)
     )
-    return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
+    return Response(status_code=200, headers={"Content-Type": _content_type(media_type), "Vary": "Accept"})
 
 
 @router.post(
@@ -129,8 +129,13 @@ async def respond_to_post(request: Request) -> Response:
     return await _answer(request, ctx, protocol)
 
 
-# What the endpoint does for each method it answers without the framework's routing (web/fastpath.py).
+# What the endpoint does for each method the fast path answers outside the framework (web/fastpath.py).
 RESPONDERS = {"GET": respond_to_get, "POST": respond_to_post}
+
+
+def _content_type(media_type: str) -> str:
+    """The Content-Type of an answer in a media type: text in UTF-8 says so."""
+    return media_type + ("; charset=utf-8" if media_type.startswith(_TEXT_TYPES) else "")
 
 
 def _media_type(content_type: str | None) -> str:
@@ -153,8 +158,7 @@ async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolReque
         dataset=protocol.dataset,
         limits=Limits(settings.query_timeout, settings.max_result_bytes),
     )
-    content_type = media_type + ("; charset=utf-8" if media_type.startswith(_TEXT_TYPES) else "")
-    return answer_response(answer, content_type, {"Vary": "Accept"})
+    return answer_response(answer, _content_type(media_type), {"Vary": "Accept"})
 
 
 async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
