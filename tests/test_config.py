@@ -40,13 +40,13 @@ def test_a_contributor_cannot_take_the_name_the_service_writes_as(name):
     assert load_settings(contributor_tokens={"a-long-enough-token": "alice"}).contributor_tokens
 
 
-def test_the_readme_documents_every_setting_and_no_other(settings):
+def test_the_manual_documents_every_setting_and_no_other(settings):
     import re
 
     from policykg.config import Settings
 
-    readme = (settings.root / "README.md").read_text(encoding="utf-8")
-    table = readme.split("### Configuration", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
+    manual = (settings.root / "docs" / "operating.md").read_text(encoding="utf-8")
+    table = manual.split("\n## Configuration", 1)[1].split("\n\n", 2)[2].split("\n\n", 1)[0]
     documented = {
         name.lower()
         for row in table.splitlines()
