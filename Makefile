@@ -54,12 +54,14 @@ $(LDES_CLIENT)/node_modules/.make-stamp: $(LDES_CLIENT)/package-lock.json | node
 ## test: set up, then run the whole test suite.
 test: $(BIN)/policykg browser virtuoso $(LDES_CLIENT)/node_modules/.make-stamp
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## check: set up (Python only), then the import layers and the quick tests: no server, browser, Virtuoso, Node, or slow one.
+## check: set up (Python only), then the import layers, the types and the quick tests: no server, browser, Virtuoso, Node, or slow one.
 check: $(BIN)/policykg
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not service and not browser and not virtuoso and not node and not slow"
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist $(LDES_CLIENT)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache build dist $(LDES_CLIENT)/node_modules
