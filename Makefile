@@ -56,14 +56,16 @@ test: $(BIN)/policykg browser virtuoso $(LDES_CLIENT)/node_modules/.make-stamp
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## check: set up (Python only), then the import layers, format and lint, and the quick tests: no server, browser, Virtuoso, Node, or slow one.
+## check: set up (Python only), then the import layers, format, lint and types, and the quick tests: no server, browser, Virtuoso, Node, or slow one.
 check: $(BIN)/policykg
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -m "not service and not browser and not virtuoso and not node and not slow"
 
 clean:
-	rm -rf $(VENV) .pytest_cache build dist $(LDES_CLIENT)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache build dist $(LDES_CLIENT)/node_modules

@@ -4,7 +4,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -158,9 +158,10 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings from the environment, with explicit values (command flags) taking precedence."""
-    given = {key: value for key, value in overrides.items() if value is not None}
+    # Any: pydantic checks and converts each value (a flag's text to a number, a path), as it does the environment's.
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     try:
-        return Settings(**given)  # type: ignore[arg-type]
+        return Settings(**given)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
         raise ConfigError(f"invalid setting: {problems}") from None

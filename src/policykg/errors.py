@@ -1,6 +1,10 @@
 """Typed errors of policykg; each carries the data a caller needs to report it."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import rdflib
 
 
 class PolicyKGError(Exception):
@@ -123,7 +127,7 @@ class WritesDisabled(PolicyKGError):
 class ChangeRejected(PolicyKGError):
     """A write would leave the graph in violation of the shapes; nothing was written."""
 
-    def __init__(self, message: str, results: list[dict[str, object]], report: object = None) -> None:
+    def __init__(self, message: str, results: list[dict[str, object]], report: "rdflib.Graph | None" = None) -> None:
         self.results = results
         self.report = report  # the full sh:ValidationReport graph, for a client that asks for RDF
         super().__init__(message)

@@ -15,6 +15,7 @@ from policykg.iris import genid_prefix
 from policykg.rdf.input import read_files
 from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.rdf.skolem import canonical, fresh
+from policykg.rdf.terms import quad_of
 from policykg.sparql.syntax import quads_text
 from policykg.store import Store
 
@@ -80,7 +81,7 @@ def refresh_model(store: Store, settings: Settings) -> bool:
     expected = model_quads(settings)
     graphs = " ".join(f"<{graph}>" for graph in MODEL_GRAPHS)
     rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
-    if {ox.Quad(*row) for row in rows} == set(expected):  # type: ignore[misc]
+    if {quad_of(*row) for row in rows} == set(expected):
         return False
     drops = " ".join(f"DROP SILENT GRAPH <{graph}> ;" for graph in MODEL_GRAPHS)
     store.update(f"{drops} INSERT DATA {{ {quads_text(expected)} }}")

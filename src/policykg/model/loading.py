@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -17,7 +17,7 @@ from policykg.errors import RdfSyntaxError
 from policykg.iris import genid_prefix
 from policykg.rdf.input import expand_paths, format_of
 from policykg.rdf.skolem import fresh
-from policykg.store import Store
+from policykg.store import Readable, Store
 
 Progress = Callable[[str, int, int], None]
 """progress(label, done, total): how far a step has got, in bytes (or another unit the caller chose)."""
@@ -51,7 +51,7 @@ class LoadReport(QuadRate):
 class _Reading:
     """A binary file object over another: what it reads passes through read(), which a subclass watches."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: Readable) -> None:
         self._raw = raw
 
     def read(self, size: int = -1) -> bytes:
@@ -69,7 +69,7 @@ class _Reading:
 class _Counting(_Reading):
     """A binary file object that reports, about every MiB and at the end, how many bytes were read from it."""
 
-    def __init__(self, raw: IO[bytes], report: Callable[[int], None]) -> None:
+    def __init__(self, raw: Readable, report: Callable[[int], None]) -> None:
         super().__init__(raw)
         self._report = report
         self._read = 0
@@ -92,7 +92,7 @@ class _BlankMarks(_Reading):
     a mark ([ ], lists, nested elements), so for them it always says there may be some.
     """
 
-    def __init__(self, raw: IO[bytes], rdf_format: ox.RdfFormat) -> None:
+    def __init__(self, raw: Readable, rdf_format: ox.RdfFormat) -> None:
         super().__init__(raw)
         self.seen = rdf_format not in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)
         self._last = b""
@@ -182,21 +182,23 @@ def _reporter(progress: Progress | None, label: str, path: Path) -> Callable[[in
 
 
 @contextmanager
-def _opened(path: Path, report: Callable[[int], None]) -> Iterator[IO[bytes]]:
+def _opened(path: Path, report: Callable[[int], None]) -> Iterator[Readable]:
     """The file's bytes, decompressed for .gz; report counts the bytes taken from the file itself."""
     with open(path, "rb") as raw:
         counted = _Counting(raw, report)
         if path.suffix.lower() == ".gz":
-            with gzip.GzipFile(fileobj=counted) as unpacked:  # type: ignore[arg-type]
-                yield unpacked  # type: ignore[misc]
+            # GzipFile reading forward calls read() alone; typeshed asks for seek() too
+            with gzip.GzipFile(fileobj=cast(IO[bytes], counted)) as unpacked:
+                yield unpacked
         else:
-            yield counted  # type: ignore[misc]
+            yield counted
 
 
-def _parsed(source: IO[bytes], path: Path, rdf_format: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad]:
+def _parsed(source: Readable, path: Path, rdf_format: ox.RdfFormat, base_iri: str) -> Iterator[ox.Quad]:
     """The quads of a file, one at a time; errors name the file, line and column."""
     try:
-        yield from ox.parse(source, format=rdf_format, base_iri=base_iri)
+        # pyoxigraph reads any object with read(); its stubs ask for IO[bytes]
+        yield from ox.parse(cast(IO[bytes], source), format=rdf_format, base_iri=base_iri)
     except SyntaxError as error:
         message = (str(error).splitlines() or ["syntax error"])[0]
         raise RdfSyntaxError(str(path), message, error.lineno, error.offset) from None

@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO
 
 from policykg.rdf.namespaces import PREFIXES
@@ -123,6 +124,15 @@ def _typed(value: object, datatype: str) -> str:
     return f'"{value}"^^<{XSD}{datatype}>'
 
 
+@dataclass
+class _Group:
+    """An expert group, the series of its meetings, and the number its next meeting gets."""
+
+    iri: str
+    series: str
+    next_number: int = 1
+
+
 class _Zipf:
     """Pick indexes 0..n-1 with probability proportional to 1/(rank+1)**s: a few popular, many rare."""
 
@@ -204,7 +214,7 @@ class Generator:
         scheme = self.iri("id/scheme/gen-policy-concepts")
         q.add(g, scheme, RDF_TYPE, f"<{SKOS}ConceptScheme>")
         q.add(g, scheme, LABEL, _literal("Synthetic policy concepts"))
-        self.concepts = []
+        self.concepts: list[str] = []
         for i in range(40 * self.scale):
             concept = self.iri(f"id/concept/gen-{i}")
             theme = _THEMES[i % len(_THEMES)]
@@ -254,7 +264,7 @@ class Generator:
             self.people.append((person, org))
         self.org_pick = _Zipf(rng, len(self.orgs))
         self.concept_pick = _Zipf(rng, len(self.concepts), 1.2)
-        self.groups = []  # (group, series, next number)
+        self.groups: list[_Group] = []
         for i in range(3 * self.scale):
             group = self.iri(f"id/org/gen-expert-group-{i}")
             series = self.iri(f"id/series/gen-expert-group-{i}")
@@ -262,7 +272,7 @@ class Generator:
             q.add(g, group, f"<{PKG}setUpBy>", self.orgs[0])
             self._thing(q, g, series, "EventSeries", f"Meetings of synthetic expert group {i + 1}")
             q.add(g, series, f"<{SCHEMA}organizer>", group)
-            self.groups.append([group, series, 1])
+            self.groups.append(_Group(group, series))
 
     # --- one year of conferences, their recommendations and what followed ---------------------------------
 
@@ -306,12 +316,12 @@ class Generator:
     def _meeting(self, q: _Quads, n: int, day: dt.date, conference: str, recommendations: list[str]) -> None:
         rng = self.rng
         group = self.groups[n % len(self.groups)]
-        number = group[2]
-        group[2] += 1
+        number = group.next_number
+        group.next_number += 1
         meeting = self.iri(f"id/event/gen-meeting-{n}")
         g = self._assertion(q, f"meeting-{n}", f"Synthetic meeting {number} of an expert group")
         self._thing(q, g, meeting, "ExpertGroupMeeting", f"Meeting {number} of synthetic expert group")
-        q.add(g, meeting, f"<{PKG}partOfSeries>", group[1])
+        q.add(g, meeting, f"<{PKG}partOfSeries>", group.series)
         q.add(g, meeting, f"<{PKG}seriesNumber>", _typed(number, "integer"))
         q.add(g, meeting, f"<{SCHEMA}startDate>", _typed(day.isoformat(), "date"))
         q.add(g, meeting, f"<{SCHEMA}endDate>", _typed((day + dt.timedelta(days=1)).isoformat(), "date"))

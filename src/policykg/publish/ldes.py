@@ -168,6 +168,7 @@ def _described_stream(base_iri: str) -> rdflib.Graph:
 def _describe_member(graph: rdflib.Graph, stream: rdflib.URIRef, row: Row, origins: dict[str, str]) -> None:
     """Add a member and what never changes about it."""
     member, _, entry, agent, previous, content_hash, deleted = (None if t is None else to_rdflib_term(t) for t in row)
+    assert member is not None and entry is not None and agent is not None  # bound in both parts of _MEMBERS
     graph.add((stream, TREE.member, member))
     if deleted is not None:
         graph.add((member, RDF.type, AS.Delete))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypedDict
 
 from policykg.errors import BackupError, RdfSyntaxError, StoreError, StoreInUse
 from policykg.publish.backupfiles import (
@@ -32,6 +32,10 @@ from policykg.publish.backupfiles import (
     sibling,
     sync_folder,
 )
+from policykg.store import Readable
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 _MARK = re.compile(rb"# policykg backup: (\d+) quads")
 _TAIL_BYTES = 4096  # enough to hold the last line, the mark
@@ -82,16 +86,17 @@ def restore(
 class _Watched(io.RawIOBase):
     """A readable stream that shows every piece read from it to a callback (progress, the tail kept)."""
 
-    def __init__(self, inner: IO[bytes], seen: Callable[[bytes], None]) -> None:
+    def __init__(self, inner: Readable, seen: Callable[[bytes], None]) -> None:
         self._inner = inner
         self._seen = seen
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: "Buffer", /) -> int:
+        view = memoryview(buffer)
+        data = self._inner.read(len(view))
+        view[: len(data)] = data
         self._seen(data)
         return len(data)
 
@@ -152,7 +157,7 @@ def _restore_dump(source: Path, temporary: Path, progress: Progress | None) -> t
 
 
 @contextmanager
-def _reading(source: Path, raw: IO[bytes], progress: Progress | None) -> Iterator[IO[bytes]]:
+def _reading(source: Path, raw: IO[bytes], progress: Progress | None) -> Iterator[Readable]:
     """The file's N-Quads text (inflated for .gz), with progress counted in the file's own bytes."""
     size, done = source.stat().st_size, 0
 
@@ -164,7 +169,7 @@ def _reading(source: Path, raw: IO[bytes], progress: Progress | None) -> Iterato
     watched = io.BufferedReader(_Watched(raw, counted), BLOCK)
     if source.name.endswith(".gz"):
         with gzip.GzipFile(fileobj=watched) as text:
-            yield text  # type: ignore[misc]
+            yield text
     else:
         yield watched
 
@@ -197,7 +202,14 @@ def _restore_checkpoint(source: Path, temporary: Path, progress: Progress | None
     return quads, notes
 
 
-def _read_manifest(folder: Path) -> dict | None:  # type: ignore[type-arg]
+class _Manifest(TypedDict):
+    """What restore reads of a checkpoint's manifest: its quads and each file's SHA-256."""
+
+    quads: int
+    files: dict[str, str]
+
+
+def _read_manifest(folder: Path) -> _Manifest | None:
     """A checkpoint's manifest (None if it has none); refuse one that is damaged or names files elsewhere."""
     path = folder / MANIFEST
     if not path.is_file():
@@ -217,7 +229,7 @@ def _read_manifest(folder: Path) -> dict | None:  # type: ignore[type-arg]
         well_formed = False
     if not well_formed:
         raise BackupError(f"{path} is damaged: it is not a manifest of policykg backup")
-    return manifest  # type: ignore[no-any-return]
+    return manifest
 
 
 def _check_destination(destination: Path, replace: bool) -> None:

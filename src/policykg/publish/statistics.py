@@ -101,35 +101,29 @@ def statistics(store: Store, base_iri: str) -> Statistics:
     # twice as fast as a scan of every statement.
     entities = f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
         GRAPH ?g {{ ?s a ?type }} FILTER(isIRI(?s) && STRSTARTS(STR(?s), {_string(base_iri + iris.THINGS)})) }}"""
-    work = {
-        "totals": lambda: _integers(
-            store,
-            """SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
-            (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }""",
-        ),
-        "entities": lambda: _integers(store, entities),
-        "classes": lambda: _class_partition(store),
-        "vocabularies": lambda: _vocabularies(store),
-        "links": lambda: _links(store),
-        "examples": lambda: _examples(store, base_iri),
-        "quads": store.count,
-    }
-    with ThreadPoolExecutor(max_workers=len(work), thread_name_prefix="policykg-statistics") as pool:
-        futures = {name: pool.submit(compute) for name, compute in work.items()}
-        found = {name: future.result() for name, future in futures.items()}
-    totals = found["totals"]
-    return Statistics(
-        quads=found["quads"],
-        distinct_subjects=totals[0],
-        distinct_objects=totals[1],
-        properties=totals[2],
-        graphs=totals[3],
-        class_partition=found["classes"],
-        entities=found["entities"][0],
-        vocabularies=found["vocabularies"],
-        links=found["links"],
-        examples=found["examples"],
-    )
+    totals_query = """SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
+            (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?g) AS ?graphs) WHERE { GRAPH ?g { ?s ?p ?o } }"""
+    with ThreadPoolExecutor(max_workers=7, thread_name_prefix="policykg-statistics") as pool:  # one per figure
+        totals = pool.submit(_integers, store, totals_query)
+        entity_count = pool.submit(_integers, store, entities)
+        classes = pool.submit(_class_partition, store)
+        vocabularies = pool.submit(_vocabularies, store)
+        links = pool.submit(_links, store)
+        examples = pool.submit(_examples, store, base_iri)
+        quads = pool.submit(store.count)
+        counts = totals.result()
+        return Statistics(
+            distinct_subjects=counts[0],
+            distinct_objects=counts[1],
+            properties=counts[2],
+            graphs=counts[3],
+            entities=entity_count.result()[0],
+            class_partition=classes.result(),
+            vocabularies=vocabularies.result(),
+            links=links.result(),
+            examples=examples.result(),
+            quads=quads.result(),
+        )
 
 
 def _string(text: str) -> str:

@@ -12,6 +12,7 @@ from policykg.errors import InputNotFoundError, RdfInputRefused, RdfSyntaxError,
 from policykg.rdf.jsonld import context_url, inline_own_context
 from policykg.rdf.namespaces import PREFIXES
 from policykg.rdf.screening import screen
+from policykg.rdf.terms import Node as OxNode
 
 _XSD_STRING = PREFIXES["xsd"] + "string"
 
@@ -77,8 +78,11 @@ def read_files(paths: Iterable[Path], base_iri: str, format_name: str | None = N
     return quads
 
 
-def to_rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph, exact: bool = False) -> Node:
-    """Convert one pyoxigraph term to the equal rdflib term; exact keeps a literal's lexical form as it is."""
+def to_rdflib_term(term: OxNode, exact: bool = False) -> Node:
+    """Convert one pyoxigraph term to the equal rdflib term; exact keeps a literal's lexical form as it is.
+
+    A triple term and the default graph have none: TypeError.
+    """
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):

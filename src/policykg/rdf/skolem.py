@@ -11,14 +11,17 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, MutableMapping
+from typing import TypeVar
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.compare import to_canonical_graph
 
 from policykg.rdf.input import to_oxigraph_term, to_rdflib_term
+from policykg.rdf.terms import quad_of
 
 Object = ox.NamedNode | ox.BlankNode | ox.Literal
+T = TypeVar("T")
 
 
 def fresh(
@@ -30,7 +33,7 @@ def fresh(
     """
     given: MutableMapping[str, ox.NamedNode] = {} if names is None else names
 
-    def named(term):  # type: ignore[no-untyped-def]
+    def named(term: T) -> T | ox.NamedNode:
         if isinstance(term, ox.BlankNode):
             iri = given.get(term.value)
             if iri is None:
@@ -91,11 +94,6 @@ def _canonical_graph(
         )
     place = named(graph) if isinstance(graph, ox.BlankNode) else graph
     return [
-        ox.Quad(
-            named(to_oxigraph_term(s)),
-            to_oxigraph_term(p),
-            named(to_oxigraph_term(o)),  # type: ignore[arg-type]
-            place,
-        )
+        quad_of(named(to_oxigraph_term(s)), to_oxigraph_term(p), named(to_oxigraph_term(o)), place)
         for s, p, o in to_canonical_graph(statements)
     ]

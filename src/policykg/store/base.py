@@ -3,20 +3,29 @@
 import io
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import pyoxigraph as ox
 
 from policykg.errors import QueryTimeout, ResultTooLarge
+from policykg.rdf.terms import Term, quad_of
 from policykg.sparql.dataset import NO_DATASET, Dataset
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
+
 Sink = Callable[[bytes], None]
 CHUNK_BYTES = 64 * 1024
+
+
+class Readable(Protocol):
+    """A binary stream as pyoxigraph's parsers read it: read(size) is all they call."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,7 @@ class Answer:
         self.first = first
         self.complete = complete
 
-    async def rest(self) -> AsyncIterator[bytes]:
+    async def rest(self) -> AsyncGenerator[bytes, None]:
         """The chunks after the first (none when complete); the query stops when this is closed early."""
         return
         yield  # an async generator with nothing to give
@@ -101,7 +110,7 @@ class _SinkWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+    def write(self, data: "Buffer") -> int:
         chunk = bytes(data)
         self._limits.check(len(chunk))
         self._sink(chunk)
@@ -218,7 +227,7 @@ class Store(ABC):
         """What the store's query worker processes have done (None: it has none)."""
         return None
 
-    def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
+    def bulk_load_stream(self, source: Readable, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input at once; graph receives default-graph triples (only where bulk_loads is true)."""
         raise NotImplementedError("this store loads quads in batches (add), not from a stream")
 
@@ -231,7 +240,7 @@ class Store(ABC):
             return []
         rows = self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows
         name = ox.NamedNode(graph)
-        return [ox.Quad(s, p, o, name) for s, p, o in rows]  # type: ignore[arg-type]
+        return [quad_of(s, p, o, name) for s, p, o in rows]
 
     def skolemise_blank_nodes(self, prefix: str) -> int:
         """Name the blank nodes the store holds with IRIs under prefix; return how many statements changed.

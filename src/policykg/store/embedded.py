@@ -3,11 +3,11 @@
 import ctypes
 import functools
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar, cast
 
 import pyoxigraph as ox
 
@@ -17,6 +17,7 @@ from policykg.store.base import (
     Answer,
     Dataset,
     Limits,
+    Readable,
     Sink,
     Solutions,
     Store,
@@ -26,6 +27,8 @@ from policykg.store.base import (
 )
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 from policykg.store.querypool import QueryPool
+
+T = TypeVar("T")
 
 
 class EmbeddedStore(Store):
@@ -204,11 +207,12 @@ class EmbeddedStore(Store):
             "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
             "FILTER (isBlank(?s) || isBlank(?o) || isBlank(?g)) }"
         )
-        found = [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]  # type: ignore[misc]
+        assert isinstance(rows, ox.QuerySolutions)  # a SELECT query
+        found = [ox.Quad(s, p, o, ox.DefaultGraph() if g is None else g) for s, p, o, g in rows]
         if not found:
             return 0
 
-        def named(term):  # type: ignore[no-untyped-def]
+        def named(term: T) -> T | ox.NamedNode:
             return ox.NamedNode(prefix + term.value) if isinstance(term, ox.BlankNode) else term
 
         self._inner.extend(ox.Quad(named(q.subject), q.predicate, named(q.object), named(q.graph_name)) for q in found)
@@ -217,11 +221,11 @@ class EmbeddedStore(Store):
         self._changed()
         return len(found)
 
-    def bulk_load_stream(self, source: object, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
+    def bulk_load_stream(self, source: Readable, rdf_format: ox.RdfFormat, base_iri: str, graph: str) -> None:
         """Load a large input with Oxigraph's bulk loader (atomic); graph receives default-graph triples."""
         try:
             self._inner.bulk_load(
-                source,
+                cast(IO[bytes], source),  # pyoxigraph reads any object with read(); its stubs ask for IO[bytes]
                 rdf_format,
                 base_iri=base_iri,
                 to_graph=None if rdf_format.supports_datasets else ox.NamedNode(graph),
@@ -335,7 +339,9 @@ class EmbeddedStore(Store):
         bindings: dict[str, Term] | None,
         prefixes: dict[str, str] | None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()} or None
+        substitutions: dict[ox.Variable, Term | ox.Triple] | None = {
+            ox.Variable(name): term for name, term in (bindings or {}).items()
+        } or None
         try:
             return self._inner.query(
                 sparql,
@@ -367,7 +373,7 @@ def _return_free_memory() -> None:
 
 
 @functools.cache
-def _malloc_trim():  # type: ignore[no-untyped-def]
+def _malloc_trim() -> Callable[[int], int] | None:
     try:
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc: nothing to do

@@ -1,5 +1,7 @@
 """The syntaxes a store writes answers in, by short name."""
 
+from typing import TypedDict
+
 import pyoxigraph as ox
 
 RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
@@ -26,7 +28,15 @@ DATASET_FORMATS: dict[str, ox.RdfFormat] = {
 _EMPTY_GRAPH = ox.NamedNode("urn:x-policykg:empty-default-graph")
 
 
-def dataset_arguments(default_graphs: tuple[str, ...], named_graphs: tuple[str, ...], union: bool) -> dict[str, object]:
+class DatasetArguments(TypedDict, total=False):
+    """The keyword arguments of pyoxigraph's Store.query that name the dataset."""
+
+    use_default_graph_as_union: bool
+    default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
+    named_graphs: list[ox.NamedNode | ox.BlankNode] | None
+
+
+def dataset_arguments(default_graphs: tuple[str, ...], named_graphs: tuple[str, ...], union: bool) -> DatasetArguments:
     """Oxigraph query options for a protocol dataset (SPARQL 1.1 Protocol §2.1.4).
 
     No graphs named: the store's dataset, its default graph the union of all graphs if asked.
@@ -34,5 +44,6 @@ def dataset_arguments(default_graphs: tuple[str, ...], named_graphs: tuple[str, 
     """
     if not default_graphs and not named_graphs:
         return {"use_default_graph_as_union": union}
-    defaults = [ox.NamedNode(g) for g in default_graphs] or [_EMPTY_GRAPH]
-    return {"default_graph": defaults, "named_graphs": [ox.NamedNode(g) for g in named_graphs] or None}
+    defaults: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in default_graphs]
+    named: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(g) for g in named_graphs]
+    return {"default_graph": defaults or [_EMPTY_GRAPH], "named_graphs": named or None}

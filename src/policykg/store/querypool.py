@@ -41,7 +41,7 @@ import pickle
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,7 +87,7 @@ class _PoolAnswer(Answer):
         self._pool = pool
         self._call = call
 
-    async def rest(self) -> AsyncIterator[bytes]:
+    async def rest(self) -> AsyncGenerator[bytes, None]:
         try:
             while (chunk := await self._pool._next(self._call)) is not None:
                 yield chunk
@@ -256,7 +256,8 @@ class QueryPool:
             self._waiting.clear()
             for worker in [*self._workers, *([self._spare] if self._spare else [])]:
                 for call in worker.calls.values():
-                    self._snapshots.done(call.snapshot)  # type: ignore[arg-type]
+                    assert call.snapshot is not None  # set before a call goes to a worker
+                    self._snapshots.done(call.snapshot)
                 worker.calls, worker.overdue = {}, 0
                 worker.outbox.clear()
             self._starting = False
@@ -603,7 +604,8 @@ class QueryPool:
         if worker is None:
             self._pause = min(max(2 * self._pause, 0.1), _LONGEST_PAUSE)
         elif self._closed:
-            _on_thread(self._loop, worker.end)  # type: ignore[arg-type]
+            assert self._loop is not None  # a worker is adopted on the loop that started it
+            _on_thread(self._loop, worker.end)
             return
         else:
             assert self._loop is not None
@@ -628,8 +630,8 @@ class QueryPool:
                 self._send(worker, OPEN, 0, str(folder).encode("utf-8"))
 
 
-async def _close(rest: AsyncIterator[bytes], answer: Answer) -> None:
-    await rest.aclose()  # type: ignore[attr-defined]
+async def _close(rest: AsyncGenerator[bytes, None], answer: Answer) -> None:
+    await rest.aclose()
     answer.close()  # also when the rest was never read
 
 

@@ -21,6 +21,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -148,9 +149,13 @@ def _answer(number: int, request: Request, call: _Call, snapshots: _Snapshots, c
             base_iri=request.base_iri,
             **dataset_arguments(request.default_graphs, request.named_graphs, request.union),
         )
-        formats = GRAPH_FORMATS if isinstance(result, ox.QueryTriples) else RESULT_FORMATS
         output = _Output(number, call, channel)
-        result.serialize(output, formats[request.format_name])
+        # pyoxigraph writes to any object with write(); its stubs ask for IO[bytes]
+        target = cast(IO[bytes], output)
+        if isinstance(result, ox.QueryTriples):
+            result.serialize(target, GRAPH_FORMATS[request.format_name])
+        else:
+            result.serialize(target, RESULT_FORMATS[request.format_name])
         output.finish()
     except Exception as error:
         if call.stopped:  # raised in a write, and passed back through serialize as it was or wrapped

@@ -1,7 +1,7 @@
 """The remote backend: any SPARQL 1.1 engine reached over HTTP (Query, Update, Graph Store protocols)."""
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import httpx
 import pyoxigraph as ox
@@ -245,7 +245,7 @@ class RemoteStore(Store):
                 None,
                 None,
                 union=False,
-            )["results"]["bindings"]  # type: ignore[index]
+            )["results"]["bindings"]
             if not found:
                 return False  # nothing to tell by yet: ask again next time
             s, p, o = (str(_term(found[0][name])) for name in ("s", "p", "o"))
@@ -309,9 +309,18 @@ class RemoteStore(Store):
         """How the engine is told who writes: HTTP Basic (Fuseki, GraphDB and most others)."""
         return httpx.BasicAuth(user, password)
 
-    def _send(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         try:
-            response = self._client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            response = self._client.request(method, url, data=data, content=content, params=params, headers=headers)
         except httpx.HTTPError as error:
             raise StoreError(f"the store at {url} did not answer: {error}") from None
         self._raise_for(response)

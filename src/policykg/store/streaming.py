@@ -6,7 +6,7 @@ loop reads. At most _WINDOW chunks are in flight, so a slow client holds back it
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import Executor
 
 from policykg.errors import PolicyKGError, QueryTimeout
@@ -38,14 +38,15 @@ class _ThreadAnswer(Answer):
         self._window = window
         self._gone = gone
 
-    async def rest(self) -> AsyncIterator[bytes]:
+    async def rest(self) -> AsyncGenerator[bytes, None]:
         item = self._following if self._following is not _UNREAD else await self._queue.get()
         try:
             while item is not _END:
                 if isinstance(item, BaseException):
                     raise item
+                assert isinstance(item, bytes)  # the queue holds chunks, an error or _END
                 self._window.release()
-                yield item  # type: ignore[misc]
+                yield item
                 item = await self._queue.get()
         finally:
             self.close()
@@ -88,8 +89,10 @@ async def stream(executor: Executor | None, produce: Callable[[Sink], None], tim
         first = await asyncio.wait_for(queue.get(), timeout)
         if isinstance(first, BaseException):
             raise first
-        following = _END
+        body, following = b"", _END
         if first is not _END:
+            assert isinstance(first, bytes)  # the queue holds chunks, an error or _END
+            body = first
             window.release()
             # A chunk smaller than a full one is most likely all there is: wait for the end to say so.
             following = await asyncio.wait_for(queue.get(), timeout) if len(first) < CHUNK_BYTES else _UNREAD
@@ -101,7 +104,6 @@ async def stream(executor: Executor | None, produce: Callable[[Sink], None], tim
     except BaseException:
         gone.set()
         raise
-    body = b"" if first is _END else first
     if following is _END:
-        return Answer(body, True)  # type: ignore[arg-type]
-    return _ThreadAnswer(body, False, following, queue, window, gone)  # type: ignore[arg-type]
+        return Answer(body, True)
+    return _ThreadAnswer(body, False, following, queue, window, gone)

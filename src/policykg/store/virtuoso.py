@@ -36,6 +36,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 import pyoxigraph as ox
@@ -55,6 +56,9 @@ from policykg.store import virtuosoupdates as updates
 from policykg.store.base import CHUNK_BYTES, NO_DATASET, Dataset, Limits, Sink, Solutions, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore, bound
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 SCHEMA_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
 _PRIVATE_GRAPHS = "http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs"  # Virtuoso's group of private graphs
@@ -200,7 +204,8 @@ class VirtuosoStore(RemoteStore):
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
         with self._answer(query, None, None, NO_DATASET, None) as (_, source):
             rows = ox.parse_query_results(source, ox.QueryResultsFormat.XML)
-            quads = (ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows)  # type: ignore[arg-type,index]
+            assert isinstance(rows, ox.QuerySolutions)  # a SELECT query
+            quads = (ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows)
             ox.serialize(quads, writer, DATASET_FORMATS[format_name])
             writer.flush()
 
@@ -221,8 +226,8 @@ class VirtuosoStore(RemoteStore):
         target = ox.NamedNode(graph)
         graphs: dict[str, list[ox.Triple]] = {}
         for q in quads:
-            name = target if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
-            graphs.setdefault(name.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
+            into = target if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name
+            graphs.setdefault(into.value, []).append(ox.Triple(q.subject, q.predicate, q.object))
         plain = {name: triples for name, triples in graphs.items() if not updates.has_blank_nodes(triples)}
         for name in graphs.keys() - plain.keys():
             self._post_graph("POST", name, graphs[name])
@@ -231,22 +236,24 @@ class VirtuosoStore(RemoteStore):
 
     def replace_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Replace a graph's content (one Graph Store PUT when the endpoint is set); True if it existed."""
-        existed = self._exists(updates.named(graph))
+        name = updates.named(graph)
+        existed = self._exists(name)
         if not triples:
-            self._write(f"DROP SILENT GRAPH <{graph}>")
+            self._write(f"DROP SILENT GRAPH <{name}>")
         elif self.store_url:
-            self._post_graph("PUT", updates.named(graph), triples)
+            self._post_graph("PUT", name, triples)
         else:
-            self._write(f"DROP SILENT GRAPH <{graph}>")
-            quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples]
-            self.add(quads, updates.named(graph))
+            self._write(f"DROP SILENT GRAPH <{name}>")
+            quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in triples]
+            self.add(quads, name)
         return existed
 
     def extend_graph(self, graph: str | None, triples: list[ox.Triple]) -> bool:
         """Add triples to a graph in one request; return True if the graph existed before."""
-        existed = self._exists(updates.named(graph))
-        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples]
-        self.add(quads, updates.named(graph))
+        name = updates.named(graph)
+        existed = self._exists(name)
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(name)) for t in triples]
+        self.add(quads, name)
         return existed
 
     def delete_graph(self, graph: str | None) -> None:
@@ -410,7 +417,8 @@ class _Answer(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: "Buffer", /) -> int:
+        view = memoryview(buffer)
         while not self._ready:
             chunk = next(self._chunks, None)
             if chunk is None:
@@ -421,8 +429,8 @@ class _Answer(io.RawIOBase):
             text = (self._held + chunk).replace(_NODE_ID, b"<bnode>")
             keep = len(_NODE_ID) - 1
             self._ready, self._held = text[:-keep], text[-keep:]
-        size = min(len(buffer), len(self._ready))
-        buffer[:size] = self._ready[:size]
+        size = min(len(view), len(self._ready))
+        view[:size] = self._ready[:size]
         self._ready = self._ready[size:]
         return size
 

@@ -96,7 +96,8 @@ def _has_blank_labels(block: str) -> bool:
 
 def insert_requests(graphs: dict[str, list[ox.Triple]]) -> Iterator[str]:
     """INSERT DATA requests of up to _REQUEST triples, in GRAPH blocks of up to _BLOCK."""
-    blocks, size = [], 0
+    blocks: list[str] = []
+    size = 0
     for graph, triples in graphs.items():
         for start in range(0, len(triples), _BLOCK):
             part = triples[start : start + _BLOCK]

@@ -10,7 +10,7 @@ policykg's data lives in them.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -19,6 +19,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 
 from policykg.rdf.input import to_oxigraph_term, to_rdflib_term
+from policykg.rdf.terms import quad_of
 from policykg.store import EmbeddedStore, Store
 from policykg.validation.reach import FORWARD, INVERSE, Route, Step, routes_of
 from policykg.validation.shacl import SEVERITY_ORDER, FocusedValidation, Report, Result, split_shapes
@@ -70,7 +71,7 @@ class _View:
         }
         self._described |= undescribed
         self._read_forward(sorted(n for n in undescribed if isinstance(n, rdflib.URIRef)))
-        missing: list[tuple[Node, Step]] = []
+        missing: list[tuple[rdflib.URIRef, Step]] = []
         for step, nodes in wanted.items():
             if step.direction == INVERSE:
                 asked = self._asked[step]
@@ -84,27 +85,30 @@ class _View:
             found[step] = {node: known.get(node, _NONE) | added.get(node, _NONE) for node in nodes}
         return found
 
-    def _read_forward(self, nodes: list[Node]) -> None:
+    def _read_forward(self, nodes: Sequence[Node]) -> None:
         for start in range(0, len(nodes), _BATCH):
             values = " ".join(f"<{node}>" for node in nodes[start : start + _BATCH])
             self._keep(f"SELECT ?n ?p ?x ?g WHERE {{ VALUES ?n {{ {values} }} GRAPH ?g {{ ?n ?p ?x }} }}", FORWARD)
 
-    def _probe(self, nodes: set[Node]) -> None:
+    def _probe(self, nodes: set[rdflib.URIRef]) -> None:
         """Learn which of the nodes have any incoming link in the store: most of an entry's nodes are new."""
         unprobed = sorted(nodes - self._probed)
         self._probed |= nodes
         for start in range(0, len(unprobed), _BATCH):
             values = " ".join(f"<{node}>" for node in unprobed[start : start + _BATCH])
             sparql = f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?x ?p ?n }} }} }}"
-            self._linked |= {to_rdflib_term(row[0]) for row in self._store.select(sparql).rows}
+            for (n,) in self._store.select(sparql).rows:
+                assert n is not None  # ?n from VALUES
+                self._linked.add(to_rdflib_term(n))
 
-    def _read_inverse(self, pairs: list[tuple[Node, Step]]) -> None:
+    def _read_inverse(self, pairs: Sequence[tuple[Node, Step]]) -> None:
         for start in range(0, len(pairs), _BATCH):
             values = " ".join(f"(<{node}> <{step.predicate}>)" for node, step in pairs[start : start + _BATCH])
             self._keep(f"SELECT ?n ?p ?x ?g WHERE {{ VALUES (?n ?p) {{ {values} }} GRAPH ?g {{ ?x ?p ?n }} }}", INVERSE)
 
     def _keep(self, sparql: str, direction: str) -> None:
         for n, p, x, g in self._store.select(sparql).rows:
+            assert n is not None and p is not None and x is not None  # bound by the pattern
             subject, obj = (n, x) if direction == FORWARD else (x, n)
             if (subject, p, obj, g) not in self._removed:
                 self._known[Step(p.value, direction)][to_rdflib_term(n)].add(to_rdflib_term(x))
@@ -128,7 +132,7 @@ class ChangeValidator:
             str(c): {str(s) for s in ontology.transitive_objects(c, RDFS.subClassOf)}
             for c in set(ontology.subjects(RDFS.subClassOf, None))
         }
-        self._hierarchy_quads = [ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in self._hierarchy]
+        self._hierarchy_quads = [quad_of(*(to_oxigraph_term(t) for t in triple)) for triple in self._hierarchy]
         targeted = {str(c) for c in shapes.objects(None, SH.targetClass)}
         #: The classes some shape checks: targeted, or below a targeted class.
         self.checked_classes = frozenset(targeted | {c for c, above in self._superclasses.items() if above & targeted})
@@ -162,7 +166,7 @@ class ChangeValidator:
         scratch = EmbeddedStore.in_memory()
         # The class hierarchy too, as pySHACL mixes it in: constraints may follow rdfs:subClassOf.
         scratch.add(self._hierarchy_quads, "urn:x-policykg:ontology")
-        scratch.add((ox.Quad(*(to_oxigraph_term(t) for t in triple)) for triple in graph), "urn:x-policykg:scratch")
+        scratch.add((quad_of(*(to_oxigraph_term(t) for t in triple)) for triple in graph), "urn:x-policykg:scratch")
         results: list[Result] = []
         for constraint in self._sparql:
             targeted = sorted(
@@ -185,7 +189,7 @@ class ChangeValidator:
     def _affected(self, change: Change, views: list[_View]) -> set[Node]:
         """Nodes whose verdict the change can alter: those it touches, and those whose routes reach it."""
         touched: list[Triple] = [
-            tuple(to_rdflib_term(t) for t in (q.subject, q.predicate, q.object))  # type: ignore[misc]
+            (to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object))
             for q in (*change.added, *change.removed)
         ]
         # A node's verdict rests only on the triples its routes reach, its own types included: the walks

@@ -141,7 +141,7 @@ def _patterns(node: object) -> Iterator[tuple[rdflib.term.Node, object, rdflib.t
     if isinstance(node, CompValue):
         if node.name in ("BGP", "TriplesBlock"):  # EXISTS graphs stay untranslated TriplesBlocks
             for triple in node["triples"]:
-                yield tuple(triple)  # type: ignore[misc]
+                yield tuple(triple)
         for value in node.values():
             yield from _patterns(value)
     elif isinstance(node, (list, tuple)):

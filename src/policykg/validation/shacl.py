@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import rdflib
 from pyshacl import validate as shacl_validate
@@ -82,6 +83,7 @@ def report_graph(results: tuple[Result, ...] | list[Result], conforms: bool) -> 
             graph.add((node, SH.resultPath, rdflib.URIRef(result.path)))
         if result.value is not None:
             value = from_n3(result.value) if result.value.startswith('"') else rdflib.URIRef(result.value)
+            assert isinstance(value, rdflib.term.Node)  # from_n3 reads a quoted text as a Literal
             graph.add((node, SH.value, value))
     return graph
 
@@ -90,7 +92,7 @@ class _ParsedOnce(rdflib.Graph):
     """A graph that parses each SPARQL text once: pySHACL sends a constraint's text again for every
     focus node, and parsing (not evaluating) would otherwise be nine tenths of the work."""
 
-    def query(self, query_object, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+    def query(self, query_object: str | Query, *args: Any, **kwargs: Any) -> rdflib.query.Result:
         """Run a query, reusing the parse of a text seen before."""
         if isinstance(query_object, str):
             query_object = _parsed(query_object)
@@ -118,7 +120,7 @@ class SparqlConstraint:
         """The results for the solutions of the query: one per solution, as pySHACL reports them."""
         found = []
         for row in rows:
-            message = re.sub(r"\{[?$](\w+)\}", lambda m, row=row: row.get(m.group(1), ""), self.message)
+            message = _fill(self.message, row)
             focus = row["this"]
             found.append(
                 Result(
@@ -289,7 +291,8 @@ class _Targets:
             self._by[p] for p in (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf)
         )
         found = set(self._by[SH.targetNode].get(node, ()))
-        for cls in {c for t in graph.objects(node, RDF.type) for c in graph.transitive_objects(t, RDFS.subClassOf)}:
+        classes = graph.objects(node, RDF.type)
+        for cls in {c for t in classes for c in graph.transitive_objects(t, RDFS.subClassOf) if c is not None}:
             found |= by_class.get(cls, set())
         found |= {shape for p, shapes in by_subject.items() if (node, p, None) in graph for shape in shapes}
         found |= {shape for p, shapes in by_object.items() if (None, p, node) in graph for shape in shapes}
@@ -343,3 +346,8 @@ def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | Non
     if inverse is not None:
         return f"^{inverse}"
     return "(complex path)"
+
+
+def _fill(message: str, row: dict[str, str]) -> str:
+    """A constraint's message with its {?name} placeholders replaced by the solution's values."""
+    return re.sub(r"\{[?$](\w+)\}", lambda m: row.get(m.group(1), ""), message)

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from policykg.errors import ResourceGone, ResourceNotFound
 from policykg.iris import THING_SPACES
 from policykg.rdf.namespaces import PKG, PREFIXES
+from policykg.rdf.terms import quad_of, value_of
 from policykg.store import Store
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
@@ -52,7 +53,7 @@ class Label:
 
     predicate: ox.NamedNode
     text: ox.Literal
-    graph: ox.NamedNode | ox.DefaultGraph
+    graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ class Source:
 class Statement:
     """One statement as a page shows it: the triple once, with every graph that states it."""
 
-    subject: ox.NamedNode | ox.BlankNode
+    subject: ox.NamedNode | ox.BlankNode | ox.Triple
     predicate: ox.NamedNode
-    object: ox.NamedNode | ox.BlankNode | ox.Literal
+    object: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
     graphs: tuple[str, ...]
 
 
@@ -91,11 +92,8 @@ def merged(quads: Iterable[ox.Quad]) -> list[Statement]:
     """Each triple of the quads once, with the graphs that state it, in the order the quads give them."""
     graphs: dict[ox.Triple, list[str]] = {}
     for quad in quads:
-        graphs.setdefault(ox.Triple(quad.subject, quad.predicate, quad.object), []).append(quad.graph_name.value)
-    return [
-        Statement(t.subject, t.predicate, t.object, tuple(dict.fromkeys(g)))  # type: ignore[arg-type]
-        for t, g in graphs.items()
-    ]
+        graphs.setdefault(ox.Triple(quad.subject, quad.predicate, quad.object), []).append(value_of(quad.graph_name))
+    return [Statement(t.subject, t.predicate, t.object, tuple(dict.fromkeys(g))) for t, g in graphs.items()]
 
 
 @dataclass(frozen=True)
@@ -129,7 +127,11 @@ class Description:
     def types(self) -> list[str]:
         """The resource's classes."""
         return sorted(
-            {q.object.value for q in self.statements if q.subject.value == self.iri and q.predicate.value == RDF_TYPE}
+            {
+                value_of(q.object)
+                for q in self.statements
+                if value_of(q.subject) == self.iri and q.predicate.value == RDF_TYPE
+            }
         )
 
     @property
@@ -180,10 +182,10 @@ def describe(
     """
     statements = _closure(store, iri, genid_prefix)
     rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri} }} }} LIMIT {INCOMING_LIMIT + 1}").rows
-    incoming = tuple(ox.Quad(s, p, iri, g) for s, p, g in rows[:INCOMING_LIMIT])  # type: ignore[arg-type]
+    incoming = tuple(quad_of(s, p, iri, g) for s, p, g in rows[:INCOMING_LIMIT])
     contents = tuple(
-        ox.Quad(s, p, o, iri)
-        for s, p, o in store.select(  # type: ignore[arg-type]
+        quad_of(s, p, o, iri)
+        for s, p, o in store.select(
             f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri} {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}"
         ).rows
     )
@@ -217,7 +219,7 @@ def labels_of(store: Store, iris: set[str], known: MutableMapping[str, Label | N
         fresh = _labels_of(store, iris - found.keys())
         if len(known) < KNOWN_LABELS:
             known.update({iri: fresh.get(iri) for iri in iris - found.keys()})
-        return {**{iri: label for iri, label in found.items() if label is not None}, **fresh}  # type: ignore[misc]
+        return {**{iri: label for iri, label in found.items() if isinstance(label, Label)}, **fresh}
     return _labels_of(store, iris)
 
 
@@ -234,9 +236,10 @@ def _labels_of(store: Store, iris: set[str]) -> dict[str, Label]:
     best: dict[str, tuple[tuple[int, int, str, str], Label]] = {}
     for x, p, text, g in rows:
         assert isinstance(x, ox.NamedNode) and isinstance(p, ox.NamedNode) and isinstance(text, ox.Literal)
+        assert isinstance(g, ox.NamedNode | ox.BlankNode)  # bound by GRAPH ?g
         rank = (0 if text.language in (None, "en") else 1, LABELS.index(p.value), text.value, str(g))
         if x.value not in best or rank < best[x.value][0]:
-            best[x.value] = (rank, Label(p, text, g))  # type: ignore[arg-type]
+            best[x.value] = (rank, Label(p, text, g))
     return {iri: label for iri, (_, label) in best.items()}
 
 
@@ -249,7 +252,7 @@ def _closure(store: Store, iri: ox.NamedNode, genid_prefix: str) -> tuple[ox.Qua
             break
         values = " ".join(str(node) for node in frontier)
         rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
-        found += [ox.Quad(*row) for row in rows]  # type: ignore[misc]
+        found += [quad_of(*row) for row in rows]
         frontier = sorted(
             {
                 o
@@ -273,7 +276,8 @@ def _sources(store: Store, graphs: set[str]) -> dict[str, Source]:
     ).rows
     facts: dict[str, dict[str, set[str]]] = {g: {} for g in graphs}
     for g, p, o in rows:
-        facts[g.value].setdefault(p.value, set()).add(o.value)  # type: ignore[union-attr]
+        assert g is not None and p is not None and o is not None  # every variable is bound by the pattern
+        facts[g.value].setdefault(p.value, set()).add(o.value)
     sources = {}
     for graph, by in facts.items():
         reasons = sorted(by.get(str(PKG.inferenceReason), ()))

@@ -296,8 +296,10 @@ def overview(store: Store) -> Overview:
         OPTIONAL { ?scheme skos:prefLabel|rdfs:label ?name } } GROUP BY ?scheme""",
         prefixes=_PREFIXES,
     ).values()
+    labelled: list[tuple[str, str]] = []
+    for iri, label in schemes:
+        assert iri is not None  # grouped by ?scheme, which the pattern binds
+        labelled.append((iri, label or _tail(iri)))
     return Overview(
-        store.count(),
-        {name: counts.get(name, 0) for name in _COUNTED},
-        sorted(((iri, label or _tail(iri)) for iri, label in schemes), key=lambda scheme: scheme[1]),
+        store.count(), {name: counts.get(name, 0) for name in _COUNTED}, sorted(labelled, key=lambda scheme: scheme[1])
     )

@@ -144,7 +144,7 @@ def rdf_body(
     description: str, media_types: Iterable[str] = RDF_INPUT_TYPES, example: str | None = None
 ) -> dict[str, Any]:
     """A route's request body (for openapi_extra): RDF in one of the syntaxes given."""
-    content = {media_type: {"schema": _schema(media_type)} for media_type in media_types}
+    content: dict[str, dict[str, Any]] = {media_type: {"schema": _schema(media_type)} for media_type in media_types}
     if example is not None and "text/turtle" in content:
         content["text/turtle"]["example"] = example
     return {"requestBody": {"required": True, "description": description, "content": content}}

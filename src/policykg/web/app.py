@@ -27,7 +27,12 @@ from policykg.web import (
 )
 from policykg.web.context import ServiceContext
 from policykg.web.fastpath import FastPath
-from policykg.web.headers import CROSS_ORIGIN, PagePolicy
+from policykg.web.headers import (
+    CROSS_ORIGIN_EXPOSED,
+    CROSS_ORIGIN_METHODS,
+    CROSS_ORIGIN_REQUEST_HEADERS,
+    PagePolicy,
+)
 from policykg.web.requestlog import RequestLog
 from policykg.writing.entries import Entries
 from policykg.writing.writer import make_writer
@@ -77,7 +82,13 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     problems.install(app)
 
     app.add_middleware(PagePolicy)
-    app.add_middleware(CORSMiddleware, **CROSS_ORIGIN)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=CROSS_ORIGIN_METHODS,
+        allow_headers=CROSS_ORIGIN_REQUEST_HEADERS,
+        expose_headers=CROSS_ORIGIN_EXPOSED,
+    )
     app.include_router(routes_sparql.router)
     app.include_router(routes_store.router)
     app.include_router(routes_entries.router)

@@ -40,7 +40,7 @@ class ServiceContext:
         key = (name, self.writer.revision.tag)
         kept = self._memo  # one read: another thread may replace the dictionary meanwhile
         if key in kept:
-            return kept[key]  # type: ignore[return-value]
+            return kept[key]  # type: ignore[return-value]  # a name always keeps the same kind of value
         value = compute()
         self._memo = {k: v for k, v in kept.items() if k[1] == key[1]} | {key: value}
         return value
@@ -88,7 +88,7 @@ class Documents:
 
 def context(request: Request) -> ServiceContext:
     """The context of the app that received the request."""
-    return request.app.state.context  # type: ignore[no-any-return]
+    return request.app.state.context
 
 
 async def read_body(request: Request, limit: int) -> bytes:

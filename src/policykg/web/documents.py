@@ -53,8 +53,10 @@ def choose(accept: str | None, offers: list[str] | None = None) -> str:
 def render(statements: Sequence[ox.Quad | ox.Triple], media_type: str, base_iri: str) -> bytes:
     """Serialise quads (or triples): graph syntaxes get each triple once, dataset syntaxes keep the graphs."""
     if media_type in DATASET_SYNTAXES:
-        return ox.serialize(
-            [s for s in statements if isinstance(s, ox.Quad)], format=_SYNTAX[media_type], prefixes=_PREFIXES
+        return _written(
+            ox.serialize(
+                [s for s in statements if isinstance(s, ox.Quad)], format=_SYNTAX[media_type], prefixes=_PREFIXES
+            )
         )
     triples = list(dict.fromkeys(ox.Triple(s.subject, s.predicate, s.object) for s in statements))
     if media_type == "application/ld+json":
@@ -68,9 +70,14 @@ def render(statements: Sequence[ox.Quad | ox.Triple], media_type: str, base_iri:
                 )
             )
         return jsonld.serialize(graph, base_iri)
-    return ox.serialize(
-        triples, format=_SYNTAX[media_type], prefixes=_PREFIXES if media_type == "text/turtle" else None
+    return _written(
+        ox.serialize(triples, format=_SYNTAX[media_type], prefixes=_PREFIXES if media_type == "text/turtle" else None)
     )
+
+
+def _written(data: bytes | None) -> bytes:
+    assert data is not None  # no output given: serialize returns the bytes
+    return data
 
 
 def link_header(document: str, current: str | None = None, about: str | None = None, by_parameter: bool = False) -> str:

@@ -1,8 +1,8 @@
 """Headers the service adds to answers: the page policy of HTML pages, and cross-origin reads (CORS).
 
 Written once here for both places that add them: the middlewares around the application (`PagePolicy`,
-Starlette's CORSMiddleware configured with `CROSS_ORIGIN`) and the fast path, which answers queries
-outside them (web/fastpath.py).
+Starlette's CORSMiddleware configured with the `CROSS_ORIGIN_…` constants) and the fast path, which
+answers queries outside them (web/fastpath.py).
 """
 
 from starlette.datastructures import MutableHeaders
@@ -13,14 +13,12 @@ from policykg.web.requestlog import HEADER
 # Pages run no script and load nothing from elsewhere; a browser that reads this refuses to.
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'"
 
-# Reads may come from any web page; writes need the token, which a browser never sends on its own.
-CROSS_ORIGIN: dict[str, list[str]] = {
-    "allow_origins": ["*"],
-    "allow_methods": ["GET", "HEAD", "POST"],
-    "allow_headers": ["Accept", "Content-Type"],
-    "expose_headers": ["Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location", HEADER],
-}
-_EXPOSED = ", ".join(CROSS_ORIGIN["expose_headers"])
+# Reads may come from any web page (every origin allowed); writes need the token, which a browser never
+# sends on its own. What a page may send, and what it may read of an answer:
+CROSS_ORIGIN_METHODS = ("GET", "HEAD", "POST")
+CROSS_ORIGIN_REQUEST_HEADERS = ("Accept", "Content-Type")
+CROSS_ORIGIN_EXPOSED = ("Content-Type", "Location", "ETag", "Last-Modified", "Link", "Content-Location", HEADER)
+_EXPOSED = ", ".join(CROSS_ORIGIN_EXPOSED)
 
 
 def add_page_policy(headers: MutableHeaders) -> None:
@@ -31,7 +29,7 @@ def add_page_policy(headers: MutableHeaders) -> None:
 
 
 def add_cross_origin(headers: MutableHeaders, from_page: bool) -> None:
-    """What CROSS_ORIGIN makes CORSMiddleware add to a simple request's answer (`from_page`: it had an Origin)."""
+    """What CORSMiddleware, set up with these constants, adds to a simple request's answer (with an Origin or not)."""
     if from_page:
         headers["Access-Control-Allow-Origin"] = "*"
         headers["Access-Control-Expose-Headers"] = _EXPOSED

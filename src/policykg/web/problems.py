@@ -66,6 +66,7 @@ def problem(
     detail: str,
     instance: str,
     headers: dict[str, str] | None = None,
+    /,
     **extensions: object,
 ) -> JSONResponse:
     """A problem+json response (extension members after the standard ones)."""
@@ -84,7 +85,7 @@ def _for_people(request: Request, answer: JSONResponse) -> Response:
     """The problem as a page when a browser asked (it prefers HTML); as problem+json otherwise."""
     if negotiate(request.headers.get("accept"), [MEDIA_TYPE, "application/json", HTML]) != HTML:
         return answer
-    body = json.loads(answer.body)
+    body = json.loads(bytes(answer.body))
     page = render("problem.html", title=body["title"], problem=body)
     headers = {k: v for k, v in answer.headers.items() if k.lower() not in ("content-length", "content-type")}
     return HTMLResponse(page, status_code=answer.status_code, headers=headers)
@@ -135,7 +136,8 @@ async def policykg_problem(request: Request, error: errors.PolicyKGError) -> Res
 def install(app: FastAPI) -> None:
     """Map policykg's errors, HTTP errors and request validation errors to problem details."""
 
-    app.add_exception_handler(errors.PolicyKGError, policykg_problem)  # type: ignore[arg-type]
+    # The decorator's typing takes a handler of one kind of error; add_exception_handler's wants any Exception.
+    app.exception_handler(errors.PolicyKGError)(policykg_problem)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:

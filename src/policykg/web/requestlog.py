@@ -37,7 +37,7 @@ def choose_request_id(headers: list[tuple[bytes, bytes]]) -> str:
 
 def request_id_of(scope: Scope) -> str | None:
     """The id the middleware gave the request in scope (None outside it)."""
-    return scope.get("state", {}).get(_STATE_KEY)  # type: ignore[no-any-return]
+    return scope.get("state", {}).get(_STATE_KEY)
 
 
 def _new_id() -> str:

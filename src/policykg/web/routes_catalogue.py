@@ -107,7 +107,7 @@ def _documents(request: Request) -> _Documents:
     state = request.app.state
     if not hasattr(state, "catalogue_documents"):
         state.catalogue_documents = _Documents()
-    return state.catalogue_documents  # type: ignore[no-any-return]
+    return state.catalogue_documents
 
 
 def _etag(tag: str, media_type: str) -> str:

@@ -8,6 +8,7 @@ tells a harvester whether anything changed without sending the dump again (304).
 """
 
 import zlib
+from collections.abc import Callable
 from email.utils import format_datetime
 
 from fastapi import APIRouter, Request
@@ -89,12 +90,12 @@ async def dump(request: Request, name: str) -> Response:
     return answer_response(answer, media_type, headers)
 
 
-def _writer(ctx: ServiceContext, chosen: Dump):  # type: ignore[no-untyped-def]
+def _writer(ctx: ServiceContext, chosen: Dump) -> Callable[[Sink], None]:
     syntax = "trig" if chosen.media_type == "application/trig" else "nquads"
     return lambda sink: ctx.store.dump(syntax, sink)
 
 
-def _gzipped(produce):  # type: ignore[no-untyped-def]
+def _gzipped(produce: Callable[[Sink], None]) -> Callable[[Sink], None]:
     """Wrap a producer so that its chunks reach the sink gzip-compressed."""
 
     def compressed(sink: Sink) -> None:

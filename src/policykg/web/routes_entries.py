@@ -10,6 +10,7 @@ from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.iris import agent_iri, entry_iri
 from policykg.rdf.mediatypes import HTML, RDF_INPUT_TYPES, base_type
 from policykg.rdf.namespaces import PKG
+from policykg.rdf.terms import value_of
 from policykg.sparql.protocol import check_iri
 from policykg.views.describe import labels_of
 from policykg.web import apidoc
@@ -132,9 +133,9 @@ async def read_entry(
     iri = _entry_iri(ctx, entry_id)
     found = await run(ctx.executor, lambda: ctx.entries.quads(iri))
     about = {
-        q.predicate.value: q.object.value
+        q.predicate.value: value_of(q.object)
         for q in found
-        if q.subject.value == iri and not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != iri
+        if value_of(q.subject) == iri and not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != iri
     }
     status = 410 if str(PKG.retractedBy) in about else 200
     headers = {"Vary": "Accept", "Link": link_header(f"/entries/{entry_id}", media_type, by_parameter=True)}

@@ -109,6 +109,6 @@ async def probe_store(ctx: ServiceContext, bound: float) -> None:
 
 def _says_true(answer: bytes) -> bool:
     try:
-        return json.loads(answer).get("boolean") is True  # type: ignore[no-any-return]
+        return json.loads(answer).get("boolean") is True
     except (ValueError, AttributeError):
         return False

@@ -8,12 +8,12 @@ immutable` for a year; the stream and its newest page are cached for a few secon
 from collections.abc import Callable
 from email.utils import format_datetime
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from policykg.publish import ldes as changestream
 from policykg.rdf.input import to_oxigraph_term
+from policykg.rdf.terms import quad_of
 from policykg.web import apidoc
 from policykg.web.context import context, run
 from policykg.web.documents import choose, conditional, render
@@ -62,7 +62,7 @@ async def _answer(request: Request, build: Callable[[], changestream.Page]) -> R
     def rendered() -> tuple[changestream.Page, bytes]:  # reads the store and serialises: off the event loop
         document = build()
         # Sorted statements give the same bytes for the same page, so that its strong ETag stays put.
-        quads = sorted((ox.Quad(*map(to_oxigraph_term, triple)) for triple in document.graph), key=str)
+        quads = sorted((quad_of(*map(to_oxigraph_term, triple)) for triple in document.graph), key=str)
         return document, render(quads, media_type, ctx.settings.base_iri)
 
     document, body = await run(ctx.executor, rendered)

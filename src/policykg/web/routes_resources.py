@@ -15,7 +15,7 @@ from policykg.iris import genid_prefix, registry_iri
 from policykg.rdf.mediatypes import HTML
 from policykg.rdf.namespaces import PKG, PREFIXES
 from policykg.views import tracking
-from policykg.views.describe import Description, describe, exists, resource_iri
+from policykg.views.describe import Description, Label, describe, exists, resource_iri
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import (
@@ -78,7 +78,7 @@ async def document(request: Request, path: str) -> Response:
     document = f"/doc/{web_path(relative)}"
 
     def make() -> bytes:  # a few queries and the serialising: done once per resource, syntax and revision
-        known = ctx.memo("labels", dict)  # the labels looked up in this state of the store
+        known: dict[str, Label | None] = ctx.memo("labels", dict)  # the labels looked up in this state of the store
         found = describe(ctx.store, iri, genid_prefix(base), registry_iri(base), known)
         if media_type == HTML:
             return _page(ctx, found, document).encode("utf-8")
@@ -94,7 +94,7 @@ async def document(request: Request, path: str) -> Response:
 
 def _page(ctx: ServiceContext, found: Description, document: str) -> str:
     """The resource's HTML page, with the policy-tracking view that fits its type."""
-    views = {}
+    views: dict[str, object] = {}
     if str(PKG.Recommendation) in found.types:
         views["trail"] = tracking.trail(ctx.store, found.iri)
         views["provisions"] = tracking.provisions(ctx.store, found.iri)

@@ -164,14 +164,13 @@ async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolReque
 async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
     settings = ctx.settings
     require_writer(request, settings)
-    assert protocol.update is not None
-    check_request(protocol.update, settings.allowed_remote_endpoints)
+    update = protocol.update
+    assert update is not None
+    check_request(update, settings.allowed_remote_endpoints)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(
         ctx.write_executor,
-        lambda: ctx.writer.update(
-            protocol.update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs
-        ),
+        lambda: ctx.writer.update(update, settings.base_iri, protocol.using_graphs, protocol.using_named_graphs),
     )
     return Response(status_code=204)
 
@@ -216,7 +215,7 @@ def _protocol_request(request: Request) -> bool:
 
 def _query_string(request: Request) -> str:
     """The request's query string as sent (what request.url.query gives, without building the URL)."""
-    return request.scope["query_string"].decode("latin-1")  # type: ignore[no-any-return]
+    return request.scope["query_string"].decode("latin-1")
 
 
 def _html(page: str) -> HTMLResponse:
@@ -240,6 +239,7 @@ def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
 async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None) -> HTMLResponse:
     settings = ctx.settings
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
+    assert protocol.query is not None  # a query, not an update (see _answer)
     answer = await ctx.store.answer(
         protocol.query,
         format_name="turtle" if graph_answer else "json",

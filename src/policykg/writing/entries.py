@@ -21,6 +21,7 @@ from policykg.errors import EntryGone, EntryRejected, GraphNotFound, Idempotency
 from policykg.iris import entry_iri, operator_iri, registry_iri
 from policykg.rdf.input import parse_bytes
 from policykg.rdf.namespaces import ONTOLOGY_IRI, PKG, PREFIXES, SHAPES_IRI
+from policykg.rdf.terms import quad_of, value_of
 from policykg.store import Store
 from policykg.validation.incremental import Change
 from policykg.validation.shacl import Report
@@ -150,10 +151,10 @@ class Entries:
             f"SELECT ?s ?p ?o ?g WHERE {{ {{ GRAPH <{iri}> {{ ?s ?p ?o }} BIND(<{iri}> AS ?g) }} UNION "
             f"{{ GRAPH {self._registry} {{ ?s ?p ?o FILTER(?s = <{iri}>) }} BIND({self._registry} AS ?g) }} }}"
         )
-        found = [ox.Quad(*row) for row in self._store.select(sparql).rows]  # type: ignore[misc]
+        found = [quad_of(*row) for row in self._store.select(sparql).rows]
         if not found:
             raise GraphNotFound(f"there is no entry <{iri}>")
-        archived = [q.object.value for q in found if q.predicate.value == str(PKG.archivedContent)]
+        archived = [value_of(q.object) for q in found if q.predicate.value == str(PKG.archivedContent)]
         for text in archived:
             found += [
                 ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(iri))
@@ -213,9 +214,9 @@ class Entries:
 
     def _retire(self, iri: str, quads: list[ox.Quad], link: ox.NamedNode, target: ox.NamedNode) -> tuple[ox.Quad, ...]:
         entry = ox.NamedNode(iri)
-        archived = ox.serialize(
-            [ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES
-        ).decode("utf-8")
+        data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in quads], format=ox.RdfFormat.N_TRIPLES)
+        assert data is not None  # no output given: serialize returns the bytes
+        archived = data.decode("utf-8")
         return (
             ox.Quad(
                 entry,
@@ -256,10 +257,11 @@ class Entries:
             raise EntryRejected(
                 f"{len(blank)} subject(s) are blank nodes: give every resource an IRI under {self._base}"
             )
-        types: dict[ox.NamedNode, set[str]] = {s: set() for s in subjects}  # type: ignore[misc]
+        # Blank nodes refused, every subject is an IRI (pyoxigraph's stubs allow a triple term; RDF 1.2 does not).
+        types: dict[ox.NamedNode, set[str]] = {s: set() for s in subjects if isinstance(s, ox.NamedNode)}
         for t in triples:
-            if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-                types[t.subject].add(t.object.value)  # type: ignore[index]
+            if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode) and isinstance(t.subject, ox.NamedNode):
+                types[t.subject].add(t.object.value)
         stored = self._stored_types(list(types))
         unchecked, outside = [], []
         for subject, declared in types.items():
@@ -283,7 +285,8 @@ class Entries:
             values = " ".join(str(s) for s in subjects[start : start + 300])
             rows = self._store.select(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s a ?t }} }}").rows
             for s, t in rows:
-                found.setdefault(s, set()).add(t.value)  # type: ignore[arg-type, union-attr]
+                assert isinstance(s, ox.NamedNode) and t is not None  # ?s from VALUES, ?t bound by the pattern
+                found.setdefault(s, set()).add(t.value)
         return found
 
     def _latest_stamp(self) -> dt.datetime:

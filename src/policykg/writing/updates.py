@@ -13,8 +13,9 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 
 from policykg.errors import QueryError
+from policykg.rdf.terms import Node, Term, quad_of
 from policykg.sparql.syntax import Token, quads_text, tokens, unescape
-from policykg.store import Dataset, Store
+from policykg.store import Dataset, Solutions, Store
 from policykg.validation.incremental import Change
 
 _VARIABLE = "urn:x-policykg:variable:"
@@ -119,7 +120,7 @@ def _existing(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
         rows = store.select(
             f"SELECT ?s ?p ?o ?g WHERE {{ VALUES (?s ?p ?o ?g) {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
         ).rows
-        found |= {ox.Quad(s, p, o, g) for s, p, o, g in rows}  # type: ignore[arg-type]
+        found |= {quad_of(s, p, o, g) for s, p, o, g in rows}
     return found
 
 
@@ -284,7 +285,12 @@ def _iri(token: Token, base_iri: str, clause: str) -> str:
 
 
 def _fill(
-    template: str | None, solutions, prologue: str, base_iri: str, with_graph: str | None, fresh_blank_nodes: bool
+    template: str | None,
+    solutions: Solutions,
+    prologue: str,
+    base_iri: str,
+    with_graph: str | None,
+    fresh_blank_nodes: bool,
 ) -> list[ox.Quad]:
     """Instantiate a template once per solution; a quad with an unbound variable is left out."""
     if template is None:
@@ -306,7 +312,7 @@ def _fill(
             s, p, o, g = terms
             if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
                 continue
-            quads.append(ox.Quad(s, p, o, graph if isinstance(g, ox.DefaultGraph) else g))  # type: ignore[arg-type]
+            quads.append(quad_of(s, p, o, graph if isinstance(g, ox.DefaultGraph) else g))
     return quads
 
 
@@ -320,7 +326,7 @@ def _mark_variables(template: str) -> str:
     return "".join(pieces)
 
 
-def _bind(term, binding: dict, blank_suffix: int | None):  # type: ignore[no-untyped-def]
+def _bind(term: Node, binding: dict[str, Term | None], blank_suffix: int | None) -> Node | None:
     if isinstance(term, ox.NamedNode) and term.value.startswith(_VARIABLE):
         return binding.get(term.value[len(_VARIABLE) :])
     if isinstance(term, ox.BlankNode) and blank_suffix is not None:

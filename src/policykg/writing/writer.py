@@ -193,6 +193,7 @@ class Writer:
         with self._writing():
             change = self._skolemised(change)
             report = self._check(change, by_entries=True)
+            assert report is not None  # only an empty change goes unchecked, and an entry never is one
             self._written().add(change.added, "urn:x-policykg:unused")
             return report
 
