@@ -109,4 +109,5 @@ class _Application(FastAPI):
         """The request log around the fast path, around the application's middlewares and routes."""
         on_fault = self.exception_handlers[Exception]
         stack = super().build_middleware_stack()
-        return RequestLog(FastPath(stack, "/sparql", routes_sparql.RESPONDERS, on_fault))  # type: ignore[arg-type]
+        fast = FastPath(stack, routes_sparql.RESPONDERS, routes_resources.RESPONDERS, on_fault)  # type: ignore[arg-type]
+        return RequestLog(fast)

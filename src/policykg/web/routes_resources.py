@@ -92,6 +92,24 @@ async def document(request: Request, path: str) -> Response:
     return conditional(request, body, media_type, headers)
 
 
+async def _thing_at(request: Request) -> Response:
+    return await thing(request, "")  # the thing's IRI is read from the whole path
+
+
+async def _document_at(request: Request) -> Response:
+    return await document(request, request.scope["path"].removeprefix("/doc/"))
+
+
+# What the fast path answers outside the framework's routing (web/fastpath.py), by the start of the path.
+_THING = {"GET": _thing_at, "HEAD": _thing_at}
+RESPONDERS = {
+    "/id/": _THING,
+    "/graph/": _THING,
+    "/.well-known/genid/": _THING,
+    "/doc/": {"GET": _document_at, "HEAD": _document_at},
+}
+
+
 def _page(ctx: ServiceContext, found: Description, document: str) -> str:
     """The resource's HTML page, with the policy-tracking view that fits its type."""
     views: dict[str, object] = {}

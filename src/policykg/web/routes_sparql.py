@@ -130,7 +130,7 @@ async def respond_to_post(request: Request) -> Response:
 
 
 # What the endpoint does for each method the fast path answers outside the framework (web/fastpath.py).
-RESPONDERS = {"GET": respond_to_get, "POST": respond_to_post}
+RESPONDERS = {"/sparql": {"GET": respond_to_get, "POST": respond_to_post}}
 
 
 def _content_type(media_type: str) -> str:
