@@ -6,8 +6,8 @@ nothing above the store knows which engine it talks to:
 - Answers: its JSON results use SPARQL 1.0's `typed-literal` and write true as 1, it answers HTML to no
   Accept and 406 to an Accept that offers both results and triples, it labels blank nodes
   `nodeID://b…`, and it holds a direct `application/sparql-query` POST open. So queries go as forms,
-  asking for SPARQL XML results or N-Triples by the query's form, and Oxigraph writes the answer again
-  in the syntax asked for.
+  asking for SPARQL XML results or N-Triples by the query's form (virtuosoqueries.py), and Oxigraph writes
+  the answer again in the syntax asked for.
 - Its own graphs (its schema graph `http://www.openlinksw.com/schemas/virtrdf#`, `http://www.w3.org/ns/ldp#`,
   and its host's `/DAV/` and `/sparql` graphs) would show in every query, count and dump, and a SPARQL
   user could drop them. Its pragmas to leave graphs out (`DEFINE input:default-graph-exclude`, `…named-
@@ -36,7 +36,6 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import httpx
 import pyoxigraph as ox
@@ -48,7 +47,6 @@ from policykg.errors import (
     QueryError,
     QueryTimeout,
     ReadOnlyGraph,
-    ResultTooLarge,
     StoreError,
 )
 from policykg.sparql.syntax import Token, query_form
@@ -56,17 +54,11 @@ from policykg.store import virtuosoupdates as updates
 from policykg.store.base import CHUNK_BYTES, NO_DATASET, Dataset, Limits, Sink, Solutions, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore, bound
-
-if TYPE_CHECKING:
-    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
+from policykg.store.virtuosoqueries import RESULTS, TRIPLES, Answer, check_whole, raise_syntax_error, request_form
 
 SCHEMA_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
 _PRIVATE_GRAPHS = "http://www.openlinksw.com/schemas/virtrdf#PrivateGraphs"  # Virtuoso's group of private graphs
-_RESULTS = "application/sparql-results+xml"
-_TRIPLES = "application/n-triples"
-_NO_GRAPH = "urn:x-policykg:empty-default-graph"  # never written: an empty default graph
 _DROPS = 200  # DROP operations per request when a whole dataset is emptied
-_NODE_ID = b"<bnode>nodeID://"
 
 
 def setup_sql(user: str, password: str, host: str = "localhost:8890") -> str:
@@ -280,33 +272,6 @@ class VirtuosoStore(RemoteStore):
             return ReadOnlyGraph(f"Virtuoso refused the write, the graph is not policykg's: {message}")
         return RemoteStore._error(status, message)
 
-    def _form(
-        self,
-        sparql: str,
-        base_iri: str | None,
-        prefixes: dict[str, str] | None,
-        dataset: Dataset,
-        limits: Limits | None,
-    ) -> dict[str, object]:
-        defaults = list(dataset.default_graphs)
-        if not defaults and dataset.named_graphs:
-            defaults = [_NO_GRAPH]  # SPARQL 1.1 Protocol §2.1.4: named graphs alone leave the default graph empty
-        source, base, declarations, operations = updates.split(sparql)
-        ours = "".join(f"PREFIX {p}: <{ns}> " for p, ns in (prefixes or {}).items())
-        body = source[operations[0][0].start :] if operations else ""
-        newlines = source[: operations[0][0].start].count("\n") if operations else 0  # the request's own prologue
-        head = updates.prologue(base or (f"<{base_iri}>" if base_iri else None), ours + declarations)
-        text = head + "\n" * newlines + body
-        form: dict[str, object] = {
-            "query": text,
-            "default-graph-uri": defaults,
-            "named-graph-uri": list(dataset.named_graphs),
-        }
-        remaining = None if limits is None else limits.remaining()
-        if remaining is not None:
-            form["timeout"] = str(max(int(remaining * 1000), 1))  # Virtuoso then stops near the deadline itself
-        return form
-
     @contextmanager
     def _answer(
         self,
@@ -320,15 +285,15 @@ class VirtuosoStore(RemoteStore):
         triples = query_form(sparql) in ("CONSTRUCT", "DESCRIBE")
         remaining = None if limits is None else limits.remaining()
         timeout = httpx.USE_CLIENT_DEFAULT if remaining is None else httpx.Timeout(max(remaining, 0.001))
-        form = self._form(sparql, base_iri, prefixes, dataset, limits)
-        accept = {"Accept": _TRIPLES if triples else _RESULTS}
+        form = request_form(sparql, base_iri, prefixes, dataset, limits)
+        accept = {"Accept": TRIPLES if triples else RESULTS}
         try:
             with self._client.stream("POST", self.query_url, data=form, headers=accept, timeout=timeout) as response:
                 if response.status_code == 400:
-                    _raise_syntax_error(sparql, base_iri, prefixes)
+                    raise_syntax_error(sparql, base_iri, prefixes)
                 self._raise_for(response)
-                _check_whole(response, limits)
-                yield triples, io.BufferedReader(_Answer(response.iter_bytes()), CHUNK_BYTES)
+                check_whole(response, limits)
+                yield triples, io.BufferedReader(Answer(response.iter_bytes()), CHUNK_BYTES)
         except httpx.TimeoutException:
             seconds = "" if limits is None or limits.timeout is None else f" of {limits.timeout:g} s"
             raise QueryTimeout(f"the query ran longer than the limit{seconds} and was stopped") from None
@@ -338,7 +303,7 @@ class VirtuosoStore(RemoteStore):
             raise StoreError(f"Virtuoso's answer could not be read: {str(error).splitlines()[0]}") from None
 
     def _write(self, text: str) -> None:
-        self._send("POST", self.update_url, data={"update": text}, headers={"Accept": _RESULTS})
+        self._send("POST", self.update_url, data={"update": text}, headers={"Accept": RESULTS})
 
     def _post_graph(self, method: str, graph: str, triples: list[ox.Triple]) -> None:
         """Send one graph's triples in one request: Graph Store PUT or POST, else an INSERT of blank nodes."""
@@ -347,7 +312,7 @@ class VirtuosoStore(RemoteStore):
                 method,
                 self.store_url,
                 params={"graph": graph},
-                headers={"Content-Type": _TRIPLES},
+                headers={"Content-Type": TRIPLES},
                 content=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
             )
         elif len(triples) <= updates.TEMPLATE:
@@ -404,57 +369,3 @@ class VirtuosoStore(RemoteStore):
                 raise QueryError(f"{kind} GRAPH <{graph}>: there is no such graph (add SILENT to ignore that)")
             return [f"DROP SILENT GRAPH <{graph}>"]
         return [prologue + text]
-
-
-class _Answer(io.RawIOBase):
-    """A readable file over the chunks of an answer, Virtuoso's `nodeID://` blank-node labels made plain."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._ready = b""
-        self._held = b""  # the end of the last chunk, which could hold the start of a label
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: "Buffer", /) -> int:
-        view = memoryview(buffer)
-        while not self._ready:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                self._ready, self._held = self._held, b""
-                if not self._ready:
-                    return 0
-                break
-            text = (self._held + chunk).replace(_NODE_ID, b"<bnode>")
-            keep = len(_NODE_ID) - 1
-            self._ready, self._held = text[:-keep], text[-keep:]
-        size = min(len(view), len(self._ready))
-        view[:size] = self._ready[:size]
-        self._ready = self._ready[size:]
-        return size
-
-
-def _raise_syntax_error(sparql: str, base_iri: str | None, prefixes: dict[str, str] | None) -> None:
-    """Raise Oxigraph's message, with line and column, for a query Virtuoso found malformed, if Oxigraph does too.
-
-    Oxigraph parses and plans the query over an empty store, and evaluates nothing: its answers are lazy.
-    """
-    try:
-        ox.Store().query(sparql, base_iri=base_iri, prefixes=prefixes)
-    except SyntaxError as error:
-        raise QueryError(str(error)) from None
-    except (OSError, RuntimeError, ValueError):
-        pass  # not a syntax error: Virtuoso's own message follows
-
-
-def _check_whole(response: httpx.Response, limits: Limits | None) -> None:
-    """Refuse an answer Virtuoso sends incomplete: stopped at the deadline, or cut at its row limit."""
-    if response.headers.get("x-sql-state") == "S1TAT":
-        seconds = "" if limits is None or limits.timeout is None else f" of {limits.timeout:g} s"
-        raise QueryTimeout(f"the query ran longer than the limit{seconds} and was stopped")
-    if "x-sparql-maxrows" in response.headers:
-        raise ResultTooLarge(
-            f"Virtuoso cut the answer at {response.headers['x-sparql-maxrows']} rows, its "
-            "[SPARQL] ResultSetMaxRows: raise that limit for answers (and dumps) this large"
-        )
