@@ -40,6 +40,19 @@ RDF_INPUT_TYPES: dict[str, str] = {
 HTML = "text/html"
 
 
+def _first_media_types(table: dict[str, str]) -> dict[str, str]:
+    """Each format name of a table with the first media type listed for it."""
+    found: dict[str, str] = {}
+    for media_type, name in table.items():
+        found.setdefault(name, media_type)
+    return found
+
+
+# The other way round, to ask an engine for a format by its name.
+RESULT_MEDIA = _first_media_types(RESULT_TYPES)
+GRAPH_MEDIA = _first_media_types(GRAPH_TYPES)
+
+
 @dataclass(frozen=True)
 class _Range:
     type: str

@@ -10,7 +10,8 @@ from policykg.store.embedded import EmbeddedStore
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 
 if TYPE_CHECKING:
-    from policykg.store.remote import RemoteStore, open_remote
+    from policykg.store.dialects import open_remote
+    from policykg.store.remote import RemoteStore
 
 __all__ = [
     "DATASET_FORMATS",
@@ -47,7 +48,7 @@ def open_store(
     if location == "memory":
         return EmbeddedStore.in_memory(union_default_graph=union_default_graph)
     if location.startswith(("http://", "https://")):
-        from policykg.store.remote import open_remote
+        from policykg.store.dialects import open_remote
 
         return open_remote(
             location,
@@ -65,8 +66,12 @@ def open_store(
 def __getattr__(name: str) -> object:
     # The remote backend (and its HTTP client) is imported when first asked for: query worker
     # processes import this package and never need it.
-    if name in ("RemoteStore", "open_remote"):
-        from policykg.store import remote
+    if name == "RemoteStore":
+        from policykg.store.remote import RemoteStore
 
-        return getattr(remote, name)
+        return RemoteStore
+    if name == "open_remote":
+        from policykg.store.dialects import open_remote
+
+        return open_remote
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

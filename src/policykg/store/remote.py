@@ -7,64 +7,12 @@ import httpx
 import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, PolicyKGError, QueryError, QueryTimeout, StoreError
+from policykg.rdf.mediatypes import GRAPH_MEDIA, RESULT_MEDIA
 from policykg.sparql.syntax import tokens
 from policykg.store.base import NO_DATASET, Dataset, Limits, Sink, Solutions, Store, Term
 from policykg.store.formats import DATASET_FORMATS
 
-_RESULT_MEDIA = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-_GRAPH_MEDIA = {
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "rdfxml": "application/rdf+xml",
-    "nquads": "application/n-quads",
-    "trig": "application/trig",
-}
 _INSERT_BATCH = 10_000
-
-
-def open_remote(
-    query_url: str,
-    *,
-    engine: str = "auto",
-    update_url: str | None = None,
-    store_url: str | None = None,
-    union_default_graph: bool = True,
-    timeout: float = 300.0,
-    credentials: tuple[str, str] | None = None,
-) -> "RemoteStore":
-    """A store kept by a remote engine, in its dialect: the one named, or for 'auto' the one it says it is."""
-    if engine == "auto":
-        engine = detect_engine(query_url)
-    dialect: type[RemoteStore] = RemoteStore
-    if engine == "virtuoso":
-        from policykg.store.virtuoso import VirtuosoStore  # the dialect builds on this module
-
-        dialect = VirtuosoStore
-    return dialect(
-        query_url,
-        update_url=update_url,
-        store_url=store_url,
-        union_default_graph=union_default_graph,
-        timeout=timeout,
-        credentials=credentials,
-    )
-
-
-def detect_engine(query_url: str) -> str:
-    """'virtuoso' when the engine's Server header names Virtuoso, else 'generic'."""
-    try:
-        response = httpx.get(
-            query_url, params={"query": "ASK {}"}, timeout=30, headers={"Accept": _RESULT_MEDIA["xml"]}
-        )
-    except httpx.HTTPError as error:
-        raise StoreError(f"the store at {query_url} did not answer, so its engine is unknown: {error}") from None
-    return "virtuoso" if response.headers.get("server", "").lower().startswith("virtuoso") else "generic"
 
 
 class RemoteStore(Store):
@@ -101,11 +49,9 @@ class RemoteStore(Store):
     ) -> None:
         """Send a query and stream the engine's answer to sink, within the limits."""
         limits = limits or Limits(None, None)
-        media = _RESULT_MEDIA.get(format_name) or _GRAPH_MEDIA[format_name]
+        media = RESULT_MEDIA.get(format_name) or GRAPH_MEDIA[format_name]
         # Ask for the graph or results syntax; the engine says which kind its answer is.
-        accept = (
-            f"{media}, {_GRAPH_MEDIA['ntriples'] if media in _RESULT_MEDIA.values() else _RESULT_MEDIA['json']};q=0.1"
-        )
+        accept = f"{media}, {GRAPH_MEDIA['ntriples'] if media in RESULT_MEDIA.values() else RESULT_MEDIA['json']};q=0.1"
         data = self._query_form(sparql, base_iri, dataset, prefixes)
         try:
             with self._client.stream(
@@ -213,7 +159,7 @@ class RemoteStore(Store):
         if not self.store_url:
             raise StoreError("dumping a remote store needs its Graph Store Protocol endpoint (remote_store_url)")
         try:
-            with self._client.stream("GET", self.store_url, headers={"Accept": _GRAPH_MEDIA[format_name]}) as response:
+            with self._client.stream("GET", self.store_url, headers={"Accept": GRAPH_MEDIA[format_name]}) as response:
                 self._raise_for(response)
                 for chunk in response.iter_bytes():
                     sink(chunk)
@@ -288,7 +234,7 @@ class RemoteStore(Store):
             "POST",
             self.query_url,
             data=self._query_form(sparql, base_iri, dataset, prefixes, union),
-            headers={"Accept": _RESULT_MEDIA["json"]},
+            headers={"Accept": RESULT_MEDIA["json"]},
         )
         try:
             return json.loads(response.content)
@@ -300,7 +246,7 @@ class RemoteStore(Store):
             "POST",
             self.query_url,
             data=self._query_form(sparql, None, NO_DATASET, None, union),
-            headers={"Accept": _GRAPH_MEDIA[format_name]},
+            headers={"Accept": GRAPH_MEDIA[format_name]},
         )
         sink(response.content)
 

@@ -14,14 +14,15 @@ import httpx
 import pyoxigraph as ox
 
 from policykg.errors import QueryError, QueryTimeout, ResultTooLarge
+from policykg.rdf.mediatypes import GRAPH_MEDIA, RESULT_MEDIA
 from policykg.store import virtuosoupdates as updates
 from policykg.store.base import Dataset, Limits
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
-RESULTS = "application/sparql-results+xml"
-TRIPLES = "application/n-triples"
+RESULTS = RESULT_MEDIA["xml"]
+TRIPLES = GRAPH_MEDIA["ntriples"]
 _NO_GRAPH = "urn:x-policykg:empty-default-graph"  # never written: an empty default graph
 _NODE_ID = b"<bnode>nodeID://"
 
