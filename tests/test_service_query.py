@@ -63,6 +63,17 @@ def test_default_graph_uri_makes_one_graph_the_default(service):
     )
 
 
+def test_default_graph_uri_without_named_graph_uri_leaves_graph_patterns_nothing_to_match(service):
+    # SPARQL 1.1 §13.2: a dataset of default graphs only has no named graph.
+    query = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1"
+    response = httpx.get(
+        service.sparql, params={"query": query, "default-graph-uri": G_ATTENDANCE}, headers={"Accept": SRJ}
+    )
+    assert response.status_code == 200 and response.json()["results"]["bindings"] == []
+    everything = httpx.get(service.sparql, params={"query": query}, headers={"Accept": SRJ}).json()
+    assert len(everything["results"]["bindings"]) == 1
+
+
 def test_named_graph_uri_limits_the_graphs_graph_can_reach(service):
     query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
     response = httpx.post(

@@ -598,12 +598,6 @@ def test_with_and_using_resolve_a_relative_iri_against_the_requests_base(store, 
     assert change(store, text) == (set(), {sp(1, "a")})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with default graphs named (USING, using-graph-uri) and no named graphs, the store is queried with "
-    "named_graphs=None, which leaves every named graph visible to GRAPH ?g (store/formats.py dataset_arguments); "
-    "SPARQL 1.1 §13.2 and Oxigraph's own update give an empty set of named graphs",
-)
 @pytest.mark.parametrize(
     ("text", "using"),
     [

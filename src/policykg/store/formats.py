@@ -33,7 +33,7 @@ class DatasetArguments(TypedDict, total=False):
 
     use_default_graph_as_union: bool
     default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]
-    named_graphs: list[ox.NamedNode | ox.BlankNode] | None
+    named_graphs: list[ox.NamedNode | ox.BlankNode]
 
 
 def dataset_arguments(default_graphs: tuple[str, ...], named_graphs: tuple[str, ...], union: bool) -> DatasetArguments:
@@ -41,9 +41,10 @@ def dataset_arguments(default_graphs: tuple[str, ...], named_graphs: tuple[str, 
 
     No graphs named: the store's dataset, its default graph the union of all graphs if asked.
     Named graphs only: those named graphs and an empty default graph, as FROM NAMED without FROM.
+    Default graphs only: no named graph at all, as FROM without FROM NAMED (SPARQL 1.1 §13.2).
     """
     if not default_graphs and not named_graphs:
         return {"use_default_graph_as_union": union}
     defaults: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in default_graphs]
     named: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(g) for g in named_graphs]
-    return {"default_graph": defaults or [_EMPTY_GRAPH], "named_graphs": named or None}
+    return {"default_graph": defaults or [_EMPTY_GRAPH], "named_graphs": named}
