@@ -31,6 +31,12 @@ The design, and the figures that chose it (2 cores, 200k quads, point lookups; b
 
 Measured with this design (benchmarks/read_path.py): cheap queries at 0.70-0.97 x `oxigraph serve` from 1 to
 32 clients on 200k triples, where the pool before reached 0.06-0.43; no process started in a steady run.
+
+Where each part is: this module sends queries to workers and follows them (`QueryPool`); `poolworkers.py`
+starts the processes, the spare among them, and replaces a lost one (`WorkerSet`); `poolhandles.py` holds
+the handle on a worker (its socket's frames) and on a query, and what becomes of a lost worker's queries;
+`poollimits.py` stops queries at their deadlines and the memory limit; `queryworker.py` is the worker's
+side and the frames' format; `snapshots.py` numbers the snapshots and counts their readers.
 """
 
 import asyncio
@@ -41,61 +47,32 @@ import pickle
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, TypeVar
 
-from policykg.errors import PolicyKGError, QueryError, QueryMemoryExceeded, QueryTimeout, StoreError
-from policykg.store.base import CHUNK_BYTES, Answer, Dataset, Limits, Sink, WorkerStatistics
-from policykg.store.poolhandles import Call, WorkerHandle
+from policykg.errors import PolicyKGError, QueryError, StoreError
+from policykg.store.base import Answer, Dataset, Limits, Sink, WorkerStatistics
+from policykg.store.poolhandles import Call, CallAnswer, WorkerHandle, after_loss
+from policykg.store.poollimits import GRACE as GRACE  # importable from here, as it always was
+from policykg.store.poollimits import Limiter, timeout_error
+from policykg.store.poolworkers import WorkerSet
 from policykg.store.queryworker import (
-    CANCEL,
-    CREDIT,
     DATA,
     END,
     FRAME_BYTES,
-    HEADER,
     MOST_CALLS,
     OPEN,
-    PIECE,
     QUERY,
     QUERY_ERROR,
     READY,
     STOPPED,
     STORE_ERROR,
     Request,
-    frame,
+    split_request,
 )
 from policykg.store.snapshots import Snapshots, remove
-from policykg.store.streaming import stream
-
-GRACE = 0.25  # seconds a query told to stop may take before its worker is killed
-_WATCH_SECONDS = 0.1  # how often busy workers are measured against the memory limit
-_LONGEST_PAUSE = 10.0  # seconds between starts of workers that keep dying before they are ready
-_LONG_RUNNING = 1.0  # seconds after which a query beside one past the memory limit is stopped with it
-_MOST_RERUNS = 2  # a query whose worker died under it this often is not tried again (it may be the cause)
-T = TypeVar("T")
-_READS_AT_ONCE = 64  # frames read from one worker before other work on the event loop gets its turn
-
-
-class _PoolAnswer(Answer):
-    """An answer coming from a worker: the rest is read as the client takes it, with credit given back."""
-
-    def __init__(self, pool: "QueryPool", call: Call, first: bytes, complete: bool) -> None:
-        super().__init__(first, complete)
-        self._pool = pool
-        self._call = call
-
-    async def rest(self) -> AsyncGenerator[bytes, None]:
-        try:
-            while (chunk := await self._pool._next(self._call)) is not None:
-                yield chunk
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._pool._abandon(self._call)
+from policykg.store.streaming import read_from_loop, stream
 
 
 class QueryPool:
@@ -103,23 +80,19 @@ class QueryPool:
 
     def __init__(self, snapshots: Path, size: int, memory_limit: int | None = None) -> None:
         self._snapshots = Snapshots(snapshots)
-        self._size = size
-        self._memory_limit = memory_limit
         # Which loop drives the workers (the snapshots keep their own lock); the rest belongs to that loop's thread.
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._numbers = itertools.cycle(range(1, 2**32))  # a frame has 32 bits for the call's number
         self._waiting: deque[Call] = deque()
         self._buffer = bytearray(FRAME_BYTES)  # frames are read into it on the loop's thread: no 64 KiB per frame
-        self._view = memoryview(self._buffer)
-        self._watching = False
-        self._closed = False
-        self._started = 0
-        self._starting = False  # a process is being started for the pool
-        self._pause = 0.0  # before the next start, while workers die before they are ready
-        self._workers = [self._start() for _ in range(size)]
-        self._spare: WorkerHandle | None = self._start()
+        self._workers = WorkerSet(size, self._attach)
+        self._limiter = Limiter(self._workers, memory_limit, self._lost)
+
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop that drives the workers (None until one does)."""
+        return self._workers.loop
 
     # --- snapshots (called from the writer's thread)
 
@@ -164,24 +137,23 @@ class QueryPool:
                     ),
                     limits.timeout,
                 )
-        if self._closed:
+        if self._workers.closed:
             raise StoreError("the query workers have stopped")
         request = Request(
             sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "", limits.deadline
         )
         call = Call(next(self._numbers), request, limits, loop)
-        if limits.deadline is not None:
-            call.timer = loop.call_at(_loop_time(loop, limits.deadline), self._expire, call)
+        self._limiter.start(call)
         self._dispatch(call)
         try:
-            first = await self._next(call)
+            first = await call.next_chunk()
         except BaseException:  # an error, or the caller was cancelled (its client went away)
-            self._abandon(call)
+            self._limiter.abandon(call)
             raise
         complete = call.finished and not call.chunks
         if complete:
-            self._abandon(call)  # nothing more to come: only its bookkeeping is left
-        return _PoolAnswer(self, call, first or b"", complete)
+            self._limiter.abandon(call)  # nothing more to come: only its bookkeeping is left
+        return CallAnswer(call, first or b"", complete, self._limiter.abandon)
 
     def query(
         self,
@@ -196,50 +168,30 @@ class QueryPool:
     ) -> None:
         """Answer a query for a caller outside the event loop, passing its bytes to sink."""
         loop = self._loop_for_threads()
-
-        def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
-            return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
-
-        answer = on_loop(
-            self.answer(
-                sparql,
-                format_name=format_name,
-                base_iri=base_iri,
-                dataset=dataset,
-                union=union,
-                limits=limits,
-                executor=None,
-            )
+        answering = self.answer(
+            sparql,
+            format_name=format_name,
+            base_iri=base_iri,
+            dataset=dataset,
+            union=union,
+            limits=limits,
+            executor=None,
         )
-        rest = answer.rest()
-        try:
-            if answer.first:
-                sink(answer.first)
-            if answer.complete:
-                return
-            while True:
-                try:
-                    chunk = on_loop(rest.__anext__())
-                except StopAsyncIteration:
-                    return
-                sink(chunk)
-        finally:
-            on_loop(_close(rest, answer))  # on the loop: the answer is the loop's to close
+        read_from_loop(loop, answering, sink)
 
     def statistics(self) -> WorkerStatistics:
         """Processes started so far, workers serving, queries running and waiting."""
         return WorkerStatistics(
-            self._started,
-            len(self._workers),
-            sum(len(w.calls) for w in self._workers),
+            self._workers.started,
+            len(self._workers.serving),
+            sum(len(w.calls) for w in self._workers.serving),
             sum(1 for call in self._waiting if not call.abandoned),
         )
 
     def close(self) -> None:
         """Stop every worker and remove the snapshots (called once the event loop has stopped, or from a thread)."""
-        self._closed = True
         loop = self._loop
-        workers = [*self._workers, *([self._spare] if self._spare else [])]
+        workers = self._workers.close()
         if self._loop_thread is not None and loop is not None:  # a private loop: stop it before its sockets close
             loop.call_soon_threadsafe(loop.stop)
             self._loop_thread.join(timeout=5)
@@ -254,17 +206,18 @@ class QueryPool:
         """Let this event loop drive the workers (on its thread, under the lock); a closed one's calls are dropped."""
         if self._loop is not None:  # it closed: nothing waits for what it was following any more
             self._waiting.clear()
-            for worker in [*self._workers, *([self._spare] if self._spare else [])]:
+            for worker in self._workers.all():
                 for call in worker.calls.values():
                     assert call.snapshot is not None  # set before a call goes to a worker
                     self._snapshots.done(call.snapshot)
                 worker.calls, worker.overdue = {}, 0
                 worker.outbox.clear()
-            self._starting = False
-        self._loop = loop
-        for worker in [*self._workers, *([self._spare] if self._spare else [])]:
-            loop.add_reader(worker.sock.fileno(), self._readable, worker)
-        self._ensure_workers()
+        self._workers.bind(loop)
+
+    def _attach(self, worker: WorkerHandle) -> None:
+        """Have the loop read the worker's frames (the worker set calls this for each worker the loop drives)."""
+        assert self._loop is not None
+        worker.attach(self._loop, self._buffer, self._received, self._crashed)
 
     def _loop_for_threads(self) -> asyncio.AbstractEventLoop:
         """The loop that drives the workers; a private one on a thread of its own when no running loop does."""
@@ -294,7 +247,7 @@ class QueryPool:
 
     def _free_worker(self) -> WorkerHandle | None:
         best = None
-        for worker in self._workers:
+        for worker in self._workers.serving:
             if (
                 worker.ready
                 and not worker.overdue
@@ -311,77 +264,21 @@ class QueryPool:
             return
         call.snapshot = snapshot
         call.request = dataclasses.replace(call.request, snapshot=str(snapshot))
-        request = pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL)
-        count = max(1, -(-len(request) // CHUNK_BYTES))  # a long query text goes in numbered pieces
-        pieces = [
-            PIECE.pack(index, count) + request[index * CHUNK_BYTES : (index + 1) * CHUNK_BYTES]
-            for index in range(count)
-        ]
+        pieces = split_request(pickle.dumps(call.request, protocol=pickle.HIGHEST_PROTOCOL))
         call.worker = worker
         call.sent = time.monotonic()
         worker.calls[call.number] = call
         for piece in pieces:
-            self._send(worker, QUERY, call.number, piece)
-        if self._memory_limit is not None and not self._watching:
-            self._watching = True
-            call.loop.call_later(_WATCH_SECONDS, self._watch)
-
-    def _send(self, worker: WorkerHandle, tag: int, number: int, payload: bytes = b"") -> None:
-        if worker.dead:
-            return
-        message = frame(tag, number, payload)
-        if not worker.outbox:
-            try:
-                worker.sock.send(message)
-                return
-            except BlockingIOError:
-                assert self._loop is not None
-                self._loop.add_writer(worker.sock.fileno(), self._writable, worker)
-            except OSError:  # the worker is gone, or the frame cannot go: either way it is of no more use
-                assert self._loop is not None
-                self._loop.call_soon(self._lost, worker, None, None)
-                return
-        worker.outbox.append(message)
-
-    def _writable(self, worker: WorkerHandle) -> None:
-        try:
-            while worker.outbox:
-                worker.sock.send(worker.outbox[0])
-                worker.outbox.popleft()
-        except BlockingIOError:
-            return
-        except OSError:
-            worker.outbox.clear()
-            assert self._loop is not None
-            self._loop.call_soon(self._lost, worker, None, None)
-        if self._loop is not None and not worker.dead:
-            self._loop.remove_writer(worker.sock.fileno())
-
-    def _readable(self, worker: WorkerHandle) -> None:
-        buffer, view = self._buffer, self._view
-        for _ in range(_READS_AT_ONCE):
-            try:
-                received = worker.sock.recv_into(buffer)
-            except BlockingIOError:
-                return
-            except OSError:
-                received = 0
-            if not received:
-                self._lost(worker, None, None)
-                return
-            _size, number, tag = HEADER.unpack_from(buffer)
-            self._received(worker, tag, number, bytes(view[HEADER.size : received]))
-            if worker.dead:
-                return
+            worker.send(QUERY, call.number, piece)
+        self._limiter.sent(call)
 
     def _received(self, worker: WorkerHandle, tag: int, number: int, payload: bytes) -> None:
         if tag == READY:
-            worker.ready = True
-            self._pause = 0.0
-            if worker is not self._spare:
+            self._workers.ready(worker)
+            if worker is not self._workers.spare:
                 self._serve_waiting()
             if self._snapshots.current is not None:
-                self._send(worker, OPEN, 0, str(self._snapshots.current).encode("utf-8"))
+                worker.send(OPEN, 0, str(self._snapshots.current).encode("utf-8"))
             return
         call = worker.calls.get(number)
         if call is None:
@@ -401,7 +298,7 @@ class QueryPool:
             elif tag == STORE_ERROR:
                 call.fail(StoreError(payload.decode("utf-8", errors="replace")))
             elif tag == STOPPED:
-                call.fail(_timeout(call.limits))
+                call.fail(timeout_error(call.limits))
             call.wake()
         finally:
             self._finished(worker, call)
@@ -434,89 +331,9 @@ class QueryPool:
             if not call.abandoned and call.error is None:
                 self._send_query(worker, call)
 
-    async def _next(self, call: Call) -> bytes | None:
-        """The next chunk of a call's answer (None at its end); credit for it goes back to the worker."""
-        while True:
-            if call.chunks:
-                chunk = call.chunks.popleft()
-                call.limits.check(len(chunk))
-                call.taken = True
-                if not call.finished and call.worker is not None:
-                    self._send(call.worker, CREDIT, call.number)
-                return chunk
-            if call.error is not None:
-                raise call.error
-            if call.finished:
-                return None
-            call.waiter = call.loop.create_future()
-            await call.waiter
-            call.waiter = None
-
-    def _abandon(self, call: Call) -> None:
-        """The caller wants no more of this answer: tell its worker to stop, kill it if it has not at the deadline."""
-        if call.abandoned:
-            return
-        call.abandoned = True
-        call.chunks.clear()
-        if call.worker is None:
-            if call.timer is not None:
-                call.timer.cancel()
-            return
-        self._send(call.worker, CANCEL, call.number)
-        if call.timer is None:  # no deadline: give it the grace period alone
-            call.timer = call.loop.call_later(GRACE, self._stop_worker_of, call)
-
-    def _expire(self, call: Call) -> None:
-        """A call's deadline: its caller gets a timeout; a worker still running it after GRACE is killed."""
-        if call.worker is None:  # still waiting for a worker, or already done
-            if not call.finished:
-                call.abandoned = True
-                call.fail(QueryTimeout("every query worker stayed busy until the time limit"))
-            return
-        call.fail(_timeout(call.limits))
-        if not call.abandoned:
-            call.abandoned = True
-            self._send(call.worker, CANCEL, call.number)
-        # No new query goes to a worker that may be killed in GRACE seconds, unless it stops this one first.
-        call.overdue = True
-        call.worker.overdue += 1
-        call.timer = call.loop.call_later(GRACE, self._stop_worker_of, call)
-
-    def _stop_worker_of(self, call: Call) -> None:
-        worker = call.worker
-        if worker is not None and call.number in worker.calls:
-            self._lost(worker, call, _timeout(call.limits))
-
-    def _watch(self) -> None:
-        """Every _WATCH_SECONDS while queries run: kill a worker past the memory limit, blaming its oldest query."""
-        try:
-            for worker in [worker for worker in self._workers if worker.calls]:
-                used = worker.resident_bytes()
-                if used is not None and self._memory_limit is not None and used > self._memory_limit:
-                    # The memory of one thread cannot be told from another's: the query that has run longest
-                    # there is blamed, the others that have run long are stopped with it (a query needs time to
-                    # fill that much), and the short ones are answered again elsewhere.
-                    blamed = min(worker.calls.values(), key=lambda c: c.sent)
-                    limit = self._memory_limit // 2**20
-                    self._lost(
-                        worker,
-                        blamed,
-                        QueryMemoryExceeded(
-                            f"the query needed more than the limit of {limit} MiB of memory and was stopped"
-                        ),
-                        long_running=(
-                            time.monotonic() - _LONG_RUNNING,
-                            QueryMemoryExceeded(
-                                f"the query was stopped with its worker, which passed the memory limit of {limit} MiB "
-                                "while answering it and others"
-                            ),
-                        ),
-                    )
-        finally:
-            if any(worker.calls for worker in self._workers) and self._loop is not None and not self._closed:
-                self._loop.call_later(_WATCH_SECONDS, self._watch)
-            else:
-                self._watching = False
+    def _crashed(self, worker: WorkerHandle) -> None:
+        """A worker's socket failed or closed: it died by itself (or cannot be reached, which is as bad)."""
+        self._lost(worker, None, None)
 
     def _lost(
         self,
@@ -527,126 +344,31 @@ class QueryPool:
     ) -> None:
         """Kill a worker (or take note that it died), put the spare in its place, re-run what it held.
 
-        A worker that died by itself while answering one query alone was most likely ended by that query: it
-        gets an error rather than a second worker to end. Others are re-run once after such a death, twice
-        after a kill at a limit; those sent before long_running's time get its error instead.
+        blamed (None: it died by itself) gets error; what becomes of the others is after_loss's to say.
         """
-        if worker.dead:
+        if not self._workers.take_out(worker):
             return
-        worker.dead = True
-        if worker in self._workers:
-            self._workers.remove(worker)
-            if self._spare is not None:
-                self._workers.append(self._spare)
-                self._spare = None
-        elif worker is self._spare:
-            self._spare = None
-        if not worker.ready:
-            self._pause = min(max(2 * self._pause, 0.1), _LONGEST_PAUSE)
         held, worker.calls = list(worker.calls.values()), {}
-        crashed = blamed is None
+        fates = after_loss(held, blamed, error, long_running)
         for call in held:
             call.worker = None
             self._release_snapshot(call)
-            if call is blamed and error is not None:
-                call.fail(error)
-            elif long_running is not None and call.sent < long_running[0]:
-                call.fail(long_running[1])
-            elif call.abandoned or call.error is not None or call.finished:
-                pass
-            elif crashed and len(held) == 1:
-                call.fail(StoreError("the worker answering this query ended while it ran; it was not tried again"))
-            elif call.taken or call.reruns >= (1 if crashed else _MOST_RERUNS):
-                call.fail(StoreError("the worker answering this query was stopped while it sent the answer"))
+            if call not in fates:
+                continue
+            failure = fates[call]
+            if failure is not None:
+                call.fail(failure)
             else:
                 call.reruns += 1
                 call.chunks.clear()
                 self._dispatch(call)
-        loop = self._loop
-        assert loop is not None
-        loop.remove_reader(worker.sock.fileno())
-        if worker.outbox:
-            loop.remove_writer(worker.sock.fileno())
-        worker.sock.close()
-        worker.process.kill()
-        _on_thread(loop, worker.process.join, 5)  # reaped off the event loop
-        self._ensure_workers()
+        self._workers.end(worker)
         self._serve_waiting()
-
-    def _ensure_workers(self) -> None:
-        """Start what the pool lacks (a worker in a lost one's place, the spare): one start at a time, after the
-        pause that grows while workers die before they are ready (a broken installation must not loop)."""
-        if self._closed or self._starting or self._loop is None:
-            return
-        if len(self._workers) < self._size or self._spare is None:
-            self._starting = True
-            self._loop.call_later(self._pause, _on_thread, self._loop, self._start_on_thread)
-
-    def _start_on_thread(self) -> None:
-        """Start a process (on a thread: it takes a few milliseconds of the parent's time) and hand it to the loop."""
-        try:
-            worker: WorkerHandle | None = self._start()
-        except (OSError, StoreError):  # no process could be started now (memory, process limit): try again later
-            worker = None
-        loop = self._loop
-        if loop is None or loop.is_closed() or self._closed:
-            if worker is not None:
-                worker.end()
-            return
-        try:
-            loop.call_soon_threadsafe(self._adopt, worker)
-        except RuntimeError:  # the loop closed meanwhile
-            if worker is not None:
-                worker.end()
-
-    def _adopt(self, worker: WorkerHandle | None) -> None:
-        self._starting = False
-        if worker is None:
-            self._pause = min(max(2 * self._pause, 0.1), _LONGEST_PAUSE)
-        elif self._closed:
-            assert self._loop is not None  # a worker is adopted on the loop that started it
-            _on_thread(self._loop, worker.end)
-            return
-        else:
-            assert self._loop is not None
-            self._loop.add_reader(worker.sock.fileno(), self._readable, worker)
-            if len(self._workers) < self._size:  # a worker was lost while there was no spare
-                self._workers.append(worker)
-            else:
-                self._spare = worker
-        self._ensure_workers()
-
-    def _start(self) -> WorkerHandle:
-        worker = WorkerHandle()
-        self._started += 1
-        return worker
 
     def _announce(self, folder: Path) -> None:
         """Ask every ready worker to open the new snapshot before queries need it (unless a newer one came)."""
         if folder != self._snapshots.current:
             return
-        for worker in [*self._workers, *([self._spare] if self._spare else [])]:
+        for worker in self._workers.all():
             if worker.ready:
-                self._send(worker, OPEN, 0, str(folder).encode("utf-8"))
-
-
-async def _close(rest: AsyncGenerator[bytes, None], answer: Answer) -> None:
-    await rest.aclose()
-    answer.close()  # also when the rest was never read
-
-
-def _on_thread(loop: asyncio.AbstractEventLoop, work: Callable[..., object], *arguments: object) -> None:
-    """Run blocking work on the loop's default threads (nothing, once they have shut down with the loop)."""
-    with contextlib.suppress(RuntimeError):
-        loop.run_in_executor(None, work, *arguments)
-
-
-def _timeout(limits: Limits) -> QueryTimeout:
-    if limits.timeout is None:
-        return QueryTimeout("the query was stopped")
-    return QueryTimeout(f"the query ran longer than the limit of {limits.timeout:g} s and was stopped")
-
-
-def _loop_time(loop: asyncio.AbstractEventLoop, deadline: float) -> float:
-    """A time.monotonic() deadline on the loop's clock (the same clock for asyncio's loops, uvloop's too)."""
-    return loop.time() + (deadline - time.monotonic())
+                worker.send(OPEN, 0, str(folder).encode("utf-8"))

@@ -62,6 +62,20 @@ def frame(tag: int, call: int, payload: bytes = b"") -> bytes:
     return HEADER.pack(len(payload), call, tag) + payload
 
 
+def split_request(request: bytes) -> list[bytes]:
+    """A request's bytes as the payloads of its QUERY frames: numbered pieces of at most CHUNK_BYTES each."""
+    count = max(1, -(-len(request) // CHUNK_BYTES))  # a long query text goes in several
+    return [
+        PIECE.pack(index, count) + request[index * CHUNK_BYTES : (index + 1) * CHUNK_BYTES] for index in range(count)
+    ]
+
+
+def read_piece(payload: bytes) -> tuple[int, int, bytes]:
+    """Which piece of its request a QUERY frame's payload is, of how many, and the piece's bytes."""
+    index, count = PIECE.unpack_from(payload)
+    return index, count, payload[PIECE.size :]
+
+
 class _Stopped(Exception):
     """The query was cancelled or ran past its deadline."""
 
@@ -216,12 +230,12 @@ class _Worker:
 
     def _whole(self, number: int, payload: bytes) -> bytes | None:
         """The request once every piece of it has come (pieces may be read by several threads, in any order)."""
-        index, count = PIECE.unpack_from(payload)
+        index, count, piece = read_piece(payload)
         if count == 1:
-            return payload[PIECE.size :]
+            return piece
         with self.lock:
             pieces = self.pieces.setdefault(number, {})
-            pieces[index] = payload[PIECE.size :]
+            pieces[index] = piece
             if len(pieces) < count:
                 return None
             del self.pieces[number]

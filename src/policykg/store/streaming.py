@@ -1,13 +1,16 @@
-"""A store's answer produced on a thread and read from the event loop: the bridge for blocking backends.
+"""The bridges between threads and the event loop: an answer made on a thread read from the loop, and back.
 
-The store writes in a worker thread (Oxigraph's answers stay in the thread that made them); the event
-loop reads. At most _WINDOW chunks are in flight, so a slow client holds back its own answer only.
+`stream` is the bridge for blocking backends: the store writes in a worker thread (Oxigraph's answers stay
+in the thread that made them); the event loop reads. At most _WINDOW chunks are in flight, so a slow client
+holds back its own answer only. `read_from_loop` is the other way: a thread outside the event loop (the
+command line, tests) reads an answer made on the loop, as the query pool's answers are.
 """
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from concurrent.futures import Executor
+from typing import Any, TypeVar
 
 from policykg.errors import PolicyKGError, QueryTimeout
 from policykg.store.base import CHUNK_BYTES, Answer, Sink
@@ -16,6 +19,7 @@ _END = object()
 _UNREAD = object()  # the chunk after the first is still to be read from the queue
 _WINDOW = 16  # chunks in flight between the worker and the client: bounds the memory one answer uses
 _STALLED = 120.0  # seconds a client may leave the answer unread before the query is abandoned
+T = TypeVar("T")
 
 
 class ClientGone(PolicyKGError):
@@ -107,3 +111,34 @@ async def stream(executor: Executor | None, produce: Callable[[Sink], None], tim
     if following is _END:
         return Answer(body, True)
     return _ThreadAnswer(body, False, following, queue, window, gone)
+
+
+def read_from_loop(loop: asyncio.AbstractEventLoop, answering: Coroutine[Any, Any, Answer], sink: Sink) -> None:
+    """From a thread outside loop: run answering on loop and pass its answer's chunks to sink, as they come.
+
+    Each chunk is read on the loop, and the answer is closed there (also when sink raises): it is the loop's.
+    """
+
+    def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+    answer = on_loop(answering)
+    rest = answer.rest()
+    try:
+        if answer.first:
+            sink(answer.first)
+        if answer.complete:
+            return
+        while True:
+            try:
+                chunk = on_loop(rest.__anext__())
+            except StopAsyncIteration:
+                return
+            sink(chunk)
+    finally:
+        on_loop(_close(rest, answer))
+
+
+async def _close(rest: AsyncGenerator[bytes, None], answer: Answer) -> None:
+    await rest.aclose()
+    answer.close()  # also when the rest was never read
