@@ -10,7 +10,7 @@ import pytest
 
 from policykg.errors import ResultTooLarge
 from policykg.sparql.bounded import is_bounded
-from policykg.store import EmbeddedStore, Limits, embedded
+from policykg.store import EmbeddedStore, Limits, atonce, embedded
 
 EX = "http://example.org/"
 GRAPH = EX + "g"
@@ -97,14 +97,14 @@ def usual(store: EmbeddedStore, sparql: str, format_name: str) -> bytes:
 
 
 def spy_on_small_answers(monkeypatch: pytest.MonkeyPatch) -> list[bytes | None]:
+    """What each try at once gave: the answer, or None when it outgrew the budget."""
     seen: list[bytes | None] = []
-    small = EmbeddedStore._small_answer
 
-    def recorded(self: EmbeddedStore, *arguments: object) -> bytes | None:
-        seen.append(small(self, *arguments))  # type: ignore[arg-type]
+    def recorded(*arguments: object) -> bytes | None:
+        seen.append(atonce.answer_at_once(*arguments))  # type: ignore[arg-type]
         return seen[-1]
 
-    monkeypatch.setattr(EmbeddedStore, "_small_answer", recorded)
+    monkeypatch.setattr(embedded, "answer_at_once", recorded)
     return seen
 
 
@@ -135,7 +135,7 @@ def test_a_bounded_query_with_an_answer_past_the_budget_is_answered_whole_the_us
 
 def test_a_bounded_query_past_the_budget_of_time_is_answered_the_usual_way(store, monkeypatch):
     seen = spy_on_small_answers(monkeypatch)
-    monkeypatch.setattr(embedded, "SMALL_SECONDS", -1.0)  # every answer is late
+    monkeypatch.setattr(atonce, "SMALL_SECONDS", -1.0)  # every answer is late
     sparql = f"SELECT ?o WHERE {{ <{EX}a> <{EX}p> ?o }}"
     found = answer(store, sparql, "csv")
     assert seen == [None]

@@ -3,7 +3,6 @@
 import ctypes
 import functools
 import shutil
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
@@ -14,8 +13,8 @@ import pyoxigraph as ox
 
 from policykg.errors import GraphNotFound, QueryError, RdfSyntaxError, StoreError, StoreInUse
 from policykg.sparql.bounded import is_bounded
+from policykg.store.atonce import answer_at_once
 from policykg.store.base import (
-    CHUNK_BYTES,
     NO_DATASET,
     Answer,
     Dataset,
@@ -32,7 +31,6 @@ from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMAT
 from policykg.store.querypool import QueryPool
 
 T = TypeVar("T")
-SMALL_SECONDS = 0.002  # how long a bounded query may run on the event loop before it is run elsewhere
 
 
 class EmbeddedStore(Store):
@@ -138,14 +136,12 @@ class EmbeddedStore(Store):
     ) -> Answer:
         """Run a query for the event loop: a small bounded one at once, the others in the query workers if any.
 
-        A query whose every step is bounded (sparql/bounded.py: one triple pattern anchored on a constant,
-        a point lookup) is run here on the loop's thread, on the store itself, as long as its answer stays
-        within CHUNK_BYTES and SMALL_SECONDS: no hand-off to a thread or a worker and back, which on two
-        cores cost more CPU than such a query. One that outgrows that budget is run again the usual way.
+        A query whose every step is bounded (sparql/bounded.py: a point lookup) is first tried here on the
+        loop's thread, within a small budget (store/atonce.py); one that outgrows it is run the usual way.
         """
         limits = limits or Limits(None, None)
         if dataset == NO_DATASET and is_bounded(sparql):
-            small = self._small_answer(sparql, format_name, base_iri)
+            small = answer_at_once(self._inner, sparql, format_name, base_iri, dataset_arguments((), (), self._union))
             if small is not None:
                 limits.check(len(small))
                 return Answer(small, complete=True)
@@ -162,26 +158,6 @@ class EmbeddedStore(Store):
             limits=limits,
             executor=executor,
         )
-
-    def _small_answer(self, sparql: str, format_name: str, base_iri: str | None) -> bytes | None:
-        """A bounded query's whole answer, or None once it outgrows the budget (it is then run elsewhere)."""
-        budget = _Budget(SMALL_SECONDS)
-        try:
-            result = self._evaluate(sparql, base_iri, NO_DATASET, None, None)
-            output = cast(IO[bytes], budget)  # serialize only calls write()
-            if isinstance(result, ox.QueryTriples):
-                result.serialize(output, GRAPH_FORMATS[format_name])
-            else:
-                result.serialize(output, RESULT_FORMATS[format_name])
-        except Exception as error:
-            if budget.outgrown:  # raised in a write, passed back through serialize as it was or wrapped
-                return None
-            if isinstance(error, (SyntaxError, RuntimeError)):
-                raise QueryError(str(error)) from None
-            if isinstance(error, OSError):
-                raise StoreError(str(error)) from None
-            raise
-        return bytes(budget.data)
 
     def query_workers(self) -> WorkerStatistics | None:
         """What the query workers have done (None: queries run in this process)."""
@@ -417,26 +393,3 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def _triples_text(triples: list[ox.Triple]) -> str:
     return " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)
-
-
-class _Outgrown(Exception):
-    """A bounded query's answer passed its budget of bytes or time."""
-
-
-class _Budget:
-    """A file object for pyoxigraph's serialize that keeps an answer while it stays small and quick."""
-
-    def __init__(self, seconds: float) -> None:
-        self.until = time.perf_counter() + seconds
-        self.data = bytearray()
-        self.outgrown = False
-
-    def write(self, data: bytes) -> int:
-        self.data += data
-        if len(self.data) > CHUNK_BYTES or time.perf_counter() > self.until:
-            self.outgrown = True
-            raise _Outgrown
-        return len(data)
-
-    def flush(self) -> None:
-        pass
