@@ -18,6 +18,10 @@ from policykg.store.streaming import read_from_loop
 
 ENDED_ALONE = ("StoreError", "the worker answering this query ended while it ran; it was not tried again")
 STOPPED_SENDING = ("StoreError", "the worker answering this query was stopped while it sent the answer")
+STOPPED_EACH_TIME = (
+    "StoreError",
+    "the workers answering this query were stopped each time it ran; it was not tried again",
+)
 KILLED = QueryTimeout("the query ran longer than the limit of 2 s and was stopped")
 BESIDE = QueryMemoryExceeded("stopped with its worker")
 
@@ -87,7 +91,14 @@ def test_the_only_query_of_a_worker_that_died_by_itself_is_not_tried_again(loop:
 
 def test_queries_of_a_worker_that_died_by_itself_with_others_are_re_run_once(loop: asyncio.AbstractEventLoop) -> None:
     first_time, second_time = make_call(loop, 1), make_call(loop, 2, reruns=1)
-    assert described(after_loss([first_time, second_time], None, None)) == {1: None, 2: STOPPED_SENDING}
+    assert described(after_loss([first_time, second_time], None, None)) == {1: None, 2: STOPPED_EACH_TIME}
+
+
+def test_the_only_live_query_of_a_worker_that_died_by_itself_is_not_tried_again(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    alone, abandoned = make_call(loop, 1), make_call(loop, 2, abandoned=True)
+    assert described(after_loss([alone, abandoned], None, None)) == {1: ENDED_ALONE}
 
 
 def test_queries_beside_one_killed_at_a_limit_are_re_run_twice(loop: asyncio.AbstractEventLoop) -> None:
@@ -97,7 +108,7 @@ def test_queries_beside_one_killed_at_a_limit_are_re_run_twice(loop: asyncio.Abs
     assert described(fates) == {
         1: ("QueryTimeout", "the query ran longer than the limit of 2 s and was stopped"),
         2: None,
-        3: STOPPED_SENDING,
+        3: STOPPED_EACH_TIME,
     }
 
 

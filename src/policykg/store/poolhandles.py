@@ -227,11 +227,13 @@ def after_loss(
 
     A call left out is over already (abandoned, failed or finished) and needs nothing. blamed (None: the
     worker died by itself) gets error. Those sent before long_running's time get its error. A worker that
-    died by itself while answering one call alone was most likely ended by that call: it gets an error
-    rather than a second worker to end. A call whose client has had part of its answer cannot be re-run
-    unseen: it gets an error. Others are re-run once after a death, _MOST_RERUNS times after a kill at a limit.
+    died by itself while answering one live call alone (the others over) was most likely ended by that
+    call: it gets an error rather than a second worker to end. A call whose client has had part of its
+    answer cannot be re-run unseen: it gets an error. Others are re-run once after a death, _MOST_RERUNS
+    times after a kill at a limit.
     """
     crashed = blamed is None
+    live = [call for call in held if not (call.abandoned or call.error is not None or call.finished)]
     fates: dict[Call, PolicyKGError | None] = {}
     for call in held:
         if call is blamed and error is not None:
@@ -240,10 +242,14 @@ def after_loss(
             fates[call] = long_running[1]
         elif call.abandoned or call.error is not None or call.finished:
             pass
-        elif crashed and len(held) == 1:
+        elif crashed and len(live) == 1:
             fates[call] = StoreError("the worker answering this query ended while it ran; it was not tried again")
-        elif call.taken or call.reruns >= (1 if crashed else _MOST_RERUNS):
+        elif call.taken:
             fates[call] = StoreError("the worker answering this query was stopped while it sent the answer")
+        elif call.reruns >= (1 if crashed else _MOST_RERUNS):
+            fates[call] = StoreError(
+                "the workers answering this query were stopped each time it ran; it was not tried again"
+            )
         else:
             fates[call] = None
     return fates

@@ -56,7 +56,7 @@ from policykg.store.base import Answer, Dataset, Limits, Sink, WorkerStatistics
 from policykg.store.poolhandles import Call, CallAnswer, WorkerHandle, after_loss
 from policykg.store.poollimits import GRACE as GRACE  # importable from here, as it always was
 from policykg.store.poollimits import Limiter, timeout_error
-from policykg.store.poolworkers import WorkerSet
+from policykg.store.poolworkers import WorkerSet, on_thread
 from policykg.store.queryworker import (
     DATA,
     END,
@@ -320,7 +320,7 @@ class QueryPool:
         unread = self._snapshots.done(call.snapshot)
         call.snapshot = None
         if unread and self._loop is not None:
-            self._loop.run_in_executor(None, remove, unread)  # folders of files: not on the event loop
+            on_thread(self._loop, remove, unread)  # folders of files: not on the event loop
 
     def _serve_waiting(self) -> None:
         while self._waiting:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 RESULTS = RESULT_MEDIA["xml"]
 TRIPLES = GRAPH_MEDIA["ntriples"]
-_NO_GRAPH = "urn:x-policykg:empty-default-graph"  # never written: an empty default graph
+_NO_GRAPH = "urn:x-policykg:empty-default-graph"  # never written: an empty default graph, or no named graph
 _NODE_ID = b"<bnode>nodeID://"
 
 
@@ -35,9 +35,14 @@ def request_form(
     limits: Limits | None,
 ) -> dict[str, object]:
     """The form a query is sent as: its text with one prologue, its dataset, and the time left as Virtuoso's timeout."""
-    defaults = list(dataset.default_graphs)
-    if not defaults and dataset.named_graphs:
-        defaults = [_NO_GRAPH]  # SPARQL 1.1 Protocol §2.1.4: named graphs alone leave the default graph empty
+    # SPARQL 1.1 Protocol §2.1.4, Query §13.2: named graphs alone leave the default graph empty, default
+    # graphs alone leave no named graph; Virtuoso reads a missing list as all graphs, so a graph never written
+    # stands for none.
+    defaults, named = list(dataset.default_graphs), list(dataset.named_graphs)
+    if not defaults and named:
+        defaults = [_NO_GRAPH]
+    elif defaults and not named:
+        named = [_NO_GRAPH]
     source, base, declarations, operations = updates.split(sparql)
     ours = "".join(f"PREFIX {p}: <{ns}> " for p, ns in (prefixes or {}).items())
     body = source[operations[0][0].start :] if operations else ""
@@ -47,7 +52,7 @@ def request_form(
     form: dict[str, object] = {
         "query": text,
         "default-graph-uri": defaults,
-        "named-graph-uri": list(dataset.named_graphs),
+        "named-graph-uri": named,
     }
     remaining = None if limits is None else limits.remaining()
     if remaining is not None:
