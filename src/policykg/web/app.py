@@ -103,7 +103,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
 
 class _Application(FastAPI):
-    """FastAPI with two layers outside its own: the request log, then the fast path of queries (web/fastpath.py)."""
+    """FastAPI with two layers outside its own: the request log, then the fast path (web/fastpath.py)."""
 
     def build_middleware_stack(self) -> ASGIApp:
         """The request log around the fast path, around the application's middlewares and routes."""

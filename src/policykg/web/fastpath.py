@@ -5,7 +5,7 @@ do. Measured on a point lookup (front process, 4 clients, 2 cores): 0.28 ms of C
 queries handed on innermost, under FastAPI's and Starlette's middlewares (server errors, telemetry, body
 limit, exceptions) and ours (CORS, the page policy); the engine's own call is about 0.05 ms. FastAPI's
 routing costs more still on the paths it tries late: finding /doc/… among the routes took about 0.3 ms of
-CPU per request (profiled). So the fast path sits just inside the request log, outside everything else: it
+CPU per request (under a profiler). So the fast path sits just inside the request log, outside everything else: it
 hands the requests the service answers most to the same functions the documented routes call
 (`routes_sparql.RESPONDERS` by path, `routes_resources.RESPONDERS` by the start of the path), and adds
 itself what the skipped layers add to an answer (web/headers.py: cross-origin headers, the page policy of
