@@ -29,6 +29,7 @@ HUB_LINKS = 3000  # about 200 KiB of answer: past the budget's bytes
         "CONSTRUCT { <http://a> ?p ?o } WHERE { <http://a> ?p ?o }",
         "CONSTRUCT WHERE { <http://a> ?p ?o }",
         "SELECT $o WHERE { <http://a> <http://p> $o } LIMIT 5",
+        "# a comment in the prologue\nPREFIX ex: <http://e/>\nprefix : <http://f/> SELECT ?o WHERE { ex:a :p ?o }",
     ],
 )
 def test_one_pattern_anchored_on_a_constant_is_bounded(query):
@@ -44,6 +45,8 @@ def test_one_pattern_anchored_on_a_constant_is_bounded(query):
         "SELECT ?p WHERE { <http://a> ?p ?o } ORDER BY ?p",
         "SELECT ?p WHERE { <http://a> ?p ?o } LIMIT 1 OFFSET 5",  # skipped rows are steps without output
         "SELECT ?p WHERE { <http://a> ?p ?o . ?o ?q ?r }",  # a join: the engine may scan the second pattern first
+        "SELECT ?o ?r WHERE { <http://a> <http://p> ?o ; <http://q> ?r }",
+        "SELECT ?o WHERE { <http://a> <http://p> ?o , ?r }",
         "SELECT ?p WHERE { <http://a> <http://p>/<http://q> ?o }",
         "SELECT ?o WHERE { <http://a> <http://p>* ?o }",
         "SELECT (COUNT(*) AS ?n) WHERE { <http://a> ?p ?o }",

@@ -14,25 +14,46 @@ row makes one step as long as the whole scan), no OFFSET (skipped rows are steps
 DISTINCT, ORDER, GROUP or aggregate (they read everything before the first row), no FROM or GRAPH.
 """
 
-from policykg.sparql.syntax import Token, tokens, unescape
+import re
+from collections.abc import Iterator
+
+from policykg.sparql.syntax import Token, token_stream, unescape
 
 _LITERAL_WORDS = {"TRUE", "FALSE"}
+# The usual prologue, passed over at the regular expression's speed (most queries start with a dozen
+# prefixes); anything else in it (a comment, say) is read token by token.
+# Characters no bounded query has outside its IRIs and strings (predicate lists, calls, collections, paths):
+# a query with one anywhere is let go at once, whatever it is (an IRI holding one only misses the shortcut).
+_NEVER = re.compile(r"[;,()\[\]|]")
+_PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[^\s<]*\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)\s*)*", re.IGNORECASE)
 
 
 def is_bounded(text: str) -> bool:
-    """Whether a query is one triple pattern anchored on a constant, with at most a LIMIT: see the module."""
-    try:
-        return _Reading(tokens(unescape(text))).query()
-    except IndexError:  # the text ended where more was needed
+    """Whether a query is one triple pattern anchored on a constant, with at most a LIMIT: see the module.
+
+    Read lazily: a query that is not is mostly told from its first few tokens.
+    """
+    text = unescape(text)
+    start = _PROLOGUE.match(text)
+    rest = text[start.end() if start else 0 :]
+    if _NEVER.search(rest):
         return False
+    try:
+        return _Reading(token_stream(rest)).query()
+    except _Ended:
+        return False
+
+
+class _Ended(Exception):
+    """The text ended where more was needed."""
 
 
 class _Reading:
     """The tokens of one query, read once from the start; each method says whether its part was found."""
 
-    def __init__(self, found: list[Token]) -> None:
+    def __init__(self, found: Iterator[Token]) -> None:
         self.found = found
-        self.at = 0
+        self.ahead: Token | None = next(found, None)
 
     def query(self) -> bool:
         self._prologue()
@@ -44,21 +65,23 @@ class _Reading:
         elif form == "CONSTRUCT":
             token = self._peek()
             if token is not None and token.keyword == "WHERE":  # CONSTRUCT WHERE { … }: the pattern is the template
-                self.at += 1
+                self._next()
                 found = self._group() and self._limit()
             else:
                 found = self._group(template=True) and self._where() and self._limit()
         else:
             return False
-        return found and self.at == len(self.found)
+        return found and self.ahead is None
 
     def _next(self) -> Token:
-        token = self.found[self.at]
-        self.at += 1
+        token = self.ahead
+        if token is None:
+            raise _Ended
+        self.ahead = next(self.found, None)
         return token
 
     def _peek(self) -> Token | None:
-        return self.found[self.at] if self.at < len(self.found) else None
+        return self.ahead
 
     def _keyword(self) -> str | None:
         return self._next().keyword
@@ -66,27 +89,28 @@ class _Reading:
     def _punct(self, text: str) -> bool:
         token = self._peek()
         if token is not None and token.kind == "punct" and token.text == text:
-            self.at += 1
+            self._next()
             return True
         return False
 
     def _prologue(self) -> None:
         while (token := self._peek()) is not None and token.keyword in ("PREFIX", "BASE"):
-            self.at += 2 if token.keyword == "BASE" else 3
+            for _ in range(2 if token.keyword == "BASE" else 3):
+                self._next()
 
     def _projection(self) -> bool:
         if self._punct("*"):
             return True
         count = 0
         while (token := self._peek()) is not None and token.kind == "var":
-            self.at += 1
+            self._next()
             count += 1
         return count > 0
 
     def _where(self) -> bool:
         token = self._peek()
         if token is not None and token.keyword == "WHERE":
-            self.at += 1
+            self._next()
         return self._group()
 
     def _group(self, template: bool = False) -> bool:
@@ -105,7 +129,7 @@ class _Reading:
         token = self._next()
         if token.kind == "string":
             if (after := self._peek()) is not None and after.kind == "langtag":
-                self.at += 1
+                self._next()
             elif self._punct("^") and not (self._punct("^") and _node(self._next())):
                 return None
             return token
@@ -115,7 +139,7 @@ class _Reading:
         token = self._peek()
         if token is None or token.keyword != "LIMIT":
             return True
-        self.at += 1
+        self._next()
         number = self._next()
         return number.kind == "number" and number.text.isdigit()
 

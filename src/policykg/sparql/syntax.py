@@ -61,10 +61,10 @@ def unescape(text: str) -> str:
 
 def tokens(text: str) -> list[Token]:
     """Split an unescaped SPARQL text into tokens, dropping comments and white space."""
-    return list(_tokens(text))
+    return list(token_stream(text))
 
 
-def _tokens(text: str) -> Iterator[Token]:
+def token_stream(text: str) -> Iterator[Token]:
     """The tokens of a text one by one, as far as they are read (enough to find its form, say)."""
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
@@ -130,7 +130,7 @@ def check_request(text: str, allowed: tuple[str, ...] = ()) -> str | None:
     """
     source = unescape(text)
     if _plainly_harmless(source):
-        return _form(_tokens(source))
+        return _form(token_stream(source))
     found, blanked = _scan(source)
     _check_nesting(found)
     _check_operators(found)
