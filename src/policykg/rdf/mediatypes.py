@@ -1,6 +1,8 @@
 """Media types of the SPARQL protocol and RDF, as tables, and Accept-header negotiation (RFC 9110 §12.5.1)."""
 
 import functools
+import math
+import re
 from dataclasses import dataclass
 
 # Answers to SELECT and ASK: media type -> format name understood by the store. The first is the default.
@@ -38,6 +40,8 @@ RDF_INPUT_TYPES: dict[str, str] = {
     "application/trig": "trig",
 }
 HTML = "text/html"
+# The members of an Accept header: text up to a comma that is not inside a quoted string.
+_OUTSIDE_QUOTES = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*")+')
 
 
 def _first_media_types(table: dict[str, str]) -> dict[str, str]:
@@ -78,7 +82,7 @@ def parse_accept(header: str | None) -> list[_Range]:
     if not header or not header.strip():
         return [_Range("*", "*", 1.0)]
     ranges = []
-    for part in header.split(","):
+    for part in _OUTSIDE_QUOTES.findall(header):  # a quoted parameter value may hold a comma (RFC 9110 §5.6.4)
         fields = [f.strip() for f in part.split(";")]
         kind, _, sub = fields[0].lower().partition("/")
         if not kind or not sub:
@@ -88,9 +92,10 @@ def parse_accept(header: str | None) -> list[_Range]:
             name, _, value = field.partition("=")
             if name.strip().lower() == "q":
                 try:
-                    q = max(0.0, min(1.0, float(value)))
+                    q = float(value)
                 except ValueError:
                     q = 0.0
+                q = 0.0 if math.isnan(q) else max(0.0, min(1.0, q))  # nan is as unreadable as abc
         ranges.append(_Range(kind, sub, q))
     return ranges
 
