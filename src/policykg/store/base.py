@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, I
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypedDict, Unpack
 
 import pyoxigraph as ox
 
@@ -72,6 +72,38 @@ class Limits:
             raise ResultTooLarge(f"the answer grew past the limit of {self.max_bytes} bytes and was cut off")
 
 
+class ReadOptions(TypedDict, total=False):
+    """What may come with a query besides its text, each optional: the base IRI its relative IRIs resolve
+    against, the dataset it reads (the protocol's default and named graphs), PREFIX declarations to add."""
+
+    base_iri: str | None
+    dataset: Dataset
+    prefixes: dict[str, str] | None
+
+
+class QueryOptions(ReadOptions, total=False):
+    """ReadOptions, and the limits put on an answer that is written out (its deadline, its size)."""
+
+    limits: Limits | None
+
+
+@dataclass(frozen=True)
+class Options:
+    """A query's options with their defaults filled in: what the backends read."""
+
+    base_iri: str | None
+    dataset: Dataset
+    prefixes: dict[str, str] | None
+    limits: Limits
+
+    @classmethod
+    def of(cls, given: ReadOptions, limits: Limits | None = None) -> "Options":
+        """The options given, the missing ones at their defaults (no base, the store's dataset, no limits)."""
+        return cls(
+            given.get("base_iri"), given.get("dataset", NO_DATASET), given.get("prefixes"), limits or Limits(None, None)
+        )
+
+
 class Answer:
     """A query's answer as it comes: the first chunk at once (all of it when complete), the rest as it is read."""
 
@@ -129,28 +161,11 @@ class Store(ABC):
     bulk_loads: ClassVar[bool] = False  # it loads a whole file at once from a stream (bulk_load_stream, optimize)
 
     @abstractmethod
-    def query(
-        self,
-        sparql: str,
-        *,
-        sink: Sink,
-        format_name: str,
-        base_iri: str | None = None,
-        dataset: Dataset = NO_DATASET,
-        limits: Limits | None = None,
-        prefixes: dict[str, str] | None = None,
-    ) -> None:
+    def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:
         """Run a query and write its answer in the named syntax to sink, in chunks, within the limits."""
 
     async def answer(
-        self,
-        sparql: str,
-        *,
-        format_name: str,
-        executor: Executor,
-        base_iri: str | None = None,
-        dataset: Dataset = NO_DATASET,
-        limits: Limits | None = None,
+        self, sparql: str, *, format_name: str, executor: Executor, **options: Unpack[QueryOptions]
     ) -> Answer:
         """Run a query for the event loop: its answer once the first chunk has come.
 
@@ -158,29 +173,20 @@ class Store(ABC):
         """
         from policykg.store.streaming import stream
 
-        limits = limits or Limits(None, None)
+        limits = options.get("limits") or Limits(None, None)
+        given: QueryOptions = {**options, "limits": limits}  # one deadline, counted from now
         return await stream(
-            executor,
-            lambda sink: self.query(
-                sparql, sink=sink, format_name=format_name, base_iri=base_iri, dataset=dataset, limits=limits
-            ),
-            limits.timeout,
+            executor, lambda sink: self.query(sparql, sink=sink, format_name=format_name, **given), limits.timeout
         )
 
     @abstractmethod
     def select(
-        self,
-        sparql: str,
-        *,
-        base_iri: str | None = None,
-        bindings: dict[str, Term] | None = None,
-        prefixes: dict[str, str] | None = None,
-        dataset: Dataset = NO_DATASET,
+        self, sparql: str, *, bindings: dict[str, Term] | None = None, **options: Unpack[ReadOptions]
     ) -> Solutions:
-        """Run a SELECT query and return all its rows."""
+        """Run a SELECT query and return all its rows; bindings fill in variables (SEP-0007)."""
 
     @abstractmethod
-    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+    def ask(self, sparql: str, **options: Unpack[ReadOptions]) -> bool:
         """Run an ASK query and return its answer."""
 
     @abstractmethod

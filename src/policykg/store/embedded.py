@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, TypeVar, cast
+from typing import IO, TypeVar, Unpack, cast
 
 import pyoxigraph as ox
 
@@ -19,7 +19,10 @@ from policykg.store.base import (
     Answer,
     Dataset,
     Limits,
+    Options,
+    QueryOptions,
     Readable,
+    ReadOptions,
     Sink,
     Solutions,
     Store,
@@ -86,33 +89,15 @@ class EmbeddedStore(Store):
             pool = QueryPool(snapshots, query_workers, query_memory)
         return cls(inner, union_default_graph=union_default_graph, pool=pool)
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        sink: Sink,
-        format_name: str,
-        base_iri: str | None = None,
-        dataset: Dataset = NO_DATASET,
-        limits: Limits | None = None,
-        prefixes: dict[str, str] | None = None,
-    ) -> None:
+    def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:
         """Run a query and write its answer to sink; the deadline is checked at each chunk written."""
-        limits = limits or Limits(None, None)
-        if self._pool is not None and not prefixes:
-            self._pool.query(
-                sparql,
-                sink=sink,
-                format_name=format_name,
-                base_iri=base_iri,
-                dataset=dataset,
-                union=self._union,
-                limits=limits,
-            )
+        given = Options.of(options, options.get("limits"))
+        if self._pool is not None and not given.prefixes:
+            self._pool.query(sparql, sink, format_name, given, self._union)
             return
         # Oxigraph's answers are bound to the thread that made them: evaluate and write them here.
-        result = self._evaluate(sparql, base_iri, dataset, None, prefixes)
-        writer = limited_writer(sink, limits)
+        result = self._evaluate(sparql, given.base_iri, given.dataset, None, given.prefixes)
+        writer = limited_writer(sink, given.limits)
         try:
             if isinstance(result, ox.QueryTriples):
                 result.serialize(writer, GRAPH_FORMATS[format_name])
@@ -125,55 +110,34 @@ class EmbeddedStore(Store):
             raise StoreError(str(error)) from None
 
     async def answer(
-        self,
-        sparql: str,
-        *,
-        format_name: str,
-        executor: Executor,
-        base_iri: str | None = None,
-        dataset: Dataset = NO_DATASET,
-        limits: Limits | None = None,
+        self, sparql: str, *, format_name: str, executor: Executor, **options: Unpack[QueryOptions]
     ) -> Answer:
         """Run a query for the event loop: a small bounded one at once, the others in the query workers if any.
 
         A query whose every step is bounded (sparql/bounded.py: a point lookup) is first tried here on the
         loop's thread, within a small budget (store/atonce.py); one that outgrows it is run the usual way.
         """
-        limits = limits or Limits(None, None)
-        if dataset == NO_DATASET and is_bounded(sparql):
-            small = answer_at_once(self._inner, sparql, format_name, base_iri, dataset_arguments((), (), self._union))
+        given = Options.of(options, options.get("limits"))
+        if given.dataset == NO_DATASET and not given.prefixes and is_bounded(sparql):
+            arguments = dataset_arguments((), (), self._union)
+            small = answer_at_once(self._inner, sparql, format_name, given.base_iri, arguments)
             if small is not None:
-                limits.check(len(small))
+                given.limits.check(len(small))
                 return Answer(small, complete=True)
-        if self._pool is None:
-            return await super().answer(
-                sparql, format_name=format_name, executor=executor, base_iri=base_iri, dataset=dataset, limits=limits
-            )
-        return await self._pool.answer(
-            sparql,
-            format_name=format_name,
-            base_iri=base_iri,
-            dataset=dataset,
-            union=self._union,
-            limits=limits,
-            executor=executor,
-        )
+        if self._pool is None or given.prefixes:
+            return await super().answer(sparql, format_name=format_name, executor=executor, **options)
+        return await self._pool.answer(sparql, format_name, given, self._union, executor)
 
     def query_workers(self) -> WorkerStatistics | None:
         """What the query workers have done (None: queries run in this process)."""
         return None if self._pool is None else self._pool.statistics()
 
     def select(
-        self,
-        sparql: str,
-        *,
-        base_iri: str | None = None,
-        bindings: dict[str, Term] | None = None,
-        prefixes: dict[str, str] | None = None,
-        dataset: Dataset = NO_DATASET,
+        self, sparql: str, *, bindings: dict[str, Term] | None = None, **options: Unpack[ReadOptions]
     ) -> Solutions:
         """Run a SELECT query and return all its rows."""
-        result = self._evaluate(sparql, base_iri, dataset, bindings, prefixes)
+        given = Options.of(options)
+        result = self._evaluate(sparql, given.base_iri, given.dataset, bindings, given.prefixes)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("this is not a SELECT query")
         names = tuple(v.value for v in result.variables)
@@ -184,9 +148,10 @@ class EmbeddedStore(Store):
         except OSError as error:
             raise StoreError(str(error)) from None
 
-    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+    def ask(self, sparql: str, **options: Unpack[ReadOptions]) -> bool:
         """Run an ASK query and return its answer."""
-        result = self._evaluate(sparql, base_iri, NO_DATASET, None, prefixes)
+        given = Options.of(options)
+        result = self._evaluate(sparql, given.base_iri, given.dataset, None, given.prefixes)
         if not isinstance(result, ox.QueryBoolean):
             raise QueryError("this is not an ASK query")
         return bool(result)

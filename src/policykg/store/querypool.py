@@ -52,7 +52,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 from policykg.errors import PolicyKGError, QueryError, StoreError
-from policykg.store.base import Answer, Dataset, Limits, Sink, WorkerStatistics
+from policykg.store.base import Answer, Options, Sink, WorkerStatistics
 from policykg.store.poolhandles import Call, CallAnswer, WorkerHandle, after_loss
 from policykg.store.poollimits import GRACE as GRACE  # importable from here, as it always was
 from policykg.store.poollimits import Limiter, timeout_error
@@ -107,40 +107,31 @@ class QueryPool:
     # --- answering
 
     async def answer(
-        self,
-        sparql: str,
-        *,
-        format_name: str,
-        base_iri: str | None,
-        dataset: Dataset,
-        union: bool,
-        limits: Limits,
-        executor: Executor | None,
+        self, sparql: str, format_name: str, options: Options, union: bool, executor: Executor | None
     ) -> Answer:
         """Start a query and return its answer once the first chunk (or all of a small one) has come back."""
         loop = asyncio.get_running_loop()
+        limits = options.limits
         if self._loop is not loop:
             with self._lock:
                 if self._loop is None or self._loop.is_closed():
                     self._bind(loop)
             if self._loop is not loop:  # another loop drives the workers: a thread goes through it
                 return await stream(
-                    executor,
-                    lambda sink: self.query(
-                        sparql,
-                        sink=sink,
-                        format_name=format_name,
-                        base_iri=base_iri,
-                        dataset=dataset,
-                        union=union,
-                        limits=limits,
-                    ),
-                    limits.timeout,
+                    executor, lambda sink: self.query(sparql, sink, format_name, options, union), limits.timeout
                 )
         if self._workers.closed:
             raise StoreError("the query workers have stopped")
+        dataset = options.dataset
         request = Request(
-            sparql, format_name, base_iri, dataset.default_graphs, dataset.named_graphs, union, "", limits.deadline
+            sparql,
+            format_name,
+            options.base_iri,
+            dataset.default_graphs,
+            dataset.named_graphs,
+            union,
+            "",
+            limits.deadline,
         )
         call = Call(next(self._numbers), request, limits, loop)
         self._limiter.start(call)
@@ -155,29 +146,10 @@ class QueryPool:
             self._limiter.abandon(call)  # nothing more to come: only its bookkeeping is left
         return CallAnswer(call, first or b"", complete, self._limiter.abandon)
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        sink: Sink,
-        format_name: str,
-        base_iri: str | None,
-        dataset: Dataset,
-        union: bool,
-        limits: Limits,
-    ) -> None:
+    def query(self, sparql: str, sink: Sink, format_name: str, options: Options, union: bool) -> None:
         """Answer a query for a caller outside the event loop, passing its bytes to sink."""
         loop = self._loop_for_threads()
-        answering = self.answer(
-            sparql,
-            format_name=format_name,
-            base_iri=base_iri,
-            dataset=dataset,
-            union=union,
-            limits=limits,
-            executor=None,
-        )
-        read_from_loop(loop, answering, sink)
+        read_from_loop(loop, self.answer(sparql, format_name, options, union, None), sink)
 
     def statistics(self) -> WorkerStatistics:
         """Processes started so far, workers serving, queries running and waiting."""

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable, Mapping
+from typing import Unpack
 
 import httpx
 import pyoxigraph as ox
@@ -9,7 +10,18 @@ import pyoxigraph as ox
 from policykg.errors import GraphNotFound, PolicyKGError, QueryError, QueryTimeout, StoreError
 from policykg.rdf.mediatypes import GRAPH_MEDIA, RESULT_MEDIA
 from policykg.sparql.syntax import tokens
-from policykg.store.base import NO_DATASET, Dataset, Limits, Sink, Solutions, Store, Term
+from policykg.store.base import (
+    NO_DATASET,
+    Dataset,
+    Limits,
+    Options,
+    QueryOptions,
+    ReadOptions,
+    Sink,
+    Solutions,
+    Store,
+    Term,
+)
 from policykg.store.formats import DATASET_FORMATS
 
 _INSERT_BATCH = 10_000
@@ -36,23 +48,14 @@ class RemoteStore(Store):
         auth = None if credentials is None else self._authentication(*credentials)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False, auth=auth)
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        sink: Sink,
-        format_name: str,
-        base_iri: str | None = None,
-        dataset: Dataset = NO_DATASET,
-        limits: Limits | None = None,
-        prefixes: dict[str, str] | None = None,
-    ) -> None:
+    def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:
         """Send a query and stream the engine's answer to sink, within the limits."""
-        limits = limits or Limits(None, None)
+        given = Options.of(options, options.get("limits"))
+        limits = given.limits
         media = RESULT_MEDIA.get(format_name) or GRAPH_MEDIA[format_name]
         # Ask for the graph or results syntax; the engine says which kind its answer is.
         accept = f"{media}, {GRAPH_MEDIA['ntriples'] if media in RESULT_MEDIA.values() else RESULT_MEDIA['json']};q=0.1"
-        data = self._query_form(sparql, base_iri, dataset, prefixes)
+        data = self._query_form(sparql, given.base_iri, given.dataset, given.prefixes)
         try:
             with self._client.stream(
                 "POST", self.query_url, data=data, headers={"Accept": accept}, timeout=_timeout(limits)
@@ -67,25 +70,21 @@ class RemoteStore(Store):
             raise StoreError(f"the store at {self.query_url} did not answer: {error}") from None
 
     def select(
-        self,
-        sparql: str,
-        *,
-        base_iri: str | None = None,
-        bindings: dict[str, Term] | None = None,
-        prefixes: dict[str, str] | None = None,
-        dataset: Dataset = NO_DATASET,
+        self, sparql: str, *, bindings: dict[str, Term] | None = None, **options: Unpack[ReadOptions]
     ) -> Solutions:
         """Run a SELECT query and return all its rows, read from the SPARQL JSON results."""
-        document = self._json(bound(sparql, bindings), base_iri, prefixes, dataset=dataset)
+        given = Options.of(options)
+        document = self._json(bound(sparql, bindings), given.base_iri, given.prefixes, dataset=given.dataset)
         if "results" not in document:
             raise QueryError("this is not a SELECT query")
         names = tuple(document["head"]["vars"])
         rows = tuple(tuple(_term(b.get(n)) for n in names) for b in document["results"]["bindings"])
         return Solutions(names, rows)
 
-    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+    def ask(self, sparql: str, **options: Unpack[ReadOptions]) -> bool:
         """Run an ASK query and return its answer."""
-        document = self._json(sparql, base_iri, prefixes)
+        given = Options.of(options)
+        document = self._json(sparql, given.base_iri, given.prefixes, dataset=given.dataset)
         if "boolean" not in document:
             raise QueryError("this is not an ASK query")
         return bool(document["boolean"])

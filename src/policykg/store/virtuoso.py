@@ -36,6 +36,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Unpack
 
 import httpx
 import pyoxigraph as ox
@@ -51,7 +52,17 @@ from policykg.errors import (
 )
 from policykg.sparql.syntax import Token, query_form
 from policykg.store import virtuosoupdates as updates
-from policykg.store.base import CHUNK_BYTES, NO_DATASET, Dataset, Limits, Sink, Solutions, Term, limited_writer
+from policykg.store.base import (
+    CHUNK_BYTES,
+    Limits,
+    Options,
+    QueryOptions,
+    ReadOptions,
+    Sink,
+    Solutions,
+    Term,
+    limited_writer,
+)
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 from policykg.store.remote import RemoteStore, bound
 from policykg.store.virtuosoqueries import RESULTS, TRIPLES, Answer, check_whole, raise_syntax_error, request_form
@@ -123,21 +134,11 @@ class VirtuosoStore(RemoteStore):
 
     # Reading
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        sink: Sink,
-        format_name: str,
-        base_iri: str | None = None,
-        dataset: Dataset = NO_DATASET,
-        limits: Limits | None = None,
-        prefixes: dict[str, str] | None = None,
-    ) -> None:
+    def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:
         """Run a query and write its answer in the named syntax to sink, within the limits."""
-        limits = limits or Limits(None, None)
-        writer = limited_writer(sink, limits)
-        with self._answer(sparql, base_iri, prefixes, dataset, limits) as (triples, source):
+        given = Options.of(options, options.get("limits"))
+        writer = limited_writer(sink, given.limits)
+        with self._answer(sparql, given, given.limits) as (triples, source):
             if triples != (format_name in GRAPH_FORMATS):
                 raise QueryError(f"a {query_form(sparql)} answer cannot be written as {format_name}")
             if triples:
@@ -147,25 +148,19 @@ class VirtuosoStore(RemoteStore):
             writer.flush()
 
     def select(
-        self,
-        sparql: str,
-        *,
-        base_iri: str | None = None,
-        bindings: dict[str, Term] | None = None,
-        prefixes: dict[str, str] | None = None,
-        dataset: Dataset = NO_DATASET,
+        self, sparql: str, *, bindings: dict[str, Term] | None = None, **options: Unpack[ReadOptions]
     ) -> Solutions:
         """Run a SELECT query and return all its rows."""
-        with self._answer(bound(sparql, bindings), base_iri, prefixes, dataset, None) as (triples, source):
+        with self._answer(bound(sparql, bindings), Options.of(options), None) as (triples, source):
             result = None if triples else ox.parse_query_results(source, ox.QueryResultsFormat.XML)
             if not isinstance(result, ox.QuerySolutions):
                 raise QueryError("this is not a SELECT query")
             names = tuple(v.value for v in result.variables)
             return Solutions(names, tuple(tuple(solution[name] for name in names) for solution in result))
 
-    def ask(self, sparql: str, *, base_iri: str | None = None, prefixes: dict[str, str] | None = None) -> bool:
+    def ask(self, sparql: str, **options: Unpack[ReadOptions]) -> bool:
         """Run an ASK query and return its answer."""
-        with self._answer(sparql, base_iri, prefixes, NO_DATASET, None) as (triples, source):
+        with self._answer(sparql, Options.of(options), None) as (triples, source):
             result = None if triples else ox.parse_query_results(source, ox.QueryResultsFormat.XML)
             if not isinstance(result, ox.QueryBoolean):
                 raise QueryError("this is not an ASK query")
@@ -194,7 +189,7 @@ class VirtuosoStore(RemoteStore):
         """Write every quad queries see as N-Quads or TriG, read as one streamed SELECT."""
         writer = limited_writer(sink, Limits(None, None))
         query = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-        with self._answer(query, None, None, NO_DATASET, None) as (_, source):
+        with self._answer(query, Options.of({}), None) as (_, source):
             rows = ox.parse_query_results(source, ox.QueryResultsFormat.XML)
             assert isinstance(rows, ox.QuerySolutions)  # a SELECT query
             quads = (ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows)
@@ -273,19 +268,13 @@ class VirtuosoStore(RemoteStore):
         return RemoteStore._error(status, message)
 
     @contextmanager
-    def _answer(
-        self,
-        sparql: str,
-        base_iri: str | None,
-        prefixes: dict[str, str] | None,
-        dataset: Dataset,
-        limits: Limits | None,
-    ) -> Iterator[tuple[bool, io.BufferedReader]]:
+    def _answer(self, sparql: str, options: Options, limits: Limits | None) -> Iterator[tuple[bool, io.BufferedReader]]:
         """Send a query; yield whether its answer is triples, and the answer as a file Oxigraph can read."""
+        base_iri, prefixes = options.base_iri, options.prefixes
         triples = query_form(sparql) in ("CONSTRUCT", "DESCRIBE")
         remaining = None if limits is None else limits.remaining()
         timeout = httpx.USE_CLIENT_DEFAULT if remaining is None else httpx.Timeout(max(remaining, 0.001))
-        form = request_form(sparql, base_iri, prefixes, dataset, limits)
+        form = request_form(sparql, base_iri, prefixes, options.dataset, limits)
         accept = {"Accept": TRIPLES if triples else RESULTS}
         try:
             with self._client.stream("POST", self.query_url, data=form, headers=accept, timeout=timeout) as response:
