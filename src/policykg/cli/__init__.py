@@ -76,13 +76,15 @@ def _parser() -> argparse.ArgumentParser:
         help="base IRI that relative IRIs in the data resolve against [POLICYKG_BASE_IRI] (default http://localhost:8000/)",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    # The commands that read RDF files.
+    reading = argparse.ArgumentParser(add_help=False)
+    reading.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
 
     check = commands.add_parser(
-        "validate", parents=[common], help="validate RDF files against the shapes (default: data/)"
+        "validate", parents=[common, reading], help="validate RDF files against the shapes (default: data/)"
     )
     check.add_argument("files", nargs="*", type=Path, metavar="FILE", help="files or folders (default: data/)")
     check.add_argument("--format", choices=["text", "json", "turtle"], default="text", help="report format")
-    check.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
     check.add_argument(
         "--against-store",
         action="store_true",
@@ -91,14 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--store", help="the store for --against-store (default var/store; not while it is served)")
     check.set_defaults(handler=run.run_validate)
 
-    submit = commands.add_parser("submit", parents=[common], help="send a file to a running service as an entry")
+    submit = commands.add_parser(
+        "submit", parents=[common, reading], help="send a file to a running service as an entry"
+    )
     submit.add_argument("file", type=Path, metavar="FILE", help="the entry: an RDF file")
     submit.add_argument("--url", default="http://127.0.0.1:8000", help="the service (default http://127.0.0.1:8000)")
     submit.add_argument("--token", help="your bearer token (or POLICYKG_TOKEN; prefer the variable)")
-    submit.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the file (default: by ending)")
     submit.set_defaults(handler=run.run_submit)
 
-    query = commands.add_parser("query", parents=[common], help="run a SPARQL query over the seed data or FILES")
+    query = commands.add_parser(
+        "query", parents=[common, reading], help="run a SPARQL query over the seed data or FILES"
+    )
     query.add_argument("sparql", nargs="?", help="the query text")
     query.add_argument("files", nargs="*", type=Path, metavar="FILE", help="files to query instead of data/")
     query.add_argument("--question", metavar="NAME", help="run a named competency question instead")
@@ -115,7 +120,6 @@ def _parser() -> argparse.ArgumentParser:
         default="table",
         help="answer syntax (table: a text table for SELECT, JSON for ASK, Turtle for CONSTRUCT)",
     )
-    query.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of FILES (default: by ending)")
     query.set_defaults(handler=run.run_query)
 
     serve = commands.add_parser(
@@ -203,20 +207,17 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", type=Path, help="file to write (.gz: compressed); default: standard output")
     gen.set_defaults(handler=run.run_generate)
 
-    load = commands.add_parser("load", parents=[common], help="bulk-load RDF files into the configured store")
+    load = commands.add_parser("load", parents=[common, reading], help="bulk-load RDF files into the configured store")
     load.add_argument("files", nargs="+", type=Path, metavar="FILE", help="RDF files or folders (.gz allowed)")
     load.add_argument(
         "--store", help="'memory', a store folder or a remote endpoint [POLICYKG_STORE] (default var/store)"
     )
-    load.add_argument("--input-format", choices=sorted(FORMATS), help="RDF syntax of the files (default: by ending)")
     load.set_defaults(handler=run.run_load)
 
-    save = commands.add_parser(
-        "backup",
-        parents=[common],
-        help="back up a running service or the store",
-        description="Back up the store as it is at one instant: from a running service "
-        "(--from-url, its dump) or, with no service running, the store folder itself.",
+    save = commands.add_parser("backup", parents=[common], help="back up a running service or the store")
+    save.description = (
+        "Back up the store as it is at one instant: from a running service (--from-url, its dump) or, with no "
+        "service running, the store folder itself."
     )
     save.add_argument(
         "target",
@@ -231,12 +232,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     save.set_defaults(handler=run.run_backup)
 
-    restore = commands.add_parser(
-        "restore",
-        parents=[common],
-        help="restore a backup as a new store",
-        description="Restore a backup into a new or empty store folder, whole or not at all.",
-    )
+    restore = commands.add_parser("restore", parents=[common], help="restore a backup as a new store")
+    restore.description = "Restore a backup into a new or empty store folder, whole or not at all."
     restore.add_argument("backup", type=Path, metavar="IN", help="a checkpoint folder, or a .nq.gz or .nq dump")
     restore.add_argument("--store", help="the store folder to make [POLICYKG_STORE] (default var/store)")
     restore.add_argument(

@@ -251,12 +251,8 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
     finally:
         store.close()
-    print(
-        f"loaded {report.quads} quads from {report.files} file{'s' if report.files != 1 else ''} into "
-        f"{settings.store} in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)",
-        file=sys.stderr,
-    )
-    return EXIT_OK
+    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    return _done(f"loaded {report.quads} quads from {files} into {settings.store}", report.seconds, report.rate)
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -278,12 +274,10 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
     else:
         source = settings.store
         report = backup.backup_folder(Path(settings.store), args.target, progress)
-    print(
-        f"backed up {report.quads:,} quads from {source} to {report.target} ({report.kind}, "
-        f"{report.size / 1e6:,.1f} MB) in {report.seconds:.1f} s ({report.rate:,.0f} quads/s)",
-        file=sys.stderr,
+    size = f"{report.kind}, {report.size / 1e6:,.1f} MB"
+    return _done(
+        f"backed up {report.quads:,} quads from {source} to {report.target} ({size})", report.seconds, report.rate
     )
-    return EXIT_OK
 
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
@@ -300,12 +294,9 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     report = restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
     for note in report.notes:
         print(f"policykg: note: {note}", file=sys.stderr)
-    print(
-        f"restored {report.quads:,} quads from {args.backup} into {report.destination} in {report.seconds:.1f} s "
-        f"({report.rate:,.0f} quads/s)",
-        file=sys.stderr,
+    return _done(
+        f"restored {report.quads:,} quads from {args.backup} into {report.destination}", report.seconds, report.rate
     )
-    return EXIT_OK
 
 
 def _open_store(
@@ -366,3 +357,9 @@ def _binding(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise QueryError(f'--bind takes NAME=<IRI> or NAME="literal", not {text!r}')
     return name.lstrip("?$"), value
+
+
+def _done(what: str, seconds: float, rate: float) -> int:
+    """Say on standard error what a long command did, in how long and how fast; the exit status of success."""
+    print(f"{what} in {seconds:.1f} s ({rate:,.0f} quads/s)", file=sys.stderr)
+    return EXIT_OK

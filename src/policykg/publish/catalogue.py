@@ -199,19 +199,11 @@ def _distribution(graph: rdflib.Graph, settings: Settings, dump: Dump, modified:
 
 
 def _sparql_service(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:
-    endpoint = rdflib.URIRef(settings.base_iri + "sparql")
-    service = rdflib.URIRef(f"{endpoint}#service")
-    _data_service(
-        graph,
-        settings,
-        service,
-        endpoint,
-        "SPARQL 1.1 endpoint of policykg",
-        "Queries (SPARQL 1.1 Protocol) over the whole dataset; a GET without a query gives its "
-        "SPARQL service description.",
+    summary = (
+        "Queries (SPARQL 1.1 Protocol) over the whole dataset; a GET without a query gives its service description."
     )
-    graph.add((service, DCAT.endpointDescription, endpoint))
-    graph.add((service, DCTERMS.conformsTo, _standard(graph, SPARQL_PROTOCOL)))
+    service = _data_service(graph, settings, "sparql", "SPARQL 1.1 endpoint of policykg", summary, SPARQL_PROTOCOL)
+    graph.add((service, DCAT.endpointDescription, rdflib.URIRef(settings.base_iri + "sparql")))
     docs = rdflib.URIRef(settings.base_iri + "docs")
     graph.add((service, FOAF.page, docs))
     graph.add((docs, RDF.type, FOAF.Document))
@@ -219,28 +211,16 @@ def _sparql_service(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:
 
 
 def _ldes_service(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:
-    endpoint = rdflib.URIRef(settings.base_iri + "ldes")
-    service = rdflib.URIRef(f"{endpoint}#service")
-    _data_service(
-        graph,
-        settings,
-        service,
-        endpoint,
-        "Change stream of policykg (LDES)",
-        "Every change to the dataset, in order, as a Linked Data Event Stream.",
-    )
-    graph.add((service, DCTERMS.conformsTo, _standard(graph, LDES_SPECIFICATION)))
-    return service
+    summary = "Every change to the dataset, in order, as a Linked Data Event Stream."
+    return _data_service(graph, settings, "ldes", "Change stream of policykg (LDES)", summary, LDES_SPECIFICATION)
 
 
 def _data_service(
-    graph: rdflib.Graph,
-    settings: Settings,
-    service: rdflib.URIRef,
-    endpoint: rdflib.URIRef,
-    title: str,
-    description: str,
-) -> None:
+    graph: rdflib.Graph, settings: Settings, path: str, title: str, description: str, standard: rdflib.URIRef
+) -> rdflib.URIRef:
+    """A dcat:DataService at the service's path, serving the dataset, conforming to a standard."""
+    endpoint = rdflib.URIRef(settings.base_iri + path)
+    service = rdflib.URIRef(f"{endpoint}#service")
     graph.add((service, RDF.type, DCAT.DataService))
     graph.add((service, DCTERMS.title, rdflib.Literal(title, lang="en")))
     graph.add((service, DCTERMS.description, rdflib.Literal(description, lang="en")))
@@ -249,6 +229,8 @@ def _data_service(
     graph.add((service, DCTERMS.publisher, _publisher(graph, settings)))
     graph.add((service, DCTERMS.license, _licence(graph)))
     graph.add((service, DCAT.contactPoint, _contact(graph, settings)))
+    graph.add((service, DCTERMS.conformsTo, _standard(graph, standard)))
+    return service
 
 
 def _publisher(graph: rdflib.Graph, settings: Settings) -> rdflib.URIRef:

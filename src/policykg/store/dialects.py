@@ -3,36 +3,22 @@
 Kept apart from both, so that the dialect builds on the generic store and nothing imports back.
 """
 
+from typing import Unpack
+
 import httpx
 
 from policykg.errors import StoreError
 from policykg.rdf.mediatypes import RESULT_MEDIA
-from policykg.store.remote import RemoteStore
+from policykg.store.remote import Connection, RemoteStore
 from policykg.store.virtuoso import VirtuosoStore
 
 
-def open_remote(
-    query_url: str,
-    *,
-    engine: str = "auto",
-    update_url: str | None = None,
-    store_url: str | None = None,
-    union_default_graph: bool = True,
-    timeout: float = 300.0,
-    credentials: tuple[str, str] | None = None,
-) -> RemoteStore:
+def open_remote(query_url: str, *, engine: str = "auto", **connection: Unpack[Connection]) -> RemoteStore:
     """A store kept by a remote engine, in its dialect: the one named, or for 'auto' the one it says it is."""
     if engine == "auto":
         engine = detect_engine(query_url)
     dialect = VirtuosoStore if engine == "virtuoso" else RemoteStore
-    return dialect(
-        query_url,
-        update_url=update_url,
-        store_url=store_url,
-        union_default_graph=union_default_graph,
-        timeout=timeout,
-        credentials=credentials,
-    )
+    return dialect(query_url, **connection)
 
 
 def detect_engine(query_url: str) -> str:

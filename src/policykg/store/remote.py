@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Unpack
+from typing import TypedDict, Unpack
 
 import httpx
 import pyoxigraph as ox
@@ -27,19 +27,25 @@ from policykg.store.formats import DATASET_FORMATS
 _INSERT_BATCH = 10_000
 
 
+class Connection(TypedDict, total=False):
+    """How to reach a remote engine besides its query URL, each optional: the update and Graph Store URLs (default:
+    the query URL, and none), whether its default graph is the union of its graphs (default: yes), the seconds a
+    request may take (300), and (user, password) for writes."""
+
+    update_url: str | None
+    store_url: str | None
+    union_default_graph: bool
+    timeout: float
+    credentials: tuple[str, str] | None
+
+
 class RemoteStore(Store):
     """A store kept by another SPARQL 1.1 engine (oxigraph serve, Virtuoso, Fuseki, GraphDB, QLever …)."""
 
-    def __init__(
-        self,
-        query_url: str,
-        *,
-        update_url: str | None = None,
-        store_url: str | None = None,
-        union_default_graph: bool = True,
-        timeout: float = 300.0,
-        credentials: tuple[str, str] | None = None,
-    ) -> None:
+    def __init__(self, query_url: str, **connection: Unpack[Connection]) -> None:
+        update_url, store_url = connection.get("update_url"), connection.get("store_url")
+        union_default_graph = connection.get("union_default_graph", True)
+        timeout, credentials = connection.get("timeout", 300.0), connection.get("credentials")
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.store_url = store_url

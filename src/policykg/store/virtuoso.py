@@ -51,20 +51,11 @@ from policykg.errors import (
     StoreError,
 )
 from policykg.sparql.syntax import Token, query_form
+from policykg.store import base
 from policykg.store import virtuosoupdates as updates
-from policykg.store.base import (
-    CHUNK_BYTES,
-    Limits,
-    Options,
-    QueryOptions,
-    ReadOptions,
-    Sink,
-    Solutions,
-    Term,
-    limited_writer,
-)
+from policykg.store.base import CHUNK_BYTES, Limits, Options, Sink, Solutions, Term, limited_writer
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
-from policykg.store.remote import RemoteStore, bound
+from policykg.store.remote import Connection, RemoteStore, bound
 from policykg.store.virtuosoqueries import RESULTS, TRIPLES, Answer, check_whole, raise_syntax_error, request_form
 
 SCHEMA_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
@@ -101,24 +92,8 @@ class VirtuosoStore(RemoteStore):
     """A store kept by OpenLink Virtuoso 7: queries on /sparql, writes on /sparql-auth and
     /sparql-graph-crud-auth with HTTP Digest credentials (see the module's description)."""
 
-    def __init__(
-        self,
-        query_url: str,
-        *,
-        update_url: str | None = None,
-        store_url: str | None = None,
-        union_default_graph: bool = True,
-        timeout: float = 300.0,
-        credentials: tuple[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            query_url,
-            update_url=update_url,
-            store_url=store_url,
-            union_default_graph=union_default_graph,
-            timeout=timeout,
-            credentials=credentials,
-        )
+    def __init__(self, query_url: str, **connection: Unpack[Connection]) -> None:
+        super().__init__(query_url, **connection)
         if not self._union:
             self.close()
             raise ConfigError(
@@ -134,7 +109,7 @@ class VirtuosoStore(RemoteStore):
 
     # Reading
 
-    def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:
+    def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[base.QueryOptions]) -> None:
         """Run a query and write its answer in the named syntax to sink, within the limits."""
         given = Options.of(options, options.get("limits"))
         writer = limited_writer(sink, given.limits)
@@ -148,7 +123,7 @@ class VirtuosoStore(RemoteStore):
             writer.flush()
 
     def select(
-        self, sparql: str, *, bindings: dict[str, Term] | None = None, **options: Unpack[ReadOptions]
+        self, sparql: str, *, bindings: dict[str, Term] | None = None, **options: Unpack[base.ReadOptions]
     ) -> Solutions:
         """Run a SELECT query and return all its rows."""
         with self._answer(bound(sparql, bindings), Options.of(options), None) as (triples, source):
@@ -158,7 +133,7 @@ class VirtuosoStore(RemoteStore):
             names = tuple(v.value for v in result.variables)
             return Solutions(names, tuple(tuple(solution[name] for name in names) for solution in result))
 
-    def ask(self, sparql: str, **options: Unpack[ReadOptions]) -> bool:
+    def ask(self, sparql: str, **options: Unpack[base.ReadOptions]) -> bool:
         """Run an ASK query and return its answer."""
         with self._answer(sparql, Options.of(options), None) as (triples, source):
             result = None if triples else ox.parse_query_results(source, ox.QueryResultsFormat.XML)

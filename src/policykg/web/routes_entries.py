@@ -30,15 +30,16 @@ _EXAMPLE = """@prefix pkg: <https://w3id.org/policykg/ontology#> . @prefix schem
 _ENTRY_BODY = apidoc.rdf_body("the entry's triples (TriG and N-Quads: one graph at most)", example=_EXAMPLE)
 
 
-@router.post(
-    "/validate",
-    summary="Check an entry against the shapes and the stored graph; writes nothing",
-    responses={
-        **apidoc.json_answer(200, "The report the entry would get", apidoc.ValidationOutcome),
-        **apidoc.problems(400, 413, 415, 422),
-    },
-    openapi_extra=_ENTRY_BODY,
-)
+_VALIDATED = {
+    **apidoc.json_answer(200, "The report the entry would get", apidoc.ValidationOutcome),
+    **apidoc.problems(400, 413, 415, 422),
+}
+
+
+_VALIDATE = "Check an entry against the shapes and the stored graph; writes nothing"
+
+
+@router.post("/validate", summary=_VALIDATE, responses=_VALIDATED, openapi_extra=_ENTRY_BODY)
 async def validate_entry(request: Request) -> JSONResponse:
     """The report the entry would get: every result, and whether it would be accepted."""
     ctx = context(request)

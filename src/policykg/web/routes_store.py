@@ -1,9 +1,10 @@
 """The SPARQL 1.1 Graph Store HTTP Protocol at /store: read, replace, add to and delete graphs."""
 
 import uuid
+from collections.abc import Callable
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from policykg.errors import GraphNotFound, NotAcceptable, ProtocolError, UnsupportedMediaType
@@ -19,6 +20,15 @@ from policykg.web.context import ServiceContext, context, read_body, require_wri
 router = APIRouter(tags=["Graph Store"], default_response_class=Response)  # no JSON default in the API description
 _GRAPH_DOC = "IRI of the graph to act on"
 _DEFAULT_DOC = "act on the default graph (present, without a value)"
+
+
+def _graph_parameters(
+    graph: str | None = Query(None, description=_GRAPH_DOC), default: str | None = Query(None, description=_DEFAULT_DOC)
+) -> None:
+    """The parameters naming a graph, for the API description: the routes read them from the request itself."""
+
+
+_NAMES_A_GRAPH = [Depends(_graph_parameters)]
 _TRIPLES_TYPES = [m for m, name in RDF_INPUT_TYPES.items() if name not in ("nquads", "trig")]
 _EXAMPLE = '<http://localhost:8000/id/thing/a> <http://www.w3.org/2000/01/rdf-schema#label> "a" .'
 _WRITTEN = {
@@ -28,28 +38,22 @@ _WRITTEN = {
 }
 
 
-@router.get(
-    "/store",
-    summary="Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG",
-    responses={
-        **apidoc.answers(200, "The graph, or the whole dataset", dict.fromkeys([*GRAPH_TYPES, *DATASET_TYPES])),
-        **apidoc.problems(400, 404, 406, 502),
-    },
-)
-async def read(
-    request: Request,
-    graph: str | None = Query(None, description=_GRAPH_DOC),
-    default: str | None = Query(None, description=_DEFAULT_DOC),
-) -> Response:
+_READ = {
+    **apidoc.answers(200, "The graph, or the whole dataset", dict.fromkeys([*GRAPH_TYPES, *DATASET_TYPES])),
+    **apidoc.problems(400, 404, 406, 502),
+}
+
+
+_READS = "Read a graph (?graph= or ?default), or the whole dataset as N-Quads or TriG"
+
+
+@router.get("/store", summary=_READS, responses=_READ, dependencies=_NAMES_A_GRAPH)
+async def read(request: Request) -> Response:
     """Send one graph in the negotiated syntax, or every graph when neither parameter is given."""
-    ctx = context(request)
-    target = _target(request)
-    accept = request.headers.get("accept")
+    ctx, target, media_type = _reading(request)
     if target is _WHOLE:
-        media_type = _negotiate(accept, DATASET_TYPES)
         answer = await stream(ctx.dump_executor, lambda sink: ctx.store.dump(DATASET_TYPES[media_type], sink), None)
     else:
-        media_type = _negotiate(accept, GRAPH_TYPES)
         name = None if target is _DEFAULT else str(target)
         answer = await stream(
             ctx.executor, lambda sink: ctx.store.write_graph(name, GRAPH_TYPES[media_type], sink), None
@@ -60,55 +64,34 @@ async def read(
 @router.head("/store", include_in_schema=False)
 async def head(request: Request) -> Response:
     """HEAD: the status and headers a GET would send, without reading the graph."""
-    ctx = context(request)
-    target = _target(request)
-    accept = request.headers.get("accept")
-    if target is _WHOLE:
-        media_type = _negotiate(accept, DATASET_TYPES)
-    else:
-        media_type = _negotiate(accept, GRAPH_TYPES)
-        if target is not _DEFAULT:
-            exists = await run(ctx.executor, lambda: ctx.store.ask(f"ASK {{ GRAPH <{target}> {{ ?s ?p ?o }} }}"))
-            if not exists:
-                raise GraphNotFound(f"there is no graph <{target}> in the store")
+    ctx, target, media_type = _reading(request)
+    if target is not _WHOLE and target is not _DEFAULT:
+        exists = await run(ctx.executor, lambda: ctx.store.ask(f"ASK {{ GRAPH <{target}> {{ ?s ?p ?o }} }}"))
+        if not exists:
+            raise GraphNotFound(f"there is no graph <{target}> in the store")
     return Response(status_code=200, headers={"Content-Type": media_type, "Vary": "Accept"})
 
 
+_WRITES = [*apidoc.NEEDS_TOKEN, *_NAMES_A_GRAPH]
+_REPLACE = "Replace a graph's content (needs the update token)"
+_ADD = "Add triples to a graph, or quads to the dataset (needs the update token)"
+_REPLACED = apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE)
+_ADDED = apidoc.rdf_body(
+    "triples for the graph; without ?graph or ?default, quads for the dataset, or triples for a new graph",
+    example=_EXAMPLE,
+)
+
+
 @router.put(
-    "/store",
-    status_code=201,
-    summary="Replace a graph's content (needs the update token)",
-    responses=_WRITTEN,
-    dependencies=apidoc.NEEDS_TOKEN,
-    openapi_extra=apidoc.rdf_body("the graph's new triples", _TRIPLES_TYPES, _EXAMPLE),
+    "/store", status_code=201, summary=_REPLACE, responses=_WRITTEN, dependencies=_WRITES, openapi_extra=_REPLACED
 )
-async def replace(
-    request: Request,
-    graph: str | None = Query(None, description=_GRAPH_DOC),
-    default: str | None = Query(None, description=_DEFAULT_DOC),
-) -> Response:
+async def replace(request: Request) -> Response:
     """Replace the graph with the triples of the body: 201 if it is new, 204 if it existed."""
-    ctx, name, triples = await _write_request(request)
-    existed = await run(ctx.write_executor, lambda: ctx.writer.replace_graph(name, triples))
-    return Response(status_code=204 if existed else 201)
+    return await _graph_written(request, lambda ctx, name, triples: ctx.writer.replace_graph(name, triples))
 
 
-@router.post(
-    "/store",
-    status_code=201,
-    summary="Add triples to a graph, or quads to the dataset (needs the update token)",
-    responses=_WRITTEN,
-    dependencies=apidoc.NEEDS_TOKEN,
-    openapi_extra=apidoc.rdf_body(
-        "triples for the graph; without ?graph or ?default, quads for the dataset, or triples for a new graph",
-        example=_EXAMPLE,
-    ),
-)
-async def add(
-    request: Request,
-    graph: str | None = Query(None, description=_GRAPH_DOC),
-    default: str | None = Query(None, description=_DEFAULT_DOC),
-) -> Response:
+@router.post("/store", status_code=201, summary=_ADD, responses=_WRITTEN, dependencies=_WRITES, openapi_extra=_ADDED)
+async def add(request: Request) -> Response:
     """Add the body to the graph; without a graph parameter, add quads or create a new graph."""
     ctx, target = _authorised(request)
     if target is _WHOLE:
@@ -124,23 +107,17 @@ async def add(
         created = f"{ctx.settings.base_iri}graph/{uuid.uuid4()}"
         await run(ctx.write_executor, lambda: ctx.writer.replace_graph(created, _triples(quads)))
         return Response(status_code=201, headers={"Location": f"/store?graph={created}"})
-    ctx, name, triples = await _write_request(request)
-    existed = await run(ctx.write_executor, lambda: ctx.writer.extend_graph(name, triples))
-    return Response(status_code=204 if existed else 201)
+    return await _graph_written(request, lambda ctx, name, triples: ctx.writer.extend_graph(name, triples))
 
 
 @router.delete(
     "/store",
     status_code=204,
     summary="Delete a graph (needs the update token)",
-    dependencies=apidoc.NEEDS_TOKEN,
+    dependencies=[*apidoc.NEEDS_TOKEN, *_NAMES_A_GRAPH],
     responses={**apidoc.empty(204, "The graph was deleted"), **apidoc.problems(400, 401, 403, 404, 422, 502)},
 )
-async def delete(
-    request: Request,
-    graph: str | None = Query(None, description=_GRAPH_DOC),
-    default: str | None = Query(None, description=_DEFAULT_DOC),
-) -> Response:
+async def delete(request: Request) -> Response:
     """Delete the graph: 204, or 404 if there is none."""
     ctx, target = _authorised(request)
     if target is _WHOLE:
@@ -155,6 +132,13 @@ class _Marker:
 
 
 _WHOLE, _DEFAULT = _Marker(), _Marker()
+
+
+def _reading(request: Request) -> tuple[ServiceContext, object, str]:
+    """A read's context, the graph it names (or _WHOLE, _DEFAULT) and the media type it negotiated for it."""
+    target = _target(request)
+    offers = DATASET_TYPES if target is _WHOLE else GRAPH_TYPES
+    return context(request), target, _negotiate(request.headers.get("accept"), offers)
 
 
 def _target(request: Request) -> object:
@@ -176,6 +160,16 @@ def _authorised(request: Request) -> tuple[ServiceContext, object]:
     ctx = context(request)
     require_writer(request, ctx.settings)
     return ctx, _target(request)
+
+
+GraphWrite = Callable[[ServiceContext, str | None, list[ox.Triple]], bool]
+
+
+async def _graph_written(request: Request, write: GraphWrite) -> Response:
+    """Write the body's triples to the graph the request names: 201 if the graph is new, 204 if it existed."""
+    ctx, name, triples = await _write_request(request)
+    existed = await run(ctx.write_executor, lambda: write(ctx, name, triples))
+    return Response(status_code=204 if existed else 201)
 
 
 async def _write_request(request: Request) -> tuple[ServiceContext, str | None, list[ox.Triple]]:
