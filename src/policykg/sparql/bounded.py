@@ -4,8 +4,8 @@ The query workers exist because a query cannot be stopped once the engine is ins
 process bounds it. Some queries need no such bound. `SELECT ?p ?o WHERE { <iri> ?p ?o }` is one range scan
 of an index: each row the engine hands over costs it a step, so a caller that reads the answer row by row
 (in chunks of output) can stop it between any two steps. Such queries can be tried where they arrive,
-under a budget of time and bytes, and handed to a worker only if they outgrow it (web/fastpath.py and
-store/embedded.py say where and why).
+under a budget of time and bytes, and handed to a worker only if they outgrow it (store/embedded.py and
+store/atonce.py say where and why).
 
 This module recognises them by their text, a lexical reading like syntax.py's, and errs on the side of
 "no": anything but a prologue, one form, one triple pattern with a constant subject or object (no blank
@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from policykg.sparql.syntax import Token, token_stream, unescape
 
 _LITERAL_WORDS = {"TRUE", "FALSE"}
-# The usual prologue, passed over at the regular expression's speed (most queries start with a dozen
-# prefixes); anything else in it (a comment, say) is read token by token.
 # Characters no bounded query has outside its IRIs and strings (predicate lists, calls, collections, paths):
 # a query with one anywhere is let go at once, whatever it is (an IRI holding one only misses the shortcut).
 _NEVER = re.compile(r"[;,()\[\]|]")
+# The usual prologue, passed over at the regular expression's speed (most queries start with a dozen
+# prefixes); anything else in it (a comment, say) is read token by token.
 _PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[^\s<]*\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)\s*)*", re.IGNORECASE)
 
 

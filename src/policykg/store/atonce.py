@@ -5,10 +5,10 @@ point lookup) can be stopped between any two steps of its evaluation. So the eve
 on the store, and keep its answer if it stays within CHUNK_BYTES and SMALL_SECONDS; one that outgrows the
 budget is given up (None), and run again where it may take longer: a query worker, or a thread.
 
-Why (measured on 2 cores, point lookups over 20,000 generated triples, 4 clients): handed to a worker and
-back, a point lookup cost the server about 0.5 ms of CPU (the worker alone 0.2 ms, for an engine call of
-0.05 ms: each process woken by the next costs more than the query, its caches cold). Answered at once on
-the loop, it costs the engine call and the answer's bytes; a budget of 2 ms bounds how long the loop waits.
+Why (measured on 2 cores, point lookups over 20,000 generated triples, 4 and 8 clients; benchmarks/RESULTS.md):
+handed to a worker and back, a point lookup cost the server 0.42-0.45 ms of CPU (the worker 0.18 of it, for
+an engine call of about 0.05 ms: each process woken by the next starts with cold caches); answered at once
+on the loop, 0.33-0.39 ms in all. A budget of 2 ms bounds how long the loop is held.
 """
 
 import time
