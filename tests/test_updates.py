@@ -581,11 +581,6 @@ def test_a_later_declaration_does_not_change_an_earlier_operation(store, text):
     assert changes(store, text) == [({sp(1, "c")}, set()), ({net}, set())]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WITH and USING resolve a relative IRI against the base IRI given, not against the request's BASE, "
-    "which the templates and the WHERE clause do follow",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -610,12 +605,6 @@ def test_default_graphs_named_without_named_graphs_leave_graph_patterns_nothing_
     assert change(store, text, using=using) == (set(), set())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=QueryError,
-    reason="CLEAR, DROP, COPY, MOVE and ADD pass a relative graph IRI to the store unresolved, which refuses "
-    "it ('expected IRI parsing failed'); Oxigraph's own update resolves it against the base IRI",
-)
 @pytest.mark.parametrize(
     ("text", "base_iri", "added", "removed"),
     [

@@ -8,6 +8,7 @@ store as the operations before it left it.
 """
 
 from dataclasses import dataclass
+from itertools import pairwise
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -62,13 +63,13 @@ def change_of(
         quads = _data(request.source, op, request.prologue, base_iri)
         (added if keyword == "INSERT" else removed).extend(quads)
     elif keyword in ("CLEAR", "DROP"):
-        target = _graph_target(op)
+        target = _graph_target(op, _request_base(request.prologue, base_iri))
         quads = store.graph_quads(target)
         if target is not None and not quads and op[1].keyword != "SILENT":
             raise QueryError(f"{keyword} GRAPH <{target}>: there is no such graph (add SILENT to ignore that)")
         removed.extend(quads)
     elif keyword in ("COPY", "MOVE", "ADD"):
-        source_graph, target_graph = _two_graphs(op)
+        source_graph, target_graph = _two_graphs(op, _request_base(request.prologue, base_iri))
         copied = _in(store.graph_quads(source_graph), target_graph)
         if keyword != "ADD":
             removed.extend(store.graph_quads(target_graph))
@@ -216,16 +217,25 @@ def _parse_quads(body: str, prologue: str, base_iri: str) -> list[ox.Quad]:
         raise QueryError(f"the data of the update is not valid: {str(error).splitlines()[0]}") from None
 
 
-def _graph_target(op: list[Token]) -> str | None:
+def _request_base(prologue: str, base_iri: str) -> str:
+    """The base IRI that the request's own BASE declarations set (each resolved against the one before)."""
+    found = tokens(prologue)
+    for keyword, value in pairwise(found):
+        if keyword.keyword == "BASE" and value.kind == "iri":
+            base_iri = urljoin(base_iri, value.text[1:-1])
+    return base_iri
+
+
+def _graph_target(op: list[Token], base_iri: str) -> str | None:
     """The graph a CLEAR or DROP names; None for DEFAULT, NAMED and ALL, which the shapes cannot see broken."""
     rest = [t for t in op[1:] if t.keyword != "SILENT"]
     if rest and rest[0].keyword == "GRAPH" and len(rest) > 1 and rest[1].kind == "iri":
-        return rest[1].text[1:-1]
+        return urljoin(base_iri, rest[1].text[1:-1])
     raise QueryError("CLEAR and DROP take GRAPH <iri>, DEFAULT, NAMED or ALL")
 
 
-def _two_graphs(op: list[Token]) -> tuple[str, str]:
-    graphs = [t.text[1:-1] for t in op if t.kind == "iri"]
+def _two_graphs(op: list[Token], base_iri: str) -> tuple[str, str]:
+    graphs = [urljoin(base_iri, t.text[1:-1]) for t in op if t.kind == "iri"]
     words = [t.keyword for t in op if t.keyword in ("DEFAULT",)]
     if len(graphs) != 2 or words:
         raise QueryError("ADD, COPY and MOVE are supported between two named graphs (GRAPH <a> TO GRAPH <b>)")
@@ -248,8 +258,9 @@ def _modify(
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """The quads a DELETE/INSERT … WHERE (or DELETE WHERE) removes and adds, from its solutions."""
     index, with_graph = 0, None
+    request_base = _request_base(prologue, base_iri)  # for WITH and USING; the templates and WHERE read BASE themselves
     if op[0].keyword == "WITH":
-        with_graph, index = _iri(op[1], base_iri, "WITH"), 2
+        with_graph, index = _iri(op[1], request_base, "WITH"), 2
     delete_template = insert_template = where = None
     if op[index].keyword == "DELETE" and op[index + 1].keyword == "WHERE":
         where, _ = _block(source, op, index + 2)
@@ -262,10 +273,10 @@ def _modify(
         default_graphs, named_graphs = list(using), list(using_named)
         while index < len(op) and op[index].keyword == "USING":
             if op[index + 1].keyword == "NAMED":
-                named_graphs.append(_iri(op[index + 2], base_iri, "USING NAMED"))
+                named_graphs.append(_iri(op[index + 2], request_base, "USING NAMED"))
                 index += 3
             else:
-                default_graphs.append(_iri(op[index + 1], base_iri, "USING"))
+                default_graphs.append(_iri(op[index + 1], request_base, "USING"))
                 index += 2
         using, using_named = tuple(default_graphs), tuple(named_graphs)
         if index >= len(op) or op[index].keyword != "WHERE":
