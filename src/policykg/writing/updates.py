@@ -24,11 +24,16 @@ _VARIABLE = "urn:x-policykg:variable:"
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    """An update request split into its operations, with the declarations they share."""
+    """An update request split into its operations, with its BASE and PREFIX declarations."""
 
     source: str
-    prologue: str
+    declarations: list[list[Token]]  # each BASE <iri> or PREFIX name: <iri>, in the order written
     operations: list[list[Token]]
+
+    def prologue(self, op: list[Token]) -> str:
+        """The declarations an operation reads: those written before it, in order (a later one overrides)."""
+        before = [d for d in self.declarations if d[0].start < op[0].start]
+        return " ".join(self.source[d[0].start : d[-1].end] for d in before)
 
 
 def read_update(text: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> UpdateRequest:
@@ -40,11 +45,10 @@ def read_update(text: str, using: tuple[str, ...] = (), using_named: tuple[str, 
         raise QueryError(
             "using-graph-uri and using-named-graph-uri cannot be combined with USING or WITH in the update"
         )
-    prologue = " ".join(source[t.start : t.end] for t in _prologue_tokens(found))
     operations = _operations(found)
     if not operations:
         raise QueryError("the update request has no operation")
-    return UpdateRequest(source, prologue, operations)
+    return UpdateRequest(source, _declarations(found), operations)
 
 
 def change_of(
@@ -60,16 +64,16 @@ def change_of(
     added: list[ox.Quad] = []
     removed: list[ox.Quad] = []
     if keyword in ("INSERT", "DELETE") and len(op) > 1 and op[1].keyword == "DATA":
-        quads = _data(request.source, op, request.prologue, base_iri)
+        quads = _data(request.source, op, request.prologue(op), base_iri)
         (added if keyword == "INSERT" else removed).extend(quads)
     elif keyword in ("CLEAR", "DROP"):
-        target = _graph_target(op, _request_base(request.prologue, base_iri))
+        target = _graph_target(op, _request_base(request.prologue(op), base_iri))
         quads = store.graph_quads(target)
         if target is not None and not quads and op[1].keyword != "SILENT":
             raise QueryError(f"{keyword} GRAPH <{target}>: there is no such graph (add SILENT to ignore that)")
         removed.extend(quads)
     elif keyword in ("COPY", "MOVE", "ADD"):
-        source_graph, target_graph = _two_graphs(op, _request_base(request.prologue, base_iri))
+        source_graph, target_graph = _two_graphs(op, _request_base(request.prologue(op), base_iri))
         copied = _in(store.graph_quads(source_graph), target_graph)
         if keyword != "ADD":
             removed.extend(store.graph_quads(target_graph))
@@ -80,7 +84,7 @@ def change_of(
         pass
     elif _is_modify(op):
         try:
-            removed, added = _modify(store, request.source, op, request.prologue, base_iri, using, using_named)
+            removed, added = _modify(store, request.source, op, request.prologue(op), base_iri, using, using_named)
         except IndexError:
             raise QueryError(
                 "a DELETE/INSERT operation is cut short: it needs its templates and a WHERE clause"
@@ -103,7 +107,7 @@ def empties_whole_graphs(op: list[Token]) -> bool:
 
 def operation_text(request: UpdateRequest, op: list[Token]) -> str:
     """One operation of a request as an update of its own, with the request's declarations."""
-    return f"{request.prologue}\n{request.source[op[0].start : op[-1].end]}"
+    return f"{request.prologue(op)}\n{request.source[op[0].start : op[-1].end]}"
 
 
 def _existing(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
@@ -135,14 +139,14 @@ def change_as_update(change: Change) -> str:
     return " ;\n".join(parts)
 
 
-def _prologue_tokens(found: list[Token]) -> list[Token]:
-    """The BASE and PREFIX declarations of the request, wherever they stand."""
-    kept: list[Token] = []
+def _declarations(found: list[Token]) -> list[list[Token]]:
+    """The BASE and PREFIX declarations of the request, wherever they stand, each as its tokens."""
+    kept: list[list[Token]] = []
     for index, token in enumerate(found):
         if token.keyword == "BASE":
-            kept += found[index : index + 2]
+            kept.append(found[index : index + 2])
         elif token.keyword == "PREFIX":
-            kept += found[index : index + 3]
+            kept.append(found[index : index + 3])
     return kept
 
 
