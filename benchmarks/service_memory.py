@@ -41,6 +41,7 @@ from sparql_throughput import (
     percentile,
     publish,
     queries,
+    synthetic_data,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -185,24 +186,7 @@ def build_store(triples: int) -> Path:
     built = WORK / f"service-store-{triples}.built"
     if built.exists():
         return store
-    data = WORK / f"synthetic-{triples}.nq"
-    if not data.exists():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "policykg.cli",
-                "generate",
-                "--triples",
-                str(triples),
-                "--seed",
-                "1",
-                "--output",
-                str(data),
-            ],
-            check=True,
-            cwd=ROOT,
-        )
+    data = synthetic_data(triples)
     shutil.rmtree(store, ignore_errors=True)
     # Into a new store, `policykg load` also loads the model (ontology, shapes, seed), as `serve` would.
     subprocess.run(
