@@ -1,5 +1,6 @@
 """Entries over HTTP: checked against the shapes and the stored graph, written with provenance, or refused."""
 
+import itertools
 import uuid
 
 import httpx
@@ -13,6 +14,8 @@ PREFIXES = """@prefix pkg: <https://w3id.org/policykg/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 """
+# Series numbers no other test of the shared service uses: a meeting must not clash by chance with another one.
+NUMBERS = itertools.count(10_000)
 
 
 def meeting(number: int, start: str = "2024-10-01") -> tuple[str, str]:
@@ -36,7 +39,7 @@ def ask(service, query: str) -> bool:
 
 
 def test_a_valid_entry_is_written_into_its_own_graph_with_provenance(service):
-    iri, body = meeting(900 + uuid.uuid4().int % 1000)
+    iri, body = meeting(next(NUMBERS))
     response = post(service, "/entries", body)
     assert response.status_code == 201
     entry = response.json()["entry"]
@@ -99,7 +102,7 @@ def test_bad_entries_get_a_specific_4xx(service):
 
 
 def test_an_entry_is_attributed_to_the_contributor_of_the_token(service):
-    _, body = meeting(700 + uuid.uuid4().int % 100)
+    _, body = meeting(next(NUMBERS))
     response = httpx.post(
         service.url + "/entries",
         content=body.encode(),
@@ -118,7 +121,7 @@ def test_an_entry_is_attributed_to_the_contributor_of_the_token(service):
 
 
 def test_a_retry_with_the_same_idempotency_key_writes_nothing_new(service):
-    _, body = meeting(600 + uuid.uuid4().int % 100)
+    _, body = meeting(next(NUMBERS))
     key = str(uuid.uuid4())
     headers = {"Content-Type": "text/turtle", "Idempotency-Key": key, **service.auth()}
     first = httpx.post(service.url + "/entries", content=body.encode(), headers=headers)
@@ -131,7 +134,7 @@ def test_a_retry_with_the_same_idempotency_key_writes_nothing_new(service):
         params={"query": (f'SELECT (COUNT(*) AS ?n) WHERE {{ ?e <{PKG}idempotencyKey> "{key}" }}')},
     ).json()
     assert count["results"]["bindings"][0]["n"]["value"] == "1"
-    _, other = meeting(500 + uuid.uuid4().int % 100)
+    _, other = meeting(next(NUMBERS))
     conflict = httpx.post(service.url + "/entries", content=other.encode(), headers=headers)
     assert conflict.status_code == 409
 
@@ -144,7 +147,7 @@ def test_a_literal_that_is_not_a_value_of_its_datatype_is_refused(service):
 
 
 def test_a_revision_replaces_the_triples_and_keeps_the_old_version(service):
-    iri, body = meeting(300 + uuid.uuid4().int % 100, start="2024-10-01")
+    iri, body = meeting(next(NUMBERS), start="2024-10-01")
     first = post(service, "/entries", body)
     old = first.json()["entry"]
     revised = httpx.put(
@@ -179,7 +182,7 @@ def test_a_revision_replaces_the_triples_and_keeps_the_old_version(service):
 
 
 def test_a_retraction_is_recorded_and_takes_the_triples_out(service):
-    iri, body = meeting(200 + uuid.uuid4().int % 100)
+    iri, body = meeting(next(NUMBERS))
     created = post(service, "/entries", body)
     entry = created.json()["entry"]
     assert httpx.delete(service.url + created.headers["location"], headers=service.auth()).status_code == 204
@@ -195,10 +198,10 @@ def test_a_retraction_is_recorded_and_takes_the_triples_out(service):
 
 def test_only_an_entrys_contributor_or_the_operator_may_revise_or_retract_it(service):
     alice = {"Authorization": "Bearer contributor-token-alice"}
-    iri, body = meeting(300 + uuid.uuid4().int % 100)
+    iri, body = meeting(next(NUMBERS))
     by_operator = post(service, "/entries", body)
     where = service.url + by_operator.headers["location"]
-    _, other = meeting(300 + uuid.uuid4().int % 100)
+    _, other = meeting(next(NUMBERS))
     for answer in (
         httpx.put(where, content=other.encode(), headers={**alice, "Content-Type": "text/turtle"}, timeout=60),
         httpx.delete(where, headers=alice),
@@ -211,7 +214,7 @@ def test_only_an_entrys_contributor_or_the_operator_may_revise_or_retract_it(ser
         service, f"ASK {{ <{by_operator.json()['entry']}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}"
     )
     # Alice changes what she wrote; the operator may change anyone's entry.
-    _, mine = meeting(300 + uuid.uuid4().int % 100)
+    _, mine = meeting(next(NUMBERS))
     by_alice = httpx.post(
         service.url + "/entries", content=mine.encode(), timeout=60, headers={**alice, "Content-Type": "text/turtle"}
     )
@@ -227,7 +230,7 @@ def test_only_an_entrys_contributor_or_the_operator_may_revise_or_retract_it(ser
 
 
 def test_retracting_an_entry_others_depend_on_is_refused(service):
-    iri, body = meeting(100 + uuid.uuid4().int % 100)
+    iri, body = meeting(next(NUMBERS))
     created = post(service, "/entries", body)
     presentation = (
         PREFIXES
@@ -260,7 +263,7 @@ def cli(*args: str, env: dict | None = None):
 
 def test_policykg_submit_sends_an_entry_and_shows_a_refusal(service, tmp_path):
     good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
-    good.write_text(meeting(800 + uuid.uuid4().int % 100)[1])
+    good.write_text(meeting(next(NUMBERS))[1])
     bad.write_text(meeting(11)[1])
     accepted = cli("submit", str(good), "--url", service.url, env={"POLICYKG_TOKEN": service.token})
     assert accepted.returncode == 0 and accepted.stdout.startswith(f"accepted: {B}entries/")
@@ -294,7 +297,7 @@ def test_policykg_validate_against_a_store(settings, tmp_path):
 def test_two_entries_that_clash_only_together_cannot_both_come_in(service):
     import threading
 
-    number = 1000 + uuid.uuid4().int % 1000
+    number = next(NUMBERS)
     bodies = [meeting(number)[1], meeting(number)[1]]
     statuses: list[int] = []
 
@@ -334,7 +337,7 @@ def test_a_refusal_comes_as_a_full_shacl_report_when_asked_for_turtle(service):
 
 
 def test_entries_can_be_listed_by_resource_and_time(service):
-    iri, body = meeting(1500 + uuid.uuid4().int % 100)
+    iri, body = meeting(next(NUMBERS))
     entry = post(service, "/entries", body).json()["entry"]
     found = httpx.get(service.url + "/entries", params={"resource": iri}).json()["entries"]
     assert [e["entry"] for e in found] == [entry] and found[0]["current"] is True
