@@ -163,3 +163,11 @@ class ResourceNotFound(PolicyKGError):
 
 class ResourceGone(PolicyKGError):
     """A resource was described only by entries that have been retracted or revised away."""
+
+
+class FormRefused(PolicyKGError):
+    """A form was sent without the session's CSRF token (or with another one): nothing is done."""
+
+
+class NotSignedIn(PolicyKGError):
+    """A form that writes was sent by someone not signed in (or whose session has ended)."""

@@ -125,7 +125,7 @@ class SparqlConstraint:
             found.append(
                 Result(
                     focus=focus,
-                    path=None,
+                    path=row.get("path"),  # a solution's ?path is the result's path (SHACL §5.3.2)
                     value=focus,
                     message=message,
                     severity=self.severity,

@@ -22,6 +22,7 @@ from policykg.web import (
     routes_ldes,
     routes_pages,
     routes_resources,
+    routes_signin,
     routes_sparql,
     routes_store,
 )
@@ -99,6 +100,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(routes_dumps.router)
     app.include_router(routes_catalogue.router)
     app.include_router(routes_health.router)
+    app.include_router(routes_signin.router)
     return app
 
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from fastapi import Request
+from starlette.datastructures import FormData
 
 from policykg.config import Settings
-from policykg.errors import PayloadTooLarge, Unauthorized, WritesDisabled
+from policykg.errors import PayloadTooLarge, ProtocolError, Unauthorized, WritesDisabled
 from policykg.iris import agent_iri, operator_iri
 from policykg.store import Store
+from policykg.web.sessions import Sessions
 from policykg.writing.entries import Entries
 from policykg.writing.writer import Writer
 
@@ -32,6 +34,7 @@ class ServiceContext:
     entries: Entries
     write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
     dump_executor: ThreadPoolExecutor  # whole-dataset dumps, which last as long as their client reads
+    sessions: Sessions = field(default_factory=Sessions)  # people signed in through /signin
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
     _documents: "Documents" = field(default_factory=lambda: Documents())  # defined below
 
@@ -104,13 +107,30 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+async def read_form(request: Request, limit: int) -> FormData:
+    """A posted form (urlencoded or multipart), refused (413) when its declared length is over the limit."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise ProtocolError("send a form with its Content-Length, as browsers do")
+    if int(declared) > limit:
+        raise PayloadTooLarge(f"the form has {declared} bytes; this service takes at most {limit}")
+    return await request.form(max_files=1, max_fields=2000, max_part_size=limit)
+
+
 def require_contributor(request: Request, settings: Settings) -> str:
     """The IRI of the agent a request's bearer token belongs to: a contributor, or the operator."""
+    agent = agent_of_token(settings, _bearer(request))
+    if agent is None:
+        raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
+    return agent
+
+
+def agent_of_token(settings: Settings, given: str) -> str | None:
+    """The agent a token belongs to (compared in constant time), None for no known token; 403 with none set."""
     if settings.update_token is None and not settings.contributor_tokens:
         raise WritesDisabled(
             "writes are disabled: the operator has set no token (POLICYKG_UPDATE_TOKEN, POLICYKG_CONTRIBUTOR_TOKENS)"
         )
-    given = _bearer(request)
     for token, name in settings.contributor_tokens.items():
         if given and hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
             return agent_iri(settings.base_iri, name)
@@ -120,7 +140,7 @@ def require_contributor(request: Request, settings: Settings) -> str:
         and hmac.compare_digest(given.encode("utf-8"), settings.update_token.get_secret_value().encode("utf-8"))
     ):
         return operator_iri(settings.base_iri)
-    raise Unauthorized("send your token as 'Authorization: Bearer <token>'")
+    return None
 
 
 def require_writer(request: Request, settings: Settings) -> None:

@@ -28,6 +28,8 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.WritesDisabled: (403, "writes-disabled", "This service accepts no writes"),
     errors.RemoteAccessRefused: (403, "remote-access-refused", "The request would make the server fetch a URL"),
     errors.QueryTooComplex: (400, "query-too-complex", "The request nests deeper than this service evaluates"),
+    errors.FormRefused: (403, "form-refused", "The form did not carry this session's CSRF token"),
+    errors.NotSignedIn: (401, "not-signed-in", "Sign in with your token at /signin to send this form"),
     errors.NotYourEntry: (403, "not-your-entry", "Only an entry's contributor or the operator may change it"),
     errors.ReadOnlyGraph: (403, "read-only-graph", "The graph is the model's, or the entries' (see /entries)"),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),

@@ -1,0 +1,110 @@
+"""Sessions for people who contribute through forms: signed in once with their token, then a cookie.
+
+The cookie holds a random session id and nothing else: the token stays on the server's side of the sign-in
+form and is never stored, echoed or logged. Each session has a CSRF token that every form POST must carry
+(SameSite=Strict already keeps other sites' forms from sending the cookie; the token is the second lock).
+Sessions live in the server's memory, so a restart signs everyone out; signing out ends one at once.
+"""
+
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from policykg.errors import FormRefused, NotSignedIn
+
+COOKIE = "policykg_session"
+LIFETIME_SECONDS = 8 * 3600  # a working day; then the person signs in again
+_MAX_SESSIONS = 10_000  # anonymous sessions are made by every visit to a form: keep their number bounded
+
+
+@dataclass(frozen=True)
+class Session:
+    """One browser's session: its id (the cookie), the agent signed in (None before), its CSRF token, its end."""
+
+    id: str
+    agent: str | None
+    csrf: str
+    expires: float
+
+
+class Sessions:
+    """The open sessions, by id; safe across threads."""
+
+    def __init__(self, lifetime: float = LIFETIME_SECONDS) -> None:
+        self._lifetime = lifetime
+        self._open: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def start(self, agent: str | None = None) -> Session:
+        """A new session (new id, new CSRF token), for an agent or for a visitor not yet signed in."""
+        now = time.monotonic()
+        session = Session(secrets.token_urlsafe(32), agent, secrets.token_urlsafe(32), now + self._lifetime)
+        with self._lock:
+            if len(self._open) >= _MAX_SESSIONS:
+                self._open = {k: s for k, s in self._open.items() if s.expires > now}
+                if len(self._open) >= _MAX_SESSIONS:  # still full: the oldest anonymous ones go first
+                    anonymous = sorted((s.expires, k) for k, s in self._open.items() if s.agent is None)
+                    for _, key in anonymous[: len(anonymous) // 2 + 1]:
+                        del self._open[key]
+            self._open[session.id] = session
+        return session
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The open session of that id; None for an unknown or ended one."""
+        if not session_id:
+            return None
+        with self._lock:
+            session = self._open.get(session_id)
+            if session is not None and session.expires <= time.monotonic():
+                del self._open[session_id]
+                return None
+            return session
+
+    def end(self, session_id: str | None) -> None:
+        """End a session on the server: its cookie no longer opens anything."""
+        with self._lock:
+            self._open.pop(session_id or "", None)
+
+
+def current(sessions: Sessions, request: Request) -> Session | None:
+    """The request's session, from its cookie, if it is open."""
+    return sessions.get(request.cookies.get(COOKIE))
+
+
+def checked(sessions: Sessions, request: Request, form_token: str | None) -> Session:
+    """The session of a form POST whose CSRF token matches it; 403 otherwise, before anything is done."""
+    session = current(sessions, request)
+    if session is None or not form_token or not hmac.compare_digest(form_token, session.csrf):
+        raise FormRefused("the form did not carry this session's CSRF token: reload the form and send it again")
+    return session
+
+
+def signed_in(session: Session) -> str:
+    """The agent of a signed-in session; 401 for a visitor who has not signed in."""
+    if session.agent is None:
+        raise NotSignedIn("sign in with your token at /signin first")
+    return session.agent
+
+
+def set_cookie(response: Response, request: Request, session: Session) -> None:
+    """Give the browser the session's cookie: HttpOnly, SameSite=Strict, Secure when the request came over https."""
+    response.set_cookie(
+        COOKIE,
+        session.id,
+        max_age=int(session.expires - time.monotonic()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        # Behind a proxy, uvicorn sets the scheme from X-Forwarded-Proto of the proxies it trusts.
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_cookie(response: Response, request: Request) -> None:
+    """Tell the browser to forget the session's cookie."""
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https")
