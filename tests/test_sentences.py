@@ -32,7 +32,11 @@ def test_ticking_the_sentences_of_each_seed_excerpt_gives_its_offsets_and_quote(
 def test_split_sentences_counts_offsets_in_code_points():
     text = "Der Vorschlag „Kulturerbe“ wurde angenommen. Zweiter Satz 😀 hier! Dritter"
     sentences = split_sentences(text)
-    assert [s.text for s in sentences] == ["Der Vorschlag „Kulturerbe“ wurde angenommen.", "Zweiter Satz 😀 hier!", "Dritter"]
+    assert [s.text for s in sentences] == [
+        "Der Vorschlag „Kulturerbe“ wurde angenommen.",
+        "Zweiter Satz 😀 hier!",
+        "Dritter",
+    ]
     assert all(text[s.start : s.end] == s.text for s in sentences)
     assert sentences[2].start == len("Der Vorschlag „Kulturerbe“ wurde angenommen. Zweiter Satz 😀 hier! ")
 

@@ -10,6 +10,7 @@ GRAPHS = "graph/"  # assertion graphs: the seed's, the reference graphs, the reg
 ENTRIES = "entries/"  # each entry's graph
 GENID = ".well-known/genid/"  # skolemised blank nodes (RDF 1.1 Concepts §3.5)
 THING_SPACES = (THINGS, GRAPHS, GENID)  # what a resource's IRI starts with
+THIS_ENTRY_IRI = "urn:x-policykg:this-entry"  # stands for an entry's own IRI in the triples sent (see Entries)
 LDES = "ldes"  # the change stream (an LDES), below the base
 DUMPS = "dumps/"  # the whole dataset as files
 DUMP = DUMPS + "policykg.nq.gz"  # the whole dataset, the dump every client can rely on

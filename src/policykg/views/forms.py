@@ -92,6 +92,29 @@ class Form:
         return None
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """The forms of the classes people may add, by the class's local name, and the model's class hierarchy."""
+
+    forms: dict[str, Form]
+    below: dict[str, frozenset[str]]  # a class -> itself and every class under it
+
+    def kinds_of(self, classes: Iterable[str]) -> frozenset[str]:
+        """The classes given and every class under them (what a picker of those classes offers)."""
+        return frozenset(c for cls in classes for c in self.below.get(cls, frozenset({cls})))
+
+
+def read_catalogue(shapes: rdflib.Graph, ontology: rdflib.Graph, targets: Iterable[str]) -> Catalogue:
+    """The forms of the target classes, read once, and the hierarchy their pickers need."""
+    forms = {_local(t): read_form(shapes, ontology, t) for t in targets}
+    mentioned = {c for form in forms.values() for f in form.fields for c in f.classes} | set(forms)
+    below = {
+        c: frozenset(str(x) for x in ontology.transitive_subjects(RDFS.subClassOf, rdflib.URIRef(c)))
+        for c in {*mentioned, *(form.target for form in forms.values())}
+    }
+    return Catalogue(forms, below)
+
+
 def read_form(shapes: rdflib.Graph, ontology: rdflib.Graph, target: str) -> Form:
     """The form for the class target, from the shapes that apply to it (through the ontology's hierarchy)."""
     cls = rdflib.URIRef(target)

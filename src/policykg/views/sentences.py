@@ -3,7 +3,8 @@
 Offsets are Python string indices, which count Unicode code points, as `pkg:startOffset` / `pkg:endOffset`
 do (the W3C Web Annotation text-position selector: start inclusive, end exclusive) and as SPARQL's STRLEN
 does. A sentence ends at `.`, `!`, `?` or `…` (with any closing quote or bracket) before white space, or at the
-end of a line (or before a capital, when a full stop lacks its space); a line's list marker (`1.`, `-`, `•`) and the white space around a sentence are no part of it.
+end of a line (or before a capital, when a full stop lacks its space); a line's list marker (`1.`, `-`, `•`)
+and the white space around a sentence are no part of it.
 """
 
 import re

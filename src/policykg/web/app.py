@@ -15,6 +15,7 @@ from policykg.store import Store
 from policykg.web import (
     problems,
     routes_catalogue,
+    routes_contribute,
     routes_docs,
     routes_dumps,
     routes_entries,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(routes_catalogue.router)
     app.include_router(routes_health.router)
     app.include_router(routes_signin.router)
+    app.include_router(routes_contribute.router)
     return app
 
 

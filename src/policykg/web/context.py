@@ -37,6 +37,7 @@ class ServiceContext:
     sessions: Sessions = field(default_factory=Sessions)  # people signed in through /signin
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
     _documents: "Documents" = field(default_factory=lambda: Documents())  # defined below
+    _model: dict[str, object] = field(default_factory=dict)
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:
         """A value computed from the store, kept until the next write."""
@@ -47,6 +48,12 @@ class ServiceContext:
         value = compute()
         self._memo = {k: v for k, v in kept.items() if k[1] == key[1]} | {key: value}
         return value
+
+    def model(self, name: str, compute: Callable[[], T]) -> T:
+        """A value computed from the model's files (the forms read from the shapes), kept for the run."""
+        if name not in self._model:
+            self._model[name] = compute()  # two threads may both compute at first: either result does
+        return self._model[name]  # type: ignore[return-value]  # a name always keeps the same kind of value
 
     def document(self, key: tuple[str, ...], compute: Callable[[], bytes]) -> bytes:
         """A document made from the store (a resource's description in one syntax), kept until the next write."""

@@ -35,6 +35,8 @@ def curie(iri: str) -> str:
 
 
 _ENVIRONMENT.filters["curie"] = curie
+# An IRI with its label, for a list of choices: (iri, label or the IRI shortened).
+_ENVIRONMENT.filters["list_of"] = lambda iri, labels: (iri, labels.get(iri) or curie(iri))
 
 
 def render(template: str, **values: object) -> str:

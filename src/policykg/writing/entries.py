@@ -7,7 +7,6 @@ targets (SHACL alone would let an untyped or unknown resource through, since no 
 
 import datetime as dt
 import hashlib
-import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from rdflib.namespace import RDFS
 
 from policykg.config import Settings
 from policykg.errors import EntryGone, EntryRejected, GraphNotFound, IdempotencyConflict, NotYourEntry, ProtocolError
-from policykg.iris import entry_iri, operator_iri, registry_iri
+from policykg.iris import THIS_ENTRY_IRI, entry_iri, operator_iri, registry_iri
 from policykg.rdf.input import parse_bytes
 from policykg.rdf.namespaces import ONTOLOGY_IRI, PKG, PREFIXES, SHAPES_IRI
-from policykg.rdf.terms import quad_of, value_of
+from policykg.rdf.terms import quad_of, value_of, well_typed
 from policykg.store import Store
 from policykg.validation.incremental import Change
 from policykg.validation.shacl import Report
@@ -29,16 +28,11 @@ from policykg.writing.writer import Writer
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 XSD = PREFIXES["xsd"]
-# Lexical forms of the XSD types the model uses (XML Schema 1.1 Part 2), checked before anything else.
-_LEXICAL = {
-    XSD + "integer": re.compile(r"[+-]?\d+"),
-    XSD + "decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)"),
-    XSD + "boolean": re.compile(r"true|false|1|0"),
-    XSD + "gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?"),
-    XSD + "gMonthDay": re.compile(r"--(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(Z|[+-]\d{2}:\d{2})?"),
-}
 PROV = PREFIXES["prov"]
 SHAPES_VERSION = ox.NamedNode(SHAPES_IRI + "/0.1.0")
+# Stands for the entry's own IRI (its graph) in the triples sent: a contribution can say what kind of
+# assertion its graph is (stated, inferred, editorial) and where it comes from before the IRI is minted.
+THIS_ENTRY = ox.NamedNode(THIS_ENTRY_IRI)
 
 
 @dataclass(frozen=True)
@@ -82,7 +76,7 @@ class Entries:
         if not quads:
             raise ProtocolError("the entry is empty: send at least one triple")
         for quad in quads:
-            if isinstance(quad.object, ox.Literal) and not _well_typed(quad.object):
+            if isinstance(quad.object, ox.Literal) and not well_typed(quad.object):
                 raise EntryRejected(
                     f"{quad.object} is not a valid {quad.object.datatype.value.rsplit('#', 1)[-1]} "
                     f"(object of <{quad.predicate.value}>)"
@@ -131,7 +125,7 @@ class Entries:
             )
         for name, value, operator in (("since", since, ">="), ("until", until, "<")):
             if value is not None:
-                if not _well_typed(ox.Literal(value, datatype=ox.NamedNode(XSD + "dateTime"))):
+                if not well_typed(ox.Literal(value, datatype=ox.NamedNode(XSD + "dateTime"))):
                     raise ProtocolError(f"{name}={value!r} is not an xsd:dateTime such as 2026-01-31T12:00:00Z")
                 filters += f" FILTER (?time {operator} {ox.Literal(value, datatype=ox.NamedNode(XSD + 'dateTime'))})"
         sparql = (
@@ -230,8 +224,9 @@ class Entries:
 
     def _change(self, iri: str, triples: list[ox.Triple], agent: str, stamp: str | None = None) -> Change:
         """The entry's quads and its record; stamped now (under the lock) unless a dry run gives its own stamp."""
-        self._check_scope(triples)
         graph = ox.NamedNode(iri)
+        triples = [_this_entry(t, graph) for t in triples]
+        self._check_scope(triples)
         entry = ox.NamedNode(iri)
         now = stamp or self._now()
         metadata = [
@@ -310,22 +305,15 @@ class Entries:
         return entry_iri(self._base, f"{stamp}-{uuid.uuid4().hex[:12]}")
 
 
+def _this_entry(triple: ox.Triple, entry: ox.NamedNode) -> ox.Triple:
+    """The triple with THIS_ENTRY replaced by the entry's IRI."""
+    subject = entry if triple.subject == THIS_ENTRY else triple.subject
+    value = entry if triple.object == THIS_ENTRY else triple.object
+    return (
+        ox.Triple(subject, triple.predicate, value) if (subject, value) != (triple.subject, triple.object) else triple
+    )
+
+
 def _stamp(moment: dt.datetime) -> str:
     """An xsd:dateTime to the microsecond, in UTC."""
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _well_typed(literal: ox.Literal) -> bool:
-    """Whether a literal's text is a valid value of its XSD datatype (types the model does not use pass)."""
-    datatype = literal.datatype.value
-    try:
-        if datatype == XSD + "date":
-            dt.date.fromisoformat(literal.value[:10])
-            return bool(re.fullmatch(r"-?\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?", literal.value))
-        if datatype == XSD + "dateTime":
-            dt.datetime.fromisoformat(literal.value.replace("Z", "+00:00"))
-            return "T" in literal.value
-    except ValueError:
-        return False
-    pattern = _LEXICAL.get(datatype)
-    return pattern is None or bool(pattern.fullmatch(literal.value))
