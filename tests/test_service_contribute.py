@@ -1,0 +1,211 @@
+"""Contributing through forms over HTTP: sign-in sessions, CSRF, checks next to fields, and writes as /entries."""
+
+import itertools
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+B = "http://localhost:8000/"
+PKG = "https://w3id.org/policykg/ontology#"
+SRJ = "application/sparql-results+json"
+SERIES = B + "id/series/cultural-heritage-expert-group-meetings"
+NEWS_TEXT = (Path(__file__).parents[1] / "data" / "sources" / "nemo-news-eg11.txt").read_text(encoding="utf-8")
+TOKEN = "contributor-token-alice"
+# Series numbers no other test of the shared service uses.
+NUMBERS = itertools.count(50_000)
+
+
+_OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def browser_like(service, **options) -> httpx.Client:
+    """A client that keeps cookies, as a browser does (closed after the test)."""
+    client = httpx.Client(base_url=service.url, timeout=60, **options)
+    _OPEN.append(client)
+    return client
+
+
+def ask(service, query: str) -> bool:
+    return httpx.get(service.sparql, params={"query": query}, headers={"Accept": SRJ}).json()["boolean"]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def signed_in(service) -> httpx.Client:
+    client = browser_like(service)
+    csrf = csrf_of(client.get("/signin"))
+    answer = client.post("/signin", data={"csrf": csrf, "token": TOKEN, "next": "/contribute"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/contribute"
+    return client
+
+
+def register_source(client: httpx.Client, title: str) -> str:
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "SourceDocument"}))
+    answer = client.post(
+        "/contribute/new",
+        data={"csrf": csrf, "type": "SourceDocument", "action": "submit", "label": title, "label.lang": "en"},
+        files={"text.file": ("news.txt", NEWS_TEXT.encode("utf-8"), "text/plain")},
+    )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"]
+
+
+def meeting_form(csrf: str, number: int, source: str, sentence: int) -> dict[str, object]:
+    return {
+        "csrf": csrf,
+        "type": "ExpertGroupMeeting",
+        "action": "check",
+        "label": f"Meeting number {number}",
+        "label.lang": "en",
+        "partOfSeries": SERIES,
+        "seriesNumber": str(number),
+        "startMonthDay": "--04-09",
+        "source": source,
+        "kind": "stated",
+        "sentence": str(sentence),
+    }
+
+
+def source_of(service, title: str) -> str:
+    rows = httpx.get(
+        service.sparql,
+        params={
+            "query": f'SELECT ?s WHERE {{ ?s a <{PKG}SourceDocument> ; <http://www.w3.org/2000/01/rdf-schema#label> "{title}"@en }}'
+        },
+        headers={"Accept": SRJ},
+    ).json()["results"]["bindings"]
+    return rows[0]["s"]["value"]
+
+
+def test_signin_gives_an_httponly_strict_cookie_that_holds_no_token(service):
+    client = browser_like(service)
+    form = client.get("/signin")
+    assert "SameSite=strict" in form.headers["set-cookie"] and "HttpOnly" in form.headers["set-cookie"]
+    answer = client.post("/signin", data={"csrf": csrf_of(form), "token": TOKEN, "next": "/contribute"})
+    cookie = answer.headers["set-cookie"]
+    assert answer.status_code == 303
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie and "Max-Age=" in cookie
+    assert "Secure" not in cookie and TOKEN not in cookie
+    page = client.get("/contribute")
+    assert "Signed in as <strong>alice</strong>" in page.text and TOKEN not in page.text
+
+
+def test_signin_behind_an_https_proxy_makes_the_cookie_secure(service):
+    client = browser_like(service, headers={"X-Forwarded-Proto": "https"})
+    # The proxy's X-Forwarded-Proto is trusted from loopback (uvicorn's proxy headers).
+    assert "Secure" in client.get("/signin").headers["set-cookie"]
+    assert "Secure" not in httpx.get(service.url + "/signin").headers["set-cookie"]
+
+
+def test_signin_with_an_unknown_token_is_refused_and_opens_no_session(service):
+    client = browser_like(service)
+    answer = client.post("/signin", data={"csrf": csrf_of(client.get("/signin")), "token": "not-a-token-at-all"})
+    assert answer.status_code == 401 and "not-a-token-at-all" not in answer.text
+    assert "Signed in as" not in client.get("/contribute").text
+
+
+def test_signout_ends_the_session_on_the_server(service):
+    client = signed_in(service)
+    old = client.cookies["policykg_session"]
+    answer = client.post("/signout", data={"csrf": csrf_of(client.get("/contribute"))})
+    assert answer.status_code == 303
+    stale = browser_like(service, cookies={"policykg_session": old})
+    assert "Signed in as" not in stale.get("/contribute").text
+
+
+def test_a_form_post_without_the_csrf_token_is_refused_and_writes_nothing(service):
+    client = signed_in(service)
+    number = next(NUMBERS)
+    data = meeting_form("", number, B + "id/source/nemo-news-eg11", 1)
+    del data["csrf"]
+    answer = client.post("/contribute/new", data={**data, "action": "submit"}, headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")
+    assert not ask(service, f"ASK {{ ?e <{PKG}seriesNumber> {number} }}")
+
+
+def test_a_submit_without_signing_in_writes_nothing(service):
+    client = browser_like(service)
+    number = next(NUMBERS)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    answer = client.post(
+        "/contribute/new",
+        data={**meeting_form(csrf, number, B + "id/source/nemo-news-eg11", 1), "kind": "editorial", "action": "submit"},
+    )
+    assert answer.status_code == 401 and "Sign in" in answer.text
+    assert not ask(service, f"ASK {{ ?e <{PKG}seriesNumber> {number} }}")
+
+
+def test_check_puts_a_duplicate_series_number_next_to_its_field(service):
+    client = signed_in(service)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    answer = client.post(
+        "/contribute/new", data={**meeting_form(csrf, 11, B + "id/source/nemo-news-eg11", 1), "kind": "editorial"}
+    )
+    assert answer.status_code == 422
+    error = re.search(r'<p class="error" id="seriesNumber-error">([^<]*)</p>', answer.text)
+    assert error and "has the same number 11" in error.group(1)
+    assert re.search(r'id="seriesNumber-0"[^>]*aria-describedby="seriesNumber-help seriesNumber-error"', answer.text)
+    assert not ask(
+        service,
+        f'ASK {{ ?e <{PKG}seriesNumber> 11 ; <http://www.w3.org/2000/01/rdf-schema#label> "Meeting number 11"@en }}',
+    )
+
+
+def test_a_meeting_stated_in_a_ticked_sentence_is_written_with_its_excerpt(service):
+    client = signed_in(service)
+    title = f"News item {uuid.uuid4()}"
+    register_source(client, title)
+    source = source_of(service, title)
+    number = next(NUMBERS)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting", "source": source}))
+    # Sentence 1 of the news item: "From 9-10 April, NEMO Secretary General Julia Pagel attended …"
+    checked = client.post("/contribute/new", data=meeting_form(csrf, number, source, 1))
+    assert checked.status_code == 200 and "No problems found" in checked.text
+    answer = client.post("/contribute/new", data={**meeting_form(csrf, number, source, 1), "action": "submit"})
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/entries/")
+    entry = B + answer.headers["location"][1:]
+    assert ask(
+        service,
+        f"""ASK {{ GRAPH <{entry}> {{ ?m a <{PKG}ExpertGroupMeeting> ; <{PKG}seriesNumber> {number} .
+        <{entry}> a <{PKG}StatedAssertion> ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?x .
+        ?x <{PKG}startOffset> 53 ; <{PKG}endOffset> 212 ; <http://purl.org/dc/terms/isPartOf> <{source}> ;
+           <http://www.w3.org/ns/prov#value> ?quote FILTER (STRSTARTS(?quote, "From 9-10 April")) }}
+        GRAPH <{B}graph/entries> {{ <{entry}> <http://www.w3.org/ns/prov#wasAttributedTo> <{B}id/agent/alice> }} }}""",
+    )
+    assert client.get(answer.headers["location"]).status_code == 200
+
+
+def test_a_follow_up_form_is_pre_filled_from_the_recommendation(service):
+    rec = B + "id/recommendation/innovation-and-integrity-1"
+    page = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1.html")
+    link = re.search(r'href="(/contribute/new\?type=StatusRecord&amp;recommendation=[^"]+)"', page.text)
+    assert link
+    form = httpx.get(service.url + link.group(1).replace("&amp;", "&"))
+    assert re.search(rf'<option value="{re.escape(rec)}" selected>', form.text)
+
+
+def test_retracting_ones_own_entry_from_its_page_takes_it_out(service):
+    client = signed_in(service)
+    number = next(NUMBERS)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    data = {**meeting_form(csrf, number, B + "id/source/nemo-news-eg11", 1), "kind": "editorial", "action": "submit"}
+    location = client.post("/contribute/new", data=data).headers["location"]
+    entry_id = location.rsplit("/", 1)[-1]
+    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}"))
+    answer = client.post(f"/contribute/entry/{entry_id}/retract", data={"csrf": csrf})
+    assert answer.status_code == 303 and answer.headers["location"] == location
+    assert not ask(service, f"ASK {{ ?e <{PKG}seriesNumber> {number} }}")
