@@ -84,7 +84,8 @@ def source_of(service, title: str) -> str:
     rows = httpx.get(
         service.sparql,
         params={
-            "query": f'SELECT ?s WHERE {{ ?s a <{PKG}SourceDocument> ; <http://www.w3.org/2000/01/rdf-schema#label> "{title}"@en }}'
+            "query": f"SELECT ?s WHERE {{ ?s a <{PKG}SourceDocument> ; "
+            f'<http://www.w3.org/2000/01/rdf-schema#label> "{title}"@en }}'
         },
         headers={"Accept": SRJ},
     ).json()["results"]["bindings"]
