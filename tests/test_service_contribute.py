@@ -210,3 +210,11 @@ def test_retracting_ones_own_entry_from_its_page_takes_it_out(service):
     answer = client.post(f"/contribute/entry/{entry_id}/retract", data={"csrf": csrf})
     assert answer.status_code == 303 and answer.headers["location"] == location
     assert not ask(service, f"ASK {{ ?e <{PKG}seriesNumber> {number} }}")
+
+
+@pytest.mark.parametrize("path", ["/signin", "/signout", "/contribute/new", "/contribute/entry/no-such-entry/retract"])
+def test_every_form_post_without_the_csrf_token_is_refused(service, path):
+    client = signed_in(service)
+    answer = client.post(path, data={"type": "Organisation", "token": TOKEN}, headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")
+    assert "Signed in as" in client.get("/contribute").text  # not even sign-out happened
