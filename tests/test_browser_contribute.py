@@ -1,16 +1,23 @@
 """Contributing as a person in a real Chromium: sign in, register a source, file a meeting from a ticked sentence,
-meet a duplicate number by its field, fix it, submit, and find the entry; the screenshots go to docs/contribute/."""
+meet a duplicate number by its field, fix it, submit, and find the entry. The screenshots go to a temporary
+folder, or to docs/contribute/ with POLICYKG_SCREENSHOTS=docs (so that a test run leaves the tracked pictures alone)."""
 
 import itertools
+import os
+import tempfile
 import re
 import uuid
 from pathlib import Path
 
 import httpx
 
-DOCS = Path(__file__).parents[1] / "docs" / "contribute"
+DOCS = (
+    Path(__file__).parents[1] / "docs" / "contribute"
+    if os.environ.get("POLICYKG_SCREENSHOTS") == "docs"
+    else Path(tempfile.gettempdir()) / "policykg-contribute-screenshots"
+)
 NEWS_TEXT = (Path(__file__).parents[1] / "data" / "sources" / "nemo-news-eg11.txt").read_text(encoding="utf-8")
-NUMBERS = itertools.count(60_000)  # far from the numbers of the other tests of the shared service
+NUMBERS = itertools.count(80_000)  # far from the numbers of the other tests of the shared service
 
 
 def shot(page, name: str) -> None:
