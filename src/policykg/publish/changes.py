@@ -87,13 +87,7 @@ class Content:
 
 def kinds_of(store: Store, iri: str) -> set[str]:
     """The kinds of feed (KINDS) a resource has, by its classes and their superclasses."""
-    values = " ".join(f"(<{kind.cls}> {ox.Literal(kind.name)})" for kind in KINDS.values())
-    rows = store.select(
-        f"SELECT DISTINCT ?kind WHERE {{ VALUES (?class ?kind) {{ {values} }} {ox.NamedNode(iri)} a ?type . "
-        "?type rdfs:subClassOf* ?class }",
-        prefixes=PREFIXES,
-    ).values()
-    return {str(kind) for (kind,) in rows}
+    return {kind.name for kind in KINDS.values() if _of_class(store, {iri}, kind.cls)}
 
 
 def touching(store: Store, base_iri: str, kind: Kind, iri: str) -> list[str]:
@@ -189,11 +183,16 @@ def contents(store: Store, base_iri: str, entries: Iterable[str]) -> dict[str, C
 
 def concepts_among(store: Store, named: set[str]) -> set[str]:
     """Which of the IRIs are concepts (of skos:Concept or a subclass of it)."""
-    if not named:
+    return _of_class(store, named, _CONCEPT)
+
+
+def _of_class(store: Store, iris: set[str], cls: str) -> set[str]:
+    """Which of the IRIs have the class, or a subclass of it, as a type."""
+    if not iris:
         return set()
     rows = store.select(
-        f"SELECT DISTINCT ?x WHERE {{ VALUES ?x {{ {_iris(named)} }} ?x a ?type . "
-        "?type rdfs:subClassOf* skos:Concept }",
+        f"SELECT DISTINCT ?x WHERE {{ VALUES ?x {{ {_iris(iris)} }} ?x a ?type . "
+        f"?type rdfs:subClassOf* {ox.NamedNode(cls)} }}",
         prefixes=PREFIXES,
     ).values()
     return {str(x) for (x,) in rows}

@@ -9,7 +9,7 @@ A feed's pages are kept until the next write, as the other pages are (web/contex
 import datetime as dt
 from email.utils import format_datetime
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from policykg.errors import ResourceNotFound
@@ -42,39 +42,23 @@ async def every_change(request: Request, page: int = _PAGE) -> Response:
 
 
 @router.get(
-    "/feeds/concept.atom",
-    summary="The changes that touch a concept or a narrower one (skos:broader*)",
+    "/feeds/{kind}.atom",
+    summary="The changes that touch a concept (or a narrower one), an organisation or a recommendation (and its trail)",
     responses=_ANSWERS,
 )
-@router.head("/feeds/concept.atom", include_in_schema=False)
-async def concept_changes(
-    request: Request, iri: str = Query(description="the concept's IRI"), page: int = _PAGE
+@router.head("/feeds/{kind}.atom", include_in_schema=False)
+async def changes_of(
+    request: Request,
+    kind: str = Path(description="concept, organisation or recommendation"),
+    iri: str = Query(description="the concept's, organisation's or recommendation's IRI"),
+    page: int = _PAGE,
 ) -> Response:
-    """The entries whose triples name the concept or a narrower one, as they were added, revised, retracted."""
-    return await _scoped(request, "concept", iri, page)
-
-
-@router.get("/feeds/organisation.atom", summary="The changes that touch an organisation", responses=_ANSWERS)
-@router.head("/feeds/organisation.atom", include_in_schema=False)
-async def organisation_changes(
-    request: Request, iri: str = Query(description="the organisation's IRI"), page: int = _PAGE
-) -> Response:
-    """The entries whose triples name the organisation, as they were added, revised, retracted."""
-    return await _scoped(request, "organisation", iri, page)
-
-
-@router.get(
-    "/feeds/recommendation.atom",
-    summary="A recommendation's trail and the changes that touch it or its status records",
-    responses=_ANSWERS,
-)
-@router.head("/feeds/recommendation.atom", include_in_schema=False)
-async def recommendation_changes(
-    request: Request, iri: str = Query(description="the recommendation's IRI"), page: int = _PAGE
-) -> Response:
-    """Where the recommendation was issued and presented, each status it reached, and the entries that named
-    it, its status records or its presentations."""
-    return await _scoped(request, "recommendation", iri, page)
+    """The entries whose triples name the resource, as they were added, revised and retracted: for a concept,
+    also those naming a narrower one (skos:broader*); for a recommendation, also those naming its status
+    records or presentations, and its trail: where it was issued and presented and each status it reached."""
+    if kind not in changes.KINDS:
+        raise ResourceNotFound(f"there is no {kind} feed: feeds follow a {', '.join(changes.KINDS)}")
+    return await _scoped(request, kind, iri, page)
 
 
 async def _scoped(request: Request, name: str, iri: str, page: int) -> Response:
