@@ -126,49 +126,19 @@ def _item(base_iri: str, change: Change, content: Content, concepts: set[str], l
     def name(iri: str) -> str:
         return content.names.get(iri) or labels.get(iri) or _tail(iri)
 
-    def link(iri: str, text: str | None = None) -> atom.ET.Element:
-        return atom.html("a", text or name(iri), href=page_of(base_iri, iri))
-
     term, verb = _ACTIONS[change.action]
-    subjects = content.subjects[:SHOWN]
-    about = ", ".join(name(subject) for subject in subjects[:3]) or f"entry {_tail(change.entry)}"
+    about = ", ".join(name(subject) for subject in content.subjects[:3]) or f"entry {_tail(change.entry)}"
     if len(content.subjects) > 3:
         about += f" and {len(content.subjects) - 3} more"
-    entry, statements = link(change.entry, _tail(change.entry)), _count(content.statements, "statement")
-    if change.action == "retracted":
-        told = atom.html("p", "Entry ", entry, " was retracted by ", link(change.agent), f": its {statements} about")
-    elif change.previous:
-        previous = link(change.previous, _tail(change.previous))
-        told = atom.html(
-            "p", "Entry ", entry, " by ", link(change.agent), " revises ", previous, f"; it makes {statements} about"
-        )
-    else:
-        told = atom.html("p", "Entry ", entry, " by ", link(change.agent), f" makes {statements} about")
-    listed = atom.html(
-        "ul",
-        *(
-            atom.html(
-                "li",
-                link(subject),
-                *([f" ({', '.join(name(t) for t in content.types[subject])})"] if subject in content.types else []),
-            )
-            for subject in subjects
-        ),
-    )
-    parts = [told, listed]
-    if len(content.subjects) > len(subjects):
-        parts.append(atom.html("p", f"and {_count(len(content.subjects) - len(subjects), 'other subject')}."))
-    if change.action == "retracted":
-        parts.append(atom.html("p", "are no longer in the graph; the entry keeps them on record."))
-    mentioned = sorted(concepts & {*content.named, *content.subjects})
-    kinds = sorted({t for subject in subjects for t in content.types.get(subject, ())})
+    kinds = sorted({t for subject in content.subjects[:SHOWN] for t in content.types.get(subject, ())})
+    mentioned = sorted(concepts & {*content.named, *content.subjects})[:SHOWN]
     return atom.Item(
         id=change.member,
         title=f"{verb}: {about}",
         updated=change.time,
         published=change.time,
         link=change.entry,
-        content=atom.html("div", *parts),
+        content=_told(base_iri, change, content, name),
         author=atom.Person(name(change.agent), change.agent),
         categories=(
             atom.Category(str(term), change.action),
@@ -176,6 +146,34 @@ def _item(base_iri: str, change: Change, content: Content, concepts: set[str], l
             *(atom.Category(c, name(c)) for c in mentioned),
         ),
     )
+
+
+def _told(base_iri: str, change: Change, content: Content, name: Callable[[str], str]) -> atom.ET.Element:
+    """What a change did, for people: who, to which entry, how many statements about which resources."""
+
+    def link(iri: str, text: str | None = None) -> atom.ET.Element:
+        return atom.html("a", text or name(iri), href=page_of(base_iri, iri))
+
+    def classes(subject: str) -> str:
+        return f" ({', '.join(name(t) for t in content.types[subject])})" if subject in content.types else ""
+
+    entry, statements = link(change.entry, _tail(change.entry)), _count(content.statements, "statement")
+    told: list[atom.ET.Element | str]
+    if change.action == "retracted":
+        told = ["Entry ", entry, " was retracted by ", link(change.agent), f": its {statements} about"]
+    elif change.previous:
+        previous = link(change.previous, _tail(change.previous))
+        told = ["Entry ", entry, " by ", link(change.agent), " revises ", previous, f"; it makes {statements} about"]
+    else:
+        told = ["Entry ", entry, " by ", link(change.agent), f" makes {statements} about"]
+    subjects = content.subjects[:SHOWN]
+    listed = [atom.html("li", link(subject), classes(subject)) for subject in subjects]
+    parts = [atom.html("p", *told), atom.html("ul", *listed)]
+    if len(content.subjects) > len(subjects):
+        parts.append(atom.html("p", f"and {_count(len(content.subjects) - len(subjects), 'other subject')}."))
+    if change.action == "retracted":
+        parts.append(atom.html("p", "are no longer in the graph; the entry keeps them on record."))
+    return atom.html("div", *parts)
 
 
 def _count(n: int, noun: str) -> str:

@@ -78,7 +78,9 @@ async def _answer(
     """The feed's page with the revision's validators, or 304 when the client's copy is of this revision."""
     ctx = context(request)
     revision = ctx.writer.revision
-    modified = revision.modified.replace(microsecond=0)  # as Last-Modified says it, in whole seconds
+    # In whole seconds, as Last-Modified says it, so that a client sending it back gets 304. Two writes within
+    # one second look alike to If-Modified-Since; the ETag, which If-None-Match compares first, never does.
+    modified = revision.modified.replace(microsecond=0)
     headers = {
         "ETag": f'"{revision.tag}"',
         "Last-Modified": format_datetime(modified, usegmt=True),
@@ -102,10 +104,10 @@ def _build(
     page: int,
     modified: dt.datetime,
 ) -> bytes:
+    """The feed's page, from the store as it is now."""
     base = ctx.settings.base_iri
-    known: dict[str, Label | None] = ctx.memo(
-        "labels", dict
-    )  # the labels looked up in this state of the store, as the pages keep them
+    # The labels looked up in this state of the store, shared with the resources' pages (routes_resources).
+    known: dict[str, Label | None] = ctx.memo("labels", dict)
 
     def label(iris: set[str]) -> dict[str, str]:
         return {iri: found.text.value for iri, found in labels_of(ctx.store, iris, known).items()}
