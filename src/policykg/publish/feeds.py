@@ -92,12 +92,13 @@ def build(
         paging["previous"] = feed_page(address.iri, number - 1)
     if len(window) > size:
         paging["next"] = feed_page(address.iri, number + 1)
-    newest = max((timestamp(item.updated) for item in items), default=modified)
+    # The newest item's time as it gives it (the store may write a stamp's trailing zeros or not).
+    newest = max(items, key=lambda item: timestamp(item.updated)).updated if items else _rfc3339(modified)
     return atom.serialize(
         atom.Feed(
             id=address.iri,
             title=address.title,
-            updated=_rfc3339(newest),
+            updated=newest,
             self_link=feed_page(address.iri, number),
             page_link=address.page_link,
             author=atom.Person("policykg", base_iri),
@@ -185,4 +186,5 @@ def _tail(iri: str) -> str:
 
 
 def _rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    """An instant as the registry writes its stamps: UTC, to the microsecond."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
