@@ -76,6 +76,7 @@ class Settings(BaseSettings):
         "", description="IRI of the publisher, e.g. from the EU corporate-body table (default: <base>id/agent/policykg)"
     )
     ldes_page_size: int = Field(100, ge=1, le=10_000, description="members per page of the change stream (LDES)")
+    feed_page_size: int = Field(50, ge=1, le=1_000, description="items per page of an Atom feed of changes")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="the server's log on standard error; 'info' and 'debug' include a JSON line per request"
     )

@@ -60,8 +60,9 @@ _VERSION_KINDS = (
     (LDES.versionUpdatePath, LDES.versionUpdateObject, AS.Update),
     (LDES.versionDeletePath, LDES.versionDeleteObject, AS.Delete),
 )
-# The members in the registry: every entry at its generation, every retraction at its invalidation.
-_MEMBERS = """
+# The members in the registry: every entry at its generation, every retraction at its invalidation. The Atom
+# feeds (publish/feeds.py) read the same members.
+MEMBERS = """
     { ?entry a pkg:Entry ; prov:generatedAtTime ?time ; prov:wasAttributedTo ?agent .
       OPTIONAL { ?entry prov:wasRevisionOf ?previous }
       OPTIONAL { ?entry pkg:contentHash ?hash }
@@ -111,12 +112,12 @@ def page(store: Store, base_iri: str, number: int, size: int = PAGE_SIZE) -> Pag
     # Read the latest timestamp first: a later one seen now means every member up to it is already visible
     # to the page query that follows, which may see a newer state of the store but never an older one.
     latest, count = store.select(
-        f"SELECT (MAX(?time) AS ?latest) (COUNT(*) AS ?count) WHERE {{ GRAPH {registry} {{ {_MEMBERS} }} }}",
+        f"SELECT (MAX(?time) AS ?latest) (COUNT(*) AS ?count) WHERE {{ GRAPH {registry} {{ {MEMBERS} }} }}",
         prefixes=PREFIXES,
     ).rows[0]
     rows = store.select(
         f"SELECT ?member ?time ?entry ?agent ?previous ?hash ?deleted WHERE {{ GRAPH {registry} "
-        f"{{ {_MEMBERS} }} }} ORDER BY ?time ?member LIMIT {size + 1} OFFSET {number * size}",
+        f"{{ {MEMBERS} }} }} ORDER BY ?time ?member LIMIT {size + 1} OFFSET {number * size}",
         prefixes=PREFIXES,
     ).rows
     if number > 0 and not rows:
@@ -168,7 +169,7 @@ def _described_stream(base_iri: str) -> rdflib.Graph:
 def _describe_member(graph: rdflib.Graph, stream: rdflib.URIRef, row: Row, origins: dict[str, str]) -> None:
     """Add a member and what never changes about it."""
     member, _, entry, agent, previous, content_hash, deleted = (None if t is None else to_rdflib_term(t) for t in row)
-    assert member is not None and entry is not None and agent is not None  # bound in both parts of _MEMBERS
+    assert member is not None and entry is not None and agent is not None  # bound in both parts of MEMBERS
     graph.add((stream, TREE.member, member))
     if deleted is not None:
         graph.add((member, RDF.type, AS.Delete))

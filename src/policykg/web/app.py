@@ -19,6 +19,7 @@ from policykg.web import (
     routes_docs,
     routes_dumps,
     routes_entries,
+    routes_feeds,
     routes_health,
     routes_ldes,
     routes_pages,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(routes_store.router)
     app.include_router(routes_entries.router)
     app.include_router(routes_ldes.router)
+    app.include_router(routes_feeds.router)
     app.include_router(routes_pages.router)
     app.include_router(routes_docs.router)
     app.include_router(routes_resources.router)

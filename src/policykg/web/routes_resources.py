@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.iris import genid_prefix, registry_iri
+from policykg.publish import changes
+from policykg.publish.feeds import feed_path
 from policykg.rdf.mediatypes import HTML
 from policykg.rdf.namespaces import PKG, PREFIXES
 from policykg.views import tracking
@@ -122,4 +124,7 @@ def _page(ctx: ServiceContext, found: Description, document: str) -> str:
         or str(PKG.PolicyInstrument) in found.types
     ):
         views["touching"] = tracking.touching(ctx.store, found.iri)
+    kinds = [kind for kind in changes.KINDS if kind in changes.kinds_of(ctx.store, found.iri)]
+    if kinds:  # its feed of changes (web/routes_feeds.py), linked from the page's head and shown on it
+        views["feed"] = {"href": "/" + feed_path(kinds[0], found.iri), "title": f"Changes to {found.label} (Atom)"}
     return page(ctx, "resource.html", found.label, description=found, views=views, document=document)
