@@ -4,8 +4,8 @@ folder, or to docs/contribute/ with POLICYKG_SCREENSHOTS=docs (so that a test ru
 
 import itertools
 import os
-import tempfile
 import re
+import tempfile
 import uuid
 from pathlib import Path
 

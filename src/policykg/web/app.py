@@ -40,6 +40,23 @@ from policykg.web.requestlog import RequestLog
 from policykg.writing.entries import Entries
 from policykg.writing.writer import make_writer
 
+# The routers, in the order their paths are matched (the first route that matches a path answers it).
+ROUTES = (
+    routes_sparql,
+    routes_store,
+    routes_entries,
+    routes_ldes,
+    routes_feeds,
+    routes_pages,
+    routes_docs,
+    routes_resources,
+    routes_dumps,
+    routes_catalogue,
+    routes_health,
+    routes_signin,
+    routes_contribute,
+)
+
 
 def create_app(settings: Settings, store: Store) -> FastAPI:
     """Build the service over an open store; the caller owns the store and closes it."""
@@ -92,19 +109,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         allow_headers=CROSS_ORIGIN_REQUEST_HEADERS,
         expose_headers=CROSS_ORIGIN_EXPOSED,
     )
-    app.include_router(routes_sparql.router)
-    app.include_router(routes_store.router)
-    app.include_router(routes_entries.router)
-    app.include_router(routes_ldes.router)
-    app.include_router(routes_feeds.router)
-    app.include_router(routes_pages.router)
-    app.include_router(routes_docs.router)
-    app.include_router(routes_resources.router)
-    app.include_router(routes_dumps.router)
-    app.include_router(routes_catalogue.router)
-    app.include_router(routes_health.router)
-    app.include_router(routes_signin.router)
-    app.include_router(routes_contribute.router)
+    for routes in ROUTES:
+        app.include_router(routes.router)
     return app
 
 
