@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from policykg import __version__
 from policykg.config import Settings
+from policykg.search.index import open_index
 from policykg.store import Store
 from policykg.web import (
     problems,
@@ -24,6 +25,7 @@ from policykg.web import (
     routes_ldes,
     routes_pages,
     routes_resources,
+    routes_search,
     routes_signin,
     routes_sparql,
     routes_store,
@@ -60,6 +62,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         # queries in worker processes end with them.
         for pool in (write_executor, dump_executor, executor):
             pool.shutdown(wait=True, cancel_futures=True)
+        index.close(store)
 
     app = _Application(
         title="policykg",
@@ -72,13 +75,15 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    writer = make_writer(settings, store)
+    index = open_index(settings, store)
+    writer = make_writer(settings, store, index)
     app.state.context = ServiceContext(
         settings=settings,
         store=store,
         executor=executor,
         writer=writer,
         entries=Entries(store, writer, settings),
+        search=index,
         write_executor=write_executor,
         dump_executor=dump_executor,
     )
@@ -105,6 +110,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     app.include_router(routes_health.router)
     app.include_router(routes_signin.router)
     app.include_router(routes_contribute.router)
+    app.include_router(routes_search.router)
     return app
 
 
