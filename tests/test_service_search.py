@@ -89,3 +89,37 @@ def test_raw_sparql_update_and_graph_store_writes_are_searchable_at_once(service
     assert found(service, word) == [f"http://example.org/t-{word}"]
     assert httpx.delete(service.url + "/store", params={"graph": graph}, headers=service.auth()).status_code == 204
     assert found(service, word) == []
+
+
+SEARCH_QUERY = """PREFIX pkg: <https://w3id.org/policykg/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT DISTINCT ?hit ?score ?title ?snippet WHERE {
+  SERVICE <https://w3id.org/policykg/search> { ?hit pkg:matches "AI" ; pkg:score ?score ; pkg:snippet ?snippet . }
+  ?hit a pkg:Recommendation ; dcterms:title ?title .
+} ORDER BY DESC(?score)"""
+
+
+def sparql_rows(service, query: str) -> list[dict]:
+    response = httpx.get(service.sparql, params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text
+    return response.json()["results"]["bindings"]
+
+
+def test_the_sparql_search_service_joins_with_the_query_and_gives_the_hits_of_search(service):
+    rows = sparql_rows(service, SEARCH_QUERY)
+    by_search = search(service, q="AI", type=PKG + "Recommendation").json()["hits"]
+    assert [r["hit"]["value"] for r in rows] == [h["iri"] for h in by_search]
+    assert len(rows) == 3 and all(r["title"]["value"] for r in rows)
+    assert [float(r["score"]["value"]) for r in rows] == pytest.approx([h["score"] for h in by_search])
+    assert all("<mark>AI</mark>" in r["snippet"]["value"] for r in rows)
+
+
+def test_the_sparql_search_service_takes_a_limit_and_other_services_stay_refused(service):
+    query = 'SELECT ?hit WHERE { SERVICE <https://w3id.org/policykg/search> { ?hit <https://w3id.org/policykg/ontology#matches> "data space" ; <https://w3id.org/policykg/ontology#limit> 2 } }'
+    assert len(sparql_rows(service, query)) == 2
+    elsewhere = httpx.get(
+        service.sparql, params={"query": "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}
+    )
+    assert elsewhere.status_code == 403
+    bad = "SELECT ?hit { SERVICE <https://w3id.org/policykg/search> { ?hit <https://w3id.org/policykg/ontology#score> ?s } }"
+    assert httpx.get(service.sparql, params={"query": bad}).status_code == 400

@@ -143,13 +143,18 @@ def _narrowed(index: SearchIndex, store: Store, query: tantivy.Query, filters: d
         if name == "year":
             if not value.isdigit():
                 raise SearchError(f"year {value!r}: give a year such as 2024")
-            parts.append((tantivy.Occur.Must, tantivy.Query.term_query(index.schema, "year", int(value))))
+            parts.append((tantivy.Occur.Must, _unscored(tantivy.Query.term_query(index.schema, "year", int(value)))))
             continue
         if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|^`\\]*", value):
             raise SearchError(f"{name} {value!r}: give the IRI of a resource")
         values = narrower_concepts(store, value) if name == "concept" else [value]
-        parts.append((tantivy.Occur.Must, tantivy.Query.term_set_query(index.schema, name, values)))
+        parts.append((tantivy.Occur.Must, _unscored(tantivy.Query.term_set_query(index.schema, name, values))))
     return parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
+
+
+def _unscored(query: tantivy.Query) -> tantivy.Query:
+    """A filter: it narrows the hits and leaves their scores as the words gave them."""
+    return tantivy.Query.const_score_query(query, 0.0)
 
 
 def _hit(
