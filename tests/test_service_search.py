@@ -115,11 +115,14 @@ def test_the_sparql_search_service_joins_with_the_query_and_gives_the_hits_of_se
 
 
 def test_the_sparql_search_service_takes_a_limit_and_other_services_stay_refused(service):
-    query = 'SELECT ?hit WHERE { SERVICE <https://w3id.org/policykg/search> { ?hit <https://w3id.org/policykg/ontology#matches> "data space" ; <https://w3id.org/policykg/ontology#limit> 2 } }'
+    query = (
+        "SELECT ?hit WHERE { SERVICE <https://w3id.org/policykg/search> { "
+        f'?hit <{PKG}matches> "data space" ; <{PKG}limit> 2 }} }}'
+    )
     assert len(sparql_rows(service, query)) == 2
     elsewhere = httpx.get(
         service.sparql, params={"query": "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}
     )
     assert elsewhere.status_code == 403
-    bad = "SELECT ?hit { SERVICE <https://w3id.org/policykg/search> { ?hit <https://w3id.org/policykg/ontology#score> ?s } }"
+    bad = f"SELECT ?hit {{ SERVICE <https://w3id.org/policykg/search> {{ ?hit <{PKG}score> ?s }} }}"
     assert httpx.get(service.sparql, params={"query": bad}).status_code == 400
