@@ -15,6 +15,7 @@ import test_competency
 import test_service_entries
 import test_service_linked_data
 import test_service_query
+import test_service_search
 import test_service_validated_writes
 import test_service_write
 import test_w3c_protocol
@@ -30,6 +31,7 @@ SUITES = (
     test_service_validated_writes,
     test_w3c_protocol,
     test_service_linked_data,
+    test_service_search,
 )
 
 # Every test of those suites that talks to the service (or, for the competency questions, to its store).
@@ -51,7 +53,9 @@ def service(virtuoso_server, tmp_path_factory) -> Iterator[Service]:
     store.update("DROP SILENT ALL")
     store.close()
     folder = tmp_path_factory.mktemp("service-virtuoso")
-    process, url = start_service(folder, **SERVICE_SETTINGS, **virtuoso_server.settings())
+    process, url = start_service(
+        folder, **SERVICE_SETTINGS, **virtuoso_server.settings(), POLICYKG_SEARCH_INDEX=str(folder / "search")
+    )
     try:
         yield Service(url, TOKEN)
     finally:

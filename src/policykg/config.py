@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     remote_credentials: SecretStr | None = Field(
         None, description="'user:password' for the remote engine's writes (HTTP Digest for Virtuoso, Basic for others)"
     )
+    search_index: str | None = Field(
+        None,
+        description="folder of the full-text index (default: beside an on-disk store, '<store>.search'; in memory "
+        "for 'memory'; var/search for a remote store)",
+    )
     host: str = Field("127.0.0.1", description="address to serve on")
     port: int = Field(8000, ge=0, le=65535, description="port to serve on")
     query_workers: int = Field(

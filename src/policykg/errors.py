@@ -52,6 +52,10 @@ class QueryError(PolicyKGError):
     """A SPARQL query could not be parsed or evaluated."""
 
 
+class SearchError(PolicyKGError):
+    """A full-text search cannot be run as asked: an empty or unparsable query, a bad filter, a page past the end."""
+
+
 class UnknownQuestionError(PolicyKGError):
     """No competency question has the given name."""
 

@@ -214,6 +214,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     load.set_defaults(handler=run.run_load)
 
+    reindex = commands.add_parser(
+        "reindex", parents=[common], help="rebuild the full-text index of the store (no service may hold it)"
+    )
+    reindex.add_argument(
+        "--store", help="'memory', a store folder or a remote endpoint [POLICYKG_STORE] (default var/store)"
+    )
+    reindex.set_defaults(handler=run.run_reindex)
+
     save = commands.add_parser("backup", parents=[common], help="back up a running service or the store")
     save.description = (
         "Back up the store as it is at one instant: from a running service (--from-url, its dump) or, with no "

@@ -249,10 +249,33 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
             # this point is mended by `serve`, which adds the model to any store that lacks it).
             load_model(store, settings)
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
+        _reindex(store, settings)
     finally:
         store.close()
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     return _done(f"loaded {report.quads} quads from {files} into {settings.store}", report.seconds, report.rate)
+
+
+def run_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild the full-text index of the configured store (which no service may hold) from the store."""
+    store = _open_store(settings)
+    try:
+        _reindex(store, settings)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def _reindex(store: Store, settings: Settings) -> None:
+    from policykg.search.index import SearchIndex, index_folder
+
+    start = time.monotonic()
+    folder = index_folder(settings.store, settings.search_index)
+    index = SearchIndex(folder)
+    documents = index.rebuild(store)
+    index.close(store)
+    where = folder or "memory"
+    print(f"policykg: indexed {documents} resources in {where} in {time.monotonic() - start:.1f} s", file=sys.stderr)
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> int:

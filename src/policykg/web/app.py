@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from policykg import __version__
 from policykg.config import Settings
+from policykg.search.index import open_index
 from policykg.store import Store
 from policykg.web import (
     problems,
@@ -24,6 +25,7 @@ from policykg.web import (
     routes_ldes,
     routes_pages,
     routes_resources,
+    routes_search,
     routes_signin,
     routes_sparql,
     routes_store,
@@ -55,6 +57,7 @@ ROUTES = (
     routes_health,
     routes_signin,
     routes_contribute,
+    routes_search,
 )
 
 
@@ -77,6 +80,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         # queries in worker processes end with them.
         for pool in (write_executor, dump_executor, executor):
             pool.shutdown(wait=True, cancel_futures=True)
+        index.close(store)
 
     app = _Application(
         title="policykg",
@@ -89,13 +93,15 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    writer = make_writer(settings, store)
+    index = open_index(settings, store)
+    writer = make_writer(settings, store, index)
     app.state.context = ServiceContext(
         settings=settings,
         store=store,
         executor=executor,
         writer=writer,
         entries=Entries(store, writer, settings),
+        search=index,
         write_executor=write_executor,
         dump_executor=dump_executor,
     )

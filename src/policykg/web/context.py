@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, ProtocolError, Unauthorized, WritesDisabled
 from policykg.iris import agent_iri, operator_iri
+from policykg.search.index import SearchIndex
 from policykg.store import Store
 from policykg.web.sessions import Sessions
 from policykg.writing.entries import Entries
@@ -34,6 +35,7 @@ class ServiceContext:
     entries: Entries
     write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
     dump_executor: ThreadPoolExecutor  # whole-dataset dumps, which last as long as their client reads
+    search: SearchIndex  # the full-text index, kept in step by the writer
     sessions: Sessions = field(default_factory=Sessions)  # people signed in through /signin
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
     _documents: "Documents" = field(default_factory=lambda: Documents())  # defined below

@@ -49,12 +49,16 @@ def page(ctx: "ServiceContext", template: str, title: str, **values: object) -> 
     base = ctx.settings.base_iri
 
     def href(iri: str) -> str:
-        """Where a link to an IRI goes: a resource of this graph to its page, an entry to itself, another
-        http(s) IRI to itself; anything else (a urn:, a javascript: IRI) is no link ("")."""
-        if iri.startswith(base) and iri[len(base) :].startswith(THING_SPACES):
-            return "/doc/" + web_path(iri[len(base) :]) + ".html"
-        if iri.startswith(entry_iri(base)):
-            return "/" + web_path(iri[len(base) :])
-        return iri if iri.startswith(("http://", "https://")) else ""
+        return link_to(iri, base)
 
     return render(template, title=title, base=base, href=href, **values)
+
+
+def link_to(iri: str, base: str) -> str:
+    """Where a link to an IRI goes: a resource of this graph to its page, an entry to itself, another
+    http(s) IRI to itself; anything else (a urn:, a javascript: IRI) is no link ("")."""
+    if iri.startswith(base) and iri[len(base) :].startswith(THING_SPACES):
+        return "/doc/" + web_path(iri[len(base) :]) + ".html"
+    if iri.startswith(entry_iri(base)):
+        return "/" + web_path(iri[len(base) :])
+    return iri if iri.startswith(("http://", "https://")) else ""

@@ -20,6 +20,7 @@ MEDIA_TYPE = "application/problem+json"
 # error type -> (status, problem slug, title)
 TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.QueryError: (400, "malformed-request", "The query or update is not valid SPARQL"),
+    errors.SearchError: (400, "bad-search", "The search cannot be run as asked"),
     errors.ProtocolError: (400, "protocol-error", "The request breaks the protocol"),
     errors.RdfSyntaxError: (400, "malformed-rdf", "The body is not valid RDF"),
     errors.RdfInputRefused: (400, "rdf-refused", "The RDF needs a fetch, deep nesting or entity expansion"),

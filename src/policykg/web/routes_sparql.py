@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from policykg.model import questions as competency
 from policykg.rdf.mediatypes import GRAPH_TYPES, HTML, RESULT_TYPES, negotiate
+from policykg.search.service import evaluate_search, mentions_search
 from policykg.sparql.protocol import (
     FORM,
     QUERY_BODY,
@@ -22,7 +23,7 @@ from policykg.sparql.syntax import check_request
 from policykg.store import Limits
 from policykg.web import apidoc
 from policykg.web.answers import answer_response
-from policykg.web.context import ServiceContext, context, read_body, require_writer
+from policykg.web.context import ServiceContext, context, read_body, require_writer, run
 from policykg.web.pages import render
 
 router = APIRouter(tags=["SPARQL"], default_response_class=Response)  # no JSON default in the API description
@@ -91,7 +92,7 @@ async def query_by_head(request: Request) -> Response:
         return Response(status_code=200, headers={"Content-Type": chosen, "Vary": "Accept"})
     protocol = parse_request("GET", None, _query_string(request), b"")
     assert protocol.query is not None
-    form = check_request(protocol.query, ctx.settings.allowed_remote_endpoints)
+    form = check_request(await _searched(ctx, protocol.query), ctx.settings.allowed_remote_endpoints)
     media_type = (
         HTML if _wants_html(request, protocol) else answer_type(form, request.headers.get("accept"), protocol.format)
     )
@@ -145,13 +146,14 @@ def _media_type(content_type: str | None) -> str:
 async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
     settings = ctx.settings
     assert protocol.query is not None
-    form = check_request(protocol.query, settings.allowed_remote_endpoints)
+    query = await _searched(ctx, protocol.query)
+    form = check_request(query, settings.allowed_remote_endpoints)
     if _wants_html(request, protocol):
-        return await _html_answer(ctx, protocol, form)
+        return await _html_answer(ctx, protocol, form, query)
     media_type = answer_type(form, request.headers.get("accept"), protocol.format)
     format_name = (GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES)[media_type]
     answer = await ctx.store.answer(
-        protocol.query,
+        query,
         format_name=format_name,
         executor=ctx.executor,
         base_iri=settings.base_iri,
@@ -159,6 +161,13 @@ async def _answer(request: Request, ctx: ServiceContext, protocol: ProtocolReque
         limits=Limits(settings.query_timeout, settings.max_result_bytes),
     )
     return answer_response(answer, _content_type(media_type), {"Vary": "Accept"})
+
+
+async def _searched(ctx: ServiceContext, query: str) -> str:
+    """The query with its calls of the search service answered from the index (search/service.py)."""
+    if not mentions_search(query):
+        return query
+    return await run(ctx.executor, lambda: evaluate_search(query, ctx.search, ctx.store))
 
 
 async def _update(request: Request, ctx: ServiceContext, protocol: ProtocolRequest) -> Response:
@@ -236,12 +245,12 @@ def _wants_html(request: Request, protocol: ProtocolRequest) -> bool:
     return negotiate(request.headers.get("accept"), offers) == HTML and "text/html" in request.headers.get("accept", "")
 
 
-async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None) -> HTMLResponse:
+async def _html_answer(ctx: ServiceContext, protocol: ProtocolRequest, form: str | None, query: str) -> HTMLResponse:
     settings = ctx.settings
     graph_answer = form in ("CONSTRUCT", "DESCRIBE")
-    assert protocol.query is not None  # a query, not an update (see _answer)
+    assert protocol.query is not None  # a query, not an update (see _answer); query is it with searches done
     answer = await ctx.store.answer(
-        protocol.query,
+        query,
         format_name="turtle" if graph_answer else "json",
         executor=ctx.executor,
         base_iri=settings.base_iri,

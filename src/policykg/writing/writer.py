@@ -18,6 +18,7 @@ from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadO
 from policykg.iris import entry_iri, genid_prefix, registry_iri
 from policykg.rdf.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
 from policykg.rdf.skolem import fresh
+from policykg.search.index import SearchIndex
 from policykg.store import Store
 from policykg.validation.incremental import Change, ChangeValidator
 from policykg.validation.shacl import Report, load_model_graph, report_graph
@@ -30,13 +31,14 @@ from policykg.writing.updates import (
 )
 
 _SUBCLASS = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
+_RECOMMENDATION = ox.NamedNode(PREFIXES["pkg"] + "recommendation")
 
 
-def make_writer(settings: Settings, store: Store) -> "Writer":
-    """A writer for the store that checks against the model's shapes and ontology files."""
+def make_writer(settings: Settings, store: Store, index: SearchIndex | None = None) -> "Writer":
+    """A writer for the store that checks against the model's shapes and ontology files (and keeps index in step)."""
     shapes = load_model_graph(settings.shapes_dir, settings.base_iri)
     ontology = load_model_graph(settings.ontology_dir, settings.base_iri)
-    return Writer(store, ChangeValidator(shapes, ontology), settings.base_iri)
+    return Writer(store, ChangeValidator(shapes, ontology), settings.base_iri, index)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,12 @@ class Revision:
 class Writer:
     """Applies writes to a store, each only if the graph still conforms to the shapes afterwards."""
 
-    def __init__(self, store: Store, validator: ChangeValidator, base_iri: str) -> None:
+    def __init__(
+        self, store: Store, validator: ChangeValidator, base_iri: str, index: SearchIndex | None = None
+    ) -> None:
         self._store = store
+        self._index = index
+        self._subjects: set[str] | None = set()  # what the write touches, for the index (None: everything)
         self._validator = validator
         self._genid = genid_prefix(base_iri)
         self._registry, self._entry_graphs = registry_iri(base_iri), entry_iri(base_iri)
@@ -79,17 +85,27 @@ class Writer:
         write then failed or was undone: a tag may change without a change of content, never the other way
         round). A write refused before it reached the store leaves the revision, and every cache, as it was."""
         with self._lock:
-            self._touched = False
+            self._touched, self._subjects = False, set()
             try:
                 yield
             finally:
                 if self._touched:
                     self._writes += 1
                     self._modified = datetime.now(UTC)
+                    if self._index is not None:
+                        # Before the call returns: what was written is found by search as soon as it is read.
+                        self._index.refresh(self._store, self._subjects)
 
-    def _written(self) -> Store:
-        """The store, about to be written to (under the write lock)."""
+    def _written(self, *changes: Change | None) -> Store:
+        """The store, about to be written to (under the write lock) with these changes (None: unknown)."""
+        if self._index is not None and not self._touched:
+            self._index.begin_write()
         self._touched = True
+        for change in changes:
+            if change is None or self._subjects is None:
+                self._subjects = None
+            else:
+                self._subjects |= touched_subjects(change)
         return self._store
 
     def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
@@ -110,7 +126,7 @@ class Writer:
                             "the entries' graphs, which change only with the model's files and "
                             "through /entries: drop the graphs you mean one by one (DROP GRAPH <…>)"
                         )
-                    self._written().update(operation_text(request, op), base_iri=base_iri)
+                    self._written(None).update(operation_text(request, op), base_iri=base_iri)
                     return
                 change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
                 self._check(change)
@@ -141,7 +157,7 @@ class Writer:
             current = self._store.graph_quads(graph) if name else []
             change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
             self._check(change)
-            return self._written().replace_graph(
+            return self._written(change).replace_graph(
                 graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added]
             )
 
@@ -152,7 +168,7 @@ class Writer:
             name = self._named(graph, triples)
             change = self._skolemised(Change(added=_in(triples, name)))
             self._check(change)
-            return self._written().extend_graph(
+            return self._written(change).extend_graph(
                 graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added]
             )
 
@@ -161,10 +177,12 @@ class Writer:
         with self._writing():
             if graph in (ONTOLOGY_IRI, SHAPES_IRI):
                 raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
+            change = None
             if graph is not None:
                 self._refuse_entry_graphs({graph})
-                self._check(Change(removed=tuple(self._store.graph_quads(graph))))
-            self._written().delete_graph(graph)
+                change = Change(removed=tuple(self._store.graph_quads(graph)))
+                self._check(change)
+            self._written(change).delete_graph(graph)
 
     def add_quads(self, quads: list[ox.Quad], default_graph: str) -> None:
         """Add quads to their graphs (default-graph triples to default_graph) if the result conforms."""
@@ -176,7 +194,7 @@ class Writer:
         with self._writing():
             change = self._skolemised(Change(added=placed))
             self._check(change)
-            self._written().add(change.added, default_graph)
+            self._written(change).add(change.added, default_graph)
 
     @property
     def checked_classes(self) -> frozenset[str]:
@@ -194,7 +212,7 @@ class Writer:
             change = self._skolemised(change)
             report = self._check(change, by_entries=True)
             assert report is not None  # only an empty change goes unchecked, and an entry never is one
-            self._written().add(change.added, "urn:x-policykg:unused")
+            self._written(change).add(change.added, "urn:x-policykg:unused")
             return report
 
     def write(self, change: Change) -> Report | None:
@@ -211,7 +229,7 @@ class Writer:
 
     def _apply(self, change: Change) -> None:
         if change.added or change.removed:
-            self._written().update(change_as_update(change))
+            self._written(change).update(change_as_update(change))
 
     @staticmethod
     def _refuse_default_graph(change: Change) -> None:
@@ -269,6 +287,16 @@ def _in(triples: list[ox.Triple], graph: ox.NamedNode | None) -> tuple[ox.Quad, 
     if graph is None:
         return ()
     return tuple(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+
+
+def touched_subjects(change: Change) -> set[str]:
+    """The resources whose search documents a change may alter: its subjects, and the recommendations whose
+    status records it changes (a recommendation is found by the statuses it has reached)."""
+    quads = (*change.added, *change.removed)
+    subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
+    return subjects | {
+        q.object.value for q in quads if q.predicate == _RECOMMENDATION and isinstance(q.object, ox.NamedNode)
+    }
 
 
 def _graphs(change: Change) -> set[str]:

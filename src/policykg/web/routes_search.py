@@ -1,0 +1,140 @@
+"""Full-text search for people and programs: /search, a page with highlighted snippets and facets, or JSON."""
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from policykg.errors import NotAcceptable, SearchError
+from policykg.rdf.mediatypes import HTML
+from policykg.search.finding import FACETS, MAX_RESULTS, PAGE_SIZE, Results, find
+from policykg.web import apidoc
+from policykg.web.context import context, run
+from policykg.web.documents import choose
+from policykg.web.pages import curie, link_to, page
+
+router = APIRouter(tags=["Search"], default_response_class=Response)
+_LISTINGS = {"json": "application/json", "html": HTML}
+_FACET_NAMES = {
+    "type": "Type",
+    "concept": "Concept (with narrower concepts)",
+    "event": "Event",
+    "year": "Year",
+    "organisation": "Organisation",
+    "status": "Status",
+}
+
+
+@router.get(
+    "/search",
+    summary="Full-text search over every text a person reads, with snippets, facets and pages",
+    responses={
+        **apidoc.answers(200, "The hits, as a page for people or JSON", [HTML, "application/json"]),
+        **apidoc.problems(400, 406),
+    },
+)
+@router.head("/search", include_in_schema=False)
+async def search(
+    request: Request,
+    q: str | None = Query(None, max_length=1000, description='words, "a phrase", a prefix* ; AND, OR, NOT, -word'),
+    type: str | None = Query(None, description="only resources of this class (an IRI)"),
+    concept: str | None = Query(None, description="only resources about this concept or a narrower one (an IRI)"),
+    event: str | None = Query(None, description="only resources of this event (an IRI)"),
+    year: str | None = Query(None, description="only resources of this year"),
+    organisation: str | None = Query(None, description="only resources linked to this organisation (an IRI)"),
+    status: str | None = Query(None, description="only recommendations that reached this status (an IRI)"),
+    page_number: int = Query(1, alias="page", ge=1, le=MAX_RESULTS // PAGE_SIZE, description="the page of hits"),
+    format: str | None = Query(None, description="json or html (default: by the Accept header)"),
+) -> Response:
+    """Search the index: ranked hits with highlighted snippets, the counts of each facet's values, pages."""
+    ctx = context(request)
+    if format is not None and format not in _LISTINGS:
+        raise NotAcceptable(f"format={format!r}: search results are offered as json or html")
+    wanted = _LISTINGS.get(format or "") or choose(request.headers.get("accept"), list(_LISTINGS.values()))
+    given = {"type": type, "concept": concept, "event": event, "year": year, "organisation": organisation}
+    filters = {name: value for name, value in {**given, "status": status}.items() if value}
+    if q is None and wanted == HTML:
+        body = page(ctx, "search.html", "Search", q="", results=None, filters={}, facet_names=_FACET_NAMES)
+        return HTMLResponse(body, headers={"Vary": "Accept"})
+    if q is None:
+        raise SearchError("give words to search for, e.g. /search?q=data+space")
+    offset = (page_number - 1) * PAGE_SIZE
+    results = await run(ctx.executor, lambda: find(ctx.search, ctx.store, q, filters, offset))
+    links = _Links(q, filters, page_number)
+    if wanted == HTML:
+        body = page(
+            ctx,
+            "search.html",
+            f"Search: {q}",
+            q=q,
+            results=results,
+            filters=filters,
+            links=links,
+            facet_names=_FACET_NAMES,
+            page_number=page_number,
+            pages=-(-results.total // PAGE_SIZE),
+        )
+        return HTMLResponse(body, headers={"Vary": "Accept"})
+    return JSONResponse(
+        _as_json(results, links, page_number, filters, q, ctx.settings.base_iri), headers={"Vary": "Accept"}
+    )
+
+
+class _Links:
+    """The links of a page of results: to narrow by a facet value, to drop a filter, to another page."""
+
+    def __init__(self, q: str, filters: dict[str, str], page_number: int) -> None:
+        self._q, self._filters, self.page_number = q, filters, page_number
+
+    def narrow(self, name: str, value: str) -> str:
+        """The search with one more filter (or another value of the same facet)."""
+        return self._link({**self._filters, name: value})
+
+    def drop(self, name: str) -> str:
+        """The search without a filter."""
+        return self._link({k: v for k, v in self._filters.items() if k != name})
+
+    def page(self, number: int) -> str:
+        """Another page of the same search."""
+        return self._link(self._filters, number)
+
+    def _link(self, filters: dict[str, str], number: int = 1) -> str:
+        return "/search?" + urlencode({"q": self._q, **filters, **({"page": number} if number > 1 else {})})
+
+
+def _as_json(
+    results: Results, links: _Links, page_number: int, filters: dict[str, str], q: str, base: str
+) -> dict[str, object]:
+    pages = -(-results.total // PAGE_SIZE)
+    return {
+        "query": q,
+        "filters": filters,
+        "total": results.total,
+        "page": page_number,
+        "pageSize": PAGE_SIZE,
+        "next": links.page(page_number + 1) if page_number < pages and page_number * PAGE_SIZE < MAX_RESULTS else None,
+        "previous": links.page(page_number - 1) if page_number > 1 else None,
+        "hits": [
+            {
+                "iri": hit.iri,
+                "title": hit.title,
+                "score": hit.score,
+                "types": list(hit.types),
+                "snippet": hit.snippet_html,
+                "page": link_to(hit.iri, base),
+            }
+            for hit in results.hits
+        ],
+        "facets": {
+            name: [
+                {
+                    "value": value,
+                    "label": results.labels.get(value) or curie(value),
+                    "count": count,
+                    "narrow": links.narrow(name, value),
+                }
+                for value, count in results.facets.get(name, ())
+            ]
+            for name in FACETS
+        },
+    }

@@ -1,0 +1,179 @@
+"""The full-text index over the seed: what a search finds, how facets narrow it, and a crash between the store
+and the index (a subprocess killed at that point) mended on the next start."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pyoxigraph as ox
+import pytest
+
+from policykg.config import Settings
+from policykg.errors import SearchError
+from policykg.model.files import load_model
+from policykg.search.finding import find, narrower_concepts
+from policykg.search.index import SearchIndex
+from policykg.store import EmbeddedStore
+from policykg.writing.writer import make_writer
+
+B = "http://localhost:8000/"
+PKG = "https://w3id.org/policykg/ontology#"
+DATA_SPACE = f"{B}id/concept/common-european-data-space-for-cultural-heritage"
+
+
+@pytest.fixture(scope="module")
+def seeded(settings: Settings) -> tuple[SearchIndex, EmbeddedStore]:
+    store = EmbeddedStore.in_memory()
+    load_model(store, settings)
+    index = SearchIndex(None)
+    index.rebuild(store)
+    return index, store
+
+
+def iris(results) -> list[str]:
+    return [hit.iri for hit in results.hits]
+
+
+def test_search_finds_a_phrase_of_the_seed_with_its_words_marked(seeded):
+    index, store = seeded
+    results = find(index, store, '"data space"')
+    assert iris(results)[0] == DATA_SPACE
+    assert "<mark>data</mark> <mark>space</mark>" in results.hits[0].snippet_html.lower()
+    assert results.hits[0].title == "Common European Data Space for Cultural Heritage"
+
+
+def test_search_stems_english_words_and_folds_accents(seeded):
+    index, store = seeded
+    # "spaces" finds "space" (stemming); the query's accent is folded as the text's is.
+    assert DATA_SPACE in iris(find(index, store, "dàta spaces", limit=100))
+
+
+def test_search_finds_words_by_their_prefix(seeded):
+    index, store = seeded
+    found = iris(find(index, store, "interoperab*", limit=100))
+    assert f"{B}id/concept/interoperable-data-and-metadata" in found
+    assert set(found) >= set(iris(find(index, store, "interoperable", limit=100)))
+    assert DATA_SPACE not in iris(find(index, store, "interoperab*", {"type": PKG + "Recommendation"}, limit=100))
+
+
+def test_search_escapes_the_text_of_snippets(seeded):
+    index, store = seeded
+    hit = next(h for h in find(index, store, "diverse", limit=50).hits if "'" in "".join(t for t, _ in h.snippet))
+    assert "&#x27;" in hit.snippet_html and "<mark>diverse</mark>" in hit.snippet_html
+
+
+def test_the_concept_facet_includes_narrower_concepts(seeded):
+    index, store = seeded
+    narrower = narrower_concepts(store, f"{B}id/concept/artificial-intelligence")
+    assert len(narrower) > 1 and f"{B}id/concept/artificial-intelligence" in narrower
+    by_parent = set(iris(find(index, store, "AI", {"concept": f"{B}id/concept/artificial-intelligence"}, limit=20)))
+    children = [c for c in narrower if c != f"{B}id/concept/artificial-intelligence"]
+    by_children = set().union(*(iris(find(index, store, "AI", {"concept": c}, limit=20)) for c in children))
+    assert by_children and by_children <= by_parent
+
+
+def test_facets_count_the_hits_and_filters_narrow_them(seeded):
+    index, store = seeded
+    results = find(index, store, "AI", limit=100)
+    recommendations = dict(results.facets["type"])[PKG + "Recommendation"]
+    narrowed = find(index, store, "AI", {"type": PKG + "Recommendation"}, limit=100)
+    assert narrowed.total == recommendations == 3
+    assert dict(narrowed.facets["year"]) == {"2024": 3}
+    proposed = find(index, store, "AI", {"status": PKG + "statusProposed", "year": "2024"}, limit=100)
+    assert set(iris(proposed)) == set(iris(narrowed))
+    assert find(index, store, "AI", {"year": "1999"}).total == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "filters", "offset"),
+    [
+        ("   ", {}, 0),
+        ("data AND (", {}, 0),
+        ("data", {"colour": "x"}, 0),
+        ("data", {"year": "soon"}, 0),
+        ("data", {"concept": "not an iri"}, 0),
+        ("data", {}, 5000),
+        ("data", {}, 1000),
+    ],
+)
+def test_search_refuses_what_it_cannot_run_with_a_search_error(seeded, text, filters, offset):
+    index, store = seeded
+    with pytest.raises(SearchError):
+        find(index, store, text, filters, offset)
+
+
+def test_a_write_through_the_writer_is_searchable_when_it_returns_and_gone_when_deleted(settings):
+    store = EmbeddedStore.in_memory()
+    load_model(store, settings)
+    index = SearchIndex(None)
+    index.rebuild(store)
+    writer = make_writer(settings, store, index)
+    graph = "http://example.org/graph/search-writer"
+    writer.extend_graph(
+        graph,
+        [
+            ox.Triple(
+                ox.NamedNode("http://example.org/w"),
+                ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                ox.Literal("quillwort meadow", language="en"),
+            )
+        ],
+    )
+    assert iris(find(index, store, "quillwort")) == ["http://example.org/w"]
+    writer.delete_graph(graph)
+    assert find(index, store, "quillwort").total == 0
+
+
+_CRASHING_WRITE = """
+import os, signal, sys
+import pyoxigraph as ox
+from policykg.config import Settings
+from policykg.model.files import load_model
+from policykg.search.index import SearchIndex
+from policykg.store import EmbeddedStore
+from policykg.writing.writer import make_writer
+
+folder = sys.argv[1]
+settings = Settings(store=folder + "/store")
+store = EmbeddedStore.on_disk(folder + "/store")
+if sys.argv[2] == "build":
+    load_model(store, settings)
+    index = SearchIndex(__import__("pathlib").Path(folder + "/store.search"))
+    index.open_for(store)
+    index.close(store)
+    store.close()
+    sys.exit(0)
+index = SearchIndex(__import__("pathlib").Path(folder + "/store.search"))
+index.open_for(store)
+# The crash point: the store has committed the write, the index has not taken it in.
+index.refresh = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+make_writer(settings, store, index).extend_graph(
+    "http://example.org/graph/crash",
+    [ox.Triple(ox.NamedNode("http://example.org/c"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+               ox.Literal("bramblewick lantern"))],
+)
+"""
+
+
+@pytest.mark.service
+def test_a_sigkill_between_the_store_and_the_index_commit_leaves_a_correct_index_after_restart(tmp_path, settings):
+    script = tmp_path / "write.py"
+    script.write_text(textwrap.dedent(_CRASHING_WRITE))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = [sys.executable, str(script), str(tmp_path)]
+    assert subprocess.run([*run, "build"], env=env, timeout=300).returncode == 0
+    killed = subprocess.run([*run, "crash"], env=env, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    store = EmbeddedStore.on_disk(str(tmp_path / "store"))
+    try:
+        assert store.ask('ASK { GRAPH ?g { <http://example.org/c> ?p "bramblewick lantern" } }')
+        index = SearchIndex(tmp_path / "store.search")
+        assert index.needs_rebuild(store) == "a write was cut short between the store and the index"
+        index.open_for(store)
+        assert iris(find(index, store, "bramblewick")) == ["http://example.org/c"]
+        index.close(store)
+        assert SearchIndex(tmp_path / "store.search").needs_rebuild(store) is None
+    finally:
+        store.close()
