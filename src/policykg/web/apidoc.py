@@ -161,3 +161,17 @@ def _problem(description: str) -> dict[str, Any]:
 def _kinds(status: int) -> str:
     kinds = [slug for code, slug, _ in TABLE.values() if code == status] + _FRAMEWORK.get(status, [])
     return "A problem of type " + ", ".join(kinds) if kinds else "A problem"
+
+
+def page(*statuses: int) -> Responses:
+    """A page for people (HTML), and the problems its address may meet."""
+    return {**answers(200, "The page", [HTML]), **problems(*statuses)}
+
+
+def form_post(page_statuses: Iterable[int], *statuses: int) -> Responses:
+    """A form for people, posted: on to the next page (303), or the form again as a page, or a problem."""
+    again: Responses = {
+        status: answers(status, "The form again, with what to change by its field", [HTML])[status]
+        for status in page_statuses
+    }
+    return {**empty(303, "Done: on to the next page"), **again, **problems(*statuses)}

@@ -13,6 +13,7 @@ from policykg.views.contribution import OFFERED, PROVENANCE, WHOLE, Filled, Prov
 from policykg.views.describe import labels_of
 from policykg.views.forms import Catalogue, Form, read_catalogue
 from policykg.views.sentences import split_sentences
+from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_form, run
 from policykg.web.pages import page
 from policykg.web.routes_signin import visitor_session, with_session
@@ -35,7 +36,7 @@ def catalogue(ctx: ServiceContext) -> Catalogue:
     return ctx.model("forms", make)
 
 
-@router.get("/contribute", summary="Contribute: choose what to add (a page)")
+@router.get("/contribute", summary="Contribute: choose what to add (a page)", responses=apidoc.page())
 async def contribute(request: Request) -> Response:
     """The kinds of thing a person can add, and whether they are signed in."""
     ctx = context(request)
@@ -45,7 +46,11 @@ async def contribute(request: Request) -> Response:
     return with_session(request, session, new, HTMLResponse(body))
 
 
-@router.get("/contribute/new", summary="The form for adding a thing of a kind; fields can be pre-filled (a page)")
+@router.get(
+    "/contribute/new",
+    summary="The form for adding a thing of a kind; fields can be pre-filled (a page)",
+    responses=apidoc.page(400),
+)
 async def new_form(
     request: Request, type: str = Query(..., description="the kind of thing, e.g. StatusRecord")
 ) -> Response:
@@ -60,7 +65,11 @@ async def new_form(
     return with_session(request, session, new, HTMLResponse(body))
 
 
-@router.post("/contribute/new", summary="Check a filled form (a dry run), or submit it as an entry")
+@router.post(
+    "/contribute/new",
+    summary="Check a filled form (a dry run), or submit it as an entry",
+    responses=apidoc.form_post((200, 422), 400, 401, 403, 413),
+)
 async def post_form(request: Request) -> Response:
     """Check: every result next to its field. Submit: written as POST /entries writes, then the entry's page."""
     ctx = context(request)
@@ -104,7 +113,11 @@ async def post_form(request: Request) -> Response:
     return RedirectResponse("/entries/" + accepted.iri.rsplit("/", 1)[-1], status_code=303, headers=_NO_STORE)
 
 
-@router.get("/contribute/entry/{entry_id}", summary="Retract one's own entry: the page that asks (a page)")
+@router.get(
+    "/contribute/entry/{entry_id}",
+    summary="Retract one's own entry: the page that asks (a page)",
+    responses=apidoc.page(404),
+)
 async def entry_actions(request: Request, entry_id: str) -> Response:
     """What a contributor can do with an entry of theirs: retract it (its triples leave the graph, kept)."""
     ctx = context(request)
@@ -114,7 +127,11 @@ async def entry_actions(request: Request, entry_id: str) -> Response:
     return with_session(request, session, new, HTMLResponse(body))
 
 
-@router.post("/contribute/entry/{entry_id}/retract", summary="Retract one's own entry from a signed-in session")
+@router.post(
+    "/contribute/entry/{entry_id}/retract",
+    summary="Retract one's own entry from a signed-in session",
+    responses=apidoc.form_post((), 400, 401, 403, 404, 413),
+)
 async def retract(request: Request, entry_id: str) -> Response:
     """Retract as DELETE /entries/{id} does (only its contributor or the operator), then back to its page."""
     ctx = context(request)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from policykg.web import apidoc
 from policykg.web.context import agent_of_token, context, read_form
 from policykg.web.pages import page
 from policykg.web.sessions import Session, checked, clear_cookie, current, set_cookie
@@ -33,7 +34,7 @@ def with_session(request: Request, session: Session, new: bool, answer: Response
     return answer
 
 
-@router.get("/signin", summary="The sign-in form for contributors (a page)")
+@router.get("/signin", summary="The sign-in form for contributors (a page)", responses=apidoc.page())
 async def signin_form(request: Request, next: str | None = Query(None)) -> Response:
     """The form that takes a contributor's token once and opens a session."""
     session, new = visitor_session(request)
@@ -41,7 +42,11 @@ async def signin_form(request: Request, next: str | None = Query(None)) -> Respo
     return with_session(request, session, new, HTMLResponse(body))
 
 
-@router.post("/signin", summary="Sign in with a contributor's token: a session cookie, then back to the form")
+@router.post(
+    "/signin",
+    summary="Sign in with a contributor's token: a session cookie, then back to the form",
+    responses=apidoc.form_post((401,), 400, 403, 413),
+)
 async def signin(request: Request) -> Response:
     """Check the token as the API does; on success a new session (new id) replaces the visitor's."""
     ctx = context(request)
@@ -58,7 +63,11 @@ async def signin(request: Request) -> Response:
     return with_session(request, session, True, RedirectResponse(target, status_code=303))
 
 
-@router.post("/signout", summary="Sign out: the session ends on the server and its cookie is cleared")
+@router.post(
+    "/signout",
+    summary="Sign out: the session ends on the server and its cookie is cleared",
+    responses=apidoc.form_post((), 400, 403, 413),
+)
 async def signout(request: Request) -> Response:
     """End the session (with its CSRF token) and send the person to the home page."""
     ctx = context(request)
