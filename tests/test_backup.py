@@ -203,7 +203,7 @@ def test_restore_with_replace_refuses_the_store_a_service_holds(served, stored, 
     assert main(["restore", str(tmp_path / "backup.nq.gz"), "--store", str(folder / "store"), "--replace"]) == 2
     assert "stop the service before restoring over its store" in capsys.readouterr().err
     assert data_files(folder / "store") == before
-    assert names(folder) == {"store", "store.snapshots", "serve.log"}
+    assert names(folder) == {"store", "store.snapshots", "store.search", "serve.log"}
 
 
 def test_backup_never_overwrites_a_file(stored, tmp_path, capsys):
@@ -234,6 +234,16 @@ def test_restore_with_replace_puts_the_backup_in_place_of_a_store(stored, tmp_pa
     _store_with_one_quad(tmp_path / "destination")
     assert main(["restore", str(tmp_path / "backup.nq.gz"), "--store", str(tmp_path / "destination"), "--replace"]) == 0
     assert sorted_nquads(tmp_path / "destination") == sorted_nquads(stored)
+    assert names(tmp_path) == {"backup.nq.gz", "destination"}
+
+
+def test_restore_with_replace_drops_the_full_text_index_of_the_replaced_store(stored, tmp_path, capsys):
+    _store_with_one_quad(tmp_path / "destination")
+    (tmp_path / "destination.search").mkdir()
+    (tmp_path / "destination.search" / "state.json").write_text('{"quads": 1}', encoding="utf-8")
+    assert main(["backup", str(tmp_path / "backup.nq.gz"), "--store", str(stored)]) == 0
+    assert main(["restore", str(tmp_path / "backup.nq.gz"), "--store", str(tmp_path / "destination"), "--replace"]) == 0
+    assert "removed the full-text index" in capsys.readouterr().err
     assert names(tmp_path) == {"backup.nq.gz", "destination"}
 
 

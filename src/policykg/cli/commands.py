@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -308,6 +309,7 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.errors import BackupError
     from policykg.model.loading import progress_bar
     from policykg.publish.restore import restore
+    from policykg.search.index import index_folder
 
     if settings.store == "memory" or settings.store.startswith(("http://", "https://")):
         raise BackupError(
@@ -315,6 +317,11 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
             "load the dump with the engine's own loader"
         )
     report = restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
+    # The full-text index described the store that was replaced: without it, the next start builds it anew.
+    index = index_folder(settings.store, settings.search_index)
+    if index is not None and index.exists():
+        shutil.rmtree(index)
+        print(f"policykg: note: removed the full-text index {index}; the next start builds it anew", file=sys.stderr)
     for note in report.notes:
         print(f"policykg: note: {note}", file=sys.stderr)
     return _done(
