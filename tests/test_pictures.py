@@ -1,5 +1,6 @@
-"""The pictures' layouts (views/pictures.py): marks in time order on the axis, no two boxes overlapping, everything
-inside the view box, at most CAP of a kind drawn with the rest counted, and text cut to fit."""
+"""The pictures' layouts (views/pictures.py, views/neighbourhood.py): marks in time order on the axis, no two
+boxes overlapping, everything inside the view box, at most CAP of a kind drawn with the rest counted, and text
+cut to fit."""
 
 import datetime as dt
 import itertools
@@ -7,19 +8,16 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policykg.views.neighbourhood import Group, Neighbour, Neighbourhood, layout_neighbourhood
 from policykg.views.pictures import (
     CAP,
     Box,
-    Group,
-    Neighbour,
-    Neighbourhood,
     Step,
     Trail,
     clean,
     day_of,
     entry_step,
     fit,
-    layout_neighbourhood,
     layout_trail,
     steps_of,
     text_width,

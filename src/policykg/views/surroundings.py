@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from policykg.rdf.namespaces import PKG, PREFIXES
 from policykg.store import Store
 from policykg.views.describe import Label, labels_of
-from policykg.views.pictures import Group, Neighbour
+from policykg.views.neighbourhood import Group, Neighbour
 
 LIST_LIMIT = 200  # neighbours of one kind listed beside a picture at most
 

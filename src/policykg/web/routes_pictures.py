@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from policykg.errors import ResourceNotFound
 from policykg.publish import changes
 from policykg.sparql.protocol import check_iri
-from policykg.views import pictures, surroundings, tracking
+from policykg.views import neighbourhood, pictures, surroundings, tracking
 from policykg.views.describe import Label, labels_of
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
@@ -66,13 +66,13 @@ def views_of(ctx: ServiceContext, iri: str, label: str, kinds: list[str]) -> dic
     """The pictures a resource's page shows, by the kinds of resource it is (publish/changes.KINDS)."""
     found: dict[str, object] = {}
     if "recommendation" in kinds:
-        found["trail_picture"] = {"p": trail(ctx, iri), "name": label, "alone": picture_path("trail", iri)}
+        found["trail_picture"] = {"p": trail_of(ctx, iri), "name": label, "alone": picture_path("trail", iri)}
     if "concept" in kinds:
-        found["neighbourhood"] = {"p": neighbourhood(ctx, iri), "alone": picture_path("neighbourhood", iri)}
+        found["neighbourhood"] = {"p": neighbourhood_of(ctx, iri), "alone": picture_path("neighbourhood", iri)}
     return found
 
 
-def trail(ctx: ServiceContext, recommendation: str) -> pictures.Trail:
+def trail_of(ctx: ServiceContext, recommendation: str) -> pictures.Trail:
     """A recommendation's trail laid out: where it was issued and presented, each status record, and each entry
     that added to it, revised it or was retracted."""
     base = ctx.settings.base_iri
@@ -86,11 +86,11 @@ def trail(ctx: ServiceContext, recommendation: str) -> pictures.Trail:
     return pictures.layout_trail(steps)
 
 
-def neighbourhood(ctx: ServiceContext, concept: str) -> pictures.Neighbourhood:
+def neighbourhood_of(ctx: ServiceContext, concept: str) -> neighbourhood.Neighbourhood:
     """A concept's neighbourhood laid out."""
     known: dict[str, Label | None] = ctx.memo("labels", dict)  # shared with the resources' pages
     groups = surroundings.neighbourhood(ctx.store, concept, known=known)
-    return pictures.layout_neighbourhood(surroundings.centre(ctx.store, concept, known), groups)
+    return neighbourhood.layout_neighbourhood(surroundings.centre(ctx.store, concept, known), groups)
 
 
 def _alone(ctx: ServiceContext, name: str, iri: str) -> bytes:
@@ -101,10 +101,10 @@ def _alone(ctx: ServiceContext, name: str, iri: str) -> bytes:
         return link_to(iri, base)
 
     if name == "trail":
-        drawn: object = trail(ctx, iri)
+        drawn: object = trail_of(ctx, iri)
         listed = href(iri) + "#trail-steps"
     else:
-        drawn = neighbourhood(ctx, iri)
+        drawn = neighbourhood_of(ctx, iri)
         listed = href(iri) + "#neighbours"
     label = _labels(ctx, {iri}).get(iri, iri)
     text = render("picture.svg", kind=name, picture=drawn, name=label, href=href, list_href=listed)
