@@ -121,6 +121,8 @@ def layout_neighbourhood(concept: Neighbour, groups: Sequence[Group], cap: int =
     _column(right, WIDTH - _MARGIN - _SIDE_W, y, cap, "start", nodes, more)
     y += band + 24
     y = _grid(by.get("narrower", empty), y, cap, nodes, more)
+    order = [g.name for g in groups]
+    nodes.sort(key=lambda node: order.index(node.group))  # in the document (and the keyboard's path) as listed
     edges = tuple(_edge(centre_box, node) for node in nodes)
     if not nodes:
         y += 12  # room for "nothing is linked to it"
