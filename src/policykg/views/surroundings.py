@@ -94,10 +94,11 @@ def neighbourhood(
         hows = '(GROUP_CONCAT(DISTINCT ?how; separator="; ") AS ?hows)'
         linked = f"SELECT ?x {hows} WHERE {{ {_union(kind, node)} }} GROUP BY ?x"
         if kind.name == "recommendations":  # the most recent first: by the start of the event that issued each
+            # Ordered outside the grouping: some engines (Virtuoso) refuse ORDER BY on an aggregate's alias.
             text = (
-                f"SELECT ?x (SAMPLE(?hows) AS ?how) (MAX(?start) AS ?date) WHERE {{ {{ {linked} }} "
-                "OPTIONAL { ?x pkg:issuedAt ?event . ?event schema:startDate ?start } } "
-                f"GROUP BY ?x ORDER BY DESC(?date) ?x LIMIT {int(limit)}"
+                f"SELECT ?x ?how ?date WHERE {{ {{ SELECT ?x (SAMPLE(?hows) AS ?how) (MAX(?start) AS ?date) WHERE "
+                f"{{ {{ {linked} }} OPTIONAL {{ ?x pkg:issuedAt ?event . ?event schema:startDate ?start }} }} "
+                f"GROUP BY ?x }} }} ORDER BY DESC(?date) ?x LIMIT {int(limit)}"
             )
         else:
             text = f"SELECT ?x ?hows ?date WHERE {{ {linked} }} ORDER BY ?x LIMIT {int(limit)}"
