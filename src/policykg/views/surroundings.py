@@ -55,13 +55,19 @@ _KINDS = (
 )
 
 
-def _union(kind: _Kind, concept: ox.NamedNode, group: bool = False) -> str:
-    """The kind's patterns as one union, the concept in each branch: each is then anchored on it."""
+def _branches(kind: _Kind, concept: ox.NamedNode, group: bool = False) -> list[str]:
+    """The kind's patterns, the concept in each (each is then anchored on it), binding how ?x is linked."""
     named = f' BIND ("{kind.name}" AS ?group)' if group else ""
-    return " UNION ".join(
-        f'{{ {pattern.replace("?c", str(concept))} FILTER (isIRI(?x)) BIND ("{how}" AS ?how){named} }}'
-        for pattern, how in kind.branches
-    )
+    return [
+        f'{{ {pattern.replace("?c", str(concept))} BIND ("{how}" AS ?how){named} }}' for pattern, how in kind.branches
+    ]
+
+
+def _union(branches: list[str]) -> str:
+    """The branches as one union, keeping only IRIs.
+
+    The filter stands after the union, not in each branch: Virtuoso fails on a filter beside two BINDs there."""
+    return f"{{ {' UNION '.join(branches)} }} FILTER (isIRI(?x))"
 
 
 def query_of(kind_name: str, concept: str) -> str:
@@ -70,7 +76,7 @@ def query_of(kind_name: str, concept: str) -> str:
     return (
         "PREFIX pkg: <https://w3id.org/policykg/ontology#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-        f"SELECT DISTINCT ?x ?label ?how WHERE {{\n  {_union(kind, ox.NamedNode(concept))}\n"
+        f"SELECT DISTINCT ?x ?label ?how WHERE {{\n  {_union(_branches(kind, ox.NamedNode(concept)))}\n"
         "  OPTIONAL { ?x rdfs:label ?label }\n} ORDER BY ?x"
     )
 
@@ -80,7 +86,7 @@ def neighbourhood(
 ) -> list[Group]:
     """A concept's neighbours, kind by kind: recommendations the most recently issued first, the others by label."""
     node = ox.NamedNode(concept)
-    everything = " UNION ".join(_union(kind, node, group=True) for kind in _KINDS)
+    everything = _union([branch for kind in _KINDS for branch in _branches(kind, node, group=True)])
     totals = {
         str(group): int(n or 0)
         for group, n in store.select(
@@ -92,7 +98,7 @@ def neighbourhood(
         if not totals.get(kind.name):
             continue
         hows = '(GROUP_CONCAT(DISTINCT ?how; separator="; ") AS ?hows)'
-        linked = f"SELECT ?x {hows} WHERE {{ {_union(kind, node)} }} GROUP BY ?x"
+        linked = f"SELECT ?x {hows} WHERE {{ {_union(_branches(kind, node))} }} GROUP BY ?x"
         if kind.name == "recommendations":  # the most recent first: by the start of the event that issued each
             # Ordered outside the grouping: some engines (Virtuoso) refuse ORDER BY on an aggregate's alias.
             text = (
