@@ -160,6 +160,9 @@ def test_a_neighbourhood_puts_broader_above_narrower_below_and_the_others_beside
     centre = picture.centre.box
     assert where["http://x/b"].bottom < centre.y and where["http://x/n"].y > centre.bottom
     assert where["http://x/r"].right < centre.x and where["http://x/i"].x > centre.right
+    lines = {node.item.iri: edge for node, edge in zip(picture.nodes, picture.edges, strict=True)}
+    assert lines["http://x/r"][0] == centre.x and lines["http://x/i"][0] == centre.right  # from the concept's sides
+    assert lines["http://x/b"][1] == centre.y and lines["http://x/n"][1] == centre.bottom
     assert picture.more == () and not picture.alone
     assert_neighbourhood_is_sound(picture)
 

@@ -117,8 +117,8 @@ def layout_neighbourhood(concept: Neighbour, groups: Sequence[Group], cap: int =
     centre = Node(
         concept, "centre", centre_box, wrap(concept.label, _GRID_W - 20, _CENTRE_SIZE, 2), fit(concept.note, 250, 12)
     )
-    _column(left, _MARGIN, y, cap, "end", nodes, more)
-    _column(right, WIDTH - _MARGIN - _SIDE_W, y, cap, "start", nodes, more)
+    _column(left, _MARGIN, y, cap, "start", nodes, more)  # "and N more" at the outer edges, clear of the lines
+    _column(right, WIDTH - _MARGIN - _SIDE_W, y, cap, "end", nodes, more)
     y += band + 24
     y = _grid(by.get("narrower", empty), y, cap, nodes, more)
     order = [g.name for g in groups]
@@ -160,13 +160,14 @@ def _column(group: Group, x: float, y: float, cap: int, anchor: str, nodes: list
 
 
 def _edge(centre: Box, node: Node) -> tuple[float, float, float, float]:
-    """The line from the concept's box to a neighbour's, edge to edge."""
+    """The line from the concept's box to a neighbour's, from the side its kind stands on (a long column beside
+    the concept reaches above and below it; its lines still leave from the concept's side)."""
     box = node.box
-    if box.bottom <= centre.y:  # above
-        return (centre.x + centre.width / 2, centre.y, box.x + box.width / 2, box.bottom)
-    if box.y >= centre.bottom:  # below
-        return (centre.x + centre.width / 2, centre.bottom, box.x + box.width / 2, box.y)
     middle = centre.y + centre.height / 2
-    if box.right <= centre.x:  # on the left
+    if node.group == "recommendations":  # the column on the left
         return (centre.x, middle, box.right, box.y + box.height / 2)
-    return (centre.right, middle, box.x, box.y + box.height / 2)
+    if node.group == "instruments":  # the column on the right
+        return (centre.right, middle, box.x, box.y + box.height / 2)
+    if node.group == "broader":  # above
+        return (centre.x + centre.width / 2, centre.y, box.x + box.width / 2, box.bottom)
+    return (centre.x + centre.width / 2, centre.bottom, box.x + box.width / 2, box.y)
