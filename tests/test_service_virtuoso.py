@@ -14,6 +14,7 @@ import pytest
 import test_competency
 import test_service_entries
 import test_service_linked_data
+import test_service_pictures
 import test_service_query
 import test_service_search
 import test_service_validated_writes
@@ -32,6 +33,7 @@ SUITES = (
     test_w3c_protocol,
     test_service_linked_data,
     test_service_search,
+    test_service_pictures,
 )
 
 # Every test of those suites that talks to the service (or, for the competency questions, to its store).

@@ -17,6 +17,7 @@ from policykg.store import Store
 _PREFIXES = {name: PREFIXES[name] for name in ("pkg", "rdfs", "schema", "skos", "rdf")}
 VIEW_LIMIT = 500  # rows a view shows at most; the SPARQL endpoint answers for more
 UNKNOWN_YEAR = "unknown"
+UNNAMED_STEP = "status record"  # what a step of a trail with no label of its own is called
 _READ_LIMIT = 20 * VIEW_LIMIT  # rows a view reads at most before ordering them by date
 
 
@@ -140,7 +141,7 @@ def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Mo
         }} LIMIT {_READ_LIMIT}""",
         prefixes=_PREFIXES,
     ).values()
-    return _moments(store, rows, limit, unnamed="status record")
+    return _moments(store, rows, limit, unnamed=UNNAMED_STEP)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _ENVIRONMENT = Environment(
     loader=PackageLoader("policykg.web", "templates"),
-    autoescape=select_autoescape(["html"]),
+    autoescape=select_autoescape(["html", "svg"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )

@@ -18,7 +18,7 @@ from policykg.rdf.mediatypes import HTML
 from policykg.rdf.namespaces import PKG, PREFIXES
 from policykg.views import tracking
 from policykg.views.describe import Description, Label, describe, exists, resource_iri
-from policykg.web import apidoc
+from policykg.web import apidoc, routes_pictures
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import (
     DATASET_SYNTAXES,
@@ -127,4 +127,5 @@ def _page(ctx: ServiceContext, found: Description, document: str) -> str:
     kinds = [kind for kind in changes.KINDS if kind in changes.kinds_of(ctx.store, found.iri)]
     if kinds:  # its feed of changes (web/routes_feeds.py), linked from the page's head and shown on it
         views["feed"] = {"href": "/" + feed_path(kinds[0], found.iri), "title": f"Changes to {found.label} (Atom)"}
+    views |= routes_pictures.views_of(ctx, found.iri, found.label, kinds)  # a trail's or a concept's picture
     return page(ctx, "resource.html", found.label, description=found, views=views, document=document)
