@@ -112,6 +112,9 @@ def test_every_page_the_site_links_to_renders_and_asks_nothing_of_elsewhere(
     while queue and len(visited) < CRAWL_LIMIT:
         url = queue.pop(0)
         with httpx.stream("GET", url, headers={"Accept": BROWSER_ACCEPT}, follow_redirects=True, timeout=30) as answer:
+            # A retracted entry is still listed (its record stays), and its page says it is gone: 410 is its answer.
+            if answer.status_code == 410 and "/entries/" in url:
+                continue
             assert answer.status_code < 400, url
             if not answer.headers.get("content-type", "").startswith("text/html"):
                 continue  # a download, RDF, a query's results as data: checked that it answers, not drawn

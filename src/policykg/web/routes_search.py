@@ -14,7 +14,7 @@ from policykg.web.documents import choose
 from policykg.web.pages import curie, link_to, page
 
 router = APIRouter(tags=["Search"], default_response_class=Response)
-_LISTINGS = {"json": "application/json", "html": HTML}
+_LISTINGS = {"html": HTML, "json": "application/json"}  # a page unless JSON is asked for (as the other pages)
 _FACET_NAMES = {
     "type": "Type",
     "concept": "Concept (with narrower concepts)",
