@@ -11,10 +11,15 @@ import httpx
 import pytest
 import rdflib
 
-COUNT = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a <https://w3id.org/policykg/ontology#Recommendation> }"
+# The seed's recommendations: other suites of the shared service add recommendations of their own.
+COUNT = (
+    "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { GRAPH ?g { ?r a <https://w3id.org/policykg/ontology#Recommendation> } "
+    'FILTER (STRSTARTS(STR(?g), "http://localhost:8000/graph/seed/")) }'
+)
 TITLES = (
-    "SELECT ?o ?t WHERE { ?r <https://w3id.org/policykg/ontology#ordinal> ?o ; "
-    "<http://purl.org/dc/terms/title> ?t } ORDER BY ?o"
+    "SELECT ?o ?t WHERE { GRAPH ?g { ?r <https://w3id.org/policykg/ontology#ordinal> ?o } "
+    "?r <http://purl.org/dc/terms/title> ?t "
+    'FILTER (STRSTARTS(STR(?g), "http://localhost:8000/graph/seed/")) } ORDER BY ?o'
 )
 B = "http://localhost:8000/"
 G_ATTENDANCE = B + "graph/seed/attendance"

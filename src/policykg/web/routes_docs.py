@@ -6,19 +6,16 @@ inline script: a small initializer of ours reads the API description's address f
 """
 
 import base64
-import functools
 import hashlib
 import re
-from dataclasses import dataclass
 from importlib.resources import files
-from importlib.resources.abc import Traversable
 
 import swagger_ui_bundle
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from policykg.errors import ResourceNotFound
 from policykg.rdf.mediatypes import HTML
+from policykg.web.assets import Asset, asset_answer, published
 from policykg.web.context import context
 from policykg.web.documents import conditional
 from policykg.web.pages import page
@@ -26,26 +23,6 @@ from policykg.web.pages import page
 router = APIRouter(include_in_schema=False)
 ASSETS_PATH = "/docs/assets/"
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
-_VERSIONED = "public, max-age=31536000, immutable"  # an asset's name carries a hash of its content
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A file the page loads: where it is, and the media type it is served as."""
-
-    source: Traversable
-    media_type: str
-
-    @functools.cached_property
-    def content(self) -> bytes:
-        """The file's bytes, read once."""
-        return self.source.read_bytes()
-
-    @functools.cached_property
-    def name(self) -> str:
-        """The name it is published under: the file's, with a hash of its content (swagger-ui.1a2b3c4d5e6f.css)."""
-        stem, dot, ending = self.source.name.rpartition(".")
-        return f"{stem}.{hashlib.sha256(self.content).hexdigest()[:12]}{dot}{ending}"
 
 
 _SWAGGER_UI = swagger_ui_bundle.swagger_ui_path
@@ -70,18 +47,12 @@ def policy(html: str) -> str:
     )
 
 
-@functools.cache
-def assets() -> dict[str, Asset]:
-    """The files /docs/assets serves, by published name."""
-    return {asset.name: asset for asset in _FILES.values()}
-
-
 @router.get("/docs")
 @router.head("/docs")
 async def docs(request: Request) -> Response:
     """Swagger UI over the service's API description, from the service's own copy."""
     ctx = context(request)
-    hrefs = {role: ASSETS_PATH + asset.name for role, asset in _FILES.items()}
+    hrefs = published(_FILES, ASSETS_PATH)
     body = page(ctx, "docs.html", "API documentation", assets=hrefs, openapi_url=request.app.openapi_url)
     # The page's policy, set here, is kept by app.PagePolicy, which only adds one to a page that has none.
     return conditional(
@@ -93,9 +64,4 @@ async def docs(request: Request) -> Response:
 @router.head(ASSETS_PATH + "{name}")
 async def asset(request: Request, name: str) -> Response:
     """One of the page's files, by its published name; any other name is not found."""
-    found = assets().get(name)
-    if found is None:
-        raise ResourceNotFound(f"{ASSETS_PATH}{name} is not one of the documentation's files")
-    return conditional(
-        request, found.content, found.media_type, {"Cache-Control": _VERSIONED, "X-Content-Type-Options": "nosniff"}
-    )
+    return asset_answer(request, _FILES, ASSETS_PATH, name)
