@@ -106,9 +106,11 @@ KINDS: dict[str, Kind] = {
         """?item a pkg:Recommendation .
   {filters}
   OPTIONAL { ?item dcterms:title ?label }
-  OPTIONAL { ?item pkg:issuedAt ?issued }
-  OPTIONAL { ?issued rdfs:label ?issuedLabel }
-  OPTIONAL { ?issued schema:startDate ?start }
+  OPTIONAL {
+    ?item pkg:issuedAt ?issued .
+    OPTIONAL { ?issued rdfs:label ?issuedLabel }
+    OPTIONAL { ?issued schema:startDate ?start }
+  }
   OPTIONAL { ?record pkg:recommendation ?item ; pkg:status/rdfs:label ?statusLabel }""",
         "?item",
     ),

@@ -40,8 +40,12 @@ async def _answer(request: Request, name: str, sort: str | None, page_number: in
 
     def make() -> tuple[lists.Listing, dict[str, list[tuple[str, str]]]]:
         lists.check_known(ctx.store, choice)
-        listing = lists.make_listing(ctx.store, kind, choice)
-        return listing, ctx.memo("list-choices", lambda: lists.choices(ctx.store))
+        # Kept until the next write, as the pages' documents are: a list at 1,000,000 triples takes a second.
+        cached = ctx.document(("list", kind.name, lists.build_query(kind, choice)), lambda: _json(make_listing()))
+        return _listing(kind, json.loads(cached)), ctx.memo("list-choices", lambda: lists.choices(ctx.store))
+
+    def make_listing() -> lists.Listing:
+        return lists.make_listing(ctx.store, kind, choice)
 
     listing, offered = await run(ctx.executor, make)
     if choice.page > listing.pages:
@@ -52,8 +56,7 @@ async def _answer(request: Request, name: str, sort: str | None, page_number: in
             _csv(listing), media_type="text/csv; charset=utf-8", headers={**headers, **_download(name, "csv")}
         )
     if wanted == "application/json":
-        data = {"columns": list(listing.columns), "rows": listing.rows, "cut": listing.cut, "query": listing.query}
-        return Response(json.dumps(data, ensure_ascii=False), media_type="application/json", headers=headers)
+        return Response(_json(listing), media_type="application/json", headers=headers)
     body = page(
         ctx,
         "list.html",
@@ -81,6 +84,17 @@ class _Links:
         params: dict[str, object] = {**self._choice.filters, "sort": self._choice.sort, "page": self._choice.page}
         params.update(changes)
         return f"/{self._name}?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def _json(listing: lists.Listing) -> bytes:
+    """The list as JSON: its columns, rows, whether it was cut off, and its query."""
+    data = {"columns": list(listing.columns), "rows": listing.rows, "cut": listing.cut, "query": listing.query}
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _listing(kind: lists.Kind, data: dict) -> lists.Listing:
+    """A list read back from its JSON."""
+    return lists.Listing(kind, data["query"], tuple(data["columns"]), data["rows"], data["cut"])
 
 
 def _csv(listing: lists.Listing) -> bytes:
