@@ -338,6 +338,16 @@ def new_page(browser, outbound_requests, console_errors):
 
 
 @pytest.fixture
+def csp_violations(page) -> list[str]:
+    """The Content-Security-Policy violations page reports, recorded from the start (tests/browser.py)."""
+    from browser import record_csp_violations
+
+    found: list[str] = []
+    record_csp_violations(page, found)
+    return found
+
+
+@pytest.fixture
 def page(new_page):
     """A page with JavaScript, in a fresh 1280×900 context that can reach loopback only."""
     return new_page()

@@ -1,16 +1,7 @@
 """/docs in a real headless Chromium: Swagger UI, from the service's own files, lists every operation, under
 the page's policy, with no request off loopback and no console error."""
 
-import pytest
-from browser import read_png, record_csp_violations
-
-
-@pytest.fixture
-def csp_violations(page) -> list[str]:
-    """The Content-Security-Policy violations page reports, recorded from the start."""
-    found: list[str] = []
-    record_csp_violations(page, found)
-    return found
+from browser import read_png
 
 
 def operations(page) -> list[str]:

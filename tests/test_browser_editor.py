@@ -2,20 +2,10 @@
 and shows its answer as a table, with no request off loopback, no console error and no policy violation."""
 
 import httpx
-import pytest
-from browser import record_csp_violations
 
 from policykg.model.questions import get_question
 
 QUESTION = "representatives-at-meeting"
-
-
-@pytest.fixture
-def csp_violations(page) -> list[str]:
-    """The Content-Security-Policy violations page reports, recorded from the start."""
-    found: list[str] = []
-    record_csp_violations(page, found)
-    return found
 
 
 def expected_cells(service, sparql: str) -> list[list[str]]:
