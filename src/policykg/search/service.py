@@ -42,7 +42,9 @@ class _Group:
 
 def mentions_search(text: str) -> bool:
     """True if a query may call the search service (a cheap look before the tokens are read)."""
-    return SEARCH_SERVICE in unescape(text)
+    if SEARCH_SERVICE in text:
+        return True
+    return ("\\u" in text or "\\U" in text) and SEARCH_SERVICE in unescape(text)  # the IRI in codepoint escapes
 
 
 def evaluate_search(text: str, index: SearchIndex, store: Store) -> str:
