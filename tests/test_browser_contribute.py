@@ -45,7 +45,8 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
 
     # A new meeting, stated in one ticked sentence of that source; first with a number already taken.
     page.goto(service.url + "/contribute/new?type=ExpertGroupMeeting")
-    page.get_by_label(re.compile(r"^Name\b")).fill("12th meeting of the Cultural Heritage Expert Group (walk-through)")
+    walk = f"walkthrough{uuid.uuid4().hex[:8]}"  # one word, searched for at the end
+    page.get_by_label(re.compile(r"^Name\b")).fill(f"12th meeting of the Cultural Heritage Expert Group ({walk})")
     page.get_by_label("Series", exact=True).select_option(label="Meetings of the Cultural Heritage Expert Group")
     page.get_by_label("Number in the series").fill("11")
     page.get_by_label("Start day and month").fill("--04-09")
@@ -78,6 +79,14 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     last = max(int(n) for n in re.findall(r"/ldes/(\d+)", root.text))
     changes = httpx.get(f"{service.url}/ldes/{last}", headers={"Accept": "text/turtle"}, timeout=60)
     assert entry in changes.text
+    # ... and search finds the new meeting by a word of its name, linking to its page.
+    page.goto(service.url + "/search")
+    page.get_by_label('Words, "a phrase" or a prefix*').fill(walk)
+    page.get_by_role("button", name="Search").click()
+    hit = page.get_by_role("region", name="Hits").locator("a[href^='/doc/id/event/']", has_text=walk)
+    assert hit.count() == 1
+    hit.click()
+    assert page.get_by_role("heading", level=1).inner_text().endswith(f"({walk})")
     assert outbound_requests == []
 
 
