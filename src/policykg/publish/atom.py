@@ -27,7 +27,7 @@ class Person:
 class Category:
     """A category of an entry (RFC 4287 §4.2.2): an IRI as its term, and a label for people."""
 
-    term: str
+    term: str  # an IRI
     label: str
 
 

@@ -25,9 +25,9 @@ class Hit:
     """One resource found: its IRI, score, title, types and a snippet as (text, highlighted) pieces."""
 
     iri: str
-    score: float
+    score: float  # the index's relevance score (BM25): higher is better
     title: str
-    types: tuple[str, ...]
+    types: tuple[str, ...]  # the IRIs of its classes
     snippet: tuple[tuple[str, bool], ...]
 
     @property

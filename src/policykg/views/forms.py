@@ -67,7 +67,7 @@ class Group:
 
     iri: str
     label: str
-    order: float
+    order: float  # sh:order: groups are shown by it, lowest first
     fields: tuple[Field, ...]
 
 

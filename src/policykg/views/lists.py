@@ -149,7 +149,7 @@ KINDS: dict[str, Kind] = {
   OPTIONAL { { ?took pkg:organisedBy ?item } UNION { ?took cv:hasParticipation/cv:hasParticipant ?item } }""",
         "?item",
     ),
-    "concepts": Kind(
+    "concepts": Kind(  # every kind of concept: the policy concepts, the instruments, the provisions' concepts …
         "concepts",
         "Concepts",
         (

@@ -19,7 +19,7 @@ class Neighbour:
 
     iri: str
     label: str
-    note: str
+    note: str  # how it is linked to the concept, for people
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Node:
     item: Neighbour
     group: str
     box: Box
-    lines: tuple[str, ...]
+    lines: tuple[str, ...]  # the label, wrapped to the box's width
     note: str
 
 
@@ -59,7 +59,7 @@ class More:
 class Neighbourhood:
     """A concept's picture: the concept in the middle, its neighbours around it, lines from it to each."""
 
-    width: int
+    width: int  # of the whole picture, in SVG user units (as height)
     height: int
     centre: Node
     groups: tuple[Group, ...]

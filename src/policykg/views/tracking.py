@@ -148,7 +148,7 @@ def trail(store: Store, recommendation: str, limit: int = VIEW_LIMIT) -> list[Mo
 class Provision:
     """One thing a recommendation says: its kind (asks for, aims at …) and the concept it names."""
 
-    kind: str
+    kind: str  # in words: "asks for", "aims at" …
     iri: str
     label: str
 

@@ -33,9 +33,9 @@ class Asset:
         return f"{stem}.{hashlib.sha256(self.content).hexdigest()[:12]}{dot}{ending}"
 
 
-def published(files: dict[str, Asset], path: str) -> dict[str, str]:
-    """Each file's address, by its role in the page: path + its published name."""
-    return {role: path + asset.name for role, asset in files.items()}
+def published(files: dict[str, Asset], path: str) -> tuple[tuple[str, str], ...]:
+    """What a page loads, in the files' order: ("style" or "script", path + the published name) for each."""
+    return tuple(("style" if a.media_type == "text/css" else "script", path + a.name) for a in files.values())
 
 
 def asset_answer(request: Request, files: dict[str, Asset], path: str, name: str) -> Response:

@@ -52,8 +52,8 @@ def policy(html: str) -> str:
 async def docs(request: Request) -> Response:
     """Swagger UI over the service's API description, from the service's own copy."""
     ctx = context(request)
-    hrefs = published(_FILES, ASSETS_PATH)
-    body = page(ctx, "docs.html", "API documentation", assets=hrefs, openapi_url=request.app.openapi_url)
+    loads = published(_FILES, ASSETS_PATH)
+    body = page(ctx, "docs.html", "API documentation", loads=loads, openapi_url=request.app.openapi_url)
     # The page's policy, set here, is kept by app.PagePolicy, which only adds one to a page that has none.
     return conditional(
         request, body.encode("utf-8"), HTML, {"Cache-Control": "max-age=300", "Content-Security-Policy": policy(body)}

@@ -48,7 +48,7 @@ async def editor(request: Request) -> Response:
         ctx,
         "editor.html",
         "SPARQL query editor",
-        assets=published(_FILES, ASSETS_PATH),
+        loads=published(_FILES, ASSETS_PATH),
         endpoint="/sparql",
         prefixes_url=PREFIXES_PATH,
         questions=competency.list_questions(),

@@ -117,66 +117,54 @@ _ANSWERS = {
 _SORT = Query(None, description="a column to sort by; - before it for descending")
 _PAGE = Query(1, alias="page", ge=1, description="the page, of 50 rows")
 _FORMAT = Query(None, description="html, csv or json (default: by the Accept header)")
-_CONCEPT = Query(None, description="only those about this concept or a narrower one (an IRI)")
-_FROM = Query(None, description="from this year (of the event)")
-_TO = Query(None, description="to this year (of the event)")
+_CONCEPT = "only those about this concept or a narrower one (an IRI)"
+# What each list's filters mean (the filters a list takes are its kind's, in views/lists), for the API description.
+_FILTER_HELP: dict[str, dict[str, str]] = {
+    "recommendations": {
+        "concept": _CONCEPT,
+        "event": "only those issued or presented at this event (an IRI)",
+        "organisation": "only those issued at an event this organisation organised",
+        "status": "only those with a status record of this status (an IRI)",
+        "from": "from this year (of the issuing event)",
+        "to": "to this year (of the issuing event)",
+    },
+    "events": {
+        "concept": _CONCEPT,
+        "organisation": "only those it organised or took part in (an IRI)",
+        "from": "from this year (of the event)",
+        "to": "to this year (of the event)",
+    },
+    "organisations": {"event": "only those that organised or took part in this event (an IRI)"},
+    "concepts": {"concept": "only this concept and the narrower ones (an IRI)"},
+}
+_SUMMARIES = {
+    "recommendations": "The recommendations, with the event that issued them, its date and their statuses.",
+    "events": "The events (meetings, conferences), with their kind, date and organisers.",
+    "organisations": "The organisations, with how many events they organised or took part in.",
+    "concepts": "The concepts, with their broader concept and how many recommendations concern each.",
+}
 
 
-@router.get("/recommendations", summary="The recommendations: filter, sort, page, download", responses=_ANSWERS)
-@router.head("/recommendations", include_in_schema=False)
-async def recommendations(
-    request: Request,
-    concept: str | None = _CONCEPT,
-    event: str | None = Query(None, description="only those issued or presented at this event (an IRI)"),
-    organisation: str | None = Query(None, description="only those issued at an event this organisation organised"),
-    status: str | None = Query(None, description="only those with a status record of this status (an IRI)"),
-    year_from: str | None = Query(None, alias="from", description="from this year (of the issuing event)"),
-    year_to: str | None = Query(None, alias="to", description="to this year (of the issuing event)"),
-    sort: str | None = _SORT,
-    page_number: int = _PAGE,
-    format: str | None = _FORMAT,
-) -> Response:
-    """The recommendations, with the event that issued them, its date and their statuses."""
-    return await _answer(request, "recommendations", sort, page_number, format)
+def _route(name: str) -> None:
+    """Adds the list `name` at /name (GET and HEAD), its filters described from _FILTER_HELP."""
+
+    async def answer(
+        request: Request, sort: str | None = _SORT, page_number: int = _PAGE, format: str | None = _FORMAT
+    ) -> Response:
+        return await _answer(request, name, sort, page_number, format)
+
+    help_of = _FILTER_HELP[name]
+    filters = [
+        {"name": key, "in": "query", "required": False, "description": help_of[key], "schema": {"type": "string"}}
+        for key in lists.KINDS[name].filters
+    ]
+    answer.__name__ = name
+    answer.__doc__ = _SUMMARIES[name]
+    summary = f"The {name}: filter, sort, page, download"
+    extra = {"parameters": filters}
+    router.add_api_route(f"/{name}", answer, methods=["GET"], summary=summary, responses=_ANSWERS, openapi_extra=extra)
+    router.add_api_route(f"/{name}", answer, methods=["HEAD"], include_in_schema=False)
 
 
-@router.get("/events", summary="The events: filter, sort, page, download", responses=_ANSWERS)
-@router.head("/events", include_in_schema=False)
-async def events(
-    request: Request,
-    concept: str | None = _CONCEPT,
-    organisation: str | None = Query(None, description="only those it organised or took part in (an IRI)"),
-    year_from: str | None = _FROM,
-    year_to: str | None = _TO,
-    sort: str | None = _SORT,
-    page_number: int = _PAGE,
-    format: str | None = _FORMAT,
-) -> Response:
-    """The events (meetings, conferences), with their kind, date and organisers."""
-    return await _answer(request, "events", sort, page_number, format)
-
-
-@router.get("/organisations", summary="The organisations: filter, sort, page, download", responses=_ANSWERS)
-@router.head("/organisations", include_in_schema=False)
-async def organisations(
-    request: Request,
-    event: str | None = Query(None, description="only those that organised or took part in this event (an IRI)"),
-    sort: str | None = _SORT,
-    page_number: int = _PAGE,
-    format: str | None = _FORMAT,
-) -> Response:
-    """The organisations, with how many events they organised or took part in."""
-    return await _answer(request, "organisations", sort, page_number, format)
-
-
-@router.get("/concepts", summary="The policy concepts: filter, sort, page, download", responses=_ANSWERS)
-@router.head("/concepts", include_in_schema=False)
-async def concepts(
-    request: Request,
-    concept: str | None = Query(None, description="only this concept and the narrower ones (an IRI)"),
-    sort: str | None = _SORT,
-    page_number: int = _PAGE,
-    format: str | None = _FORMAT,
-) -> Response:
-    """The concepts, with their broader concept and how many recommendations concern each."""
-    return await _answer(request, "concepts", sort, page_number, format)
+for _name in lists.KINDS:
+    _route(_name)

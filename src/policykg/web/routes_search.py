@@ -9,7 +9,7 @@ from policykg.errors import NotAcceptable, SearchError
 from policykg.rdf.mediatypes import HTML
 from policykg.search.finding import FACETS, MAX_RESULTS, PAGE_SIZE, Results, find
 from policykg.web import apidoc
-from policykg.web.context import context, run
+from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import choose
 from policykg.web.pages import curie, link_to, page
 
@@ -25,14 +25,13 @@ _FACET_NAMES = {
 }
 
 
-@router.get(
-    "/search",
-    summary="Full-text search over every text a person reads, with snippets, facets and pages",
-    responses={
-        **apidoc.answers(200, "The hits, as a page for people or JSON", [HTML, "application/json"]),
-        **apidoc.problems(400, 406),
-    },
-)
+_ANSWERS = {
+    **apidoc.answers(200, "The hits, as a page for people or JSON", [HTML, "application/json"]),
+    **apidoc.problems(400, 406),
+}
+
+
+@router.get("/search", summary="Full-text search over every text, with snippets, facets and pages", responses=_ANSWERS)
 @router.head("/search", include_in_schema=False)
 async def search(
     request: Request,
@@ -54,61 +53,57 @@ async def search(
     given = {"type": type, "concept": concept, "event": event, "year": year, "organisation": organisation}
     filters = {name: value for name, value in {**given, "status": status}.items() if value}
     if q is None and wanted == HTML:
-        body = page(ctx, "search.html", "Search", q="", results=None, filters={}, facet_names=_FACET_NAMES)
-        return HTMLResponse(body, headers={"Vary": "Accept"})
+        return _html(ctx, _Asked("", {}, 1), None)
     if q is None:
         raise SearchError("give words to search for, e.g. /search?q=data+space")
+    asked = _Asked(q, filters, page_number)
     offset = (page_number - 1) * PAGE_SIZE
     results = await run(ctx.executor, lambda: find(ctx.search, ctx.store, q, filters, offset))
-    links = _Links(q, filters, page_number)
     if wanted == HTML:
-        body = page(
-            ctx,
-            "search.html",
-            f"Search: {q}",
-            q=q,
-            results=results,
-            filters=filters,
-            links=links,
-            facet_names=_FACET_NAMES,
-            page_number=page_number,
-            pages=-(-results.total // PAGE_SIZE),
-        )
-        return HTMLResponse(body, headers={"Vary": "Accept"})
-    return JSONResponse(
-        _as_json(results, links, page_number, filters, q, ctx.settings.base_iri), headers={"Vary": "Accept"}
-    )
+        return _html(ctx, asked, results)
+    return JSONResponse(_as_json(results, asked, ctx.settings.base_iri), headers={"Vary": "Accept"})
 
 
-class _Links:
-    """The links of a page of results: to narrow by a facet value, to drop a filter, to another page."""
+def _html(ctx: ServiceContext, asked: "_Asked", results: Results | None) -> HTMLResponse:
+    """The search page: the form alone (no words yet), or with the hits, their facets and pages."""
+    title = f"Search: {asked.q}" if results is not None else "Search"
+    body = page(ctx, "search.html", title, asked=asked, results=results, facet_names=_FACET_NAMES)
+    return HTMLResponse(body, headers={"Vary": "Accept"})
+
+
+class _Asked:
+    """A search as asked (words, filters, page), and the links from its page: to narrow by a facet value, to
+    drop a filter, to another page."""
 
     def __init__(self, q: str, filters: dict[str, str], page_number: int) -> None:
-        self._q, self._filters, self.page_number = q, filters, page_number
+        self.q, self.filters, self.page_number = q, filters, page_number
+
+    @staticmethod
+    def pages(total: int) -> int:
+        """How many pages `total` hits take."""
+        return -(-total // PAGE_SIZE)
 
     def narrow(self, name: str, value: str) -> str:
         """The search with one more filter (or another value of the same facet)."""
-        return self._link({**self._filters, name: value})
+        return self._link({**self.filters, name: value})
 
     def drop(self, name: str) -> str:
         """The search without a filter."""
-        return self._link({k: v for k, v in self._filters.items() if k != name})
+        return self._link({k: v for k, v in self.filters.items() if k != name})
 
     def page(self, number: int) -> str:
         """Another page of the same search."""
-        return self._link(self._filters, number)
+        return self._link(self.filters, number)
 
     def _link(self, filters: dict[str, str], number: int = 1) -> str:
-        return "/search?" + urlencode({"q": self._q, **filters, **({"page": number} if number > 1 else {})})
+        return "/search?" + urlencode({"q": self.q, **filters, **({"page": number} if number > 1 else {})})
 
 
-def _as_json(
-    results: Results, links: _Links, page_number: int, filters: dict[str, str], q: str, base: str
-) -> dict[str, object]:
-    pages = -(-results.total // PAGE_SIZE)
+def _as_json(results: Results, asked: _Asked, base: str) -> dict[str, object]:
+    links, page_number, pages = asked, asked.page_number, asked.pages(results.total)
     return {
-        "query": q,
-        "filters": filters,
+        "query": asked.q,
+        "filters": asked.filters,
         "total": results.total,
         "page": page_number,
         "pageSize": PAGE_SIZE,
