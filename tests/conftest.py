@@ -244,7 +244,7 @@ SERVICE_SETTINGS = {
     "POLICYKG_UPDATE_TOKEN": TOKEN,
     "POLICYKG_QUERY_TIMEOUT": "3",
     "POLICYKG_MAX_BODY_BYTES": "2000000",
-    "POLICYKG_CONTRIBUTOR_TOKENS": '{"contributor-token-alice": "alice"}',
+    "POLICYKG_CONTRIBUTOR_TOKENS": '{"contributor-token-alice": "alice", "contributor-token-bob": "bob"}',
 }
 
 

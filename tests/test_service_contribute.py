@@ -11,6 +11,7 @@ import pytest
 B = "http://localhost:8000/"
 PKG = "https://w3id.org/policykg/ontology#"
 SRJ = "application/sparql-results+json"
+PROV = "http://www.w3.org/ns/prov#"
 SERIES = B + "id/series/cultural-heritage-expert-group-meetings"
 NEWS_TEXT = (Path(__file__).parents[1] / "data" / "sources" / "nemo-news-eg11.txt").read_text(encoding="utf-8")
 TOKEN = "contributor-token-alice"
@@ -45,10 +46,10 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-def signed_in(service) -> httpx.Client:
+def signed_in(service, token: str = TOKEN) -> httpx.Client:
     client = browser_like(service)
     csrf = csrf_of(client.get("/signin"))
-    answer = client.post("/signin", data={"csrf": csrf, "token": TOKEN, "next": "/contribute"})
+    answer = client.post("/signin", data={"csrf": csrf, "token": token, "next": "/contribute"})
     assert answer.status_code == 303 and answer.headers["location"] == "/contribute"
     return client
 
@@ -218,3 +219,176 @@ def test_every_form_post_without_the_csrf_token_is_refused(service, path):
     answer = client.post(path, data={"type": "Organisation", "token": TOKEN}, headers={"Accept": "application/json"})
     assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")
     assert "Signed in as" in client.get("/contribute").text  # not even sign-out happened
+
+
+def filed_meeting(service, client: httpx.Client) -> tuple[int, str, str]:
+    """A meeting filed through the form, stated in sentence 1 of a newly registered source: number, source, entry id."""
+    title = f"News item {uuid.uuid4()}"
+    register_source(client, title)
+    source = source_of(service, title)
+    number = next(NUMBERS)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    answer = client.post("/contribute/new", data={**meeting_form(csrf, number, source, 1), "action": "submit"})
+    assert answer.status_code == 303, answer.text
+    return number, source, answer.headers["location"].rsplit("/", 1)[-1]
+
+
+def input_value(page: str, name: str) -> str | None:
+    found = re.search(rf'<input id="{re.escape(name)}-0" name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
+    return found.group(1) if found else None
+
+
+def test_revising_ones_own_entry_opens_its_form_filled_with_what_it_says(service):
+    client = signed_in(service)
+    number, source, entry_id = filed_meeting(service, client)
+    form = client.get(f"/contribute/entry/{entry_id}/revise")
+    assert form.status_code == 200 and f"Revise entry {entry_id}" in form.text
+    page = form.text
+    assert input_value(page, "label") == f"Meeting number {number}"
+    assert input_value(page, "seriesNumber") == str(number)
+    assert input_value(page, "startMonthDay") == "--04-09"
+    assert re.search(rf'<option value="{re.escape(SERIES)}" selected>', page)
+    assert re.search(rf'<option value="{re.escape(source)}" selected>', page)
+    assert re.findall(r'name="sentence" value="(\d+)" id="sentence-\d+" checked', page) == ["1"]
+    assert re.search(r'name="kind" value="stated" checked', page)
+    assert f'name="revises" value="{entry_id}"' in page
+
+
+def test_a_revision_through_the_form_changes_exactly_the_field_changed(service):
+    client = signed_in(service)
+    number, source, entry_id = filed_meeting(service, client)
+    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}/revise"))
+    data = {**meeting_form(csrf, number, source, 1), "startMonthDay": "--04-10", "revises": entry_id}
+    checked = client.post("/contribute/new", data=data)
+    assert checked.status_code == 200 and "No problems found" in checked.text, checked.text
+    answer = client.post("/contribute/new", data={**data, "action": "submit"})
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/entries/")
+    new = B + answer.headers["location"][1:]
+    old = B + "entries/" + entry_id
+    rows = httpx.get(
+        service.sparql,
+        params={
+            "query": f"SELECT ?p ?o WHERE {{ ?m <{PKG}seriesNumber> {number} ; ?p ?o }} ORDER BY ?p ?o",
+        },
+        headers={"Accept": SRJ},
+    ).json()["results"]["bindings"]
+    values = {(r["p"]["value"].rsplit("#", 1)[-1].rsplit("/", 1)[-1], r["o"]["value"]) for r in rows}
+    assert ("startMonthDay", "--04-10") in values and ("startMonthDay", "--04-09") not in values
+    assert ("label", f"Meeting number {number}") in values and ("partOfSeries", SERIES) in values
+    assert ask(
+        service,
+        f"""ASK {{ GRAPH <{B}graph/entries> {{ <{new}> <http://www.w3.org/ns/prov#wasRevisionOf> <{old}> .
+        <{old}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}
+        GRAPH <{new}> {{ <{new}> a <{PKG}StatedAssertion> ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?x .
+        ?x <{PKG}startOffset> 53 ; <{PKG}endOffset> 212 }} }}""",
+    )
+
+
+def test_an_invalid_revision_writes_nothing_and_shows_the_problem_by_its_field(service):
+    client = signed_in(service)
+    number, source, entry_id = filed_meeting(service, client)
+    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}/revise"))
+    data = {**meeting_form(csrf, 11, source, 1), "revises": entry_id, "action": "submit"}
+    answer = client.post("/contribute/new", data=data)
+    assert answer.status_code == 422
+    error = re.search(r'<p class="error" id="seriesNumber-error">([^<]*)</p>', answer.text)
+    assert error and "has the same number 11" in error.group(1)
+    assert ask(service, f"ASK {{ ?m <{PKG}seriesNumber> {number} }}")
+    assert not ask(
+        service,
+        f"ASK {{ GRAPH <{B}graph/entries> {{ <{B}entries/{entry_id}> <{PROV}invalidatedAtTime> ?t }} }}",
+    )
+
+
+def test_another_contributor_may_not_revise_an_entry(service):
+    number, source, entry_id = filed_meeting(service, signed_in(service))
+    other = signed_in(service, "contributor-token-bob")
+    refused = other.get(f"/contribute/entry/{entry_id}/revise", headers={"Accept": "application/json"})
+    assert refused.status_code == 403 and refused.json()["type"].endswith("/not-your-entry")
+    csrf = csrf_of(other.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    data = {**meeting_form(csrf, number, source, 1), "startMonthDay": "--05-01", "revises": entry_id}
+    answer = other.post("/contribute/new", data={**data, "action": "submit"}, headers={"Accept": "application/json"})
+    assert answer.status_code == 403
+    assert not ask(
+        service, f'ASK {{ ?m <{PKG}seriesNumber> {number} ; <{PKG}startMonthDay> ?d FILTER(STR(?d) = "--05-01") }}'
+    )
+
+
+def test_a_revision_without_the_csrf_token_is_refused_and_writes_nothing(service):
+    client = signed_in(service)
+    number, source, entry_id = filed_meeting(service, client)
+    data = {**meeting_form("", number, source, 1), "startMonthDay": "--06-01", "revises": entry_id}
+    del data["csrf"]
+    answer = client.post("/contribute/new", data={**data, "action": "submit"}, headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")
+    assert ask(
+        service, f'ASK {{ ?m <{PKG}seriesNumber> {number} ; <{PKG}startMonthDay> ?d FILTER(STR(?d) = "--04-09") }}'
+    )
+
+
+def options_of(page: str, key: str) -> dict[str, str]:
+    """The choices a picker offers (IRI -> label), none included."""
+    select = re.search(rf'<select id="{re.escape(key)}-0" [^>]*>(.*?)</select>', page, re.S)
+    assert select, f"no picker {key}"
+    return {iri: label for iri, label in re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', select.group(1))}
+
+
+def test_a_picker_finds_things_by_the_words_of_their_names_without_script(service):
+    client = browser_like(service)
+    form = client.get("/contribute/new", params={"type": "ExpertGroupMeeting"})
+    page = form.text
+    every = options_of(page, "organisedBy")
+    assert len(every) > 2
+    words = "european COMMISSION"
+    expected = {iri: label for iri, label in every.items() if all(w.lower() in label.lower() for w in words.split())}
+    assert 0 < len(expected) < len(every)
+    data = {
+        "csrf": csrf_of(form),
+        "type": "ExpertGroupMeeting",
+        "action": "find:organisedBy",
+        "organisedBy.find": words,
+    }
+    found = client.post("/contribute/new", data=data)
+    assert found.status_code == 200
+    assert options_of(found.text, "organisedBy") == expected
+    assert options_of(found.text, "heldIn") == options_of(page, "heldIn")  # the other pickers keep every choice
+    n = len(expected)
+    assert f"{n} {'match' if n == 1 else 'matches'} for “{words}”" in found.text
+    assert re.search(r'id="organisedBy-find" name="organisedBy.find" value="european COMMISSION"', found.text)
+
+
+def test_a_picker_search_is_words_only_and_never_part_of_a_query(service):
+    client = browser_like(service)
+    form = client.get("/contribute/new", params={"type": "ExpertGroupMeeting"})
+    words = '" ) } } DELETE WHERE { ?s ?p ?o } #'
+    data = {
+        "csrf": csrf_of(form),
+        "type": "ExpertGroupMeeting",
+        "action": "find:organisedBy",
+        "organisedBy.find": words,
+    }
+    found = client.post("/contribute/new", data=data)
+    assert found.status_code == 200 and options_of(found.text, "organisedBy") == {}
+    assert "0 matches for" in found.text
+    assert ask(service, f"ASK {{ <{B}id/recommendation/innovation-and-integrity-1> ?p ?o }}")
+
+
+def test_add_another_gives_a_repeatable_field_one_more_box_and_keeps_the_values(service):
+    client = browser_like(service)
+    form = client.get("/contribute/new", params={"type": "ExpertGroupMeeting"})
+    page = form.text
+    assert 'value="more:organisedBy"' in page and 'value="more:seriesNumber"' not in page  # at most one number
+    data = {
+        "csrf": csrf_of(form),
+        "type": "ExpertGroupMeeting",
+        "action": "more:label",
+        "label": "A first name",
+        "label.lang": "en",
+        "seriesNumber": "77",
+    }
+    more = client.post("/contribute/new", data=data)
+    assert more.status_code == 200
+    boxes = re.findall(r'<input id="label-(\d+)" name="label"[^>]*value="([^"]*)"', more.text)
+    # The value kept, the box the value always gets after it, and the one asked for.
+    assert boxes == [("0", "A first name"), ("1", ""), ("2", "")]
+    assert input_value(more.text, "seriesNumber") == "77"

@@ -49,6 +49,7 @@ _DATATYPES = {
     "decimal": ("decimal", "a number, such as 2.5"),
     "boolean": ("boolean", "true or false"),
 }
+MOST_WORDS = 8  # a search for a picker takes this many words at most
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
 _LANGUAGE = re.compile(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
 
@@ -217,15 +218,17 @@ def new_iri(store: Store, base: str, space: str, label: str) -> str:
     return candidate
 
 
-def candidates(store: Store, classes: Iterable[str], limit: int = 2000) -> list[tuple[str, str]]:
-    """The things of these classes (give every subclass too) with a label each, sorted by label."""
+def candidates(store: Store, classes: Iterable[str], words: str = "", limit: int = 2000) -> list[tuple[str, str]]:
+    """The things of these classes (give every subclass too) with a label each, sorted by label; with words,
+    only those whose label holds every one of them (case-blind)."""
     values = " ".join(str(ox.NamedNode(c)) for c in sorted(classes))
     if not values:
         return []
+    wanted = " ".join(f"FILTER(CONTAINS(LCASE(STR(?l)), {ox.Literal(w.lower())}))" for w in words.split()[:MOST_WORDS])
+    label = f"GRAPH ?h {{ ?s <{RDFS_LABEL}>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }}"
     rows = store.select(
         f"SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?t {{ {values} }} GRAPH ?g {{ ?s a ?t }} FILTER isIRI(?s) "
-        f"OPTIONAL {{ GRAPH ?h {{ ?s <{RDFS_LABEL}>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }} }} }} "
-        f"GROUP BY ?s LIMIT {limit}"
+        f"{label + ' ' + wanted if wanted else 'OPTIONAL { ' + label + ' }'} }} GROUP BY ?s LIMIT {limit}"
     ).values()
     found = [(str(s), str(label) if label else str(s)) for s, label in rows]
     return sorted(found, key=lambda item: (item[1].lower(), item[0]))

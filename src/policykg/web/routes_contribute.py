@@ -1,6 +1,7 @@
 """Contributing without writing RDF: forms read from the shapes, checked as /validate, written as /entries."""
 
 import re
+from typing import NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -8,10 +9,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from policykg.errors import ChangeRejected, EntryRejected, GraphNotFound, ProtocolError
 from policykg.iris import agent_iri, entry_iri
+from policykg.validation.shacl import Report
 from policykg.views import contribution
 from policykg.views.contribution import OFFERED, PROVENANCE, WHOLE, Filled, Provenance
 from policykg.views.describe import labels_of
 from policykg.views.forms import Catalogue, Form, read_catalogue
+from policykg.views.readback import ReadBack, read_back
 from policykg.views.sentences import split_sentences
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_form, run
@@ -77,49 +80,86 @@ async def post_form(request: Request) -> Response:
     session = checked(ctx.sessions, request, _one(posted, "csrf"))
     form = _form(ctx, _one(posted, "type"))
     action = _one(posted, "action") or "check"
+    revises = _one(posted, "revises")
+    old = _entry(ctx, revises) if revises else None
     filled = contribution.filled_from(form, lambda name: _texts(posted, name))
     filled = await _with_uploads(form, filled, posted)
     own_source = contribution.PKG + "SourceDocument" in catalogue(ctx).kinds_of([form.target]) | {form.target}
     label = next(iter(filled.values.get("label", [])), "") or form.label
     space = OFFERED[form.target]
-    subject = await run(ctx.executor, lambda: contribution.new_iri(ctx.store, ctx.settings.base_iri, space, label))
+    if old is None:
+        subject = await run(ctx.executor, lambda: contribution.new_iri(ctx.store, ctx.settings.base_iri, space, label))
+    else:  # a revision describes the same thing again: which one, the stored entry says (not the form)
+        subject = (await _read_back(ctx, old, signed_in(session), form)).subject
     text = await run(ctx.executor, lambda: contribution.source_text(ctx.store, filled.provenance.source))
     built = contribution.build(form, filled, subject, text, own_source)
     entries = entry_iri(ctx.settings.base_iri)
-    if action == "sentences":
-        return HTMLResponse(await _render(ctx, session, form, filled, {}, notice=""), headers=_NO_STORE)
+    if action == "sentences" or action.startswith(("find:", "more:")):  # the form again, with what was asked for
+        search = _Search.asked(form, action, _one(posted, action[len("find:") :] + ".find"))
+        body = await _render(ctx, session, form, filled, {}, notice="", revises=revises, asked=action, search=search)
+        return HTMLResponse(body, headers=_NO_STORE)
     if built.errors:
-        body = await _render(ctx, session, form, filled, built.errors, notice="")
+        body = await _render(ctx, session, form, filled, built.errors, notice="", revises=revises)
         return HTMLResponse(body, status_code=422, headers=_NO_STORE)
     if action != "submit":
         anonymous = agent_iri(ctx.settings.base_iri, "anonymous")
-        report = await run(ctx.executor, lambda: ctx.entries.check(built.triples, session.agent or anonymous))
+        agent_or_anonymous = session.agent or anonymous
+
+        def dry_run() -> Report:
+            if old is None:
+                return ctx.entries.check(built.triples, agent_or_anonymous)
+            return ctx.entries.check_revision(old, built.triples, agent_or_anonymous)
+
+        report = await run(ctx.executor, dry_run)
         errors = contribution.place(form, subject, (r.as_dict() for r in report.results), entries)
         notice = "No problems found: you can submit it." if report.conforms else ""
-        body = await _render(ctx, session, form, filled, errors, notice=notice)
+        body = await _render(ctx, session, form, filled, errors, notice=notice, revises=revises)
         return HTMLResponse(body, status_code=200 if report.conforms else 422, headers=_NO_STORE)
     if session.agent is None:
         errors = {WHOLE: ["Sign in with your token before you submit: nothing was written."]}
-        return HTMLResponse(await _render(ctx, session, form, filled, errors, notice=""), 401, headers=_NO_STORE)
+        body = await _render(ctx, session, form, filled, errors, notice="", revises=revises)
+        return HTMLResponse(body, 401, headers=_NO_STORE)
     agent = signed_in(session)
+
+    def write() -> str:
+        if old is None:
+            return ctx.entries.submit(built.triples, agent).iri
+        return ctx.entries.revise(old, built.triples, agent).iri
+
     try:
-        accepted = await run(ctx.write_executor, lambda: ctx.entries.submit(built.triples, agent))
-    except ChangeRejected as rejected:
-        errors = contribution.place(form, subject, rejected.results, entries)
-        return HTMLResponse(await _render(ctx, session, form, filled, errors, notice=""), 422, headers=_NO_STORE)
-    except EntryRejected as rejected:
-        errors = {WHOLE: [str(rejected)]}
-        return HTMLResponse(await _render(ctx, session, form, filled, errors, notice=""), 422, headers=_NO_STORE)
-    return RedirectResponse("/entries/" + accepted.iri.rsplit("/", 1)[-1], status_code=303, headers=_NO_STORE)
+        written = await run(ctx.write_executor, write)
+    except (ChangeRejected, EntryRejected) as rejected:
+        if isinstance(rejected, ChangeRejected):
+            errors = contribution.place(form, subject, rejected.results, entries)
+        else:
+            errors = {WHOLE: [str(rejected)]}
+        body = await _render(ctx, session, form, filled, errors, notice="", revises=revises)
+        return HTMLResponse(body, 422, headers=_NO_STORE)
+    return RedirectResponse("/entries/" + written.rsplit("/", 1)[-1], status_code=303, headers=_NO_STORE)
+
+
+@router.get(
+    "/contribute/entry/{entry_id}/revise",
+    summary="Revise one's own entry: its form, filled with what it says now (a page)",
+    responses=apidoc.page(401, 403, 404, 410),
+)
+async def revise_form(request: Request, entry_id: str) -> Response:
+    """The form of the thing the entry describes, filled in from the entry; Submit writes a revision."""
+    ctx = context(request)
+    session, new = visitor_session(request)
+    old = _entry(ctx, entry_id)
+    found = await _read_back(ctx, old, signed_in(session), None)
+    body = await _render(ctx, session, found.form, found.filled, {}, notice="", revises=entry_id)
+    return with_session(request, session, new, HTMLResponse(body, headers=_NO_STORE))
 
 
 @router.get(
     "/contribute/entry/{entry_id}",
-    summary="Retract one's own entry: the page that asks (a page)",
+    summary="Revise or retract one's own entry: the page that offers both (a page)",
     responses=apidoc.page(404),
 )
 async def entry_actions(request: Request, entry_id: str) -> Response:
-    """What a contributor can do with an entry of theirs: retract it (its triples leave the graph, kept)."""
+    """What a contributor can do with an entry of theirs: revise it through its form, or retract it."""
     ctx = context(request)
     session, new = visitor_session(request)
     iri = _entry(ctx, entry_id)
@@ -145,15 +185,44 @@ async def retract(request: Request, entry_id: str) -> Response:
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
+async def _read_back(ctx: ServiceContext, old: str, agent: str, form: Form | None) -> ReadBack:
+    """An entry the agent may revise, read back into its form (which must be `form`, when one is given)."""
+    known = catalogue(ctx)
+
+    def read() -> ReadBack | None:
+        quads = ctx.entries.editable(old, agent)
+        forms = {f.target: f for f in known.forms.values()}
+        return read_back(old, quads, forms.get, lambda source: contribution.source_text(ctx.store, source))
+
+    found = await run(ctx.executor, read)
+    if found is None:
+        raise ProtocolError(f"the entry <{old}> describes nothing the forms offer: revise it through /entries")
+    if form is not None and found.form.target != form.target:
+        raise ProtocolError(f"the entry <{old}> describes a {found.form.label}, not a {form.label}")
+    return found
+
+
 async def _render(
-    ctx: ServiceContext, session: Session, form: Form, filled: Filled, errors: dict[str, list[str]], notice: str
+    ctx: ServiceContext,
+    session: Session,
+    form: Form,
+    filled: Filled,
+    errors: dict[str, list[str]],
+    notice: str,
+    revises: str = "",
+    asked: str = "",
+    search: "_Search | None" = None,
 ) -> str:
     """The form page: every field with its values, pickers' choices, sentences to tick, errors in place."""
     known = catalogue(ctx)
 
     def gather() -> tuple[dict[str, list[tuple[str, str]]], list[tuple[str, str]], str | None, dict[str, str]]:
         choices = {
-            f.key: contribution.candidates(ctx.store, known.kinds_of(f.classes)) for f in form.fields if f.classes
+            f.key: contribution.candidates(
+                ctx.store, known.kinds_of(f.classes), search.words if search and search.key == f.key else ""
+            )
+            for f in form.fields
+            if f.classes
         }
         sources = contribution.candidates(ctx.store, known.kinds_of([contribution.PKG + "SourceDocument"]))
         text = contribution.source_text(ctx.store, filled.provenance.source)
@@ -166,7 +235,10 @@ async def _render(
     return page(
         ctx,
         "contribute_form.html",
-        f"Add: {form.label}",
+        f"Revise entry {revises}: {form.label}" if revises else f"Add: {form.label}",
+        revises=revises,
+        asked=asked,
+        found=search and _Found(search.key, search.words, len(choices.get(search.key, []))),
         form=form,
         filled=filled,
         errors=errors,
@@ -196,6 +268,29 @@ async def _with_uploads(form: Form, filled: Filled, posted: FormData) -> Filled:
                 except UnicodeDecodeError as error:
                     raise ProtocolError(f"the file {upload.filename!r} is not UTF-8 text") from error
     return Filled(values, filled.languages, filled.provenance)
+
+
+class _Search(NamedTuple):
+    """Words to find a picker's choices by (its field's key, the words)."""
+
+    key: str
+    words: str
+
+    @staticmethod
+    def asked(form: Form, action: str, words: str) -> "_Search | None":
+        """The search a "find:<key>" action asks for, if it names a picker of the form and gives words."""
+        key = action[len("find:") :] if action.startswith("find:") else ""
+        if not any(f.key == key and f.kind == "resource" for f in form.fields) or not words.strip():
+            return None
+        return _Search(key, " ".join(words.split()[: contribution.MOST_WORDS]))
+
+
+class _Found(NamedTuple):
+    """What a picker's search found: its field, the words, and how many things match them."""
+
+    key: str
+    words: str
+    matches: int
 
 
 def _form(ctx: ServiceContext, name: str) -> Form:

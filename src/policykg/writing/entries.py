@@ -165,6 +165,16 @@ class Entries:
         ).values()
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
+    def editable(self, iri: str, agent: str) -> list[ox.Quad]:
+        """A current entry's quads, if the agent may revise or retract it (else 404, 410 or 403)."""
+        return self._current(iri, agent)
+
+    def check_revision(self, old: str, triples: list[ox.Triple], agent: str) -> Report:
+        """The report a revision would get, without writing anything (a dry run)."""
+        current = self._current(old, agent)
+        change = self._change(self._new_iri(), triples, agent, stamp=_stamp(dt.datetime.now(dt.UTC)))
+        return self._writer.check(Change(added=change.added, removed=tuple(current)))
+
     def revise(self, old: str, triples: list[ox.Triple], agent: str) -> Accepted:
         """Replace a current entry by a new version that revises it; the old triples are archived."""
         with self._lock:
