@@ -17,6 +17,8 @@ DOCS = (
     else Path(tempfile.gettempdir()) / "policykg-contribute-screenshots"
 )
 NEWS_TEXT = (Path(__file__).parents[1] / "data" / "sources" / "nemo-news-eg11.txt").read_text(encoding="utf-8")
+B = "http://localhost:8000/"
+PKG = "https://w3id.org/policykg/ontology#"
 NUMBERS = itertools.count(80_000)  # far from the numbers of the other tests of the shared service
 
 
@@ -46,7 +48,8 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     # A new meeting, stated in one ticked sentence of that source; first with a number already taken.
     page.goto(service.url + "/contribute/new?type=ExpertGroupMeeting")
     walk = f"walkthrough{uuid.uuid4().hex[:8]}"  # one word, searched for at the end
-    page.get_by_label(re.compile(r"^Name\b")).fill(f"12th meeting of the Cultural Heritage Expert Group ({walk})")
+    meeting = f"12th meeting of the Cultural Heritage Expert Group ({walk})"
+    page.get_by_label(re.compile(r"^Name\b")).fill(meeting)
     page.get_by_label("Series", exact=True).select_option(label="Meetings of the Cultural Heritage Expert Group")
     page.get_by_label("Number in the series").fill("11")
     page.get_by_label("Start day and month").fill("--04-09")
@@ -61,15 +64,15 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     )
     shot(page, "3-duplicate-number")
 
-    number = str(next(NUMBERS))
-    page.get_by_label("Number in the series").fill(number)
+    number = next(NUMBERS)
+    page.get_by_label("Number in the series").fill(str(number))
     page.get_by_role("button", name="Check").click()
     assert "No problems found" in page.locator("#notice").inner_text()
     assert page.get_by_label(re.compile(r"^From 9-10 April")).is_checked()
     page.get_by_role("button", name="Submit").click()
     assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url)
     entry = page.url.rsplit("/", 1)[-1]
-    assert "Current." in page.content() and number in page.content()
+    assert "Current." in page.content() and str(number) in page.content()
     shot(page, "4-entry")
 
     page.goto(service.url + "/entries?format=html")
@@ -87,7 +90,61 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     assert hit.count() == 1
     hit.click()
     assert page.get_by_role("heading", level=1).inner_text().endswith(f"({walk})")
+
+    # A follow-up from a recommendation's page: presented at the new meeting (found by a word of its name), stated
+    # in a ticked sentence of the same source.
+    recommendation = "id/recommendation/innovation-and-integrity-2"
+    page.goto(f"{service.url}/doc/{recommendation}.html")
+    page.get_by_role("link", name="Add a follow-up (a status record) to this recommendation").click()
+    page.get_by_label("Status *").select_option(label="presented")
+    page.get_by_label("At event: find by words of its name").fill(walk)
+    page.locator("button[value='find:atEvent']").click()
+    assert page.locator("#atEvent-found").inner_text().startswith(f"1 match for “{walk}”")
+    page.get_by_label("At event", exact=True).select_option(label=meeting)
+    page.get_by_label(re.compile(r"^Source\b")).select_option(label=title)
+    page.get_by_role("button", name="Show its sentences").click()
+    page.get_by_label(re.compile(r"^Pagel also had the chance to present recommendations")).check()
+    page.get_by_role("button", name="Check").click()
+    assert "No problems found" in page.locator("#notice").inner_text()
+    shot(page, "5-follow-up")
+    page.get_by_role("button", name="Submit").click()
+    assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url)
+    follow_up = page.url.rsplit("/", 1)[-1]
+    rows = select(
+        service,
+        f"""SELECT ?start ?end ?quote ?text WHERE {{ GRAPH ?entry {{
+          ?record a <{PKG}StatusRecord> ; <{PKG}recommendation> <{B}{recommendation}> ;
+            <{PKG}status> <{PKG}statusPresented> ; <{PKG}atEvent> ?meeting .
+          ?entry <http://www.w3.org/ns/prov#wasDerivedFrom> ?excerpt .
+          ?excerpt <{PKG}startOffset> ?start ; <{PKG}endOffset> ?end ; <http://www.w3.org/ns/prov#value> ?quote ;
+            <http://purl.org/dc/terms/isPartOf> ?source }}
+          FILTER(STRENDS(STR(?entry), "/{follow_up}"))
+          ?meeting <{PKG}seriesNumber> {number} . ?source <https://schema.org/text> ?text }}""",
+    )
+    assert len(rows) == 1
+    start, end, quote, text = int(rows[0]["start"]), int(rows[0]["end"]), rows[0]["quote"], rows[0]["text"]
+    assert quote == text[start:end] and quote.startswith("Pagel also had the chance to present recommendations")
+    page.goto(f"{service.url}/doc/{recommendation}.html")
+    assert page.get_by_role("link", name=meeting).count() >= 1  # its trail now passes through the new meeting
+
+    # The meeting revised from its entry's page: another day, through the same form, filled in.
+    page.goto(f"{service.url}/entries/{entry}")
+    page.get_by_role("link", name="Revise or retract it").click()
+    page.get_by_role("link", name="Revise this entry").click()
+    assert page.get_by_label("Start day and month").input_value() == "--04-09"
+    assert page.get_by_label(re.compile(r"^From 9-10 April")).is_checked()
+    page.get_by_label("Start day and month").fill("--04-10")
+    page.get_by_role("button", name="Submit").click()
+    assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url) and page.url.rsplit("/", 1)[-1] != entry
+    assert "--04-10" in page.content() and "Current." in page.content()
     assert outbound_requests == []
+
+
+def select(service, query: str) -> list[dict[str, str]]:
+    answer = httpx.get(
+        service.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    return [{k: v["value"] for k, v in row.items()} for row in answer.json()["results"]["bindings"]]
 
 
 def test_a_form_post_without_the_csrf_token_is_refused_in_the_browser(page, service):
