@@ -161,6 +161,9 @@ def test_check_puts_a_duplicate_series_number_next_to_its_field(service):
     error = re.search(r'<p class="error" id="seriesNumber-error">([^<]*)</p>', answer.text)
     assert error and "has the same number 11" in error.group(1)
     assert re.search(r'id="seriesNumber-0"[^>]*aria-describedby="seriesNumber-help seriesNumber-error"', answer.text)
+    # Once by its field, and once in the summary that links to it; not again from meeting 11's side.
+    assert answer.text.count("has the same number 11") == 2
+    assert re.search(r'<li><a href="#seriesNumber-0">Number in the series: [^<]*has the same number 11', answer.text)
     assert not ask(
         service,
         f'ASK {{ ?e <{PKG}seriesNumber> 11 ; <http://www.w3.org/2000/01/rdf-schema#label> "Meeting number 11"@en }}',

@@ -191,9 +191,15 @@ def place(form: Form, subject: str, results: Iterable[dict[str, object]], entrie
 
     entries: what every entry's IRI starts with."""
     placed: dict[str, list[str]] = {}
+    results = list(results)
+    # A constraint between two things (a number two meetings share) is broken for each of them: the result
+    # about the other thing says again what the field already shows, so it is left out.
+    shown = {(r.get("sourceShape"), r.get("resultPath")) for r in results if r.get("focusNode") == subject}
     for result in results:
         path, shape = result.get("resultPath"), result.get("sourceShape")
         mine = result.get("focusNode") == subject
+        if not mine and (shape, path) in shown:
+            continue
         found = form.field_for(str(path) if path else None, str(shape) if shape else None) if mine else None
         focus = str(result.get("focusNode"))
         # Results about the excerpts or the entry's own graph concern the provenance; about others, the whole.
