@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="folder of the full-text index (default: beside an on-disk store, '<store>.search'; in memory "
         "for 'memory'; var/search for a remote store)",
     )
+    sessions_file: str | None = Field(
+        None,
+        description="file of the contributors' signed-in sessions, kept across restarts (default: beside an on-disk "
+        "store, '<store>.sessions'; in memory only for 'memory'; var/sessions for a remote store)",
+    )
     host: str = Field("127.0.0.1", description="address to serve on")
     port: int = Field(8000, ge=0, le=65535, description="port to serve on")
     query_workers: int = Field(
@@ -160,6 +165,19 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         """The folder of the seed data."""
         return self.root / "data"
+
+
+def beside_store(store_location: str, configured: str | None, ending: str) -> Path | None:
+    """Where a file or folder the service keeps for a store lives: as configured, else beside an on-disk store
+    (<store><ending>), nowhere (in memory) for 'memory', and var/<ending without its dot> for a remote store."""
+    if configured:
+        return Path(configured)
+    if store_location == "memory":
+        return None
+    if store_location.startswith(("http://", "https://")):
+        return Path("var") / ending.lstrip(".")
+    folder = Path(store_location)
+    return folder.with_name(folder.name + ending)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tantivy
 
-from policykg.config import Settings
+from policykg.config import Settings, beside_store
 from policykg.errors import StoreError
 from policykg.search.documents import Document, read_documents
 from policykg.store import Store
@@ -211,11 +211,4 @@ def open_index(settings: Settings, store: Store) -> SearchIndex:
 def index_folder(store_location: str, configured: str | None) -> Path | None:
     """Where the index of a store lives: as configured, else beside an on-disk store, in memory for 'memory',
     and var/search for a remote store."""
-    if configured:
-        return Path(configured)
-    if store_location == "memory":
-        return None
-    if store_location.startswith(("http://", "https://")):
-        return Path("var/search")
-    folder = Path(store_location)
-    return folder.with_name(folder.name + ".search")
+    return beside_store(store_location, configured, ".search")

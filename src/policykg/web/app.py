@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from policykg import __version__
-from policykg.config import Settings
+from policykg.config import Settings, beside_store
 from policykg.search.index import open_index
 from policykg.store import Store
 from policykg.web import (
@@ -42,6 +42,7 @@ from policykg.web.headers import (
     PagePolicy,
 )
 from policykg.web.requestlog import RequestLog
+from policykg.web.sessions import Sessions
 from policykg.writing.entries import Entries
 from policykg.writing.writer import make_writer
 
@@ -110,6 +111,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         search=index,
         write_executor=write_executor,
         dump_executor=dump_executor,
+        sessions=Sessions(path=beside_store(settings.store, settings.sessions_file, ".sessions")),
     )
     problems.install(app)
 

@@ -3,14 +3,26 @@
 The cookie holds a random session id and nothing else: the token stays on the server's side of the sign-in
 form and is never stored, echoed or logged. Each session has a CSRF token that every form POST must carry
 (SameSite=Strict already keeps other sites' forms from sending the cookie; the token is the second lock).
-Sessions live in the server's memory, so a restart signs everyone out; signing out ends one at once.
+
+Signed-in sessions are kept in a small SQLite file beside the store (settings: sessions_file), so that a
+restart signs nobody out and several server processes share them; the file holds a hash of each session id,
+never the id (the cookie's value) nor the token, so a copy of it opens no session. A visitor's session before
+sign-in (made by every visit to a form, to hold its CSRF token) stays in memory: it is worth no write, and
+after a restart the form is loaded again. Signing out ends a session at once; expired rows are purged as
+sessions start. Over the in-memory store every session is in memory.
 """
 
+import contextlib
+import hashlib
 import hmac
+import os
 import secrets
+import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,17 +45,34 @@ class Session:
 
 
 class Sessions:
-    """The open sessions, by id; safe across threads."""
+    """The open sessions, by id: visitors' in memory, signed-in ones also in the file (if any); thread-safe."""
 
-    def __init__(self, lifetime: float = LIFETIME_SECONDS) -> None:
+    def __init__(self, lifetime: float = LIFETIME_SECONDS, path: Path | None = None) -> None:
         self._lifetime = lifetime
         self._open: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600, exist_ok=True)
+            with self._file() as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS session (id_hash TEXT PRIMARY KEY, agent TEXT NOT NULL, "
+                    "csrf TEXT NOT NULL, expires REAL NOT NULL)"
+                )
 
     def start(self, agent: str | None = None) -> Session:
         """A new session (new id, new CSRF token), for an agent or for a visitor not yet signed in."""
-        now = time.monotonic()
+        now = time.time()
         session = Session(secrets.token_urlsafe(32), agent, secrets.token_urlsafe(32), now + self._lifetime)
+        if agent is not None and self._path is not None:
+            with self._file() as db:
+                db.execute("DELETE FROM session WHERE expires <= ?", (now,))
+                db.execute(
+                    "INSERT INTO session VALUES (?, ?, ?, ?)",
+                    (_hashed(session.id), agent, session.csrf, session.expires),
+                )
+            return session
         with self._lock:
             if len(self._open) >= _MAX_SESSIONS:
                 self._open = {k: s for k, s in self._open.items() if s.expires > now}
@@ -58,17 +87,44 @@ class Sessions:
         """The open session of that id; None for an unknown or ended one."""
         if not session_id:
             return None
+        now = time.time()
         with self._lock:
             session = self._open.get(session_id)
-            if session is not None and session.expires <= time.monotonic():
+            if session is not None and session.expires <= now:
                 del self._open[session_id]
                 return None
-            return session
+        if session is None and self._path is not None:
+            with self._file() as db:
+                row = db.execute(
+                    "SELECT agent, csrf, expires FROM session WHERE id_hash = ? AND expires > ?",
+                    (_hashed(session_id), now),
+                ).fetchone()
+            session = None if row is None else Session(session_id, row[0], row[1], row[2])
+        return session
 
     def end(self, session_id: str | None) -> None:
         """End a session on the server: its cookie no longer opens anything."""
         with self._lock:
             self._open.pop(session_id or "", None)
+        if self._path is not None and session_id:
+            with self._file() as db:
+                db.execute("DELETE FROM session WHERE id_hash = ?", (_hashed(session_id),))
+
+    @contextlib.contextmanager
+    def _file(self) -> Iterator[sqlite3.Connection]:
+        """A connection to the sessions' file, committed and closed after use (each thread its own)."""
+        assert self._path is not None
+        db = sqlite3.connect(os.fspath(self._path), timeout=10)
+        try:
+            with db:  # one transaction: committed, or rolled back on an error
+                yield db
+        finally:
+            db.close()
+
+
+def _hashed(session_id: str) -> str:
+    """What the file keeps of a session id: its SHA-256 (the id is 256 random bits: no salt is needed)."""
+    return hashlib.sha256(session_id.encode("ascii", "replace")).hexdigest()
 
 
 def current(sessions: Sessions, request: Request) -> Session | None:
@@ -96,7 +152,7 @@ def set_cookie(response: Response, request: Request, session: Session) -> None:
     response.set_cookie(
         COOKIE,
         session.id,
-        max_age=int(session.expires - time.monotonic()),
+        max_age=int(session.expires - time.time()),
         path="/",
         httponly=True,
         samesite="strict",
