@@ -159,3 +159,31 @@ def test_a_form_post_without_the_csrf_token_is_refused_in_the_browser(page, serv
         service.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
     )
     assert ask.json()["boolean"] is False
+
+
+def test_a_contributor_signs_in_and_checks_a_form_with_the_keyboard_alone(page, service):
+    page.goto(service.url + "/signin")
+    focus_by_tabbing(page, "token")
+    page.keyboard.type("contributor-token-alice")
+    page.keyboard.press("Enter")  # the form's own button
+    page.wait_for_url(re.compile(r"/contribute$"))
+    assert "Signed in as" in page.content()
+
+    page.goto(service.url + "/contribute/new?type=Organisation")
+    focus_by_tabbing(page, "label-0")
+    page.keyboard.type("An organisation typed by keyboard")
+    page.keyboard.press("Enter")  # in a text box, Enter checks the form (its first, unseen, button)
+    page.wait_for_load_state()
+    assert page.locator("#label-0").input_value() == "An organisation typed by keyboard"
+    assert page.locator("#problems, #notice").count() == 1  # the form was checked, and says so
+    focus_by_tabbing(page, "label-0")
+    assert page.evaluate("document.activeElement.id") == "label-0"
+
+
+def focus_by_tabbing(page, element_id: str, most: int = 200) -> None:
+    """Press Tab until the element has the focus, as a person without a mouse does."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} is never reached with Tab")
