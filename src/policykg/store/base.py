@@ -261,5 +261,12 @@ class Store(ABC):
         """Writes inside this block become visible to query workers together, at its end."""
         yield
 
+    @contextmanager
+    def frozen(self) -> Iterator["Store"]:
+        """The store as it is now, unchanged by later writes while the block lasts (for long reads that must
+        see one state: statistics, dumps). Where no frozen copy can be had (a remote engine, a store in memory),
+        the store itself: later writes may then show in what is read."""
+        yield self
+
     def close(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
         """Release the store's resources."""

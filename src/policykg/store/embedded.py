@@ -3,6 +3,7 @@
 import ctypes
 import functools
 import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
@@ -42,10 +43,18 @@ class EmbeddedStore(Store):
     exclusive = True  # Oxigraph holds its folder's lock: only this process writes
     bulk_loads = True  # Oxigraph's bulk loader takes a whole file from a stream
 
-    def __init__(self, inner: ox.Store, *, union_default_graph: bool = True, pool: QueryPool | None = None) -> None:
+    def __init__(
+        self,
+        inner: ox.Store,
+        *,
+        union_default_graph: bool = True,
+        pool: QueryPool | None = None,
+        folder: Path | None = None,
+    ) -> None:
         self._inner = inner
         self._union = union_default_graph
         self._pool = pool
+        self._folder = folder  # where it is kept on disk (None: in memory, or a frozen copy)
         self._deferring = False
         self._changed()
 
@@ -81,13 +90,14 @@ class EmbeddedStore(Store):
             raise StoreError(f"cannot open the store in {folder}: {error}") from None
         except RuntimeError as error:  # RocksDB found its files damaged
             raise StoreError(f"cannot open the store in {folder}: {error}") from None
+        shutil.rmtree(_frozen_copies(folder), ignore_errors=True)  # left by a run that ended abruptly
         pool = None
         if query_workers > 0:
             snapshots = folder.with_name(folder.name + ".snapshots")
             shutil.rmtree(snapshots, ignore_errors=True)
             snapshots.mkdir(parents=True)
             pool = QueryPool(snapshots, query_workers, query_memory)
-        return cls(inner, union_default_graph=union_default_graph, pool=pool)
+        return cls(inner, union_default_graph=union_default_graph, pool=pool, folder=folder)
 
     def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:
         """Run a query and write its answer to sink; the deadline is checked at each chunk written."""
@@ -293,6 +303,23 @@ class EmbeddedStore(Store):
             self._inner.flush()
 
     @contextmanager
+    def frozen(self) -> Iterator[Store]:
+        """A read-only copy of the on-disk store as it is now (a RocksDB checkpoint: hard links, taken in
+        milliseconds), removed when the block ends; the store itself when it lives in memory."""
+        if self._folder is None:
+            yield self
+            return
+        folder = _frozen_copies(self._folder) / uuid.uuid4().hex
+        folder.parent.mkdir(exist_ok=True)
+        self.backup(folder)
+        try:
+            copy = EmbeddedStore(ox.Store.read_only(str(folder)), union_default_graph=self._union)
+            yield copy
+            del copy  # closes the copy's files before they are removed
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @contextmanager
     def deferred_publication(self) -> Iterator[None]:
         """Writes inside this block reach the query workers together, in one snapshot at its end."""
         self._deferring = True
@@ -358,3 +385,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def _triples_text(triples: list[ox.Triple]) -> str:
     return " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)
+
+
+def _frozen_copies(folder: Path) -> Path:
+    """The folder of a store's frozen copies (Store.frozen), beside it."""
+    return folder.with_name(folder.name + ".frozen")

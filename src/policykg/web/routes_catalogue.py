@@ -1,12 +1,12 @@
 """The dataset described for harvesters: VoID at /.well-known/void, the DCAT-AP 3 record at /catalog.
 
-Both are computed from the store's statistics once per revision of the store (a write makes a new one) and
-kept with the app, so that a crawler's repeated visits cost nothing; clients revalidate with the ETag.
+Both are made from the store's statistics, counted in the background from the store frozen between two writes
+(web/derived.py): a reader gets the newest made at once, labelled with the revision it counts (ETag,
+Last-Modified), never figures of one revision under another's name; a crawler's repeated visits cost nothing,
+and clients revalidate with the ETag.
 """
 
-import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 
@@ -16,9 +16,12 @@ from fastapi.responses import Response
 
 from policykg.publish.catalogue import dcat_graph, void_graph
 from policykg.publish.statistics import statistics
+from policykg.store import Store
 from policykg.web import apidoc
-from policykg.web.context import ServiceContext, context, run
+from policykg.web.context import context, run
+from policykg.web.derived import Derived
 from policykg.web.documents import choose, is_current
+from policykg.writing.writer import Revision
 
 router = APIRouter(tags=["Catalogue"], default_response_class=Response)  # no JSON default in the API description
 # Media type -> (rdflib syntax, tag added to the ETag: each representation has its own, RFC 9110 §8.8.3).
@@ -38,16 +41,19 @@ _ANSWERS = {
 }
 
 
-@dataclass
 class _Documents:
-    """The documents of one revision of the store, built once, serialised once per syntax."""
+    """The documents of one revision of the store, each serialised once per syntax when first asked for."""
 
-    tag: str = ""
-    modified: datetime | None = None
-    graphs: dict[str, rdflib.Graph] = field(default_factory=dict)
-    bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    builds: int = 0  # how many times the documents were built
+    def __init__(self, graphs: dict[str, rdflib.Graph]) -> None:
+        self.graphs = graphs
+        self.bodies: dict[tuple[str, str], bytes] = {}
+
+    def body(self, document: str, media_type: str) -> bytes:
+        """The document in a syntax (two threads may both serialise it at first: either result does)."""
+        key = (document, media_type)
+        if key not in self.bodies:
+            self.bodies[key] = self.graphs[document].serialize(format=_SYNTAXES[media_type][0], encoding="utf-8")
+        return self.bodies[key]
 
 
 @router.get(
@@ -76,37 +82,26 @@ async def _answer(request: Request, document: str) -> Response:
     revision = ctx.writer.revision
     if is_current(request, _etag(revision.tag, media_type), revision.modified):
         return Response(status_code=304, headers=_headers(revision.tag, revision.modified, media_type))
-    documents = _documents(request)
-    builds = documents.builds
-    async with documents.lock:  # one computation per revision, however many crawlers ask at once
-        # A build that ended while this request waited will do, even if a write came since (its ETag says which
-        # revision it is, and the documents allow a minute of caching anyway). Otherwise, under steady writes,
-        # each waiting request would build again in turn, and the last would wait for every build before it.
-        if documents.tag != ctx.writer.revision.tag and documents.builds == builds:
-            await _rebuild(ctx, documents)
-        key = (document, media_type)
-        if key not in documents.bodies:
-            graph, syntax = documents.graphs[document], _SYNTAXES[media_type][0]
-            documents.bodies[key] = await run(ctx.executor, lambda: graph.serialize(format=syntax, encoding="utf-8"))
-        body, tag, modified = documents.bodies[key], documents.tag, documents.modified
-    assert modified is not None
-    return Response(body, media_type=media_type, headers=_headers(tag, modified, media_type))
+    made, documents = await _derived(request).get()  # the newest made: perhaps a revision before this one
+    if is_current(request, _etag(made.tag, media_type), made.modified):
+        return Response(status_code=304, headers=_headers(made.tag, made.modified, media_type))
+    body = await run(ctx.executor, lambda: documents.body(document, media_type))
+    return Response(body, media_type=media_type, headers=_headers(made.tag, made.modified, media_type))
 
 
-async def _rebuild(ctx: ServiceContext, documents: _Documents) -> None:
-    # The revision is read before the store is: a write meanwhile gives a newer tag, and the next request rebuilds.
-    revision = ctx.writer.revision
-    stats = await run(ctx.executor, lambda: statistics(ctx.store, ctx.settings.base_iri))
-    documents.graphs = {name: build(ctx.settings, stats, revision.modified) for name, build in _BUILDERS.items()}
-    documents.tag, documents.modified, documents.bodies = revision.tag, revision.modified, {}
-    documents.builds += 1
-
-
-def _documents(request: Request) -> _Documents:
-    """The app's cache of documents (kept in the app's state, never in a module global)."""
+def _derived(request: Request) -> Derived[_Documents]:
+    """The app's documents, remade in the background after writes (kept in the app's state, not in a global)."""
     state = request.app.state
     if not hasattr(state, "catalogue_documents"):
-        state.catalogue_documents = _Documents()
+        ctx = context(request)
+
+        def make(store: Store, revision: Revision) -> _Documents:
+            stats = statistics(store, ctx.settings.base_iri)
+            return _Documents(
+                {name: build(ctx.settings, stats, revision.modified) for name, build in _BUILDERS.items()}
+            )
+
+        state.catalogue_documents = Derived(make, ctx.writer, ctx.executor)
     return state.catalogue_documents
 
 

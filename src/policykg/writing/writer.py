@@ -7,7 +7,7 @@ writes that each pass alone can never together leave the graph broken.
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,6 +78,16 @@ class Writer:
             return Revision(f"{self._started}-{self._writes}", self._modified)
         minute = datetime.now(UTC).replace(second=0, microsecond=0)
         return Revision(f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute))
+
+    @contextmanager
+    def frozen(self) -> Iterator[tuple["Revision", Store]]:
+        """The store frozen between two writes (Store.frozen), and the revision it is at: what is read from it
+        is exactly that revision's (on a remote or in-memory store, later writes may show in it)."""
+        with ExitStack() as stack:
+            with self._lock:
+                revision = self.revision
+                copy = stack.enter_context(self._store.frozen())
+            yield revision, copy
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -1,0 +1,124 @@
+"""VoID's figures, counted in the background after writes: equal to a full recount once current, and under steady
+writes always those of the revision their ETag names (the service's own figures, compared over HTTP)."""
+
+import random
+import threading
+import time
+
+import httpx
+import rdflib
+from rdflib.namespace import VOID
+
+B = "http://localhost:8000/"
+SRJ = "application/sparql-results+json"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
+FIGURES = {
+    VOID.triples: "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    VOID.distinctSubjects: "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    VOID.distinctObjects: "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    VOID.properties: "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+}
+
+
+def revision_of(etag: str) -> tuple[str, int]:
+    """The revision an ETag names: the run's tag and how many writes it had seen ('"<run>-<writes>-<syntax>"')."""
+    run, writes = etag.strip('"').split("-")[:2]
+    return run, int(writes)
+
+
+def current_revision(service) -> tuple[str, int]:
+    return revision_of(httpx.get(service.url + "/dumps").json()["dumps"][0]["etag"])
+
+
+def void_at(service, revision: tuple[str, int], seconds: float = 120) -> rdflib.Graph:
+    """VoID once it describes that revision (polled: it is remade in the background)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = httpx.get(service.url + "/.well-known/void", timeout=60)
+        if revision_of(answer.headers["etag"]) == revision:
+            return rdflib.Graph().parse(data=answer.text, format="turtle")
+        assert time.monotonic() < deadline, f"VoID still describes {answer.headers['etag']}, not {revision}"
+        time.sleep(0.05)
+
+
+def figure(void: rdflib.Graph, predicate: rdflib.URIRef) -> int:
+    return int(void.value(rdflib.URIRef(B + "dataset"), predicate))
+
+
+def recount(service, sparql: str) -> int:
+    answer = httpx.post(service.sparql, data={"query": sparql}, headers={"Accept": SRJ}, timeout=60)
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def put(service, graph: str, lines: list[str]) -> None:
+    answer = httpx.put(
+        service.url + "/store",
+        params={"graph": graph},
+        content="\n".join(lines),
+        headers={**service.auth(), "Content-Type": "application/n-triples"},
+    )
+    assert answer.status_code in (201, 204), answer.text
+
+
+def update(service, text: str) -> None:
+    answer = httpx.post(service.sparql, data={"update": text}, headers=service.auth())
+    assert answer.status_code in (200, 204), answer.text
+
+
+def test_after_random_writes_the_figures_equal_a_full_recount(service):
+    rng = random.Random(18)
+    graphs = [f"{B}graph/test-statistics-{n}" for n in range(4)]
+    things = [f"{B}id/test/statistics-{n}" for n in range(12)]
+    try:
+        for _ in range(25):
+            graph, subject, other = rng.choice(graphs), rng.choice(things), rng.choice(things)
+            kind = rng.randrange(4)
+            if kind == 0:  # a graph replaced (Graph Store PUT)
+                put(
+                    service,
+                    graph,
+                    [f'<{subject}> <{LABEL}> "label {rng.randrange(5)}" .', f"<{subject}> <{SEE_ALSO}> <{other}> ."],
+                )
+            elif kind == 1:  # triples added by SPARQL Update
+                update(service, f"INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> <{SEE_ALSO}> <{other}> }} }}")
+            elif kind == 2:  # triples taken away by SPARQL Update (whether there or not)
+                update(service, f"DELETE WHERE {{ GRAPH <{graph}> {{ <{subject}> ?p ?o }} }}")
+            else:  # a graph dropped (Graph Store DELETE), if it is there
+                answer = httpx.delete(service.url + "/store", params={"graph": graph}, headers=service.auth())
+                assert answer.status_code in (204, 404)
+        void = void_at(service, current_revision(service))
+        for predicate, sparql in FIGURES.items():
+            assert figure(void, predicate) == recount(service, sparql), predicate
+    finally:
+        for graph in graphs:
+            httpx.delete(service.url + "/store", params={"graph": graph}, headers=service.auth())
+
+
+def test_under_steady_writes_each_answer_counts_exactly_the_revision_its_etag_names(service):
+    graph = f"{B}graph/test-statistics-steady"
+    void = void_at(service, current_revision(service))
+    run, first = current_revision(service)
+    base = figure(void, VOID.triples)
+    seen: list[tuple[tuple[str, int], int]] = []
+    writing = threading.Event()
+    writing.set()
+
+    def read() -> None:
+        while writing.is_set():
+            answer = httpx.get(service.url + "/.well-known/void", timeout=60)
+            graph_read = rdflib.Graph().parse(data=answer.text, format="turtle")
+            seen.append((revision_of(answer.headers["etag"]), figure(graph_read, VOID.triples)))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(1, 31):  # each write adds one triple: revision first + n holds base + n triples
+            update(service, f'INSERT DATA {{ GRAPH <{graph}> {{ <{B}id/test/steady> <{LABEL}> "{n}" }} }}')
+    finally:
+        writing.clear()
+        reader.join()
+    last = void_at(service, (run, first + 30))
+    assert figure(last, VOID.triples) == base + 30
+    assert seen and all(tag == run and triples == base + (writes - first) for (tag, writes), triples in seen), seen
+    httpx.delete(service.url + "/store", params={"graph": graph}, headers=service.auth())
