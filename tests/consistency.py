@@ -6,6 +6,7 @@ benchmarks/load_mix.py.
 """
 
 import hashlib
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -189,10 +190,10 @@ def audit_change_stream(url: str, base_iri: str, entries: set[str]) -> list[str]
 
 def audit_dump(url: str) -> list[str]:
     """Compare the N-Quads dump with the store's quads as SPARQL sees them, graph by graph."""
-    with httpx.stream("GET", url + "/dumps/policykg.nq", timeout=300) as response:
-        if response.status_code != 200:
-            return [f"the dump answered {response.status_code}"]
-        dumped = _digests(ox.parse(response.read(), format=ox.RdfFormat.N_QUADS))
+    response = current_dump(url, "policykg.nq")
+    if response.status_code != 200:
+        return [f"the dump answered {response.status_code}"]
+    dumped = _digests(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
     return _differences("the dump", dumped, stored_digests(url))
 
 
@@ -250,3 +251,15 @@ def _digests(quads, same_blank_nodes: bool = True) -> dict[str, tuple[int, int]]
         value = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
         digests[str(quad.graph_name)] = (count + 1, (total + value) % 2**256)
     return digests
+
+
+def current_dump(url: str, name: str, seconds: float = 120, **options: object) -> httpx.Response:
+    """GET /dumps/<name> once the dumps hold the store's current revision (they are written in the background
+    after a write: until then the files of the revision before are served, and so labelled)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        tag = httpx.get(url + "/ready", timeout=60).json()["revision"]["tag"]
+        if httpx.get(url + "/dumps", timeout=60).json()["dumps"][0]["etag"].startswith(f'"{tag}-'):
+            break
+        time.sleep(0.05)
+    return httpx.get(f"{url}/dumps/{name}", timeout=300, **options)  # type: ignore[arg-type]

@@ -203,7 +203,7 @@ def test_restore_with_replace_refuses_the_store_a_service_holds(served, stored, 
     assert main(["restore", str(tmp_path / "backup.nq.gz"), "--store", str(folder / "store"), "--replace"]) == 2
     assert "stop the service before restoring over its store" in capsys.readouterr().err
     assert data_files(folder / "store") == before
-    assert names(folder) == {"store", "store.snapshots", "store.search", "store.sessions", "serve.log"}
+    assert names(folder) == {"store", "store.snapshots", "store.search", "store.sessions", "store.dumps", "serve.log"}
 
 
 def test_backup_never_overwrites_a_file(stored, tmp_path, capsys):

@@ -339,7 +339,7 @@ def test_route_void_follows_a_write_and_matches_the_sparql_count(service, settin
 
 def _void_of_the_current_revision(service, seconds: float = 120) -> httpx.Response:
     """VoID once it describes the store's current revision (it is remade in the background after a write)."""
-    current = httpx.get(service.url + "/dumps").json()["dumps"][0]["etag"].split("-")[:2]
+    current = ('"' + httpx.get(service.url + "/ready").json()["revision"]["tag"]).split("-")[:2]
     deadline = time.monotonic() + seconds
     while True:
         answer = httpx.get(service.url + "/.well-known/void")

@@ -28,7 +28,7 @@ def revision_of(etag: str) -> tuple[str, int]:
 
 
 def current_revision(service) -> tuple[str, int]:
-    return revision_of(httpx.get(service.url + "/dumps").json()["dumps"][0]["etag"])
+    return revision_of(httpx.get(service.url + "/ready").json()["revision"]["tag"])
 
 
 def void_at(service, revision: tuple[str, int], seconds: float = 120) -> rdflib.Graph:

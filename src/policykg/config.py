@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="folder of the full-text index (default: beside an on-disk store, '<store>.search'; in memory "
         "for 'memory'; var/search for a remote store)",
     )
+    dumps_folder: str | None = Field(
+        None,
+        description="folder of the dump files, written once per revision (default: beside an on-disk store, "
+        "'<store>.dumps'; none for 'memory', whose dumps are streamed from the store; var/dumps for a remote store)",
+    )
     sessions_file: str | None = Field(
         None,
         description="file of the contributors' signed-in sessions, kept across restarts (default: beside an on-disk "

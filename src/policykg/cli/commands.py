@@ -306,6 +306,7 @@ def run_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> int:
     """Restore a backup as the configured store folder (new or empty; --replace for a store there)."""
+    from policykg.config import beside_store
     from policykg.errors import BackupError
     from policykg.model.loading import progress_bar
     from policykg.publish.restore import restore
@@ -317,11 +318,14 @@ def run_restore(args: argparse.Namespace, settings: Settings) -> int:
             "load the dump with the engine's own loader"
         )
     report = restore(args.backup, Path(settings.store), replace=args.replace, progress=progress_bar())
-    # The full-text index described the store that was replaced: without it, the next start builds it anew.
-    index = index_folder(settings.store, settings.search_index)
-    if index is not None and index.exists():
-        shutil.rmtree(index)
-        print(f"policykg: note: removed the full-text index {index}; the next start builds it anew", file=sys.stderr)
+    # The full-text index and the dump files described the store that was replaced: the service makes them anew.
+    for made, what in (
+        (index_folder(settings.store, settings.search_index), "the full-text index"),
+        (beside_store(settings.store, settings.dumps_folder, ".dumps"), "the dump files"),
+    ):
+        if made is not None and made.exists():
+            shutil.rmtree(made)
+            print(f"policykg: note: removed {what} {made}; the service makes them anew", file=sys.stderr)
     for note in report.notes:
         print(f"policykg: note: {note}", file=sys.stderr)
     return _done(

@@ -35,6 +35,7 @@ from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMAT
 from policykg.store.querypool import QueryPool
 
 T = TypeVar("T")
+_FROZEN = ".frozen-"  # <store>.frozen-<id>: a frozen copy of the store (EmbeddedStore.frozen), beside it
 
 
 class EmbeddedStore(Store):
@@ -90,7 +91,8 @@ class EmbeddedStore(Store):
             raise StoreError(f"cannot open the store in {folder}: {error}") from None
         except RuntimeError as error:  # RocksDB found its files damaged
             raise StoreError(f"cannot open the store in {folder}: {error}") from None
-        shutil.rmtree(_frozen_copies(folder), ignore_errors=True)  # left by a run that ended abruptly
+        for left in folder.parent.glob(f"{folder.name}{_FROZEN}*"):  # frozen copies of a run that ended abruptly
+            shutil.rmtree(left, ignore_errors=True)
         pool = None
         if query_workers > 0:
             snapshots = folder.with_name(folder.name + ".snapshots")
@@ -309,8 +311,7 @@ class EmbeddedStore(Store):
         if self._folder is None:
             yield self
             return
-        folder = _frozen_copies(self._folder) / uuid.uuid4().hex
-        folder.parent.mkdir(exist_ok=True)
+        folder = self._folder.with_name(f"{self._folder.name}{_FROZEN}{uuid.uuid4().hex}")
         self.backup(folder)
         try:
             copy = EmbeddedStore(ox.Store.read_only(str(folder)), union_default_graph=self._union)
@@ -385,8 +386,3 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 def _triples_text(triples: list[ox.Triple]) -> str:
     return " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)
-
-
-def _frozen_copies(folder: Path) -> Path:
-    """The folder of a store's frozen copies (Store.frozen), beside it."""
-    return folder.with_name(folder.name + ".frozen")

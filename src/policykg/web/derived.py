@@ -16,8 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
+from starlette.requests import Request
+
 from policykg.store import Store
-from policykg.web.context import run
+from policykg.web.context import context, run
 from policykg.writing.writer import Revision, Writer
 
 T = TypeVar("T")
@@ -25,40 +27,67 @@ _log = logging.getLogger("policykg.derived")
 
 
 class Derived(Generic[T]):
-    """One thing made from the store by make(store, revision), kept with its revision and remade after writes."""
+    """One thing made from the store by make(store, revision), kept with its revision and remade after writes.
 
-    def __init__(self, make: Callable[[Store, Revision], T], writer: Writer, executor: ThreadPoolExecutor) -> None:
+    eager: remade after every write (dumps: a harvester finds them ready); else when next asked for (figures:
+    counting costs seconds of a core at a million triples, and nobody may ask).
+    """
+
+    def __init__(
+        self, make: Callable[[Store, Revision], T], writer: Writer, executor: ThreadPoolExecutor, eager: bool
+    ) -> None:
         self._make = make
         self._writer = writer
         self._executor = executor
         self._made: tuple[Revision, T] | None = None
         self._lock = asyncio.Lock()  # one making at a time
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._took = 0.0  # how long the last making took
         self._ended = 0.0  # when it ended (monotonic)
         self.makings = 0  # how many times it was made
+        if eager:
+            writer.on_written(self._written)
+
+    @property
+    def revision(self) -> str | None:
+        """The tag of the revision the newest one made is of (None before the first)."""
+        return None if self._made is None else self._made[0].tag
 
     async def get(self) -> tuple[Revision, T]:
         """The newest one made, with its revision; made now only when none is (then the caller waits)."""
-        made = self._made
-        if made is None:
+        if self._made is None:
             async with self._lock:
                 if self._made is None:
                     await self._remake()
-            made = self._made
-            assert made is not None
-        if made[0].tag != self._writer.revision.tag and (self._task is None or self._task.done()):
+        newest = self.peek()
+        assert newest is not None
+        return newest
+
+    def peek(self) -> tuple[Revision, T] | None:
+        """The newest one made, if any, without waiting; a making starts in the background when it is not current."""
+        self._loop = asyncio.get_running_loop()
+        self._catch_up_soon()
+        return self._made
+
+    def _written(self) -> None:
+        """After a write (on the writer's thread): remake soon, once someone has asked (the loop is known)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._catch_up_soon)
+
+    def _catch_up_soon(self) -> None:
+        if self.revision != self._writer.revision.tag and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._catch_up())
-        return made
 
     async def _catch_up(self) -> None:
         """Remake until what is made is the current revision's, spaced by the time a making takes."""
-        while self._made is not None and self._made[0].tag != self._writer.revision.tag:
+        while self.revision != self._writer.revision.tag:
             await asyncio.sleep(max(0.0, self._ended + self._took - time.monotonic()))
             async with self._lock:
                 try:
                     await self._remake()
-                except Exception:  # kept as it was: the next reader tries again
+                except Exception:  # kept as it was: the next reader or write tries again
                     _log.exception("remaking %s failed", self._make.__name__)
                     return
 
@@ -72,3 +101,22 @@ class Derived(Generic[T]):
         self._ended = time.monotonic()
         self._took = self._ended - started
         self.makings += 1
+
+
+def derived(request: Request, name: str, make: Callable[[Store, Revision], T], eager: bool = False) -> Derived[T]:
+    """The app's Derived of that name, made on first use (kept in the app's state, never in a module global)."""
+    state = request.app.state
+    if not hasattr(state, "derived"):
+        state.derived = {}
+    if name not in state.derived:
+        ctx = context(request)
+        state.derived[name] = Derived(make, ctx.writer, ctx.executor, eager)
+    return state.derived[name]  # a name always holds the same kind
+
+
+def made(request: Request) -> dict[str, dict[str, object]]:
+    """What each Derived of the app has made: the revision of the newest, and how many times it was made."""
+    return {
+        name: {"revision": d.revision, "makings": d.makings}
+        for name, d in getattr(request.app.state, "derived", {}).items()
+    }

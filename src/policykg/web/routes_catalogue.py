@@ -19,7 +19,7 @@ from policykg.publish.statistics import statistics
 from policykg.store import Store
 from policykg.web import apidoc
 from policykg.web.context import context, run
-from policykg.web.derived import Derived
+from policykg.web.derived import Derived, derived
 from policykg.web.documents import choose, is_current
 from policykg.writing.writer import Revision
 
@@ -90,19 +90,14 @@ async def _answer(request: Request, document: str) -> Response:
 
 
 def _derived(request: Request) -> Derived[_Documents]:
-    """The app's documents, remade in the background after writes (kept in the app's state, not in a global)."""
-    state = request.app.state
-    if not hasattr(state, "catalogue_documents"):
-        ctx = context(request)
+    """The app's documents, remade in the background when asked for after a write."""
+    settings = context(request).settings
 
-        def make(store: Store, revision: Revision) -> _Documents:
-            stats = statistics(store, ctx.settings.base_iri)
-            return _Documents(
-                {name: build(ctx.settings, stats, revision.modified) for name, build in _BUILDERS.items()}
-            )
+    def documents(store: Store, revision: Revision) -> _Documents:
+        stats = statistics(store, settings.base_iri)
+        return _Documents({name: build(settings, stats, revision.modified) for name, build in _BUILDERS.items()})
 
-        state.catalogue_documents = Derived(make, ctx.writer, ctx.executor)
-    return state.catalogue_documents
+    return derived(request, "catalogue", documents)
 
 
 def _etag(tag: str, media_type: str) -> str:

@@ -1,29 +1,41 @@
-"""Dumps of the whole dataset: streamed in constant memory, with validators for cheap conditional requests.
+"""Dumps of the whole dataset: files streamed from disk, with validators for cheap conditional requests.
 
-A dump is written from the store as it is asked for, chunk by chunk (gzip-compressed on the way for
-.nq.gz), so memory does not grow with the store; its length is not known beforehand and it is sent
-chunked. Its ETag names the store's revision (it changes with every write) and the file, and its
-Last-Modified is the time of the last write: HEAD, or a GET with If-None-Match or If-Modified-Since,
-tells a harvester whether anything changed without sending the dump again (304).
+The dumps are written to files once per revision, in the background after writes (publish/dumpfiles.py, from
+the store frozen between two writes; web/derived.py), and a download streams the newest finished files in
+constant memory, with their length. Their ETag names the revision they hold (and the file), their
+Last-Modified that revision's time: after a write, the files of the revision before are served, so labelled,
+until the new ones are written — a harvester is never told one revision's name for another's content. HEAD,
+or a GET with If-None-Match or If-Modified-Since, tells a harvester whether anything changed without sending
+the dump again (304). Before the first files are written after a start, and for a store in memory (no
+folder), a dump is written from the store as it is asked for, chunk by chunk (compressed on the way).
 """
 
+import os
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from email.utils import format_datetime
+from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from policykg.config import beside_store
 from policykg.errors import ResourceNotFound
 from policykg.publish.catalogue import DUMPS, Dump
-from policykg.store import Sink
+from policykg.publish.dumpfiles import folder_name, prune, write_dumps
+from policykg.store import Sink, Store
 from policykg.store.streaming import stream
 from policykg.web import apidoc
 from policykg.web.answers import answer_response
 from policykg.web.context import ServiceContext, context, run
+from policykg.web.derived import derived
 from policykg.web.documents import is_current
+from policykg.writing.writer import Revision
 
 router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON default in the API description
+_CHUNK = 1 << 20  # bytes read from a dump file at a time
 
 
 @router.get(
@@ -35,8 +47,8 @@ router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON d
 async def dumps(request: Request) -> JSONResponse:
     """Each dump's address, media type, ETag and Last-Modified: a cheap way to learn whether the data changed."""
     ctx = context(request)
-    revision = ctx.writer.revision
-    quads = await run(ctx.executor, lambda: ctx.memo("quads", ctx.store.count))
+    revision, files = _served(request)
+    quads = files.quads if files else await run(ctx.executor, lambda: ctx.memo("quads", ctx.store.count))
     return JSONResponse(
         {
             "dumps": [
@@ -44,7 +56,7 @@ async def dumps(request: Request) -> JSONResponse:
                     "url": ctx.settings.base_iri + "dumps/" + dump.file_name,
                     "mediaType": dump.media_type,
                     "compressed": dump.compressed,
-                    "etag": _tag(ctx, dump),
+                    "etag": _tag(revision, dump),
                     "lastModified": format_datetime(revision.modified, usegmt=True),
                 }
                 for dump in DUMPS
@@ -73,9 +85,9 @@ async def dump(request: Request, name: str) -> Response:
     chosen = next((d for d in DUMPS if d.file_name == name), None)
     if chosen is None:
         raise ResourceNotFound(f"there is no dump {name}; the dumps are {', '.join(d.file_name for d in DUMPS)}")
-    revision = ctx.writer.revision
+    revision, files = _served(request)
     headers = {
-        "ETag": _tag(ctx, chosen),
+        "ETag": _tag(revision, chosen),
         "Last-Modified": format_datetime(revision.modified, usegmt=True),
         "Cache-Control": "no-cache",
         "Content-Disposition": f'attachment; filename="{chosen.file_name}"',
@@ -83,11 +95,51 @@ async def dump(request: Request, name: str) -> Response:
     if is_current(request, headers["ETag"], revision.modified):
         return Response(status_code=304, headers=headers)
     media_type = "application/gzip" if chosen.compressed else chosen.media_type
+    if files is not None:
+        opened = await run(ctx.dump_executor, lambda: files.paths[chosen.file_name].open("rb"))
+        headers["Content-Length"] = str(os.fstat(opened.fileno()).st_size)
+        if request.method == "HEAD":
+            opened.close()
+            return Response(media_type=media_type, headers=headers)
+        return StreamingResponse(_read(ctx, opened), media_type=media_type, headers=headers)
     if request.method == "HEAD":  # the length is not known before the dump is written: say nothing of it
         return StreamingResponse(iter(()), media_type=media_type, headers=headers)
     produce = _gzipped(_writer(ctx, chosen)) if chosen.compressed else _writer(ctx, chosen)
     answer = await stream(ctx.dump_executor, produce, None)
     return answer_response(answer, media_type, headers)
+
+
+@dataclass(frozen=True)
+class _Files:
+    """One revision's dump files, and the number of quads they hold."""
+
+    paths: dict[str, Path]
+    quads: int
+
+
+def _served(request: Request) -> tuple[Revision, _Files | None]:
+    """The revision whose dumps are served now, and its files (None: written from the store as asked for)."""
+    ctx = context(request)
+    root = beside_store(ctx.settings.store, ctx.settings.dumps_folder, ".dumps")
+    if root is None:
+        return ctx.writer.revision, None
+
+    def files(store: Store, revision: Revision) -> _Files:
+        paths = write_dumps(store, root / folder_name(revision.tag))
+        prune(root)
+        return _Files(paths, store.count())
+
+    newest = derived(request, "dumps", files, eager=True).peek()
+    return newest if newest is not None else (ctx.writer.revision, None)
+
+
+async def _read(ctx: ServiceContext, opened: BinaryIO) -> AsyncIterator[bytes]:
+    """A file's bytes, a chunk at a time read on a dump thread, and the file closed at the end."""
+    try:
+        while chunk := await run(ctx.dump_executor, lambda: opened.read(_CHUNK)):
+            yield chunk
+    finally:
+        opened.close()
 
 
 def _writer(ctx: ServiceContext, chosen: Dump) -> Callable[[Sink], None]:
@@ -112,5 +164,5 @@ def _gzipped(produce: Callable[[Sink], None]) -> Callable[[Sink], None]:
     return compressed
 
 
-def _tag(ctx: ServiceContext, chosen: Dump) -> str:
-    return f'"{ctx.writer.revision.tag}-{chosen.file_name}"'
+def _tag(revision: Revision, chosen: Dump) -> str:
+    return f'"{revision.tag}-{chosen.file_name}"'

@@ -20,6 +20,7 @@ from policykg.errors import NotReady, PolicyKGError
 from policykg.store import Limits
 from policykg.web.apidoc import problems
 from policykg.web.context import ServiceContext, context
+from policykg.web.derived import made
 
 router = APIRouter(tags=["Health"])
 _log = logging.getLogger("policykg.health")
@@ -87,7 +88,13 @@ async def ready(request: Request) -> JSONResponse:
         "within_seconds": bound,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
     }
-    body: dict[str, object] = {"status": "ok", "checks": {"store": check}}
+    revision = ctx.writer.revision
+    body: dict[str, object] = {
+        "status": "ok",
+        "checks": {"store": check},
+        "revision": {"tag": revision.tag, "modified": revision.modified.isoformat()},
+        "derived": made(request),  # what is made in the background (dumps, figures), and of which revision
+    }
     workers = ctx.store.query_workers()
     if workers is not None:
         body["query_workers"] = dataclasses.asdict(workers)

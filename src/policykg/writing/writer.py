@@ -6,7 +6,7 @@ writes that each pass alone can never together leave the graph broken.
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,6 +66,11 @@ class Writer:
         self._writes = 0
         self._touched = False
         self._modified = datetime.now(UTC)
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_written(self, listener: Callable[[], None]) -> None:
+        """Call listener (on the writing thread, quickly) after each write that made a new revision."""
+        self._listeners.append(listener)
 
     @property
     def revision(self) -> "Revision":
@@ -105,6 +110,8 @@ class Writer:
                     if self._index is not None:
                         # Before the call returns: what was written is found by search as soon as it is read.
                         self._index.refresh(self._store, self._subjects)
+                    for listener in self._listeners:
+                        listener()
 
     def _written(self, *changes: Change | None) -> Store:
         """The store, about to be written to (under the write lock) with these changes (None: unknown)."""
