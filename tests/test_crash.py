@@ -30,6 +30,19 @@ def test_sigkill_amid_submissions_keeps_acknowledged_entries_whole_and_the_ldes_
     assert rounds[-1].stored == sum(r.acknowledged + r.kept for r in rounds)
 
 
+def test_sigkill_amid_grouped_submissions_from_many_clients_keeps_each_entry_whole_or_absent(tmp_path):
+    # Eight senders at once: entries are committed in groups (writing/grouping.py), and a kill may fall inside one.
+    env = {"POLICYKG_STORE": str(tmp_path / "store"), "POLICYKG_UPDATE_TOKEN": TOKEN, "POLICYKG_QUERY_WORKERS": "1"}
+    service = CrashedService(tmp_path, env, senders=8, seed=12)
+    try:
+        rounds = [service.round(spread=1.0) for _ in range(2)]
+        assert [r.problems for r in rounds] == [[], []]
+        assert sum(r.acknowledged for r in rounds) > 0
+        assert rounds[-1].stored == sum(r.acknowledged + r.kept for r in rounds)
+    finally:
+        service.close()
+
+
 def test_audits_report_a_lost_an_invalid_and_an_unknown_entry(crashed):
     body = meeting_entry(B, 900)
     response = httpx.post(

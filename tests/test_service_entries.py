@@ -1,6 +1,7 @@
 """Entries over HTTP: checked against the shapes and the stored graph, written with provenance, or refused."""
 
 import itertools
+import threading
 import uuid
 
 import httpx
@@ -344,3 +345,40 @@ def test_entries_can_be_listed_by_resource_and_time(service):
     future = httpx.get(service.url + "/entries", params={"since": "2999-01-01T00:00:00Z"}).json()["entries"]
     assert future == []
     assert httpx.get(service.url + "/entries", params={"since": "yesterday"}).status_code == 400
+
+
+def test_entries_sent_together_are_committed_in_groups_each_with_its_own_verdict(service):
+    numbers = [next(NUMBERS) for _ in range(12)]
+    # Twelve new meetings, two of them sharing a number (so at most one of those two may come in), and four
+    # invalid ones (a date that is none): all sent at once, from as many clients.
+    bodies = [meeting(n)[1] for n in numbers] + [meeting(numbers[0])[1]]
+    bodies += [meeting(next(NUMBERS), start="2024-13-45")[1] for _ in range(4)]
+    before = httpx.get(service.url + "/ready").json()["writes"]
+    start = threading.Barrier(len(bodies))
+    answers: dict[int, httpx.Response] = {}
+
+    def send(index: int) -> None:
+        start.wait(30)
+        answers[index] = post(service, "/entries", bodies[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    statuses = [answers[i].status_code for i in range(len(bodies))]
+    assert statuses[1:12] == [201] * 11 and statuses[13:] == [422] * 4
+    assert sorted(statuses[i] for i in (0, 12)) == [201, 422]  # the same number twice: the second is refused
+    for number in numbers:  # each accepted meeting is in the graph exactly once, in its own entry's graph
+        rows = httpx.get(
+            service.sparql,
+            params={"query": f"SELECT ?g WHERE {{ GRAPH ?g {{ ?m <{PKG}seriesNumber> {number} }} }}"},
+            headers={"Accept": "application/sparql-results+json"},
+        ).json()["results"]["bindings"]
+        assert len(rows) == 1 and rows[0]["g"]["value"].startswith(B + "entries/")
+    accepted = {answers[i].json()["entry"] for i in range(len(bodies)) if statuses[i] == 201}
+    assert len(accepted) == 12
+    after = httpx.get(service.url + "/ready").json()["writes"]
+    judged = 13  # the ill-typed dates are refused as they are read, before any write
+    assert after["writes"] - before["writes"] == judged
+    assert after["groups"] - before["groups"] < judged  # some entries shared a group (and its snapshot)

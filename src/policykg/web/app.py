@@ -75,7 +75,8 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     # Queries to query workers take no thread here: the event loop drives them.
     threads = max(32, 4 * (os.cpu_count() or 1))
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policykg-query")
-    write_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="policykg-write")
+    # Writes: entries waiting on one another are committed in groups (writing/grouping.py), so many may wait.
+    write_executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="policykg-write")
     # Whole-dataset dumps hold a thread for as long as the client reads: threads of their own, so that
     # slow harvesters never take the queries' threads, and few, since each keeps a dump's working memory.
     dump_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="policykg-dump")

@@ -33,7 +33,7 @@ class ServiceContext:
     executor: ThreadPoolExecutor  # queries and reads
     writer: Writer
     entries: Entries
-    write_executor: ThreadPoolExecutor  # writes: one at a time anyway, and never in the readers' way
+    write_executor: ThreadPoolExecutor  # writes: committed in groups, and never in the readers' way
     dump_executor: ThreadPoolExecutor  # whole-dataset dumps, which last as long as their client reads
     search: SearchIndex  # the full-text index, kept in step by the writer
     sessions: Sessions = field(default_factory=Sessions)  # people signed in through /signin

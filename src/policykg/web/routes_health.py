@@ -94,6 +94,7 @@ async def ready(request: Request) -> JSONResponse:
         "checks": {"store": check},
         "revision": {"tag": revision.tag, "modified": revision.modified.isoformat()},
         "derived": made(request),  # what is made in the background (dumps, figures), and of which revision
+        "writes": dict(zip(("groups", "writes"), ctx.writer.groups, strict=True)),  # group commit (writing/grouping.py)
     }
     workers = ctx.store.query_workers()
     if workers is not None:

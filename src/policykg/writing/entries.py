@@ -95,24 +95,32 @@ class Entries:
         written the first time; the same key with other triples is a conflict.
         """
         digest = _digest(triples)
-        with self._lock:
-            if key is not None:
-                earlier = self._by_key(agent, key)
-                if earlier is not None:
-                    if earlier[1] != digest:
-                        raise IdempotencyConflict(
-                            f"the Idempotency-Key {key!r} was used for the entry <{earlier[0]}> with other triples"
+
+        def write() -> Accepted:
+            with self._lock:
+                if key is not None:
+                    earlier = self._by_key(agent, key)
+                    if earlier is not None:
+                        if earlier[1] != digest:
+                            raise IdempotencyConflict(
+                                f"the Idempotency-Key {key!r} was used for the entry <{earlier[0]}> with other triples"
+                            )
+                        return Accepted(earlier[0], Report(results=(), graph=rdflib.Graph()), repeated=True)
+                iri = self._new_iri()
+                extra = [
+                    ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.contentHash)), ox.Literal(digest), self._registry)
+                ]
+                if key is not None:
+                    extra.append(
+                        ox.Quad(
+                            ox.NamedNode(iri), ox.NamedNode(str(PKG.idempotencyKey)), ox.Literal(key), self._registry
                         )
-                    return Accepted(earlier[0], Report(results=(), graph=rdflib.Graph()), repeated=True)
-            iri = self._new_iri()
-            extra = [ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.contentHash)), ox.Literal(digest), self._registry)]
-            if key is not None:
-                extra.append(
-                    ox.Quad(ox.NamedNode(iri), ox.NamedNode(str(PKG.idempotencyKey)), ox.Literal(key), self._registry)
-                )
-            change = self._change(iri, triples, agent)
-            report = self._writer.add(Change(added=change.added + tuple(extra)))
-            return Accepted(iri, report)
+                    )
+                change = self._change(iri, triples, agent)
+                report = self._writer.add(Change(added=change.added + tuple(extra)))
+                return Accepted(iri, report)
+
+        return self._writer.grouped(write)
 
     def listing(
         self, limit: int, offset: int, resource: str | None = None, since: str | None = None, until: str | None = None
@@ -177,25 +185,33 @@ class Entries:
 
     def revise(self, old: str, triples: list[ox.Triple], agent: str) -> Accepted:
         """Replace a current entry by a new version that revises it; the old triples are archived."""
-        with self._lock:
-            current = self._current(old, agent)
-            iri = self._new_iri()
-            change = self._change(iri, triples, agent)
-            entry = ox.NamedNode(iri)
-            links = (
-                ox.Quad(entry, ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(old), self._registry),
-                ox.Quad(entry, ox.NamedNode(str(PKG.contentHash)), ox.Literal(_digest(triples)), self._registry),
-            )
-            retired = self._retire(old, current, ox.NamedNode(str(PKG.supersededBy)), entry)
-            report = self._writer.write(Change(added=change.added + links + retired, removed=tuple(current)))
-            return Accepted(iri, report or Report(results=(), graph=rdflib.Graph()))
+
+        def write() -> Accepted:
+            with self._lock:
+                current = self._current(old, agent)
+                iri = self._new_iri()
+                change = self._change(iri, triples, agent)
+                entry = ox.NamedNode(iri)
+                links = (
+                    ox.Quad(entry, ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(old), self._registry),
+                    ox.Quad(entry, ox.NamedNode(str(PKG.contentHash)), ox.Literal(_digest(triples)), self._registry),
+                )
+                retired = self._retire(old, current, ox.NamedNode(str(PKG.supersededBy)), entry)
+                report = self._writer.write(Change(added=change.added + links + retired, removed=tuple(current)))
+                return Accepted(iri, report or Report(results=(), graph=rdflib.Graph()))
+
+        return self._writer.grouped(write)
 
     def retract(self, old: str, agent: str) -> Report | None:
         """Take a current entry's triples out of the graph, recording who did it and when."""
-        with self._lock:
-            current = self._current(old, agent)
-            retired = self._retire(old, current, ox.NamedNode(str(PKG.retractedBy)), ox.NamedNode(agent))
-            return self._writer.write(Change(added=retired, removed=tuple(current)))
+
+        def write() -> Report | None:
+            with self._lock:
+                current = self._current(old, agent)
+                retired = self._retire(old, current, ox.NamedNode(str(PKG.retractedBy)), ox.NamedNode(agent))
+                return self._writer.write(Change(added=retired, removed=tuple(current)))
+
+        return self._writer.grouped(write)
 
     def _current(self, iri: str, agent: str) -> list[ox.Quad]:
         """The quads of a current entry the agent may change: 404 if none, 410 if gone, 403 if someone else's."""

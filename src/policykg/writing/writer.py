@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -22,6 +23,7 @@ from policykg.search.index import SearchIndex
 from policykg.store import Store
 from policykg.validation.incremental import Change, ChangeValidator
 from policykg.validation.shacl import Report, load_model_graph, report_graph
+from policykg.writing.grouping import GroupCommit
 from policykg.writing.updates import (
     change_as_update,
     change_of,
@@ -30,6 +32,7 @@ from policykg.writing.updates import (
     read_update,
 )
 
+R = TypeVar("R")
 _SUBCLASS = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
 _RECOMMENDATION = ox.NamedNode(PREFIXES["pkg"] + "recommendation")
 
@@ -61,7 +64,9 @@ class Writer:
         self._validator = validator
         self._genid = genid_prefix(base_iri)
         self._registry, self._entry_graphs = registry_iri(base_iri), entry_iri(base_iri)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a group's writes take it again inside the group
+        self._depth = 0  # how deep in _writing() the holder of the lock is
+        self._commits = GroupCommit()
         self._started = uuid.uuid4().hex[:12]  # tags from an earlier run of the service never match
         self._writes = 0
         self._touched = False
@@ -94,17 +99,36 @@ class Writer:
                 copy = stack.enter_context(self._store.frozen())
             yield revision, copy
 
+    def grouped(self, write: Callable[[], R]) -> R:
+        """Run a write (a call of this writer's methods) in a group with those that arrive meanwhile (see
+        writing/grouping.py): each its own transaction and verdict, all made visible at once (one snapshot
+        for the query workers, one commit of the search index, one new revision) before any call returns."""
+        return self._commits.run(write, self._as_one)
+
+    @property
+    def groups(self) -> tuple[int, int]:
+        """How many groups of writes ran, and how many writes they held."""
+        return self._commits.groups, self._commits.writes
+
+    def _as_one(self, writes: Callable[[], None]) -> None:
+        with self._writing(), self._store.deferred_publication():
+            writes()
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """Hold the write lock; afterwards, count a new revision if the store was written to (also when the
         write then failed or was undone: a tag may change without a change of content, never the other way
-        round). A write refused before it reached the store leaves the revision, and every cache, as it was."""
+        round). A write refused before it reached the store leaves the revision, and every cache, as it was.
+        Taken again inside a group of writes (grouped), only the outermost counts."""
         with self._lock:
-            self._touched, self._subjects = False, set()
+            self._depth += 1
+            if self._depth == 1:
+                self._touched, self._subjects = False, set()
             try:
                 yield
             finally:
-                if self._touched:
+                self._depth -= 1
+                if self._depth == 0 and self._touched:
                     self._writes += 1
                     self._modified = datetime.now(UTC)
                     if self._index is not None:
