@@ -27,7 +27,10 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
 
 
-def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rdf(page, service, outbound_requests):
+def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rdf(
+    page_without_js, service, outbound_requests
+):
+    page = page_without_js  # the forms as they work everywhere; test_browser_pickers.py walks what our script adds
     page.goto(service.url + "/contribute")
     page.get_by_role("link", name="sign in").click()
     page.get_by_label("Your token").fill("contributor-token-alice")

@@ -1,6 +1,8 @@
 """A contributor's session survives a restart of the service: a real server, stopped and started on one folder."""
 
 import re
+import sqlite3
+import time
 
 import httpx
 from conftest import SERVICE_SETTINGS, start_service, stop
@@ -30,3 +32,49 @@ def test_a_signed_in_contributor_stays_signed_in_across_a_restart(tmp_path):
             assert "Signed in as" not in replay.get("/contribute").text  # the old cookie opens nothing now
     finally:
         stop(process)
+
+
+def test_an_expired_session_is_refused_and_the_file_holds_neither_cookie_nor_token(tmp_path):
+    settings = {**SERVICE_SETTINGS, "POLICYKG_STORE": str(tmp_path / "store"), "POLICYKG_QUERY_WORKERS": "0"}
+    sessions = tmp_path / "store.sessions"
+    process, url = start_service(tmp_path, **settings)
+    try:
+        cookies = []
+        for token in ("contributor-token-alice", "contributor-token-bob"):
+            with httpx.Client(base_url=url, timeout=60) as browser:
+                csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/signin").text).group(1)
+                browser.post("/signin", data={"csrf": csrf, "token": token, "next": "/"})
+                cookies.append(browser.cookies["policykg_session"])
+        content = sessions.read_bytes() + _sidecars(sessions)
+        for secret in (*cookies, "contributor-token-alice", "contributor-token-bob"):
+            assert secret.encode() not in content
+        # Alice's working day is over (her row says so); Bob's is not.
+        with sqlite3.connect(sessions) as db:
+            (alice_csrf,) = db.execute("SELECT csrf FROM session WHERE agent LIKE '%/alice'").fetchone()
+            db.execute("UPDATE session SET expires = ? WHERE agent LIKE '%/alice'", (time.time() - 1,))
+        alice = {"Cookie": f"policykg_session={cookies[0]}"}
+        page = httpx.get(url + "/contribute", headers=alice)
+        assert "Signed in as" not in page.text and cookies[0] not in page.headers["set-cookie"]  # a new visitor's
+        form = {"csrf": alice_csrf, "type": "Organisation", "action": "submit", "label": "Expired 75999"}
+        refused = httpx.post(url + "/contribute/new", data=form, headers={**alice, "Accept": "application/json"})
+        assert refused.status_code == 403  # with its own CSRF token, an expired session's cookie opens nothing
+        with httpx.Client(base_url=url, timeout=60, cookies={"policykg_session": cookies[1]}) as bob:
+            assert "Signed in as <strong>bob</strong>" in bob.get("/contribute").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', bob.get("/signin").text).group(1)
+            assert bob.post("/signin", data={"csrf": csrf, "token": "contributor-token-bob"}).status_code == 303
+        # Signing in again started a new session (and purged the expired row); the old ones are gone or expired.
+        with sqlite3.connect(sessions) as db:
+            agents = sorted(a.rsplit("/", 1)[-1] for (a,) in db.execute("SELECT agent FROM session"))
+        assert agents == ["bob"]
+    finally:
+        stop(process)
+
+
+def _sidecars(path) -> bytes:
+    """What SQLite may keep beside its file while it writes (a journal, a write-ahead log)."""
+    found = b""
+    for ending in ("-journal", "-wal"):
+        side = path.with_name(path.name + ending)
+        if side.exists():
+            found += side.read_bytes()
+    return found

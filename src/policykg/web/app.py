@@ -26,6 +26,7 @@ from policykg.web import (
     routes_ldes,
     routes_lists,
     routes_pages,
+    routes_pickers,
     routes_pictures,
     routes_resources,
     routes_search,
@@ -63,6 +64,7 @@ ROUTES = (
     routes_catalogue,
     routes_health,
     routes_signin,
+    routes_pickers,
     routes_contribute,
     routes_search,
 )

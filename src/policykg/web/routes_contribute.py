@@ -18,11 +18,12 @@ from policykg.views.readback import ReadBack, read_back
 from policykg.views.sentences import split_sentences
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_form, run
+from policykg.web.contribute_script import ScriptedPages, loads
 from policykg.web.pages import page
 from policykg.web.routes_signin import visitor_session, with_session
 from policykg.web.sessions import Session, checked, signed_in
 
-router = APIRouter(tags=["Contributing"], default_response_class=Response)
+router = APIRouter(tags=["Contributing"], default_response_class=Response, route_class=ScriptedPages)
 _ENTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -236,6 +237,7 @@ async def _render(
         ctx,
         "contribute_form.html",
         f"Revise entry {revises}: {form.label}" if revises else f"Add: {form.label}",
+        loads=loads(),
         revises=revises,
         asked=asked,
         found=search and _Found(search.key, search.words, len(choices.get(search.key, []))),
