@@ -62,9 +62,9 @@ def test_an_expired_session_is_refused_and_the_file_holds_neither_cookie_nor_tok
             assert "Signed in as <strong>bob</strong>" in bob.get("/contribute").text
             csrf = re.search(r'name="csrf" value="([^"]+)"', bob.get("/signin").text).group(1)
             assert bob.post("/signin", data={"csrf": csrf, "token": "contributor-token-bob"}).status_code == 303
-        # Signing in again started a new session (and purged the expired row); the old ones are gone or expired.
+        # Signing in again started a new session and purged the expired one; a signed-in row ends on sign-in.
         with sqlite3.connect(sessions) as db:
-            agents = sorted(a.rsplit("/", 1)[-1] for (a,) in db.execute("SELECT agent FROM session"))
+            agents = [a.rsplit("/", 1)[-1] for (a,) in db.execute("SELECT agent FROM session WHERE agent != ''")]
         assert agents == ["bob"]
     finally:
         stop(process)
@@ -78,3 +78,35 @@ def _sidecars(path) -> bytes:
         if side.exists():
             found += side.read_bytes()
     return found
+
+
+def test_two_server_processes_share_the_sessions_file(tmp_path):
+    settings = {**SERVICE_SETTINGS, "POLICYKG_STORE": "memory", "POLICYKG_SESSIONS_FILE": str(tmp_path / "shared")}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, one = start_service(tmp_path / "a", **settings)
+    try:
+        second, two = start_service(tmp_path / "b", **settings)
+        try:
+            # The sign-in form from one process, posted to the other: the visitor's session (its CSRF) is shared.
+            form = httpx.get(one + "/signin")
+            visitor = form.cookies["policykg_session"]
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+            signed = httpx.post(
+                two + "/signin",
+                data={"csrf": csrf, "token": "contributor-token-alice", "next": "/contribute"},
+                cookies={"policykg_session": visitor},
+            )
+            assert signed.status_code == 303
+            cookie = signed.cookies["policykg_session"]
+            assert cookie != visitor  # a new id on sign-in
+            page = httpx.get(one + "/contribute", cookies={"policykg_session": cookie})
+            assert "Signed in as <strong>alice</strong>" in page.text
+            # Signing out on one ends the session on both.
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            assert httpx.post(one + "/signout", data={"csrf": csrf}, cookies={"policykg_session": cookie}).is_redirect
+            assert "Signed in as" not in httpx.get(two + "/contribute", cookies={"policykg_session": cookie}).text
+        finally:
+            stop(second)
+    finally:
+        stop(first)

@@ -4,12 +4,12 @@ The cookie holds a random session id and nothing else: the token stays on the se
 form and is never stored, echoed or logged. Each session has a CSRF token that every form POST must carry
 (SameSite=Strict already keeps other sites' forms from sending the cookie; the token is the second lock).
 
-Signed-in sessions are kept in a small SQLite file beside the store (settings: sessions_file), so that a
-restart signs nobody out and several server processes share them; the file holds a hash of each session id,
-never the id (the cookie's value) nor the token, so a copy of it opens no session. A visitor's session before
-sign-in (made by every visit to a form, to hold its CSRF token) stays in memory: it is worth no write, and
-after a restart the form is loaded again. Signing out ends a session at once; expired rows are purged as
-sessions start. Over the in-memory store every session is in memory.
+Sessions are kept in a small SQLite file beside the store (settings: sessions_file), so that a restart signs
+nobody out and several server processes share them: a visitor's session too (made by the first visit to a form,
+to hold its CSRF token), so that a form loaded from one process can be posted to another, or after a restart.
+The file holds a hash of each session id, never the id (the cookie's value) nor the token, so a copy of it opens
+no session. Signing out deletes the session's row at once; expired rows are purged as sessions start, and the
+visitors' rows are kept to a bounded number. Over the in-memory store, sessions live in memory.
 """
 
 import contextlib
@@ -45,7 +45,7 @@ class Session:
 
 
 class Sessions:
-    """The open sessions, by id: visitors' in memory, signed-in ones also in the file (if any); thread-safe."""
+    """The open sessions, by id: in the file (if any), else in memory; thread-safe, and shared by processes."""
 
     def __init__(self, lifetime: float = LIFETIME_SECONDS, path: Path | None = None) -> None:
         self._lifetime = lifetime
@@ -56,22 +56,34 @@ class Sessions:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600, exist_ok=True)
             with self._file() as db:
+                # agent '' is a visitor who has not signed in (a file of an earlier version holds no visitor).
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS session (id_hash TEXT PRIMARY KEY, agent TEXT NOT NULL, "
                     "csrf TEXT NOT NULL, expires REAL NOT NULL)"
                 )
+                db.execute("CREATE INDEX IF NOT EXISTS session_expires ON session (expires)")
+            with contextlib.closing(sqlite3.connect(os.fspath(path), timeout=10)) as db:
+                # Readers never wait for a writer, and a commit needs no sync of its own (the log is synced
+                # at checkpoints): what a lost session costs is a new sign-in, not worth a disk flush per visit.
+                db.execute("PRAGMA journal_mode=WAL")
 
     def start(self, agent: str | None = None) -> Session:
         """A new session (new id, new CSRF token), for an agent or for a visitor not yet signed in."""
         now = time.time()
         session = Session(secrets.token_urlsafe(32), agent, secrets.token_urlsafe(32), now + self._lifetime)
-        if agent is not None and self._path is not None:
+        if self._path is not None:
             with self._file() as db:
                 db.execute("DELETE FROM session WHERE expires <= ?", (now,))
                 db.execute(
                     "INSERT INTO session VALUES (?, ?, ?, ?)",
-                    (_hashed(session.id), agent, session.csrf, session.expires),
+                    (_hashed(session.id), agent or "", session.csrf, session.expires),
                 )
+                if agent is None:  # visits to a form make these: the newest are kept
+                    db.execute(
+                        "DELETE FROM session WHERE agent = '' AND id_hash NOT IN "
+                        "(SELECT id_hash FROM session WHERE agent = '' ORDER BY expires DESC LIMIT ?)",
+                        (_MAX_SESSIONS,),
+                    )
             return session
         with self._lock:
             if len(self._open) >= _MAX_SESSIONS:
@@ -84,31 +96,33 @@ class Sessions:
         return session
 
     def get(self, session_id: str | None) -> Session | None:
-        """The open session of that id; None for an unknown or ended one."""
+        """The open session of that id; None for an unknown, ended or expired one."""
         if not session_id:
             return None
         now = time.time()
-        with self._lock:
-            session = self._open.get(session_id)
-            if session is not None and session.expires <= now:
-                del self._open[session_id]
-                return None
-        if session is None and self._path is not None:
+        if self._path is not None:
             with self._file() as db:
                 row = db.execute(
                     "SELECT agent, csrf, expires FROM session WHERE id_hash = ? AND expires > ?",
                     (_hashed(session_id), now),
                 ).fetchone()
-            session = None if row is None else Session(session_id, row[0], row[1], row[2])
+            return None if row is None else Session(session_id, row[0] or None, row[1], row[2])
+        with self._lock:
+            session = self._open.get(session_id)
+            if session is not None and session.expires <= now:
+                del self._open[session_id]
+                return None
         return session
 
     def end(self, session_id: str | None) -> None:
         """End a session on the server: its cookie no longer opens anything."""
+        if self._path is not None:
+            if session_id:
+                with self._file() as db:
+                    db.execute("DELETE FROM session WHERE id_hash = ?", (_hashed(session_id),))
+            return
         with self._lock:
             self._open.pop(session_id or "", None)
-        if self._path is not None and session_id:
-            with self._file() as db:
-                db.execute("DELETE FROM session WHERE id_hash = ?", (_hashed(session_id),))
 
     @contextlib.contextmanager
     def _file(self) -> Iterator[sqlite3.Connection]:
@@ -116,6 +130,7 @@ class Sessions:
         assert self._path is not None
         db = sqlite3.connect(os.fspath(self._path), timeout=10)
         try:
+            db.execute("PRAGMA synchronous=NORMAL")
             with db:  # one transaction: committed, or rolled back on an error
                 yield db
         finally:

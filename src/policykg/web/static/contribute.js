@@ -99,6 +99,8 @@
 
     function choose(index) {
       var thing = shown[index];
+      clearTimeout(timer); // words typed just before do not open the list again
+      asked++;
       var option = Array.prototype.find.call(select.options, function (o) {
         return o.value === thing.iri;
       });
