@@ -56,7 +56,7 @@ class EmbeddedStore(Store):
         self._union = union_default_graph
         self._pool = pool
         self._folder = folder  # where it is kept on disk (None: in memory, or a frozen copy)
-        self._deferring = False
+        self._deferring = 0  # how many deferred_publication blocks are open (a group's writes may nest one)
         self._changed()
 
     @classmethod
@@ -323,11 +323,11 @@ class EmbeddedStore(Store):
     @contextmanager
     def deferred_publication(self) -> Iterator[None]:
         """Writes inside this block reach the query workers together, in one snapshot at its end."""
-        self._deferring = True
+        self._deferring += 1
         try:
             yield
         finally:
-            self._deferring = False
+            self._deferring -= 1
             self._changed()
 
     def _changed(self) -> None:
