@@ -1,4 +1,5 @@
-"""A contributor's session survives a restart of the service: a real server, stopped and started on one folder."""
+"""A contributor's session survives a restart of the service (a real server, stopped and started on one folder),
+and neither the token nor the session id is ever logged."""
 
 import re
 import sqlite3
@@ -19,6 +20,7 @@ def test_a_signed_in_contributor_stays_signed_in_across_a_restart(tmp_path):
             cookie = browser.cookies["policykg_session"]
     finally:
         stop(process)
+    assert_not_logged(tmp_path, "/signin", cookie)
     assert (tmp_path / "store.sessions").is_file()
     assert cookie.encode() not in (tmp_path / "store.sessions").read_bytes()
     process, url = start_service(tmp_path, **settings)
@@ -32,6 +34,7 @@ def test_a_signed_in_contributor_stays_signed_in_across_a_restart(tmp_path):
             assert "Signed in as" not in replay.get("/contribute").text  # the old cookie opens nothing now
     finally:
         stop(process)
+    assert_not_logged(tmp_path, "/signout", cookie)
 
 
 def test_an_expired_session_is_refused_and_the_file_holds_neither_cookie_nor_token(tmp_path):
@@ -110,3 +113,10 @@ def test_two_server_processes_share_the_sessions_file(tmp_path):
             stop(second)
     finally:
         stop(first)
+
+
+def assert_not_logged(folder, path: str, cookie: str) -> None:
+    """The token went in a form's body, the session id in a cookie: neither is ever logged (nor in an address)."""
+    log = (folder / "serve.log").read_text(encoding="utf-8")
+    assert f'"path": "{path}"' in log  # the request is in the log, without them
+    assert "contributor-token-alice" not in log and cookie not in log
