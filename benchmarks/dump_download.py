@@ -148,12 +148,11 @@ def main() -> None:
             elapsed = time.perf_counter() - started
     finally:
         stop(process)
-    first = [d[0] * 1000 for d in downloads]
-    last = [d[1] for d in downloads]
+    first, last = [d[0] for d in downloads], [d[1] for d in downloads]  # seconds (percentile gives ms)
     row = (
         f"| {args.label} | {'files' if files else 'streamed'} | {len(downloads)} | {percentile(first, 0.5):,.0f} | "
-        f"{percentile(first, 0.95):,.0f} | {max(first):,.0f} | {percentile(last, 0.5):,.1f} | "
-        f"{percentile(last, 0.95):,.1f} | {elapsed:,.0f} | {written} | {memory.server:,.0f} | "
+        f"{percentile(first, 0.95):,.0f} | {max(first) * 1000:,.0f} | {percentile(last, 0.5) / 1000:,.1f} | "
+        f"{percentile(last, 0.95) / 1000:,.1f} | {elapsed:,.0f} | {written} | {memory.server:,.0f} | "
         f"{memory.server - idle:,.0f} | {memory.workers:,.0f} |"
     )
     table = "\n".join(

@@ -107,10 +107,12 @@ def organisation_classes(store: Store) -> list[str]:
 
 def _read(store: Store, values: str) -> Iterator[Document]:
     documents: dict[str, Document] = {}
-    readable = " ".join(f"<{p}>" for p in (*NAME_PROPERTIES, *TEXT_PROPERTIES))
+    # The properties as a FILTER, not a VALUES block: joined with VALUES, Oxigraph read every statement of
+    # those properties (0.5 s for 30 subjects at a million triples); filtered, each subject's own (2 ms).
+    readable = ", ".join(f"<{p}>" for p in (*NAME_PROPERTIES, *TEXT_PROPERTIES))
     rows = store.select(
-        f"SELECT ?s ?p ?o WHERE {{ {values} VALUES ?p {{ {readable} }} GRAPH ?g {{ ?s ?p ?o }} "
-        "FILTER (isIRI(?s) && isLiteral(?o)) }"
+        f"SELECT ?s ?p ?o WHERE {{ {values} GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER (?p IN ({readable}) && isIRI(?s) && isLiteral(?o)) }}"
     ).rows
     for s, p, o in rows:
         if s is None or p is None or not isinstance(o, ox.Literal):
@@ -127,26 +129,31 @@ def _read(store: Store, values: str) -> Iterator[Document]:
 
 def _add_facets(store: Store, values: str, documents: dict[str, Document]) -> None:
     """Fill in each document's types, concepts, events, organisations, statuses and years."""
-    links = " ".join(f'(<{p}> "{kind}")' for p, kind in _FACET_LINKS.items())
-    dates = " ".join(f"<{p}>" for p in _OWN_DATES)
+    links = ", ".join(f"<{p}>" for p in _FACET_LINKS)
+    dates = ", ".join(f"<{p}>" for p in _OWN_DATES)
     kinds = " ".join(f"<{c}>" for c in organisation_classes(store))
-    sparql = f"""SELECT ?s ?kind ?v WHERE {{ {values}
-      {{ GRAPH ?g {{ ?s a ?v }} BIND ("type" AS ?kind) }}
-      UNION {{ VALUES (?p ?kind) {{ {links} }} GRAPH ?g {{ ?s ?p ?v }} }}
-      UNION {{ GRAPH ?g {{ ?r <{_P["pkg"]}recommendation> ?s }} GRAPH ?h {{ ?r <{_P["pkg"]}status> ?v }}
-               BIND ("status" AS ?kind) }}
-      UNION {{ VALUES ?p {{ {dates} }} GRAPH ?g {{ ?s ?p ?v }} BIND ("year" AS ?kind) }}
-      UNION {{ GRAPH ?g {{ ?s {_EVENT_PATH} ?e }} GRAPH ?h {{ ?e <{_P["schema"]}startDate> ?v }}
-               BIND ("eventyear" AS ?kind) }}
-      UNION {{ VALUES ?c {{ {kinds} }} GRAPH ?h {{ ?v a ?c }} GRAPH ?g {{ ?s ?p ?v }} BIND ("organisation" AS ?kind) }}
-      UNION {{ VALUES ?c {{ {kinds} }} GRAPH ?h {{ ?v a ?c }}
-               GRAPH ?g {{ ?s {_EVENT_PATH} ?e }} GRAPH ?i {{ ?e <{_P["pkg"]}organisedBy> ?v }}
-               BIND ("organisation" AS ?kind) }}
-    }}"""
-    for s, kind, v in store.select(sparql).values():
+    # Asked of each value found (EXISTS), not joined with every organisation of the store.
+    organisation = f"FILTER EXISTS {{ VALUES ?c {{ {kinds} }} GRAPH ?h {{ ?v a ?c }} }}"
+    # Each branch starts from the subjects (in VALUES): a branch left to itself (every organisation and
+    # whatever links to it) was read whole before the join, 2 s a write at a million triples; now 2 ms.
+    branches = (
+        'GRAPH ?g { ?s a ?v } BIND ("type" AS ?kind)',
+        f"GRAPH ?g {{ ?s ?p ?v }} FILTER (?p IN ({links})) BIND (STR(?p) AS ?kind)",  # the kind: _FACET_LINKS
+        f"GRAPH ?g {{ ?r <{_P['pkg']}recommendation> ?s }} GRAPH ?h {{ ?r <{_P['pkg']}status> ?v }} "
+        'BIND ("status" AS ?kind)',
+        f'GRAPH ?g {{ ?s ?p ?v }} FILTER (?p IN ({dates})) BIND ("year" AS ?kind)',
+        f"GRAPH ?g {{ ?s {_EVENT_PATH} ?e }} GRAPH ?h {{ ?e <{_P['schema']}startDate> ?v }} "
+        'BIND ("eventyear" AS ?kind)',
+        f'GRAPH ?g {{ ?s ?p ?v }} {organisation} BIND ("organisation" AS ?kind)',
+        f"GRAPH ?g {{ ?s {_EVENT_PATH} ?e }} GRAPH ?i {{ ?e <{_P['pkg']}organisedBy> ?v }} {organisation} "
+        'BIND ("organisation" AS ?kind)',
+    )
+    sparql = "SELECT ?s ?kind ?v WHERE { " + " UNION ".join(f"{{ {values} {b} }}" for b in branches) + " }"
+    for s, found, v in store.select(sparql).values():
         document = documents.get(s or "")
         if document is None or v is None:
             continue
+        kind = _FACET_LINKS.get(found or "", found)
         if kind in ("year", "eventyear"):
             year = v[:4]
             if len(year) == 4 and year.isdigit():
