@@ -395,3 +395,13 @@ def test_add_another_gives_a_repeatable_field_one_more_box_and_keeps_the_values(
     # The value kept, the box the value always gets after it, and the one asked for.
     assert boxes == [("0", "A first name"), ("1", ""), ("2", "")]
     assert input_value(more.text, "seriesNumber") == "77"
+
+
+def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_fault(service):
+    client = signed_in(service)
+    answer = client.post(
+        "/contribute/new",
+        data={"csrf": "jeton-é", "type": "Organisation", "action": "check"},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")

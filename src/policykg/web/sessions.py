@@ -150,7 +150,7 @@ def current(sessions: Sessions, request: Request) -> Session | None:
 def checked(sessions: Sessions, request: Request, form_token: str | None) -> Session:
     """The session of a form POST whose CSRF token matches it; 403 otherwise, before anything is done."""
     session = current(sessions, request)
-    if session is None or not form_token or not hmac.compare_digest(form_token, session.csrf):
+    if session is None or not form_token or not hmac.compare_digest(form_token.encode(), session.csrf.encode()):
         raise FormRefused("the form did not carry this session's CSRF token: reload the form and send it again")
     return session
 
