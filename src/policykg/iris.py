@@ -41,6 +41,11 @@ def data_graph_iri(base_iri: str) -> str:
     return f"{base_iri}{GRAPHS}data"
 
 
+def closure_graph_iri(base_iri: str) -> str:
+    """The inferred graph of skos:broaderTransitive, which the service keeps (writing/closure.py)."""
+    return f"{base_iri}{GRAPHS}inferred/broader-transitive"
+
+
 def genid_prefix(base_iri: str) -> str:
     """Where a deployment's skolem IRIs live."""
     return base_iri + GENID

@@ -78,14 +78,6 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
     from policykg.views import display
 
     names = {v[0]: k for k, v in FORMATS.items()}
-    media = {
-        "turtle": "text/turtle",
-        "trig": "application/trig",
-        "ntriples": "application/n-triples",
-        "nquads": "application/n-quads",
-        "jsonld": "application/ld+json",
-        "rdfxml": "application/rdf+xml",
-    }
     format_name = args.input_format or names[format_of(args.file)]
     token = args.token or os.environ.get("POLICYKG_TOKEN", "")
     try:
@@ -93,7 +85,7 @@ def run_submit(args: argparse.Namespace, settings: Settings) -> int:
             args.url.rstrip("/") + "/entries",
             content=args.file.read_bytes(),
             timeout=120,
-            headers={"Content-Type": media[format_name], "Authorization": f"Bearer {token}"},
+            headers={"Content-Type": FORMATS[format_name][0].media_type, "Authorization": f"Bearer {token}"},
         )
     except httpx.HTTPError as error:
         print(f"error: cannot reach {args.url}: {error}", file=sys.stderr)
@@ -228,6 +220,7 @@ def _text_output(path: Path) -> IO[str]:
 
 def run_load(args: argparse.Namespace, settings: Settings) -> int:
     """Bulk-load files into the configured store, with a progress bar and a quads/s figure."""
+    from policykg.model.closure import write_closure
     from policykg.model.files import data_graph_iri, load_model
     from policykg.model.loading import load_files as bulk_load_files
     from policykg.model.loading import progress_bar
@@ -250,6 +243,7 @@ def run_load(args: argparse.Namespace, settings: Settings) -> int:
             # this point is mended by `serve`, which adds the model to any store that lacks it).
             load_model(store, settings)
             print(f"policykg: loaded the ontology, shapes and seed data into {settings.store}", file=sys.stderr)
+        write_closure(store, settings.base_iri)
         _reindex(store, settings)
     finally:
         store.close()
@@ -352,6 +346,7 @@ def _open_store(
 
 
 def _store(files: list[Path], settings: Settings, input_format: str | None) -> Store:
+    from policykg.model.closure import write_closure
     from policykg.model.files import load_data_files, load_model
     from policykg.store import EmbeddedStore
 
@@ -359,6 +354,7 @@ def _store(files: list[Path], settings: Settings, input_format: str | None) -> S
     load_model(store, settings, with_data=not files)
     if files:
         load_data_files(store, files, settings, input_format)
+    write_closure(store, settings.base_iri)  # what the questions that follow skos:broader read
     return store
 
 

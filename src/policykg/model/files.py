@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from policykg import iris
 from policykg.config import Settings
 from policykg.iris import genid_prefix
+from policykg.model.closure import write_closure
 from policykg.rdf.input import read_files
 from policykg.rdf.namespaces import ONTOLOGY_IRI, SHAPES_IRI
 from policykg.rdf.skolem import canonical, fresh
@@ -45,6 +46,8 @@ def load_model(store: Store, settings: Settings, with_data: bool = True) -> None
     if with_data:
         quads += canonical(read_files([settings.data_dir], settings.base_iri), genid_prefix(settings.base_iri))
     store.add(quads, data_graph_iri(settings))
+    # The closure of skos:broader in a write of its own: a start mends it if a kill comes in between.
+    write_closure(store, settings.base_iri)
 
 
 def model_quads(settings: Settings) -> list[ox.Quad]:

@@ -43,7 +43,7 @@ class Kind:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("concept", _CONCEPT, lambda iri: f"?x skos:broader* {iri}", "the concept {} or a narrower one"),
+        Kind("concept", _CONCEPT, lambda iri: f"?x skos:broaderTransitive? {iri}", "the concept {} or a narrower one"),
         Kind("organisation", str(PKG.Organisation), lambda iri: f"BIND ({iri} AS ?x)", "the organisation {}"),
         Kind(
             "recommendation",

@@ -3,7 +3,7 @@
 Each list is one SPARQL query made here from the filters a person chose (every IRI checked, every number
 read as a number: nothing a client sends is pasted into the query as it came), run as it is, and shown
 with its rows so that an analyst can take the query to the query page and change it. "A concept" always
-means the concept or any narrower one (skos:broader*).
+means the concept or any narrower one (skos:broader*, read as skos:broaderTransitive?: writing/closure.py).
 """
 
 from dataclasses import dataclass, field
@@ -264,9 +264,9 @@ def _pattern(kind: str, name: str, iri: str) -> str:
     node = str(ox.NamedNode(iri))
     subject = {"recommendations": "?item pkg:concerns", "events": "?item dcterms:subject|pkg:mainTopic"}
     if name == "concept" and kind == "concepts":
-        return f"?item skos:broader* {node} ."
+        return f"?item skos:broaderTransitive? {node} ."
     if name == "concept":
-        return f"?about skos:broader* {node} . {subject[kind]} ?about ."
+        return f"?about skos:broaderTransitive? {node} . {subject[kind]} ?about ."
     if name == "event" and kind == "recommendations":
         return f"{{ ?item pkg:issuedAt {node} }} UNION {{ ?shown pkg:presents ?item ; pkg:presentedAt {node} }}"
     if name == "event":  # organisations: those that organised the event or took part in it

@@ -187,7 +187,7 @@ def touching(store: Store, concept: str, limit: int = VIEW_LIMIT) -> list[Moment
     rows = store.select(
         f"""
         SELECT DISTINCT ?rec ?label ?kind ?event WHERE {{
-          ?narrower skos:broader* <{concept}> . ?rec pkg:concerns ?narrower .
+          ?narrower skos:broaderTransitive? <{concept}> . ?rec pkg:concerns ?narrower .
           OPTIONAL {{ ?rec rdfs:label ?label }}
           OPTIONAL {{ {{ ?rec pkg:issuedAt ?event BIND ("issued" AS ?step) }}
                      UNION {{ ?presentation pkg:presents ?rec ; pkg:presentedAt ?event BIND ("presented" AS ?step) }} }}

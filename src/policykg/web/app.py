@@ -105,6 +105,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     index = open_index(settings, store)
     writer = make_writer(settings, store, index)
+    writer.keep_closure()  # after a bulk load, a restore or a crash between a write and its closure
     app.state.context = ServiceContext(
         settings=settings,
         store=store,

@@ -7,7 +7,7 @@ writes that each pass alone can never together leave the graph broken.
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -16,7 +16,8 @@ import pyoxigraph as ox
 
 from policykg.config import Settings
 from policykg.errors import ChangeRejected, DefaultGraphWrite, QueryError, ReadOnlyGraph
-from policykg.iris import entry_iri, genid_prefix, registry_iri
+from policykg.iris import closure_graph_iri, entry_iri, genid_prefix, registry_iri
+from policykg.model.closure import closure_difference, touches_broader
 from policykg.rdf.namespaces import ONTOLOGY_IRI, PREFIXES, SHAPES_IRI
 from policykg.rdf.skolem import fresh
 from policykg.search.index import SearchIndex
@@ -64,6 +65,8 @@ class Writer:
         self._validator = validator
         self._genid = genid_prefix(base_iri)
         self._registry, self._entry_graphs = registry_iri(base_iri), entry_iri(base_iri)
+        self._base_iri, self._closure = base_iri, ox.NamedNode(closure_graph_iri(base_iri))
+        self._closure_due = False  # whether the write touched skos:broader (writing/closure.py)
         self._lock = threading.RLock()  # a group's writes take it again inside the group
         self._depth = 0  # how deep in _writing() the holder of the lock is
         self._commits = GroupCommit()
@@ -119,13 +122,18 @@ class Writer:
         """Hold the write lock; afterwards, count a new revision if the store was written to (also when the
         write then failed or was undone: a tag may change without a change of content, never the other way
         round). A write refused before it reached the store leaves the revision, and every cache, as it was.
-        Taken again inside a group of writes (grouped), only the outermost counts."""
+        Taken again inside a group of writes (grouped), only the outermost counts. The outermost also brings
+        the closure of skos:broader up to date, and makes the whole visible to the query workers at once."""
         with self._lock:
             self._depth += 1
-            if self._depth == 1:
-                self._touched, self._subjects = False, set()
+            outermost = self._depth == 1
+            if outermost:
+                self._touched, self._subjects, self._closure_due = False, set(), False
             try:
-                yield
+                with self._store.deferred_publication() if outermost else nullcontext():
+                    yield
+                    if outermost and self._closure_due:
+                        self._keep_closure()
             finally:
                 self._depth -= 1
                 if self._depth == 0 and self._touched:
@@ -142,12 +150,24 @@ class Writer:
         if self._index is not None and not self._touched:
             self._index.begin_write()
         self._touched = True
+        self._closure_due = self._closure_due or any(
+            change is None or touches_broader((*change.added, *change.removed)) for change in changes
+        )
         for change in changes:
             if change is None or self._subjects is None:
                 self._subjects = None
             else:
                 self._subjects |= touched_subjects(change)
         return self._store
+
+    def keep_closure(self) -> None:
+        """Bring the closure of skos:broader up to date with the store (at a start: after a load or a crash)."""
+        with self._writing():
+            self._keep_closure()
+
+    def _keep_closure(self) -> None:
+        added, removed = closure_difference(self._store, self._base_iri)
+        self._apply(Change(added=added, removed=removed))
 
     def update(self, text: str, base_iri: str, using: tuple[str, ...] = (), using_named: tuple[str, ...] = ()) -> None:
         """Run a SPARQL Update request if its effect conforms; nothing of it stays otherwise.
@@ -296,6 +316,11 @@ class Writer:
         model = {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}
         if any(q.graph_name in model for q in (*change.added, *change.removed)):
             raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
+        if any(q.graph_name == self._closure for q in (*change.added, *change.removed)):
+            raise ReadOnlyGraph(
+                f"<{self._closure.value}> is the closure of skos:broader (skos:broaderTransitive), which the "
+                "service keeps: write the skos:broader statements it follows from instead"
+            )
         if any(q.predicate == _SUBCLASS for q in (*change.added, *change.removed)):
             # The shapes' targets and class checks follow the ontology's hierarchy: data may not change it.
             raise ReadOnlyGraph(
