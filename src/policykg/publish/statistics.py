@@ -179,13 +179,51 @@ def _links(store: Store) -> tuple[LinkCount, ...]:
 
 
 def _examples(store: Store, base_iri: str) -> tuple[str, ...]:
-    """The first instance (by IRI) under <base>id/ of each example class or of one of its subclasses."""
-    roots = " ".join(f"<{iri}>" for iri in EXAMPLE_CLASSES)
+    found = first_instances(store, base_iri, EXAMPLE_CLASSES)
+    return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)
+
+
+def first_instances(store: Store, base_iri: str, roots: tuple[str, ...]) -> dict[str, str]:
+    """The first instance (by IRI) under <base>id/ of each class of roots or of one of its subclasses."""
+    values = " ".join(f"<{iri}>" for iri in roots)
     rows = store.select(f"""SELECT ?root (MIN(STR(?resource)) AS ?example) WHERE {{
-        VALUES ?root {{ {roots} }}
+        VALUES ?root {{ {values} }}
         {{ SELECT DISTINCT ?class ?root WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }} }}
         GRAPH ?g {{ ?resource a ?class }}
         FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), {_string(base_iri + iris.THINGS)}))
     }} GROUP BY ?root""").values()
-    found = {str(root): str(example) for root, example in rows if example}
-    return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)
+    return {str(root): str(example) for root, example in rows if example}
+
+
+def example_classes(store: Store) -> dict[str, frozenset[str]]:
+    """Each example class with its subclasses (the ontology's hierarchy, which writes may not change)."""
+    values = " ".join(f"<{iri}>" for iri in EXAMPLE_CLASSES)
+    rows = store.select(f"""SELECT ?root ?class WHERE {{
+        VALUES ?root {{ {values} }} GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }}""").values()
+    found: dict[str, set[str]] = {root: {root} for root in EXAMPLE_CLASSES}  # a class is its own, stated or not
+    for root, class_iri in rows:
+        found[str(root)].add(str(class_iri))
+    return {root: frozenset(classes) for root, classes in found.items()}
+
+
+def predicates(store: Store) -> frozenset[str]:
+    """The properties used in the store's named graphs."""
+    rows = store.select("SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }").values()
+    return frozenset(str(predicate) for (predicate,) in rows)
+
+
+def vocabularies_of(terms: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """The known vocabularies some of these properties and classes belong to, sorted (as _vocabularies finds)."""
+    return tuple(sorted(v for v in VOCABULARIES if any(term.startswith(v) for term in terms)))
+
+
+def link_targets(subject: str | None, object_: str) -> tuple[str, ...]:
+    """The external datasets a triple links to, by its object's IRI and its subject's (None: not an IRI), as
+    _links counts them: not a vocabulary's term, and not from a resource of the same dataset."""
+    if object_.startswith(VOCABULARIES):
+        return ()
+    return tuple(
+        e.key
+        for e in EXTERNAL_DATASETS
+        if object_.startswith(e.uri_space) and not (subject is not None and subject.startswith(e.uri_space))
+    )

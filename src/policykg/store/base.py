@@ -225,6 +225,18 @@ class Store(ABC):
     def count(self) -> int:
         """The number of quads in the store."""
 
+    def holds(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | ox.Triple | None,
+        predicate: ox.NamedNode | None,
+        object_: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+        graph: ox.NamedNode | ox.BlankNode | None,
+    ) -> bool:
+        """Whether a named graph holds a quad matching the pattern (None matches any term, any named graph)."""
+        pattern = (subject, predicate, object_, graph)
+        s, p, o, g = (f"?v{n}" if term is None else str(term) for n, term in enumerate(pattern))
+        return self.ask(f"ASK {{ GRAPH {g} {{ {s} {p} {o} }} }}")
+
     def is_empty(self) -> bool:
         """True if the store holds no quad at all: one probe, where count() reads everything."""
         return not self.ask("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")

@@ -8,9 +8,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -50,6 +50,18 @@ class Revision:
 
     tag: str
     modified: datetime
+    writes: int = field(default=0, compare=False)  # how many writes this run of the service had made
+
+
+class Watcher(Protocol):
+    """Told of every write, under the write lock: each change before it is written (None: a change that cannot be
+    listed, such as CLEAR or DROP), then, after the writes of a revision, that revision (a failed one too)."""
+
+    def before(self, store: Store, change: Change | None) -> None:
+        """A change is about to be written to store."""
+
+    def after(self, store: Store, revision: Revision) -> None:
+        """The changes told of since the last revision are written, making this one."""
 
 
 class Writer:
@@ -72,10 +84,15 @@ class Writer:
         self._touched = False
         self._modified = datetime.now(UTC)
         self._listeners: list[Callable[[], None]] = []
+        self._watchers: list[Watcher] = []
 
     def on_written(self, listener: Callable[[], None]) -> None:
         """Call listener (on the writing thread, quickly) after each write that made a new revision."""
         self._listeners.append(listener)
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell watcher of every write from now on (before and after, under the write lock)."""
+        self._watchers.append(watcher)
 
     @property
     def revision(self) -> "Revision":
@@ -85,19 +102,29 @@ class Writer:
         at least once a minute too, so that what is cached from the store is at most a minute old.
         """
         if self._store.exclusive:
-            return Revision(f"{self._started}-{self._writes}", self._modified)
+            return Revision(f"{self._started}-{self._writes}", self._modified, self._writes)
         minute = datetime.now(UTC).replace(second=0, microsecond=0)
-        return Revision(f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute))
+        return Revision(
+            f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute), self._writes
+        )
 
     @contextmanager
-    def frozen(self) -> Iterator[tuple["Revision", Store]]:
+    def frozen(self, *, steady: bool = False) -> Iterator[tuple["Revision", Store]]:
         """The store frozen between two writes (Store.frozen), and the revision it is at: what is read from it
-        is exactly that revision's (on a remote or in-memory store, later writes may show in it)."""
+        is exactly that revision's. Where no frozen copy can be had (a remote or in-memory store), later writes
+        may show in it (unchanged_since tells), unless steady holds writes back until the block ends."""
         with ExitStack() as stack:
             with self._lock:
                 revision = self.revision
                 copy = stack.enter_context(self._store.frozen())
+                if steady:
+                    stack.enter_context(self._lock)  # taken again: held until the block ends
             yield revision, copy
+
+    def unchanged_since(self, revision: "Revision") -> bool:
+        """Whether this service has written nothing since that revision (waiting for a write under way)."""
+        with self._lock:
+            return self._writes == revision.writes
 
     def grouped(self, write: Callable[[], R]) -> R:
         """Run a write (a call of this writer's methods) in a group with those that arrive meanwhile (see
@@ -131,6 +158,8 @@ class Writer:
                 if self._depth == 0 and self._touched:
                     self._writes += 1
                     self._modified = datetime.now(UTC)
+                    for watcher in self._watchers:
+                        watcher.after(self._store, self.revision)
                     if self._index is not None:
                         # Before the call returns: what was written is found by search as soon as it is read.
                         self._index.refresh(self._store, self._subjects)
@@ -142,6 +171,9 @@ class Writer:
         if self._index is not None and not self._touched:
             self._index.begin_write()
         self._touched = True
+        for watcher in self._watchers:
+            for change in changes:
+                watcher.before(self._store, change)
         for change in changes:
             if change is None or self._subjects is None:
                 self._subjects = None
