@@ -179,16 +179,15 @@ def _links(store: Store) -> tuple[LinkCount, ...]:
 
 
 def _examples(store: Store, base_iri: str) -> tuple[str, ...]:
-    found = first_instances(store, base_iri, EXAMPLE_CLASSES)
+    found = first_instances(store, base_iri, example_classes(store))
     return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)
 
 
-def first_instances(store: Store, base_iri: str, roots: tuple[str, ...]) -> dict[str, str]:
-    """The first instance (by IRI) under <base>id/ of each class of roots or of one of its subclasses."""
-    values = " ".join(f"<{iri}>" for iri in roots)
+def first_instances(store: Store, base_iri: str, classes: dict[str, frozenset[str]]) -> dict[str, str]:
+    """The first instance (by IRI) under <base>id/ of each class given, with its subclasses (example_classes)."""
+    pairs = " ".join(f"(<{c}> <{root}>)" for root, subclasses in classes.items() for c in sorted(subclasses))
     rows = store.select(f"""SELECT ?root (MIN(STR(?resource)) AS ?example) WHERE {{
-        VALUES ?root {{ {values} }}
-        {{ SELECT DISTINCT ?class ?root WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }} }}
+        VALUES (?class ?root) {{ {pairs} }}
         GRAPH ?g {{ ?resource a ?class }}
         FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), {_string(base_iri + iris.THINGS)}))
     }} GROUP BY ?root""").values()
@@ -196,14 +195,24 @@ def first_instances(store: Store, base_iri: str, roots: tuple[str, ...]) -> dict
 
 
 def example_classes(store: Store) -> dict[str, frozenset[str]]:
-    """Each example class with its subclasses (the ontology's hierarchy, which writes may not change)."""
-    values = " ".join(f"<{iri}>" for iri in EXAMPLE_CLASSES)
-    rows = store.select(f"""SELECT ?root ?class WHERE {{
-        VALUES ?root {{ {values} }} GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }}""").values()
-    found: dict[str, set[str]] = {root: {root} for root in EXAMPLE_CLASSES}  # a class is its own, stated or not
-    for root, class_iri in rows:
-        found[str(root)].add(str(class_iri))
-    return {root: frozenset(classes) for root, classes in found.items()}
+    """Each example class with its subclasses in the ontology (whose hierarchy writes may not change).
+
+    The hierarchy is read whole and followed here: Virtuoso refuses a path of rdfs:subClassOf* whose start is a
+    variable, even one bound by VALUES ("transitive start not given").
+    """
+    rows = store.select(f"SELECT ?c ?super WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?c <{RDFS.subClassOf}> ?super }} }}")
+    below: dict[str, set[str]] = {}
+    for sub, above in rows.values():
+        below.setdefault(str(above), set()).add(str(sub))
+    found = {}
+    for root in EXAMPLE_CLASSES:
+        classes, todo = {root}, [root]  # a class is its own, stated or not
+        while todo:
+            more = below.get(todo.pop(), set()) - classes
+            classes |= more
+            todo.extend(more)
+        found[root] = frozenset(classes)
+    return found
 
 
 def predicates(store: Store) -> frozenset[str]:

@@ -106,7 +106,7 @@ class Figures:
             Counter(dict.fromkeys(predicates(store), 1)),
             Counter(dict(stats.class_partition)),
             Counter({(link.target, link.predicate): link.triples for link in stats.links}),
-            first_instances(store, base_iri, EXAMPLE_CLASSES),
+            first_instances(store, base_iri, example_classes(store)),
         )
 
     def plus(self, delta: Delta) -> "Figures":
@@ -282,7 +282,7 @@ class KeptStatistics(Generic[R]):
                 else:  # the first instance may be gone: looked up (rare: a retraction)
                     gone.add(o.value)
         if gone:
-            found = first_instances(store, self._base_iri, tuple(sorted(gone)))
+            found = first_instances(store, self._base_iri, {root: self._roots[root] for root in gone})
             delta.examples = {root: found.get(root) for root in gone}
         return delta
 
