@@ -1,6 +1,7 @@
 """VoID's figures kept from each write (publish/tally.py): after random writes of every kind, equal to a full
 recount (publish/statistics.py) of the revision they are published with; in memory and on disk."""
 
+import contextlib
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -72,10 +73,8 @@ def random_write(writer: Writer, rng: random.Random) -> None:
         case 7:
             writer.extend_graph(graph, parsed)
         case 8:
-            try:
+            with contextlib.suppress(PolicyKGError):  # no such graph
                 writer.delete_graph(graph)
-            except PolicyKGError:  # no such graph
-                pass
         case 9:  # several operations in one request
             writer.update(
                 f"INSERT DATA {{ GRAPH <{graph}> {{ {text} }} }} ; "
