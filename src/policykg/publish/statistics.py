@@ -1,4 +1,7 @@
-"""The figures VoID and DCAT-AP report about the dataset, counted in the store by SPARQL.
+"""The figures VoID and DCAT-AP report about the dataset, counted in full in the store by SPARQL.
+
+statistics() is the full count: at a start and after changes publish/tally.py cannot follow, over a remote
+store in the background, and in the tests, which compare the figures kept from each write with it.
 
 Also what the counting needs to know: the external datasets the graph links to, the vocabularies it may
 use, and the classes its example resources are taken from.

@@ -260,7 +260,11 @@ class KeptStatistics(Generic[R]):
         return store.holds(s, p, o, g)
 
     def _delta(self, store: Store) -> Delta:
-        """How the figures moved: each key looked up again, counted where its presence changed."""
+        """How the figures moved: each key looked up again, counted where its presence changed.
+
+        Any figures kept are the revision before's (a count that ends publishes every write made meanwhile), so
+        an example is looked up again only when the instance taken out was it, or when a count is under way.
+        """
         delta, gone = Delta(), set()
         for key, was in self._before.items():
             now = self._holds(store, key)
@@ -279,8 +283,8 @@ class KeptStatistics(Generic[R]):
             elif kind == Kind.EXAMPLE and isinstance(o, ox.NamedNode) and isinstance(s, ox.NamedNode):
                 if now:  # a new instance may come first
                     delta.candidates[o.value] = min(delta.candidates.get(o.value, s.value), s.value)
-                else:  # the first instance may be gone: looked up (rare: a retraction)
-                    gone.add(o.value)
+                elif self._figures is None or self._figures.examples.get(o.value) == s.value:
+                    gone.add(o.value)  # the first instance is gone (or may be): looked up anew (~30 ms at 1M)
         if gone:
             found = first_instances(store, self._base_iri, {root: self._roots[root] for root in gone})
             delta.examples = {root: found.get(root) for root in gone}

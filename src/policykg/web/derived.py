@@ -1,12 +1,13 @@
-"""What is made from the whole store (the statistics of VoID and DCAT, the dumps), remade in the background.
+"""What is made from the whole store (the dumps, a remote store's figures) or from what is kept (VoID and DCAT
+from the figures of publish/tally.py), remade in the background.
 
 Counting or dumping a million triples takes seconds; made on the request path after every write, it made the
 catalogue's readers wait 10 s under steady writes (benchmarks/RESULTS.md, the load mix). Here a reader gets at
 once the newest one made, with the revision it was made from (its ETag and Last-Modified say which): it is
 exactly that revision's, as it is made from the store frozen between two writes (Writer.frozen: a checkpoint
-of an on-disk store). Only the first reader after a start waits. After a write the next one is made in the
-background: one at a time, and no sooner after the last than that one took to make, so that under steady
-writes at most about half of one core goes to remaking.
+of an on-disk store), or from figures published with their revision. Only the first reader after a start
+waits. After a write the next one is made in the background: one at a time, and no sooner after the last than
+that one took to make, so that under steady writes at most about half of one core goes to remaking.
 """
 
 import asyncio

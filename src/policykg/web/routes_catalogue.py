@@ -1,9 +1,9 @@
 """The dataset described for harvesters: VoID at /.well-known/void, the DCAT-AP 3 record at /catalog.
 
-Both are made from the store's statistics, counted in the background from the store frozen between two writes
-(web/derived.py): a reader gets the newest made at once, labelled with the revision it counts (ETag,
-Last-Modified), never figures of one revision under another's name; a crawler's repeated visits cost nothing,
-and clients revalidate with the ETag.
+Both are made in the background (web/derived.py) from the figures the writer keeps from each write
+(publish/tally.py; over a remote store, counted in full in the background): a reader gets the newest made at
+once, labelled with the revision it counts (ETag, Last-Modified), never figures of one revision under
+another's name; a crawler's repeated visits cost nothing, and clients revalidate with the ETag.
 """
 
 from collections.abc import Callable
