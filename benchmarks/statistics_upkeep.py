@@ -209,13 +209,18 @@ def serve(args: argparse.Namespace) -> list[str]:
         stop(process)
         shutil.rmtree(folder, ignore_errors=True)
     lines = [
+        f"VoID and DCAT while {args.writers} clients write, {args.readers} read, {args.seconds:g} s; {machine()}:",
+        "",
+        "| system | writes/s | VoID answers | p50 (ms) | p95 (ms) | DCAT answers | p50 (ms) | p95 (ms) | "
+        "lag p50 (writes) | lag max (writes) | server CPU (cores) | load average before |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {args.label} | {writes / args.seconds:.1f} | "
         + " | ".join(
             f"{len(reads[path]):,} | {percentile(reads[path], 0.5):,.0f} | {percentile(reads[path], 0.95):,.0f}"
             for path in ("/.well-known/void", "/catalog")
         )
         + f" | {sorted(lags)[len(lags) // 2] if lags else 'n/a'} | {max(lags, default=0)} | "
-        f"{cpu / args.seconds:.2f} | {before:.1f} |"
+        f"{cpu / args.seconds:.2f} | {before:.1f} |",
     ]
     return lines
 
@@ -225,7 +230,7 @@ async def _stream(url: str, args: argparse.Namespace) -> tuple[dict[str, list[fl
     reads: dict[str, list[float]] = defaultdict(list)
     lags: list[int] = []
     done = [0]
-    first = int(httpx.get(url + "/ready").json()["revision"]["tag"].split("-")[1])
+    first = _writes(httpx.get(url + "/.well-known/void", timeout=600))  # nothing is written yet: the current one
     deadline = time.monotonic() + args.seconds
     headers = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -251,10 +256,15 @@ async def _stream(url: str, args: argparse.Namespace) -> tuple[dict[str, list[fl
                 answer = await client.get(url + path, headers={"Accept": "text/turtle"})
                 assert answer.status_code == 200, answer.text
                 reads[path].append(time.perf_counter() - started)
-                lags.append(max(0, first + written - int(answer.headers["etag"].strip('"').split("-")[1])))
+                lags.append(max(0, first + written - _writes(answer)))
 
     await asyncio.gather(*(write(n) for n in range(args.writers)), *(read(n) for n in range(args.readers)))
     return reads, done[0], lags
+
+
+def _writes(answer: httpx.Response) -> int:
+    """The number of writes of the revision an answer's ETag names ('"<run>-<writes>-<syntax>"')."""
+    return int(answer.headers["etag"].strip('"').split("-")[1])
 
 
 def _cpu(pid: int) -> float:

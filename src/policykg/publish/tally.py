@@ -1,20 +1,21 @@
 """VoID's and DCAT's figures kept current from each write, so that nothing counts them on the request path.
 
-Why upkeep rather than a recount after writes (measured at 1,000,000 generated triples on 2 shared cores,
-benchmarks/RESULTS.md): a full recount reads the whole store, 5.4 s and 4.7 s of CPU each time, so under steady
-writes a background recount either lags seconds behind or takes a large share of the two cores, and it can only
-ever serve the figures of an older revision. Keeping them costs a look into an index (about 15 µs) per term a
-change touches, twice: a few milliseconds for an entry, inside the write, so the figures published with a
-revision are that revision's, exactly, from the moment it is visible.
+Why upkeep rather than a full count in the background after writes (measured at 1,000,000 generated triples on
+2 shared cores, benchmarks/RESULTS.md): a full count reads the whole store, 2.8 s and 5.1 s of CPU each time, so
+under steady writes a background count serves figures that lag (a median 105 writes behind under 14 writes/s)
+and takes a large share of the two cores. Keeping them costs a look into an index (about 10 µs) per term a
+change touches, twice: about 1 ms for an entry-sized write, 0.1 s for 1,000 triples replaced, inside the write,
+so the figures published with a revision are that revision's, exactly, from the moment it is visible.
 
 How: before a change is written, every term it touches is looked up in the store (is there a quad with this
 subject? this object, property, graph? this quad, this instance of a class, this entity, this link?); after the
 write, again. A distinct count moves only where the answer changed: a removed quad lowers a count only when no
-other quad keeps the term. A change the writer cannot list (CLEAR, DROP), a very large one, and the start are
-counted in full (publish/statistics.py) from the store frozen at that revision (a checkpoint of the on-disk
-store), in the background; the changes of later writes wait for that count and are added to it. A store in
-memory has no frozen copy: it is small, and counted at once, writes waiting. Not for a remote engine, which
-others may write to unseen: there the figures are recounted in the background (web/derived.py).
+other quad keeps the term. A change the writer cannot list (CLEAR or DROP of the default graph), a very large
+one, and the start are counted in full (publish/statistics.py) from the store frozen at that revision (a
+checkpoint of the on-disk store), in the background; the changes of later writes wait for that count and are
+added to it. A store in memory has no frozen copy: it is small, and counted at once, writes waiting. Not for a
+remote engine, which others may write to unseen: there the figures are counted in full in the background
+(web/routes_catalogue.py, web/derived.py).
 """
 
 import logging
