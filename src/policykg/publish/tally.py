@@ -257,8 +257,8 @@ class KeptStatistics(Generic[R]):
         kind, s, p, o, g = key
         if kind == Kind.EXAMPLE:
             classes = self._roots[o.value]  # type: ignore[union-attr]  # an example's object is its class
-            return any(store.holds(s, _TYPE, ox.NamedNode(c), None) for c in classes)
-        return store.holds(s, p, o, g)
+            return any(store.holds((s, _TYPE, ox.NamedNode(c), None)) for c in classes)
+        return store.holds((s, p, o, g))
 
     def _delta(self, store: Store) -> Delta:
         """How the figures moved: each key looked up again, counted where its presence changed.

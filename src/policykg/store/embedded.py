@@ -21,6 +21,7 @@ from policykg.store.base import (
     Dataset,
     Limits,
     Options,
+    QuadPattern,
     QueryOptions,
     Readable,
     ReadOptions,
@@ -297,16 +298,9 @@ class EmbeddedStore(Store):
         """The number of quads in the store."""
         return len(self._inner)
 
-    def holds(
-        self,
-        subject: ox.NamedNode | ox.BlankNode | ox.Triple | None,
-        predicate: ox.NamedNode | None,
-        object_: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
-        graph: ox.NamedNode | ox.BlankNode | None,
-    ) -> bool:
+    def holds(self, pattern: QuadPattern) -> bool:
         """Whether a named graph holds a quad matching the pattern: a step into an index (10–15 µs)."""
-        found = self._inner.quads_for_pattern(subject, predicate, object_, graph)
-        return any(not isinstance(quad.graph_name, ox.DefaultGraph) for quad in found)
+        return any(not isinstance(quad.graph_name, ox.DefaultGraph) for quad in self._inner.quads_for_pattern(*pattern))
 
     def close(self) -> None:
         """Stop the query workers and flush what is written to disk."""
