@@ -1,6 +1,7 @@
-"""VoID's and DCAT's figures, kept from each write: after random writes of every kind, the documents served equal
-those made from a full recount (publish/statistics.py, over the service's SPARQL endpoint), and under steady
-writes each answer counts exactly the revision its ETag names."""
+"""VoID's and DCAT's figures (kept from each write over the embedded store, counted in full in the background over
+Virtuoso, where test_service_virtuoso runs these tests again): after random writes of every kind, the documents
+served equal those made from a full recount (publish/statistics.py, over the service's SPARQL endpoint), and
+under steady writes each answer counts exactly the revision its ETag names."""
 
 import itertools
 import random
