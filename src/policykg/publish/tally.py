@@ -97,17 +97,23 @@ class Figures:
     examples: dict[str, str]
 
     @classmethod
-    def counted(cls, store: Store, base_iri: str) -> "Figures":
-        """The figures counted in full, by the queries of publish/statistics.py."""
+    def counted(cls, store: Store, base_iri: str, roots: dict[str, frozenset[str]]) -> "Figures":
+        """The figures counted in full, by the queries of publish/statistics.py (roots: example_classes)."""
         stats = statistics(store, base_iri)
         counts = {"quads": stats.quads, "subjects": stats.distinct_subjects, "objects": stats.distinct_objects}
         counts |= {"graphs": stats.graphs, "entities": stats.entities}
+        # The examples come in the order of their classes, those without one left out: the next example is
+        # this class's if it is an instance of it (were the class without any, nothing would be).
+        examples, found = {}, list(stats.examples)
+        for root in EXAMPLE_CLASSES:
+            if found and any(store.holds((ox.NamedNode(found[0]), _TYPE, ox.NamedNode(c), None)) for c in roots[root]):
+                examples[root] = found.pop(0)
         return cls(
             Counter(counts),
             Counter(dict.fromkeys(predicates(store), 1)),
             Counter(dict(stats.class_partition)),
             Counter({(link.target, link.predicate): link.triples for link in stats.links}),
-            first_instances(store, base_iri, example_classes(store)),
+            examples,
         )
 
     def plus(self, delta: Delta) -> "Figures":
@@ -180,10 +186,6 @@ class KeptStatistics(Generic[R]):
         """The revision whose figures are the newest published (None before the first count ends)."""
         published = self._published
         return None if published is None else published[0]
-
-    def peek(self) -> tuple[R, Statistics] | None:
-        """The newest figures published, with their revision, without waiting."""
-        return self._published
 
     def latest(self, seconds: float = 60) -> tuple[R, Statistics]:
         """The newest figures published, with their revision; after a start, waits for the first count."""
@@ -300,14 +302,14 @@ class KeptStatistics(Generic[R]):
             number, self._figures, self._waiting = self._count, None, []
         if copy is self._store:  # no frozen copy: a store in memory, small, counted with writes waiting
             with stack:
-                self._counted(number, revision, Figures.counted(copy, self._base_iri))
+                self._counted(number, revision, Figures.counted(copy, self._base_iri, self._roots))
             return
         self._executor.submit(self._count_frozen, stack, number, revision, copy)
 
     def _count_frozen(self, stack: ExitStack, number: int, revision: R, copy: Store) -> None:
         try:
             with stack:
-                figures = Figures.counted(copy, self._base_iri)
+                figures = Figures.counted(copy, self._base_iri, self._roots)
         except Exception:  # the figures published stay; counted again from a new frozen copy
             _log.exception("counting the dataset's figures failed; trying again")
             time.sleep(1)
