@@ -1,7 +1,7 @@
 """VoID's and DCAT's figures kept current from each write, so that nothing counts them on the request path.
 
 Why upkeep rather than a full count in the background after writes (measured at 1,000,000 generated triples on
-2 shared cores, benchmarks/RESULTS.md): a full count reads the whole store, 2.8 s and 5.1 s of CPU each time, so
+2 shared cores, benchmarks/RESULTS.md): a full count reads the whole store, 2.7 s and 5.1 s of CPU each time, so
 under steady writes a background count serves figures that lag (a median 105 writes behind under 14 writes/s)
 and takes a large share of the two cores. Keeping them costs a look into an index (about 10 µs) per term a
 change touches, twice: about 1 ms for an entry-sized write, 0.1 s for 1,000 triples replaced, inside the write,
