@@ -9,8 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import start_service, stop
+from conftest import Service, start_service, stop
 from consistency import Submission, audit_change_stream, audit_dump, audit_entries, meeting_entry, select, submission
+from test_service_statistics import assert_documents_equal_a_full_recount
 
 from policykg.cli import main
 from policykg.config import Settings
@@ -117,7 +118,7 @@ def test_backup_of_a_remote_engine_restores_as_an_embedded_store_with_the_same_q
         engine.close()
 
 
-def test_backup_while_serving_and_entries_arrive_restores_a_store_at_one_instant(served, tmp_path, capsys):
+def test_backup_while_serving_and_entries_arrive_restores_a_store_at_one_instant(served, tmp_path, capsys, settings):
     _, url = served
     submissions: list[Submission] = []
     acknowledged_at: dict[str, float] = {}
@@ -168,6 +169,7 @@ def test_backup_while_serving_and_entries_arrive_restores_a_store_at_one_instant
         assert audit_dump(restored_url) == []
         restored_dump = httpx.get(restored_url + "/dumps/policykg.nq", timeout=60).content
         assert sorted(restored_dump.splitlines()) == data_lines(tmp_path / "live.nq.gz")
+        assert_documents_equal_a_full_recount(Service(restored_url, TOKEN), settings)  # VoID, DCAT: counted anew
         # The change stream goes on after the restored entries: a new entry is stamped after all of them.
         response = httpx.post(
             restored_url + "/entries",

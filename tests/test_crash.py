@@ -1,13 +1,14 @@
 """Crash safety: a server killed (SIGKILL) amid submissions keeps every acknowledged entry whole, and no other;
-after the restart its change stream and its dump agree with its store."""
+after the restart its change stream, its dump and its VoID and DCAT figures agree with its store."""
 
 import shutil
 
 import httpx
 import pytest
-from conftest import start_service, stop
+from conftest import Service, start_service, stop
 from consistency import Submission, audit_change_stream, audit_entries, audit_model, meeting_entry, submission
 from crashing import B, CrashedService
+from test_service_statistics import assert_documents_equal_a_full_recount
 
 TOKEN = "crash-test-token"
 
@@ -28,6 +29,11 @@ def test_sigkill_amid_submissions_keeps_acknowledged_entries_whole_and_the_ldes_
     assert sum(r.acknowledged for r in rounds) > 0
     # Every acknowledged entry, and every in-flight one the store kept, is there once and nothing else is.
     assert rounds[-1].stored == sum(r.acknowledged + r.kept for r in rounds)
+
+
+def test_after_sigkill_amid_submissions_and_a_restart_void_and_dcat_equal_a_full_recount(crashed, settings):
+    assert crashed.round(spread=1.0).problems == []
+    assert_documents_equal_a_full_recount(Service(crashed.url, TOKEN), settings)
 
 
 def test_sigkill_amid_grouped_submissions_from_many_clients_keeps_each_entry_whole_or_absent(tmp_path):

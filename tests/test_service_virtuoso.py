@@ -17,6 +17,7 @@ import test_service_linked_data
 import test_service_pictures
 import test_service_query
 import test_service_search
+import test_service_statistics
 import test_service_validated_writes
 import test_service_write
 import test_w3c_protocol
@@ -34,6 +35,7 @@ SUITES = (
     test_service_linked_data,
     test_service_search,
     test_service_pictures,
+    test_service_statistics,
 )
 
 # Every test of those suites that talks to the service (or, for the competency questions, to its store).

@@ -79,6 +79,15 @@ def test_default_graph_triples_go_into_the_graph_named_on_add(store):
     assert rows == [(G1, "x"), (G2, "y")]
 
 
+def test_holds_tells_whether_a_named_graph_has_a_quad_matching_a_pattern(store):
+    store.add([quad(EX + "a", "x")], G1)
+    a, x, g1, g2 = ox.NamedNode(EX + "a"), ox.Literal("x"), ox.NamedNode(G1), ox.NamedNode(G2)
+    found = [(a, None, None, None), (None, None, x, None), (None, P, None, g1), (a, P, x, g1), (None,) * 4]
+    assert all(store.holds(pattern) for pattern in found)
+    missing = [(ox.NamedNode(EX + "b"), None, None, None), (None, None, ox.Literal("y"), None), (a, P, x, g2)]
+    assert not any(store.holds(pattern) for pattern in missing)
+
+
 def test_queries_see_the_union_of_named_graphs_as_default_graph(store):
     store.add([quad("http://example.org/a", "x", G1), quad("http://example.org/a", "y", G2)], B)
     assert store.select("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o").values() == [("x",), ("y",)]

@@ -1,4 +1,7 @@
-"""The figures VoID and DCAT-AP report about the dataset, counted in the store by SPARQL.
+"""The figures VoID and DCAT-AP report about the dataset, counted in full in the store by SPARQL.
+
+statistics() is the full count: at a start and after changes publish/tally.py cannot follow, over a remote
+store in the background, and in the tests, which compare the figures kept from each write with it.
 
 Also what the counting needs to know: the external datasets the graph links to, the vocabularies it may
 use, and the classes its example resources are taken from.
@@ -179,13 +182,60 @@ def _links(store: Store) -> tuple[LinkCount, ...]:
 
 
 def _examples(store: Store, base_iri: str) -> tuple[str, ...]:
-    """The first instance (by IRI) under <base>id/ of each example class or of one of its subclasses."""
-    roots = " ".join(f"<{iri}>" for iri in EXAMPLE_CLASSES)
+    found = first_instances(store, base_iri, example_classes(store))
+    return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)
+
+
+def first_instances(store: Store, base_iri: str, classes: dict[str, frozenset[str]]) -> dict[str, str]:
+    """The first instance (by IRI) under <base>id/ of each class given, with its subclasses (example_classes)."""
+    pairs = " ".join(f"(<{c}> <{root}>)" for root, subclasses in classes.items() for c in sorted(subclasses))
     rows = store.select(f"""SELECT ?root (MIN(STR(?resource)) AS ?example) WHERE {{
-        VALUES ?root {{ {roots} }}
-        {{ SELECT DISTINCT ?class ?root WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?class <{RDFS.subClassOf}>* ?root }} }} }}
+        VALUES (?class ?root) {{ {pairs} }}
         GRAPH ?g {{ ?resource a ?class }}
         FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), {_string(base_iri + iris.THINGS)}))
     }} GROUP BY ?root""").values()
-    found = {str(root): str(example) for root, example in rows if example}
-    return tuple(found[root] for root in EXAMPLE_CLASSES if root in found)
+    return {str(root): str(example) for root, example in rows if example}
+
+
+def example_classes(store: Store) -> dict[str, frozenset[str]]:
+    """Each example class with its subclasses in the ontology (whose hierarchy writes may not change).
+
+    The hierarchy is read whole and followed here: Virtuoso refuses a path of rdfs:subClassOf* whose start is a
+    variable, even one bound by VALUES ("transitive start not given").
+    """
+    rows = store.select(f"SELECT ?c ?super WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?c <{RDFS.subClassOf}> ?super }} }}")
+    below: dict[str, set[str]] = {}
+    for sub, above in rows.values():
+        below.setdefault(str(above), set()).add(str(sub))
+    found = {}
+    for root in EXAMPLE_CLASSES:
+        classes, todo = {root}, [root]  # a class is its own, stated or not
+        while todo:
+            more = below.get(todo.pop(), set()) - classes
+            classes |= more
+            todo.extend(more)
+        found[root] = frozenset(classes)
+    return found
+
+
+def predicates(store: Store) -> frozenset[str]:
+    """The properties used in the store's named graphs."""
+    rows = store.select("SELECT DISTINCT ?p WHERE { GRAPH ?g { ?s ?p ?o } }").values()
+    return frozenset(str(predicate) for (predicate,) in rows)
+
+
+def vocabularies_of(terms: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """The known vocabularies some of these properties and classes belong to, sorted (as _vocabularies finds)."""
+    return tuple(sorted(v for v in VOCABULARIES if any(term.startswith(v) for term in terms)))
+
+
+def link_targets(subject: str | None, object_: str) -> tuple[str, ...]:
+    """The external datasets a triple links to, by its object's IRI and its subject's (None: not an IRI), as
+    _links counts them: not a vocabulary's term, and not from a resource of the same dataset."""
+    if object_.startswith(VOCABULARIES):
+        return ()
+    return tuple(
+        e.key
+        for e in EXTERNAL_DATASETS
+        if object_.startswith(e.uri_space) and not (subject is not None and subject.startswith(e.uri_space))
+    )

@@ -5,7 +5,18 @@ This package is the only code that talks to a store. Everything above it works w
 
 from typing import TYPE_CHECKING
 
-from policykg.store.base import Answer, Dataset, Limits, Readable, Sink, Solutions, Store, Term, WorkerStatistics
+from policykg.store.base import (
+    Answer,
+    Dataset,
+    Limits,
+    QuadPattern,
+    Readable,
+    Sink,
+    Solutions,
+    Store,
+    Term,
+    WorkerStatistics,
+)
 from policykg.store.embedded import EmbeddedStore
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS
 
@@ -21,6 +32,7 @@ __all__ = [
     "Dataset",
     "EmbeddedStore",
     "Limits",
+    "QuadPattern",
     "Readable",
     "RemoteStore",
     "Sink",

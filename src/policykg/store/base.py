@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 Sink = Callable[[bytes], None]
+# A quad to look for: subject, predicate, object, graph (None: any term; a graph of None: any named graph).
+QuadPattern = tuple[
+    ox.NamedNode | ox.BlankNode | ox.Triple | None,
+    ox.NamedNode | None,
+    ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None,
+    ox.NamedNode | ox.BlankNode | None,
+]
 CHUNK_BYTES = 64 * 1024
 
 
@@ -224,6 +231,11 @@ class Store(ABC):
     @abstractmethod
     def count(self) -> int:
         """The number of quads in the store."""
+
+    def holds(self, pattern: "QuadPattern") -> bool:
+        """Whether a named graph holds a quad matching (subject, predicate, object, graph); None matches any term."""
+        s, p, o, g = (f"?v{n}" if term is None else str(term) for n, term in enumerate(pattern))
+        return self.ask(f"ASK {{ GRAPH {g} {{ {s} {p} {o} }} }}")
 
     def is_empty(self) -> bool:
         """True if the store holds no quad at all: one probe, where count() reads everything."""

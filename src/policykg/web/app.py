@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from policykg import __version__
 from policykg.config import Settings, beside_store
+from policykg.publish.tally import KeptStatistics
 from policykg.search.index import open_index
 from policykg.store import Store
 from policykg.web import (
@@ -106,6 +107,10 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     index = open_index(settings, store)
     writer = make_writer(settings, store, index)
     writer.keep_closure()  # after a bulk load, a restore or a crash between a write and its closure
+    figures = None
+    if store.exclusive:  # every write goes through the writer, which keeps the figures (publish/tally.py)
+        figures = KeptStatistics(store, writer.frozen, settings.base_iri, executor)
+        writer.watch(figures)
     app.state.context = ServiceContext(
         settings=settings,
         store=store,
@@ -116,6 +121,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         write_executor=write_executor,
         dump_executor=dump_executor,
         sessions=Sessions(path=beside_store(settings.store, settings.sessions_file, ".sessions")),
+        figures=figures,
     )
     problems.install(app)
 

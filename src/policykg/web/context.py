@@ -15,11 +15,12 @@ from starlette.datastructures import FormData
 from policykg.config import Settings
 from policykg.errors import PayloadTooLarge, ProtocolError, Unauthorized, WritesDisabled
 from policykg.iris import agent_iri, operator_iri
+from policykg.publish.tally import KeptStatistics
 from policykg.search.index import SearchIndex
 from policykg.store import Store
 from policykg.web.sessions import Sessions
 from policykg.writing.entries import Entries
-from policykg.writing.writer import Writer
+from policykg.writing.writer import Revision, Writer
 
 T = TypeVar("T")
 
@@ -37,6 +38,7 @@ class ServiceContext:
     dump_executor: ThreadPoolExecutor  # whole-dataset dumps, which last as long as their client reads
     search: SearchIndex  # the full-text index, kept in step by the writer
     sessions: Sessions = field(default_factory=Sessions)  # people signed in through /signin
+    figures: KeptStatistics[Revision] | None = None  # VoID's figures, kept by the writer (None: a remote store)
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
     _documents: "Documents" = field(default_factory=lambda: Documents())  # defined below
     _model: dict[str, object] = field(default_factory=dict)

@@ -1,12 +1,13 @@
-"""What is made from the whole store (the statistics of VoID and DCAT, the dumps), remade in the background.
+"""What is made from the whole store (the dumps, a remote store's figures) or from what is kept (VoID and DCAT
+from the figures of publish/tally.py), remade in the background.
 
 Counting or dumping a million triples takes seconds; made on the request path after every write, it made the
 catalogue's readers wait 10 s under steady writes (benchmarks/RESULTS.md, the load mix). Here a reader gets at
 once the newest one made, with the revision it was made from (its ETag and Last-Modified say which): it is
 exactly that revision's, as it is made from the store frozen between two writes (Writer.frozen: a checkpoint
-of an on-disk store). Only the first reader after a start waits. After a write the next one is made in the
-background: one at a time, and no sooner after the last than that one took to make, so that under steady
-writes at most about half of one core goes to remaking.
+of an on-disk store), or from figures published with their revision. Only the first reader after a start
+waits. After a write the next one is made in the background: one at a time, and no sooner after the last than
+that one took to make, so that under steady writes at most about half of one core goes to remaking.
 """
 
 import asyncio
@@ -27,17 +28,21 @@ _log = logging.getLogger("policykg.derived")
 
 
 class Derived(Generic[T]):
-    """One thing made from the store by make(store, revision), kept with its revision and remade after writes.
+    """One thing made by make() with the revision it is of, kept, and made again when newest() names another.
 
-    eager: remade after every write (dumps: a harvester finds them ready); else when next asked for (figures:
-    counting costs seconds of a core at a million triples, and nobody may ask).
+    eager: made again after every write of writer (dumps: a harvester finds them ready); else when next asked
+    for (nobody may ask).
     """
 
     def __init__(
-        self, make: Callable[[Store, Revision], T], writer: Writer, executor: ThreadPoolExecutor, eager: bool
+        self,
+        make: Callable[[], tuple[Revision, T]],
+        newest: Callable[[], str | None],
+        executor: ThreadPoolExecutor,
+        eager: Writer | None = None,
     ) -> None:
         self._make = make
-        self._writer = writer
+        self._newest = newest
         self._executor = executor
         self._made: tuple[Revision, T] | None = None
         self._lock = asyncio.Lock()  # one making at a time
@@ -46,8 +51,8 @@ class Derived(Generic[T]):
         self._took = 0.0  # how long the last making took
         self._ended = 0.0  # when it ended (monotonic)
         self.makings = 0  # how many times it was made
-        if eager:
-            writer.on_written(self._written)
+        if eager is not None:
+            eager.on_written(self._written)
 
     @property
     def revision(self) -> str | None:
@@ -77,12 +82,12 @@ class Derived(Generic[T]):
             loop.call_soon_threadsafe(self._catch_up_soon)
 
     def _catch_up_soon(self) -> None:
-        if self.revision != self._writer.revision.tag and (self._task is None or self._task.done()):
+        if self.revision != self._newest() and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._catch_up())
 
     async def _catch_up(self) -> None:
-        """Remake until what is made is the current revision's, spaced by the time a making takes."""
-        while self.revision != self._writer.revision.tag:
+        """Remake until what is made is the newest revision's, spaced by the time a making takes."""
+        while self.revision != self._newest():
             await asyncio.sleep(max(0.0, self._ended + self._took - time.monotonic()))
             async with self._lock:
                 try:
@@ -92,25 +97,39 @@ class Derived(Generic[T]):
                     return
 
     async def _remake(self) -> None:
-        def make() -> tuple[Revision, T]:
-            with self._writer.frozen() as (revision, store):
-                return revision, self._make(store, revision)
-
         started = time.monotonic()
-        self._made = await run(self._executor, make)
+        self._made = await run(self._executor, self._make)
         self._ended = time.monotonic()
         self._took = self._ended - started
         self.makings += 1
 
 
 def derived(request: Request, name: str, make: Callable[[Store, Revision], T], eager: bool = False) -> Derived[T]:
-    """The app's Derived of that name, made on first use (kept in the app's state, never in a module global)."""
+    """The app's Derived of that name, made from the store frozen between two writes (on first use: kept in the
+    app's state, never in a module global)."""
+    writer = context(request).writer
+
+    def made() -> tuple[Revision, T]:
+        with writer.frozen() as (revision, store):
+            return revision, make(store, revision)
+
+    made.__name__ = name
+    return derived_from(request, name, made, lambda: writer.revision.tag, writer if eager else None)
+
+
+def derived_from(
+    request: Request,
+    name: str,
+    make: Callable[[], tuple[Revision, T]],
+    newest: Callable[[], str | None],
+    eager: Writer | None = None,
+) -> Derived[T]:
+    """The app's Derived of that name, made by make() (on first use: kept in the app's state)."""
     state = request.app.state
     if not hasattr(state, "derived"):
         state.derived = {}
     if name not in state.derived:
-        ctx = context(request)
-        state.derived[name] = Derived(make, ctx.writer, ctx.executor, eager)
+        state.derived[name] = Derived(make, newest, context(request).executor, eager)
     return state.derived[name]  # a name always holds the same kind
 
 

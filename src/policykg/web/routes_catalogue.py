@@ -1,9 +1,9 @@
 """The dataset described for harvesters: VoID at /.well-known/void, the DCAT-AP 3 record at /catalog.
 
-Both are made from the store's statistics, counted in the background from the store frozen between two writes
-(web/derived.py): a reader gets the newest made at once, labelled with the revision it counts (ETag,
-Last-Modified), never figures of one revision under another's name; a crawler's repeated visits cost nothing,
-and clients revalidate with the ETag.
+Both are made in the background (web/derived.py) from the figures the writer keeps from each write
+(publish/tally.py; over a remote store, counted in full in the background): a reader gets the newest made at
+once, labelled with the revision it counts (ETag, Last-Modified), never figures of one revision under
+another's name; a crawler's repeated visits cost nothing, and clients revalidate with the ETag.
 """
 
 from collections.abc import Callable
@@ -15,13 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.publish.catalogue import dcat_graph, void_graph
-from policykg.publish.statistics import statistics
-from policykg.store import Store
+from policykg.publish.statistics import Statistics, statistics
 from policykg.web import apidoc
 from policykg.web.context import context, run
-from policykg.web.derived import Derived, derived
+from policykg.web.derived import Derived, derived_from
 from policykg.web.documents import choose, is_current
-from policykg.writing.writer import Revision
+from policykg.writing.writer import Revision, Writer
 
 router = APIRouter(tags=["Catalogue"], default_response_class=Response)  # no JSON default in the API description
 # Media type -> (rdflib syntax, tag added to the ETag: each representation has its own, RFC 9110 §8.8.3).
@@ -33,6 +32,7 @@ _SYNTAXES: dict[str, tuple[str, str]] = {
     "application/trig": ("trig", "trig"),
 }
 _BUILDERS: dict[str, Callable[..., rdflib.Graph]] = {"void": void_graph, "catalog": dcat_graph}
+_DEFAULT = "text/turtle"
 _CACHE_CONTROL = "max-age=60"
 _ANSWERS = {
     **apidoc.answers(200, "The description", _SYNTAXES),
@@ -90,14 +90,45 @@ async def _answer(request: Request, document: str) -> Response:
 
 
 def _derived(request: Request) -> Derived[_Documents]:
-    """The app's documents, remade in the background when asked for after a write."""
-    settings = context(request).settings
+    """The app's documents, made in the background from the newest figures (the first after a start waits)."""
+    ctx = context(request)
+    settings, figures, writer = ctx.settings, ctx.figures, ctx.writer
 
-    def documents(store: Store, revision: Revision) -> _Documents:
-        stats = statistics(store, settings.base_iri)
-        return _Documents({name: build(settings, stats, revision.modified) for name, build in _BUILDERS.items()})
+    def documents(revision: Revision, stats: Statistics) -> _Documents:
+        made = _Documents({name: build(settings, stats, revision.modified) for name, build in _BUILDERS.items()})
+        for name in _BUILDERS:  # the default syntax, ready before anyone asks
+            made.body(name, _DEFAULT)
+        return made
 
-    return derived(request, "catalogue", documents)
+    if figures is not None:  # kept by the writer from each write (publish/tally.py)
+        kept = figures
+
+        def from_figures() -> tuple[Revision, _Documents]:
+            revision, stats = kept.latest()
+            return revision, documents(revision, stats)
+
+        return derived_from(request, "catalogue", from_figures, lambda: _tag(kept.revision))
+
+    def counted() -> tuple[Revision, _Documents]:
+        revision, stats = _counted(writer, settings.base_iri)
+        return revision, documents(revision, stats)
+
+    return derived_from(request, "catalogue", counted, lambda: writer.revision.tag)
+
+
+def _counted(writer: Writer, base_iri: str) -> tuple[Revision, Statistics]:
+    """A remote engine's figures, counted in full as it is now (others may write to it: the writer cannot keep
+    them); counted again with the service's writes held back if one of them came in between."""
+    with writer.frozen() as (revision, store):
+        stats = statistics(store, base_iri)
+    if writer.unchanged_since(revision):
+        return revision, stats
+    with writer.frozen(steady=True) as (revision, store):
+        return revision, statistics(store, base_iri)
+
+
+def _tag(revision: Revision | None) -> str | None:
+    return None if revision is None else revision.tag
 
 
 def _etag(tag: str, media_type: str) -> str:

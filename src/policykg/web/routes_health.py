@@ -96,6 +96,9 @@ async def ready(request: Request) -> JSONResponse:
         "derived": made(request),  # what is made in the background (dumps, figures), and of which revision
         "writes": dict(zip(("groups", "writes"), ctx.writer.groups, strict=True)),  # group commit (writing/grouping.py)
     }
+    if ctx.figures is not None:  # VoID's figures, kept from each write: their revision, and the full counts so far
+        kept = ctx.figures.revision
+        body["figures"] = {"revision": kept and kept.tag, "full_counts": ctx.figures.counts}
     workers = ctx.store.query_workers()
     if workers is not None:
         body["query_workers"] = dataclasses.asdict(workers)

@@ -8,9 +8,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -24,6 +24,7 @@ from policykg.search.index import SearchIndex
 from policykg.store import Store
 from policykg.validation.incremental import Change, ChangeValidator
 from policykg.validation.shacl import Report, load_model_graph, report_graph
+from policykg.writing.changes import graphs_of, net, placed, touched_subjects
 from policykg.writing.grouping import GroupCommit
 from policykg.writing.updates import (
     change_as_update,
@@ -35,7 +36,6 @@ from policykg.writing.updates import (
 
 R = TypeVar("R")
 _SUBCLASS = ox.NamedNode(PREFIXES["rdfs"] + "subClassOf")
-_RECOMMENDATION = ox.NamedNode(PREFIXES["pkg"] + "recommendation")
 
 
 def make_writer(settings: Settings, store: Store, index: SearchIndex | None = None) -> "Writer":
@@ -51,6 +51,18 @@ class Revision:
 
     tag: str
     modified: datetime
+    writes: int = field(default=0, compare=False)  # how many writes this run of the service had made
+
+
+class Watcher(Protocol):
+    """Told of every write, under the write lock: each change before it is written (None: a change that cannot be
+    listed, such as CLEAR or DROP), then, after the writes of a revision, that revision (a failed one too)."""
+
+    def before(self, store: Store, change: Change | None) -> None:
+        """A change is about to be written to store."""
+
+    def after(self, store: Store, revision: Revision) -> None:
+        """The changes told of since the last revision are written, making this one."""
 
 
 class Writer:
@@ -75,10 +87,15 @@ class Writer:
         self._touched = False
         self._modified = datetime.now(UTC)
         self._listeners: list[Callable[[], None]] = []
+        self._watchers: list[Watcher] = []
 
     def on_written(self, listener: Callable[[], None]) -> None:
         """Call listener (on the writing thread, quickly) after each write that made a new revision."""
         self._listeners.append(listener)
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell watcher of every write from now on (before and after, under the write lock)."""
+        self._watchers.append(watcher)
 
     @property
     def revision(self) -> "Revision":
@@ -88,19 +105,29 @@ class Writer:
         at least once a minute too, so that what is cached from the store is at most a minute old.
         """
         if self._store.exclusive:
-            return Revision(f"{self._started}-{self._writes}", self._modified)
+            return Revision(f"{self._started}-{self._writes}", self._modified, self._writes)
         minute = datetime.now(UTC).replace(second=0, microsecond=0)
-        return Revision(f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute))
+        return Revision(
+            f"{self._started}-{self._writes}-{minute:%Y%m%d%H%M}", max(self._modified, minute), self._writes
+        )
 
     @contextmanager
-    def frozen(self) -> Iterator[tuple["Revision", Store]]:
+    def frozen(self, *, steady: bool = False) -> Iterator[tuple["Revision", Store]]:
         """The store frozen between two writes (Store.frozen), and the revision it is at: what is read from it
-        is exactly that revision's (on a remote or in-memory store, later writes may show in it)."""
+        is exactly that revision's. Where no frozen copy can be had (a remote or in-memory store), later writes
+        may show in it (unchanged_since tells), unless steady holds writes back until the block ends."""
         with ExitStack() as stack:
             with self._lock:
                 revision = self.revision
                 copy = stack.enter_context(self._store.frozen())
+                if steady:
+                    stack.enter_context(self._lock)  # taken again: held until the block ends
             yield revision, copy
+
+    def unchanged_since(self, revision: "Revision") -> bool:
+        """Whether this service has written nothing since that revision (waiting for a write under way)."""
+        with self._lock:
+            return self._writes == revision.writes
 
     def grouped(self, write: Callable[[], R]) -> R:
         """Run a write (a call of this writer's methods) in a group with those that arrive meanwhile (see
@@ -139,6 +166,8 @@ class Writer:
                 if self._depth == 0 and self._touched:
                     self._writes += 1
                     self._modified = datetime.now(UTC)
+                    for watcher in self._watchers:
+                        watcher.after(self._store, self.revision)
                     if self._index is not None:
                         # Before the call returns: what was written is found by search as soon as it is read.
                         self._index.refresh(self._store, self._subjects)
@@ -153,6 +182,9 @@ class Writer:
         self._closure_due = self._closure_due or any(
             change is None or touches_broader((*change.added, *change.removed)) for change in changes
         )
+        for watcher in self._watchers:
+            for change in changes:
+                watcher.before(self._store, change)
         for change in changes:
             if change is None or self._subjects is None:
                 self._subjects = None
@@ -201,10 +233,10 @@ class Writer:
                     for op in request.operations:
                         change = self._skolemised(change_of(self._store, request, op, base_iri, using, using_named))
                         self._refuse_default_graph(change)
-                        self._refuse_entry_graphs(_graphs(change))
+                        self._refuse_entry_graphs(graphs_of(change))
                         self._apply(change)
                         done.append(change)
-                    self._check(_net(done), applied=True)
+                    self._check(net(done), applied=True)
                 except BaseException:
                     for change in reversed(done):
                         self._apply(Change(added=change.removed, removed=change.added))
@@ -216,7 +248,7 @@ class Writer:
             self._refuse_entry_graphs({graph} if graph else set())
             name = self._named(graph, triples)
             current = self._store.graph_quads(graph) if name else []
-            change = self._skolemised(Change(added=_in(triples, name), removed=tuple(current)))
+            change = self._skolemised(Change(added=placed(triples, name), removed=tuple(current)))
             self._check(change)
             return self._written(change).replace_graph(
                 graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added]
@@ -227,7 +259,7 @@ class Writer:
         with self._writing():
             self._refuse_entry_graphs({graph} if graph else set())
             name = self._named(graph, triples)
-            change = self._skolemised(Change(added=_in(triples, name)))
+            change = self._skolemised(Change(added=placed(triples, name)))
             self._check(change)
             return self._written(change).extend_graph(
                 graph, [ox.Triple(q.subject, q.predicate, q.object) for q in change.added]
@@ -312,7 +344,7 @@ class Writer:
     def _check(self, change: Change, applied: bool = False, by_entries: bool = False) -> Report | None:
         self._refuse_default_graph(change)
         if not by_entries:
-            self._refuse_entry_graphs(_graphs(change))
+            self._refuse_entry_graphs(graphs_of(change))
         model = {ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(SHAPES_IRI)}
         if any(q.graph_name in model for q in (*change.added, *change.removed)):
             raise ReadOnlyGraph("the ontology and shapes graphs change only with the model's files and a restart")
@@ -347,42 +379,3 @@ class Writer:
                 raise DefaultGraphWrite("policykg keeps every triple in a named graph: write to /store?graph=<…>")
             return None
         return ox.NamedNode(graph)
-
-
-def _in(triples: list[ox.Triple], graph: ox.NamedNode | None) -> tuple[ox.Quad, ...]:
-    if graph is None:
-        return ()
-    return tuple(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
-
-
-def touched_subjects(change: Change) -> set[str]:
-    """The resources whose search documents a change may alter: its subjects, and the recommendations whose
-    status records it changes (a recommendation is found by the statuses it has reached)."""
-    quads = (*change.added, *change.removed)
-    subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
-    return subjects | {
-        q.object.value for q in quads if q.predicate == _RECOMMENDATION and isinstance(q.object, ox.NamedNode)
-    }
-
-
-def _graphs(change: Change) -> set[str]:
-    """The named graphs a change touches."""
-    return {q.graph_name.value for q in (*change.added, *change.removed) if isinstance(q.graph_name, ox.NamedNode)}
-
-
-def _net(changes: list[Change]) -> Change:
-    """The one change that several applied in turn amount to."""
-    added: dict[ox.Quad, None] = {}
-    removed: dict[ox.Quad, None] = {}
-    for change in changes:
-        for quad in change.removed:
-            if quad in added:
-                del added[quad]
-            else:
-                removed[quad] = None
-        for quad in change.added:
-            if quad in removed:
-                del removed[quad]
-            else:
-                added[quad] = None
-    return Change(added=tuple(added), removed=tuple(removed))
