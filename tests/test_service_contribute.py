@@ -161,13 +161,48 @@ def test_check_puts_a_duplicate_series_number_next_to_its_field(service):
     error = re.search(r'<p class="error" id="seriesNumber-error">([^<]*)</p>', answer.text)
     assert error and "has the same number 11" in error.group(1)
     assert re.search(r'id="seriesNumber-0"[^>]*aria-describedby="seriesNumber-help seriesNumber-error"', answer.text)
-    # Once by its field, and once in the summary that links to it; not again from meeting 11's side.
-    assert answer.text.count("has the same number 11") == 2
-    assert re.search(r'<li><a href="#seriesNumber-0">Number in the series: [^<]*has the same number 11', answer.text)
+    # Once, by its field: the summary links to the field without saying it again, nor is it said from meeting
+    # 11's side.
+    assert answer.text.count("has the same number 11") == 1
+    assert summary_links(answer.text) == [("seriesNumber-0", "Number in the series")]
     assert not ask(
         service,
         f'ASK {{ ?e <{PKG}seriesNumber> 11 ; <http://www.w3.org/2000/01/rdf-schema#label> "Meeting number 11"@en }}',
     )
+
+
+def summary_links(page: str) -> list[tuple[str, str]]:
+    """The fields the summary of problems at the top of a form links to (target, link text)."""
+    summary = re.search(r'<div id="problems"[^>]*>(.*?)</div>', page, re.S)
+    assert summary, "the page has no summary of problems"
+    return re.findall(r'<a href="#([^"]+)">([^<]*)</a>', summary.group(1))
+
+
+def test_a_problem_about_where_the_facts_come_from_is_shown_once_by_the_source(service):
+    client = browser_like(service)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    data = {**meeting_form(csrf, next(NUMBERS), B + "id/source/nemo-news-eg11", 1), "sentence": []}
+    answer = client.post("/contribute/new", data=data)
+    assert answer.status_code == 422
+    message = "Tick the sentence or sentences of the source that state these facts"
+    assert answer.text.count(message) == 1
+    error = re.search(r'<p class="error" id="provenance-error">([^<]*)</p>', answer.text)
+    assert error and error.group(1).startswith(message)
+    assert summary_links(answer.text) == [("provenance-0", "Source")]
+
+
+def test_a_problem_with_no_field_is_shown_once_in_the_form_wide_list(service):
+    client = browser_like(service)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    data = {**meeting_form(csrf, next(NUMBERS), B + "id/source/nemo-news-eg11", 1), "kind": "editorial"}
+    answer = client.post("/contribute/new", data={**data, "action": "submit"})
+    assert answer.status_code == 401
+    summary = re.search(r'<div id="problems"[^>]*>(.*?)</div>', answer.text, re.S)
+    assert summary and re.findall(r'<li class="error">([^<]*)</li>', summary.group(1)) == [
+        "Sign in with your token before you submit: nothing was written."
+    ]
+    assert answer.text.count("Sign in with your token before you submit") == 1
+    assert summary_links(answer.text) == [] and 'class="error" id="' not in answer.text
 
 
 def test_a_meeting_stated_in_a_ticked_sentence_is_written_with_its_excerpt(service):

@@ -7,7 +7,7 @@ field it is about. The entry is then checked and written by the same code as `PO
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -207,6 +207,16 @@ def place(form: Form, subject: str, results: Iterable[dict[str, object]], entrie
         key = found.key if found is not None else (PROVENANCE if provenance and not mine else WHOLE)
         prefix = "" if result.get("severity") == "Violation" else f"{result.get('severity')}: "
         placed.setdefault(key, []).append(prefix + str(result.get("message")))
+    return placed
+
+
+def one_place(errors: dict[str, list[str]], shown: Collection[str]) -> dict[str, list[str]]:
+    """Each message once: under its key when the form shows that key by a field (or the provenance part),
+    under the whole form otherwise."""
+    placed: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        under = placed.setdefault(key if key in shown else WHOLE, [])
+        under += [m for m in dict.fromkeys(messages) if m not in under]
     return placed
 
 

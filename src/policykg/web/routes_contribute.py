@@ -232,6 +232,7 @@ async def _render(
 
     choices, sources, text, labels = await run(ctx.executor, gather)
     own_source = contribution.PKG + "SourceDocument" in known.kinds_of([form.target]) | {form.target}
+    shown = {f.key for f in form.fields} | (set() if own_source else {PROVENANCE})
     return page(
         ctx,
         "contribute_form.html",
@@ -241,7 +242,7 @@ async def _render(
         found=search and _Found(search.key, search.words, len(choices.get(search.key, []))),
         form=form,
         filled=filled,
-        errors=errors,
+        errors=contribution.one_place(errors, shown),
         notice=notice,
         session=session,
         choices=choices,
