@@ -1,5 +1,6 @@
 """Contributing through forms over HTTP: sign-in sessions, CSRF, checks next to fields, and writes as /entries."""
 
+import html
 import itertools
 import re
 import uuid
@@ -338,6 +339,38 @@ def test_an_invalid_revision_writes_nothing_and_shows_the_problem_by_its_field(s
     )
 
 
+def test_a_revision_sent_twice_is_written_once_and_the_second_gets_its_form_back(service):
+    client = signed_in(service)
+    number, source, entry_id = filed_meeting(service, client)
+    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}/revise"))
+    data = {
+        **meeting_form(csrf, number, source, 1),
+        "startMonthDay": "--04-13",
+        "revises": entry_id,
+        "action": "submit",
+    }
+    first = client.post("/contribute/new", data=data)
+    assert first.status_code == 303
+    newer = first.headers["location"].rsplit("/", 1)[-1]
+    again = client.post("/contribute/new", data=data)  # a second press of Submit, or another tab
+    assert again.status_code == 410
+    assert input_value(again.text, "startMonthDay") == "--04-13"  # what was sent is kept
+    message = [html.unescape(m) for m in re.findall(r'<li class="error">([^<]*)</li>', again.text)]
+    assert len(message) == 1 and message[0].startswith(
+        f"Entry {entry_id} was revised (its newer version is {newer}) at "
+    )
+    assert message[0].endswith("nothing was written. Open the entry's page to start again from what it says now.")
+    rows = httpx.get(
+        service.sparql,
+        params={"query": f"SELECT ?e WHERE {{ GRAPH ?e {{ ?m <{PKG}seriesNumber> {number} }} }}"},
+        headers={"Accept": SRJ},
+    ).json()["results"]["bindings"]
+    assert [r["e"]["value"] for r in rows] == [B + "entries/" + newer]
+    assert not ask(
+        service, f"ASK {{ GRAPH <{B}graph/entries> {{ <{B}entries/{newer}> <{PROV}invalidatedAtTime> ?t }} }}"
+    )
+
+
 def test_another_contributor_may_not_revise_an_entry(service):
     number, source, entry_id = filed_meeting(service, signed_in(service))
     other = signed_in(service, "contributor-token-bob")
@@ -362,6 +395,44 @@ def test_a_revision_without_the_csrf_token_is_refused_and_writes_nothing(service
     assert ask(
         service, f'ASK {{ ?m <{PKG}seriesNumber> {number} ; <{PKG}startMonthDay> ?d FILTER(STR(?d) = "--04-09") }}'
     )
+
+
+def actions_of(page: str) -> tuple[bool, bool]:
+    """What an entry's page of actions offers: (a link to revise it, a form to retract it)."""
+    return '/revise">Revise this entry</a>' in page, 'action="/contribute/entry/' in page
+
+
+def test_an_entrys_actions_are_offered_to_its_contributor_alone(service):
+    alice = signed_in(service)
+    _, _, entry_id = filed_meeting(service, alice)
+    mine = alice.get(f"/contribute/entry/{entry_id}")
+    assert mine.status_code == 200 and actions_of(mine.text) == (True, True)
+    assert "Contributed by <strong>alice</strong>" in mine.text
+    theirs = signed_in(service, "contributor-token-bob").get(f"/contribute/entry/{entry_id}")
+    assert theirs.status_code == 200 and actions_of(theirs.text) == (False, False)
+    assert "You are signed in as <strong>bob</strong>: this entry is alice's" in theirs.text
+    anyone = browser_like(service).get(f"/contribute/entry/{entry_id}")
+    assert actions_of(anyone.text) == (False, False)
+    assert f'href="/signin?next=/contribute/entry/{entry_id}">Sign in</a>' in anyone.text
+    missing = alice.get("/contribute/entry/20000101T000000-000000000000", headers={"Accept": "application/json"})
+    assert missing.status_code == 404 and missing.json()["type"].endswith("/graph-not-found")
+
+
+def test_a_revised_entrys_actions_lead_to_its_newer_version_and_a_retracted_ones_to_none(service):
+    client = signed_in(service)
+    number, source, entry_id = filed_meeting(service, client)
+    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}/revise"))
+    data = {**meeting_form(csrf, number, source, 1), "startMonthDay": "--04-12", "revises": entry_id}
+    newer = client.post("/contribute/new", data={**data, "action": "submit"}).headers["location"].rsplit("/", 1)[-1]
+    old = client.get(f"/contribute/entry/{entry_id}")
+    assert actions_of(old.text) == (False, False) and "This version was revised" in old.text
+    assert f'<a href="/contribute/entry/{newer}">its newer version, {newer}</a>' in old.text
+    csrf = csrf_of(client.get(f"/contribute/entry/{newer}"))
+    assert client.post(f"/contribute/entry/{newer}/retract", data={"csrf": csrf}).status_code == 303
+    gone = client.get(f"/contribute/entry/{newer}")
+    assert actions_of(gone.text) == (False, False) and "This entry was retracted" in gone.text
+    again = client.get(f"/contribute/entry/{entry_id}/revise", headers={"Accept": "application/json"})
+    assert again.status_code == 410 and again.json()["type"].endswith("/entry-gone")
 
 
 def options_of(page: str, key: str) -> dict[str, str]:
