@@ -62,6 +62,11 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     assert page.get_by_label("Number in the series").get_attribute("aria-describedby") == (
         "seriesNumber-help seriesNumber-error"
     )
+    # Shown once, by its field; the summary at the top links to the field without saying it again.
+    assert page.get_by_text(re.compile("has the same number 11")).count() == 1
+    assert page.locator("#problems a").evaluate_all("links => links.map(a => [a.hash, a.textContent])") == [
+        ["#seriesNumber-0", "Number in the series"]
+    ]
     shot(page, "3-duplicate-number")
 
     number = next(NUMBERS)
@@ -103,7 +108,9 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_label("At event", exact=True).select_option(label=meeting)
     page.get_by_label(re.compile(r"^Source\b")).select_option(label=title)
     page.get_by_role("button", name="Show its sentences").click()
-    page.get_by_label(re.compile(r"^Pagel also had the chance to present recommendations")).check()
+    ticked = page.get_by_label(re.compile(r"^Pagel also had the chance to present recommendations"))
+    sentence = page.locator(f"label[for='{ticked.get_attribute('id')}']").inner_text()
+    ticked.check()
     page.get_by_role("button", name="Check").click()
     assert "No problems found" in page.locator("#notice").inner_text()
     shot(page, "5-follow-up")
@@ -112,7 +119,7 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     follow_up = page.url.rsplit("/", 1)[-1]
     rows = select(
         service,
-        f"""SELECT ?start ?end ?quote ?text WHERE {{ GRAPH ?entry {{
+        f"""SELECT ?record ?start ?end ?quote ?text WHERE {{ GRAPH ?entry {{
           ?record a <{PKG}StatusRecord> ; <{PKG}recommendation> <{B}{recommendation}> ;
             <{PKG}status> <{PKG}statusPresented> ; <{PKG}atEvent> ?meeting .
           ?entry <http://www.w3.org/ns/prov#wasDerivedFrom> ?excerpt .
@@ -123,9 +130,16 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     )
     assert len(rows) == 1
     start, end, quote, text = int(rows[0]["start"]), int(rows[0]["end"]), rows[0]["quote"], rows[0]["text"]
-    assert quote == text[start:end] and quote.startswith("Pagel also had the chance to present recommendations")
+    # The excerpt is the sentence ticked, as the page showed it, where it stands in the registered text.
+    assert text == NEWS_TEXT and quote == sentence == text[start:end]  # the text area's CRLF kept as LF
+    assert (start, end) == (NEWS_TEXT.index(sentence), NEWS_TEXT.index(sentence) + len(sentence))
+    # The recommendation's trail now holds the follow-up: presented at the new meeting.
     page.goto(f"{service.url}/doc/{recommendation}.html")
-    assert page.get_by_role("link", name=meeting).count() >= 1  # its trail now passes through the new meeting
+    record = "/doc/" + rows[0]["record"].removeprefix(B) + ".html"
+    trail = page.get_by_role("region", name="Trail of this recommendation")
+    step = trail.locator("li", has=page.locator(f"a[href='{record}']"))
+    assert step.count() == 1
+    assert f"presented: status record at {meeting}" in " ".join(step.inner_text().split())
 
     # The meeting revised from its entry's page: another day, through the same form, filled in.
     page.goto(f"{service.url}/entries/{entry}")
@@ -136,7 +150,9 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_label("Start day and month").fill("--04-10")
     page.get_by_role("button", name="Submit").click()
     assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url) and page.url.rsplit("/", 1)[-1] != entry
-    assert "--04-10" in page.content() and "Current." in page.content()
+    triples = page.get_by_role("table").inner_text()
+    assert "--04-10" in triples and "--04-09" not in triples and "Current." in page.content()
+    assert page.get_by_role("link", name=entry).count() == 1  # "It revises <the old version>"
     assert outbound_requests == []
 
 

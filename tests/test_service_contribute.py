@@ -230,6 +230,28 @@ def test_a_meeting_stated_in_a_ticked_sentence_is_written_with_its_excerpt(servi
     assert client.get(answer.headers["location"]).status_code == 200
 
 
+def test_a_text_typed_in_the_form_is_kept_with_the_line_breaks_of_the_file_and_excerpts_fit_it(service):
+    client = signed_in(service)
+    title = f"News item typed {uuid.uuid4()}"
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "SourceDocument"}))
+    # A browser sends a text area's line breaks as CRLF.
+    typed = {"label": title, "label.lang": "en", "text": NEWS_TEXT.replace("\n", "\r\n")}
+    answer = client.post("/contribute/new", data={"csrf": csrf, "type": "SourceDocument", "action": "submit", **typed})
+    assert answer.status_code == 303, answer.text
+    source = source_of(service, title)
+    rows = httpx.get(
+        service.sparql,
+        params={"query": f"SELECT ?text WHERE {{ <{source}> <https://schema.org/text> ?text }}"},
+        headers={"Accept": SRJ},
+    ).json()["results"]["bindings"]
+    assert [r["text"]["value"] for r in rows] == [NEWS_TEXT]
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    written = client.post("/contribute/new", data={**meeting_form(csrf, next(NUMBERS), source, 1), "action": "submit"})
+    entry = B + written.headers["location"][1:]
+    # The same offsets as in the file (and as for the uploaded text above): 53 to 212.
+    assert ask(service, f"ASK {{ GRAPH <{entry}> {{ <{source}/excerpt/53-212> <{PKG}startOffset> 53 }} }}")
+
+
 def test_a_follow_up_form_is_pre_filled_from_the_recommendation(service):
     rec = B + "id/recommendation/innovation-and-integrity-1"
     page = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1.html")
