@@ -34,7 +34,7 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     shot(page, "1-sign-in")
     page.get_by_role("button", name="Sign in").click()
     assert page.url == service.url + "/contribute"
-    assert "contributor-token-alice" not in page.content()
+    assert "Signed in as alice" in main_text(page) and "contributor-token-alice" not in page.content()
 
     # A source with its text: the service keeps the text and offers its sentences.
     title = f"NEMO attends Cultural Heritage Expert Group meeting ({uuid.uuid4().hex[:6]})"
@@ -77,7 +77,8 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_role("button", name="Submit").click()
     assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url)
     entry = page.url.rsplit("/", 1)[-1]
-    assert "Current." in page.content() and str(number) in page.content()
+    shown = main_text(page)  # waits for the entry's page, as page.content() right after the click would not
+    assert "Current." in shown and str(number) in shown
     shot(page, "4-entry")
 
     page.goto(service.url + "/entries?format=html")
@@ -151,9 +152,14 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_role("button", name="Submit").click()
     assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url) and page.url.rsplit("/", 1)[-1] != entry
     triples = page.get_by_role("table").inner_text()
-    assert "--04-10" in triples and "--04-09" not in triples and "Current." in page.content()
+    assert "--04-10" in triples and "--04-09" not in triples and "Current." in main_text(page)
     assert page.get_by_role("link", name=entry).count() == 1  # "It revises <the old version>"
     assert outbound_requests == []
+
+
+def main_text(page) -> str:
+    """The text of the page's main part, once the page has it (a locator waits for it)."""
+    return page.locator("main").inner_text()
 
 
 def select(service, query: str) -> list[dict[str, str]]:
