@@ -37,7 +37,7 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     shot(page, "1-sign-in")
     page.get_by_role("button", name="Sign in").click()
     assert page.url == service.url + "/contribute"
-    assert "contributor-token-alice" not in page.content()
+    assert "Signed in as alice" in main_text(page) and "contributor-token-alice" not in page.content()
 
     # A source with its text: the service keeps the text and offers its sentences.
     title = f"NEMO attends Cultural Heritage Expert Group meeting ({uuid.uuid4().hex[:6]})"
@@ -65,6 +65,11 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     assert page.get_by_label("Number in the series").get_attribute("aria-describedby") == (
         "seriesNumber-help seriesNumber-error"
     )
+    # Shown once, by its field; the summary at the top links to the field without saying it again.
+    assert page.get_by_text(re.compile("has the same number 11")).count() == 1
+    assert page.locator("#problems a").evaluate_all("links => links.map(a => [a.hash, a.textContent])") == [
+        ["#seriesNumber-0", "Number in the series"]
+    ]
     shot(page, "3-duplicate-number")
 
     number = next(NUMBERS)
@@ -75,7 +80,8 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_role("button", name="Submit").click()
     assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url)
     entry = page.url.rsplit("/", 1)[-1]
-    assert "Current." in page.content() and str(number) in page.content()
+    shown = main_text(page)  # waits for the entry's page, as page.content() right after the click would not
+    assert "Current." in shown and str(number) in shown
     shot(page, "4-entry")
 
     page.goto(service.url + "/entries?format=html")
@@ -106,7 +112,9 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_label("At event", exact=True).select_option(label=meeting)
     page.get_by_label(re.compile(r"^Source\b")).select_option(label=title)
     page.get_by_role("button", name="Show its sentences").click()
-    page.get_by_label(re.compile(r"^Pagel also had the chance to present recommendations")).check()
+    ticked = page.get_by_label(re.compile(r"^Pagel also had the chance to present recommendations"))
+    sentence = page.locator(f"label[for='{ticked.get_attribute('id')}']").inner_text()
+    ticked.check()
     page.get_by_role("button", name="Check").click()
     assert "No problems found" in page.locator("#notice").inner_text()
     shot(page, "5-follow-up")
@@ -115,7 +123,7 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     follow_up = page.url.rsplit("/", 1)[-1]
     rows = select(
         service,
-        f"""SELECT ?start ?end ?quote ?text WHERE {{ GRAPH ?entry {{
+        f"""SELECT ?record ?start ?end ?quote ?text WHERE {{ GRAPH ?entry {{
           ?record a <{PKG}StatusRecord> ; <{PKG}recommendation> <{B}{recommendation}> ;
             <{PKG}status> <{PKG}statusPresented> ; <{PKG}atEvent> ?meeting .
           ?entry <http://www.w3.org/ns/prov#wasDerivedFrom> ?excerpt .
@@ -126,9 +134,16 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     )
     assert len(rows) == 1
     start, end, quote, text = int(rows[0]["start"]), int(rows[0]["end"]), rows[0]["quote"], rows[0]["text"]
-    assert quote == text[start:end] and quote.startswith("Pagel also had the chance to present recommendations")
+    # The excerpt is the sentence ticked, as the page showed it, where it stands in the registered text.
+    assert text == NEWS_TEXT and quote == sentence == text[start:end]  # the text area's CRLF kept as LF
+    assert (start, end) == (NEWS_TEXT.index(sentence), NEWS_TEXT.index(sentence) + len(sentence))
+    # The recommendation's trail now holds the follow-up: presented at the new meeting.
     page.goto(f"{service.url}/doc/{recommendation}.html")
-    assert page.get_by_role("link", name=meeting).count() >= 1  # its trail now passes through the new meeting
+    record = "/doc/" + rows[0]["record"].removeprefix(B) + ".html"
+    trail = page.get_by_role("region", name="Trail of this recommendation")
+    step = trail.locator("li", has=page.locator(f"a[href='{record}']"))
+    assert step.count() == 1
+    assert f"presented: status record at {meeting}" in " ".join(step.inner_text().split())
 
     # The meeting revised from its entry's page: another day, through the same form, filled in.
     page.goto(f"{service.url}/entries/{entry}")
@@ -139,8 +154,15 @@ def test_a_contributor_files_a_meeting_from_a_ticked_sentence_without_writing_rd
     page.get_by_label("Start day and month").fill("--04-10")
     page.get_by_role("button", name="Submit").click()
     assert re.search(r"/entries/[A-Za-z0-9._-]+$", page.url) and page.url.rsplit("/", 1)[-1] != entry
-    assert "--04-10" in page.content() and "Current." in page.content()
+    triples = page.get_by_role("table").inner_text()
+    assert "--04-10" in triples and "--04-09" not in triples and "Current." in main_text(page)
+    assert page.get_by_role("link", name=entry).count() == 1  # "It revises <the old version>"
     assert outbound_requests == []
+
+
+def main_text(page) -> str:
+    """The text of the page's main part, once the page has it (a locator waits for it)."""
+    return page.locator("main").inner_text()
 
 
 def select(service, query: str) -> list[dict[str, str]]:

@@ -3,6 +3,7 @@
 import rdflib
 from rdflib.namespace import SH, XSD
 
+from policykg.views.contribution import WHOLE, one_place
 from policykg.views.forms import read_form
 
 PKG = "https://w3id.org/policykg/ontology#"
@@ -88,3 +89,22 @@ def test_read_form_adds_a_field_for_a_new_property_shape(shapes, ontology):
     note = next(f for f in after.fields if f.name == "Note")
     assert (note.kind, note.max_count, note.repeatable) == ("text", 3, True)
     assert note not in read_form(shapes, ontology, PKG + "StatusRecord").fields
+
+
+def test_one_place_shows_each_message_once_and_where_the_form_can_show_it():
+    errors = {
+        "seriesNumber": ["Taken.", "Taken."],
+        "provenance": ["Choose the source."],
+        "nowhere": ["Odd."],
+        WHOLE: ["Sign in."],
+    }
+    assert one_place(errors, {"seriesNumber", "provenance"}) == {
+        "seriesNumber": ["Taken."],
+        "provenance": ["Choose the source."],
+        WHOLE: ["Odd.", "Sign in."],
+    }
+    # A form without a provenance part (a source document's) shows such a message with the whole form's.
+    assert one_place(errors, {"seriesNumber"}) == {
+        "seriesNumber": ["Taken."],
+        WHOLE: ["Choose the source.", "Odd.", "Sign in."],
+    }

@@ -3,94 +3,34 @@
 import itertools
 import re
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
+from contributing import (
+    NEWS_TEXT,
+    PKG,
+    SRJ,
+    TOKEN,
+    B,
+    ask,
+    browser_like,
+    close_clients,
+    csrf_of,
+    input_value,
+    meeting_form,
+    register_source,
+    signed_in,
+    source_of,
+)
 
-B = "http://localhost:8000/"
-PKG = "https://w3id.org/policykg/ontology#"
-SRJ = "application/sparql-results+json"
-PROV = "http://www.w3.org/ns/prov#"
-SERIES = B + "id/series/cultural-heritage-expert-group-meetings"
-NEWS_TEXT = (Path(__file__).parents[1] / "data" / "sources" / "nemo-news-eg11.txt").read_text(encoding="utf-8")
-TOKEN = "contributor-token-alice"
 # Series numbers no other test of the shared service uses.
 NUMBERS = itertools.count(50_000)
-
-
-_OPEN: list[httpx.Client] = []
 
 
 @pytest.fixture(autouse=True)
 def _close_clients():
     yield
-    while _OPEN:
-        _OPEN.pop().close()
-
-
-def browser_like(service, **options) -> httpx.Client:
-    """A client that keeps cookies, as a browser does (closed after the test)."""
-    client = httpx.Client(base_url=service.url, timeout=60, **options)
-    _OPEN.append(client)
-    return client
-
-
-def ask(service, query: str) -> bool:
-    return httpx.get(service.sparql, params={"query": query}, headers={"Accept": SRJ}).json()["boolean"]
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def signed_in(service, token: str = TOKEN) -> httpx.Client:
-    client = browser_like(service)
-    csrf = csrf_of(client.get("/signin"))
-    answer = client.post("/signin", data={"csrf": csrf, "token": token, "next": "/contribute"})
-    assert answer.status_code == 303 and answer.headers["location"] == "/contribute"
-    return client
-
-
-def register_source(client: httpx.Client, title: str) -> str:
-    csrf = csrf_of(client.get("/contribute/new", params={"type": "SourceDocument"}))
-    answer = client.post(
-        "/contribute/new",
-        data={"csrf": csrf, "type": "SourceDocument", "action": "submit", "label": title, "label.lang": "en"},
-        files={"text.file": ("news.txt", NEWS_TEXT.encode("utf-8"), "text/plain")},
-    )
-    assert answer.status_code == 303, answer.text
-    return answer.headers["location"]
-
-
-def meeting_form(csrf: str, number: int, source: str, sentence: int) -> dict[str, object]:
-    return {
-        "csrf": csrf,
-        "type": "ExpertGroupMeeting",
-        "action": "check",
-        "label": f"Meeting number {number}",
-        "label.lang": "en",
-        "partOfSeries": SERIES,
-        "seriesNumber": str(number),
-        "startMonthDay": "--04-09",
-        "source": source,
-        "kind": "stated",
-        "sentence": str(sentence),
-    }
-
-
-def source_of(service, title: str) -> str:
-    rows = httpx.get(
-        service.sparql,
-        params={
-            "query": f"SELECT ?s WHERE {{ ?s a <{PKG}SourceDocument> ; "
-            f'<http://www.w3.org/2000/01/rdf-schema#label> "{title}"@en }}'
-        },
-        headers={"Accept": SRJ},
-    ).json()["results"]["bindings"]
-    return rows[0]["s"]["value"]
+    close_clients()
 
 
 def test_signin_gives_an_httponly_strict_cookie_that_holds_no_token(service):
@@ -161,13 +101,48 @@ def test_check_puts_a_duplicate_series_number_next_to_its_field(service):
     error = re.search(r'<p class="error" id="seriesNumber-error">([^<]*)</p>', answer.text)
     assert error and "has the same number 11" in error.group(1)
     assert re.search(r'id="seriesNumber-0"[^>]*aria-describedby="seriesNumber-help seriesNumber-error"', answer.text)
-    # Once by its field, and once in the summary that links to it; not again from meeting 11's side.
-    assert answer.text.count("has the same number 11") == 2
-    assert re.search(r'<li><a href="#seriesNumber-0">Number in the series: [^<]*has the same number 11', answer.text)
+    # Once, by its field: the summary links to the field without saying it again, nor is it said from meeting
+    # 11's side.
+    assert answer.text.count("has the same number 11") == 1
+    assert summary_links(answer.text) == [("seriesNumber-0", "Number in the series")]
     assert not ask(
         service,
         f'ASK {{ ?e <{PKG}seriesNumber> 11 ; <http://www.w3.org/2000/01/rdf-schema#label> "Meeting number 11"@en }}',
     )
+
+
+def summary_links(page: str) -> list[tuple[str, str]]:
+    """The fields the summary of problems at the top of a form links to (target, link text)."""
+    summary = re.search(r'<div id="problems"[^>]*>(.*?)</div>', page, re.S)
+    assert summary, "the page has no summary of problems"
+    return re.findall(r'<a href="#([^"]+)">([^<]*)</a>', summary.group(1))
+
+
+def test_a_problem_about_where_the_facts_come_from_is_shown_once_by_the_source(service):
+    client = browser_like(service)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    data = {**meeting_form(csrf, next(NUMBERS), B + "id/source/nemo-news-eg11", 1), "sentence": []}
+    answer = client.post("/contribute/new", data=data)
+    assert answer.status_code == 422
+    message = "Tick the sentence or sentences of the source that state these facts"
+    assert answer.text.count(message) == 1
+    error = re.search(r'<p class="error" id="provenance-error">([^<]*)</p>', answer.text)
+    assert error and error.group(1).startswith(message)
+    assert summary_links(answer.text) == [("provenance-0", "Source")]
+
+
+def test_a_problem_with_no_field_is_shown_once_in_the_form_wide_list(service):
+    client = browser_like(service)
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    data = {**meeting_form(csrf, next(NUMBERS), B + "id/source/nemo-news-eg11", 1), "kind": "editorial"}
+    answer = client.post("/contribute/new", data={**data, "action": "submit"})
+    assert answer.status_code == 401
+    summary = re.search(r'<div id="problems"[^>]*>(.*?)</div>', answer.text, re.S)
+    assert summary and re.findall(r'<li class="error">([^<]*)</li>', summary.group(1)) == [
+        "Sign in with your token before you submit: nothing was written."
+    ]
+    assert answer.text.count("Sign in with your token before you submit") == 1
+    assert summary_links(answer.text) == [] and 'class="error" id="' not in answer.text
 
 
 def test_a_meeting_stated_in_a_ticked_sentence_is_written_with_its_excerpt(service):
@@ -194,6 +169,28 @@ def test_a_meeting_stated_in_a_ticked_sentence_is_written_with_its_excerpt(servi
     assert client.get(answer.headers["location"]).status_code == 200
 
 
+def test_a_text_typed_in_the_form_is_kept_with_the_line_breaks_of_the_file_and_excerpts_fit_it(service):
+    client = signed_in(service)
+    title = f"News item typed {uuid.uuid4()}"
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "SourceDocument"}))
+    # A browser sends a text area's line breaks as CRLF.
+    typed = {"label": title, "label.lang": "en", "text": NEWS_TEXT.replace("\n", "\r\n")}
+    answer = client.post("/contribute/new", data={"csrf": csrf, "type": "SourceDocument", "action": "submit", **typed})
+    assert answer.status_code == 303, answer.text
+    source = source_of(service, title)
+    rows = httpx.get(
+        service.sparql,
+        params={"query": f"SELECT ?text WHERE {{ <{source}> <https://schema.org/text> ?text }}"},
+        headers={"Accept": SRJ},
+    ).json()["results"]["bindings"]
+    assert [r["text"]["value"] for r in rows] == [NEWS_TEXT]
+    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
+    written = client.post("/contribute/new", data={**meeting_form(csrf, next(NUMBERS), source, 1), "action": "submit"})
+    entry = B + written.headers["location"][1:]
+    # The same offsets as in the file (and as for the uploaded text above): 53 to 212.
+    assert ask(service, f"ASK {{ GRAPH <{entry}> {{ <{source}/excerpt/53-212> <{PKG}startOffset> 53 }} }}")
+
+
 def test_a_follow_up_form_is_pre_filled_from_the_recommendation(service):
     rec = B + "id/recommendation/innovation-and-integrity-1"
     page = httpx.get(service.url + "/doc/id/recommendation/innovation-and-integrity-1.html")
@@ -203,130 +200,12 @@ def test_a_follow_up_form_is_pre_filled_from_the_recommendation(service):
     assert re.search(rf'<option value="{re.escape(rec)}" selected>', form.text)
 
 
-def test_retracting_ones_own_entry_from_its_page_takes_it_out(service):
-    client = signed_in(service)
-    number = next(NUMBERS)
-    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
-    data = {**meeting_form(csrf, number, B + "id/source/nemo-news-eg11", 1), "kind": "editorial", "action": "submit"}
-    location = client.post("/contribute/new", data=data).headers["location"]
-    entry_id = location.rsplit("/", 1)[-1]
-    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}"))
-    answer = client.post(f"/contribute/entry/{entry_id}/retract", data={"csrf": csrf})
-    assert answer.status_code == 303 and answer.headers["location"] == location
-    assert not ask(service, f"ASK {{ ?e <{PKG}seriesNumber> {number} }}")
-
-
 @pytest.mark.parametrize("path", ["/signin", "/signout", "/contribute/new", "/contribute/entry/no-such-entry/retract"])
 def test_every_form_post_without_the_csrf_token_is_refused(service, path):
     client = signed_in(service)
     answer = client.post(path, data={"type": "Organisation", "token": TOKEN}, headers={"Accept": "application/json"})
     assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")
     assert "Signed in as" in client.get("/contribute").text  # not even sign-out happened
-
-
-def filed_meeting(service, client: httpx.Client) -> tuple[int, str, str]:
-    """A meeting filed through the form, stated in sentence 1 of a newly registered source: number, source, entry id."""
-    title = f"News item {uuid.uuid4()}"
-    register_source(client, title)
-    source = source_of(service, title)
-    number = next(NUMBERS)
-    csrf = csrf_of(client.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
-    answer = client.post("/contribute/new", data={**meeting_form(csrf, number, source, 1), "action": "submit"})
-    assert answer.status_code == 303, answer.text
-    return number, source, answer.headers["location"].rsplit("/", 1)[-1]
-
-
-def input_value(page: str, name: str) -> str | None:
-    found = re.search(rf'<input id="{re.escape(name)}-0" name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
-    return found.group(1) if found else None
-
-
-def test_revising_ones_own_entry_opens_its_form_filled_with_what_it_says(service):
-    client = signed_in(service)
-    number, source, entry_id = filed_meeting(service, client)
-    form = client.get(f"/contribute/entry/{entry_id}/revise")
-    assert form.status_code == 200 and f"Revise entry {entry_id}" in form.text
-    page = form.text
-    assert input_value(page, "label") == f"Meeting number {number}"
-    assert input_value(page, "seriesNumber") == str(number)
-    assert input_value(page, "startMonthDay") == "--04-09"
-    assert re.search(rf'<option value="{re.escape(SERIES)}" selected>', page)
-    assert re.search(rf'<option value="{re.escape(source)}" selected>', page)
-    assert re.findall(r'name="sentence" value="(\d+)" id="sentence-\d+" checked', page) == ["1"]
-    assert re.search(r'name="kind" value="stated" checked', page)
-    assert f'name="revises" value="{entry_id}"' in page
-
-
-def test_a_revision_through_the_form_changes_exactly_the_field_changed(service):
-    client = signed_in(service)
-    number, source, entry_id = filed_meeting(service, client)
-    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}/revise"))
-    data = {**meeting_form(csrf, number, source, 1), "startMonthDay": "--04-10", "revises": entry_id}
-    checked = client.post("/contribute/new", data=data)
-    assert checked.status_code == 200 and "No problems found" in checked.text, checked.text
-    answer = client.post("/contribute/new", data={**data, "action": "submit"})
-    assert answer.status_code == 303 and answer.headers["location"].startswith("/entries/")
-    new = B + answer.headers["location"][1:]
-    old = B + "entries/" + entry_id
-    rows = httpx.get(
-        service.sparql,
-        params={
-            "query": f"SELECT ?p ?o WHERE {{ ?m <{PKG}seriesNumber> {number} ; ?p ?o }} ORDER BY ?p ?o",
-        },
-        headers={"Accept": SRJ},
-    ).json()["results"]["bindings"]
-    values = {(r["p"]["value"].rsplit("#", 1)[-1].rsplit("/", 1)[-1], r["o"]["value"]) for r in rows}
-    assert ("startMonthDay", "--04-10") in values and ("startMonthDay", "--04-09") not in values
-    assert ("label", f"Meeting number {number}") in values and ("partOfSeries", SERIES) in values
-    assert ask(
-        service,
-        f"""ASK {{ GRAPH <{B}graph/entries> {{ <{new}> <http://www.w3.org/ns/prov#wasRevisionOf> <{old}> .
-        <{old}> <http://www.w3.org/ns/prov#invalidatedAtTime> ?t }}
-        GRAPH <{new}> {{ <{new}> a <{PKG}StatedAssertion> ; <http://www.w3.org/ns/prov#wasDerivedFrom> ?x .
-        ?x <{PKG}startOffset> 53 ; <{PKG}endOffset> 212 }} }}""",
-    )
-
-
-def test_an_invalid_revision_writes_nothing_and_shows_the_problem_by_its_field(service):
-    client = signed_in(service)
-    number, source, entry_id = filed_meeting(service, client)
-    csrf = csrf_of(client.get(f"/contribute/entry/{entry_id}/revise"))
-    data = {**meeting_form(csrf, 11, source, 1), "revises": entry_id, "action": "submit"}
-    answer = client.post("/contribute/new", data=data)
-    assert answer.status_code == 422
-    error = re.search(r'<p class="error" id="seriesNumber-error">([^<]*)</p>', answer.text)
-    assert error and "has the same number 11" in error.group(1)
-    assert ask(service, f"ASK {{ ?m <{PKG}seriesNumber> {number} }}")
-    assert not ask(
-        service,
-        f"ASK {{ GRAPH <{B}graph/entries> {{ <{B}entries/{entry_id}> <{PROV}invalidatedAtTime> ?t }} }}",
-    )
-
-
-def test_another_contributor_may_not_revise_an_entry(service):
-    number, source, entry_id = filed_meeting(service, signed_in(service))
-    other = signed_in(service, "contributor-token-bob")
-    refused = other.get(f"/contribute/entry/{entry_id}/revise", headers={"Accept": "application/json"})
-    assert refused.status_code == 403 and refused.json()["type"].endswith("/not-your-entry")
-    csrf = csrf_of(other.get("/contribute/new", params={"type": "ExpertGroupMeeting"}))
-    data = {**meeting_form(csrf, number, source, 1), "startMonthDay": "--05-01", "revises": entry_id}
-    answer = other.post("/contribute/new", data={**data, "action": "submit"}, headers={"Accept": "application/json"})
-    assert answer.status_code == 403
-    assert not ask(
-        service, f'ASK {{ ?m <{PKG}seriesNumber> {number} ; <{PKG}startMonthDay> ?d FILTER(STR(?d) = "--05-01") }}'
-    )
-
-
-def test_a_revision_without_the_csrf_token_is_refused_and_writes_nothing(service):
-    client = signed_in(service)
-    number, source, entry_id = filed_meeting(service, client)
-    data = {**meeting_form("", number, source, 1), "startMonthDay": "--06-01", "revises": entry_id}
-    del data["csrf"]
-    answer = client.post("/contribute/new", data={**data, "action": "submit"}, headers={"Accept": "application/json"})
-    assert answer.status_code == 403 and answer.json()["type"].endswith("/form-refused")
-    assert ask(
-        service, f'ASK {{ ?m <{PKG}seriesNumber> {number} ; <{PKG}startMonthDay> ?d FILTER(STR(?d) = "--04-09") }}'
-    )
 
 
 def options_of(page: str, key: str) -> dict[str, str]:

@@ -123,7 +123,8 @@ READS_BY_POST = [
 ]
 
 
-# Form posts are guarded by a session and its CSRF token, not a bearer token: tests/test_service_contribute.py.
+# Form posts are guarded by a session and its CSRF token, not a bearer token: tests/test_service_contribute.py
+# and tests/test_service_revise.py.
 FORM_POSTS = {
     ("POST", "/signin"),
     ("POST", "/signout"),

@@ -7,7 +7,7 @@ field it is about. The entry is then checked and written by the same code as `PO
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -109,7 +109,7 @@ def build(form: Form, filled: Filled, subject: str, source_text: str | None, own
     built.triples.append(ox.Triple(thing, RDF_TYPE, ox.NamedNode(form.target)))
     evidence = [thing] if own_source else _provenance(built, filled.provenance, source_text)
     for f in form.fields:
-        values = [v.strip() for v in filled.values.get(f.key, []) if v.strip()]
+        values = [_lines(v).strip() for v in filled.values.get(f.key, []) if v.strip()]
         languages = filled.languages.get(f.key, [])
         if not values and PKG + "SourceExcerpt" in f.classes:
             values = [e.value for e in evidence]  # the ticked sentences are the evidence, unless told otherwise
@@ -128,7 +128,7 @@ def build(form: Form, filled: Filled, subject: str, source_text: str | None, own
         *(ox.Triple(THIS_ENTRY, ox.NamedNode(PROV + "wasDerivedFrom"), e) for e in evidence),
     ]
     if kind == "inferred":
-        reason = ox.Literal(filled.provenance.reason, language="en")
+        reason = ox.Literal(_lines(filled.provenance.reason), language="en")
         built.triples.append(ox.Triple(THIS_ENTRY, ox.NamedNode(PKG + "inferenceReason"), reason))
     return built
 
@@ -210,6 +210,16 @@ def place(form: Form, subject: str, results: Iterable[dict[str, object]], entrie
     return placed
 
 
+def one_place(errors: dict[str, list[str]], shown: Collection[str]) -> dict[str, list[str]]:
+    """Each message once: under its key when the form shows that key by a field (or the provenance part),
+    under the whole form otherwise."""
+    placed: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        under = placed.setdefault(key if key in shown else WHOLE, [])
+        under += [m for m in dict.fromkeys(messages) if m not in under]
+    return placed
+
+
 def new_iri(store: Store, base: str, space: str, label: str) -> str:
     """A new IRI for a thing, in the scheme (<base>id/<space>/<slug of its label>), not yet used anywhere."""
     slug = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii").lower()
@@ -250,6 +260,11 @@ def source_text(store: Store, source: str) -> str | None:
 
 def _integer(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def _lines(text: str) -> str:
+    """A text with its line breaks as LF: a browser sends a text area's as CRLF, a file may hold either."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _first(values: list[str]) -> str:

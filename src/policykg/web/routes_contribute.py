@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from policykg.errors import ChangeRejected, EntryRejected, GraphNotFound, ProtocolError
-from policykg.iris import agent_iri, entry_iri
+from policykg.errors import ChangeRejected, EntryGone, EntryRejected, GraphNotFound, ProtocolError
+from policykg.iris import agent_iri, entry_iri, operator_iri
 from policykg.validation.shacl import Report
 from policykg.views import contribution
-from policykg.views.contribution import OFFERED, PROVENANCE, WHOLE, Filled, Provenance
+from policykg.views.contribution import OFFERED, PROV, PROVENANCE, WHOLE, Filled, Provenance
 from policykg.views.describe import labels_of
 from policykg.views.forms import Catalogue, Form, read_catalogue
 from policykg.views.readback import ReadBack, read_back
@@ -22,6 +22,7 @@ from policykg.web.contribute_script import ScriptedPages, loads
 from policykg.web.pages import page
 from policykg.web.routes_signin import visitor_session, with_session
 from policykg.web.sessions import Session, checked, signed_in
+from policykg.writing.entries import record_of
 
 router = APIRouter(tags=["Contributing"], default_response_class=Response, route_class=ScriptedPages)
 _ENTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -72,7 +73,7 @@ async def new_form(
 @router.post(
     "/contribute/new",
     summary="Check a filled form (a dry run), or submit it as an entry",
-    responses=apidoc.form_post((200, 422), 400, 401, 403, 413),
+    responses=apidoc.form_post((200, 410, 422), 400, 401, 403, 413),
 )
 async def post_form(request: Request) -> Response:
     """Check: every result next to its field. Submit: written as POST /entries writes, then the entry's page."""
@@ -91,7 +92,10 @@ async def post_form(request: Request) -> Response:
     if old is None:
         subject = await run(ctx.executor, lambda: contribution.new_iri(ctx.store, ctx.settings.base_iri, space, label))
     else:  # a revision describes the same thing again: which one, the stored entry says (not the form)
-        subject = (await _read_back(ctx, old, signed_in(session), form)).subject
+        try:
+            subject = (await _read_back(ctx, old, signed_in(session), form)).subject
+        except EntryGone:
+            return await _outdated(ctx, session, form, filled, revises)
     text = await run(ctx.executor, lambda: contribution.source_text(ctx.store, filled.provenance.source))
     built = contribution.build(form, filled, subject, text, own_source)
     entries = entry_iri(ctx.settings.base_iri)
@@ -129,6 +133,8 @@ async def post_form(request: Request) -> Response:
 
     try:
         written = await run(ctx.write_executor, write)
+    except EntryGone:  # revised or retracted between the reading above and the writing
+        return await _outdated(ctx, session, form, filled, revises)
     except (ChangeRejected, EntryRejected) as rejected:
         if isinstance(rejected, ChangeRejected):
             errors = contribution.place(form, subject, rejected.results, entries)
@@ -156,16 +162,23 @@ async def revise_form(request: Request, entry_id: str) -> Response:
 
 @router.get(
     "/contribute/entry/{entry_id}",
-    summary="Revise or retract one's own entry: the page that offers both (a page)",
+    summary="Revise or retract one's own entry: the page that offers both, or says why they are not offered (a page)",
     responses=apidoc.page(404),
 )
 async def entry_actions(request: Request, entry_id: str) -> Response:
-    """What a contributor can do with an entry of theirs: revise it through its form, or retract it."""
+    """What a contributor can do with an entry of theirs (revise it through its form, or retract it), and why not."""
     ctx = context(request)
     session, new = visitor_session(request)
     iri = _entry(ctx, entry_id)
-    body = page(ctx, "contribute_entry.html", f"Entry {entry_id}", session=session, iri=iri, entry_id=entry_id)
-    return with_session(request, session, new, HTMLResponse(body))
+    about = record_of(iri, await run(ctx.executor, lambda: ctx.entries.quads(iri)))
+    may = session.agent is not None and session.agent in (
+        about.get(PROV + "wasAttributedTo"),
+        operator_iri(ctx.settings.base_iri),
+    )
+    body = page(
+        ctx, "contribute_entry.html", f"Entry {entry_id}", session=session, entry_id=entry_id, about=about, may=may
+    )
+    return with_session(request, session, new, HTMLResponse(body, headers=_NO_STORE))
 
 
 @router.post(
@@ -184,6 +197,20 @@ async def retract(request: Request, entry_id: str) -> Response:
 
 
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def _outdated(ctx: ServiceContext, session: Session, form: Form, filled: Filled, revises: str) -> Response:
+    """The form again, with what was sent, when the entry it revises was revised or retracted since (410)."""
+    old = _entry(ctx, revises)
+    about = record_of(old, await run(ctx.executor, lambda: ctx.entries.quads(old)))
+    newer = about.get(contribution.PKG + "supersededBy", "").rsplit("/", 1)[-1]
+    how = f"revised (its newer version is {newer})" if newer else "retracted"
+    message = (
+        f"Entry {revises} was {how} at {about.get(PROV + 'invalidatedAtTime', '')}, after this form was opened: "
+        "nothing was written. Open the entry's page to start again from what it says now."
+    )
+    body = await _render(ctx, session, form, filled, {WHOLE: [message]}, notice="", revises=revises)
+    return HTMLResponse(body, 410, headers=_NO_STORE)
 
 
 async def _read_back(ctx: ServiceContext, old: str, agent: str, form: Form | None) -> ReadBack:
@@ -233,6 +260,7 @@ async def _render(
 
     choices, sources, text, labels = await run(ctx.executor, gather)
     own_source = contribution.PKG + "SourceDocument" in known.kinds_of([form.target]) | {form.target}
+    shown = {f.key for f in form.fields} | (set() if own_source else {PROVENANCE})
     return page(
         ctx,
         "contribute_form.html",
@@ -243,7 +271,7 @@ async def _render(
         found=search and _Found(search.key, search.words, len(choices.get(search.key, []))),
         form=form,
         filled=filled,
-        errors=errors,
+        errors=contribution.one_place(errors, shown),
         notice=notice,
         session=session,
         choices=choices,

@@ -10,13 +10,13 @@ from policykg.errors import GraphNotFound, NotAcceptable, UnsupportedMediaType
 from policykg.iris import agent_iri, entry_iri
 from policykg.rdf.mediatypes import HTML, RDF_INPUT_TYPES, base_type
 from policykg.rdf.namespaces import PKG
-from policykg.rdf.terms import value_of
 from policykg.sparql.protocol import check_iri
 from policykg.views.describe import labels_of
 from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, read_body, require_contributor, run
 from policykg.web.documents import DOCUMENTS, choose, link_header, render
 from policykg.web.pages import page
+from policykg.writing.entries import record_of
 
 router = APIRouter(tags=["Entries"], default_response_class=Response)  # no JSON default in the API description
 _ENTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -133,11 +133,7 @@ async def read_entry(
     media_type = DOCUMENTS.get(format or "") or choose(request.headers.get("accept"), _ENTRY_TYPES)
     iri = _entry_iri(ctx, entry_id)
     found = await run(ctx.executor, lambda: ctx.entries.quads(iri))
-    about = {
-        q.predicate.value: value_of(q.object)
-        for q in found
-        if value_of(q.subject) == iri and not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != iri
-    }
+    about = record_of(iri, found)
     status = 410 if str(PKG.retractedBy) in about else 200
     headers = {"Vary": "Accept", "Link": link_header(f"/entries/{entry_id}", media_type, by_parameter=True)}
     if str(PKG.supersededBy) in about:

@@ -44,6 +44,15 @@ class Accepted:
     repeated: bool = False
 
 
+def record_of(iri: str, quads: list[ox.Quad]) -> dict[str, str]:
+    """What the registry says about an entry (predicate -> value), from the quads Entries.quads gives."""
+    return {
+        q.predicate.value: value_of(q.object)
+        for q in quads
+        if value_of(q.subject) == iri and not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name.value != iri
+    }
+
+
 def _digest(triples: list[ox.Triple]) -> str:
     """A hash of the triples that does not depend on their order or on blank-node labels."""
     lines = sorted(
