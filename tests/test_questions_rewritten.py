@@ -47,7 +47,6 @@ def rows(store: EmbeddedStore, sparql: str, params: dict[str, ox.NamedNode]) -> 
 
 CASES = {
     "nemo-presentations": None,
-    "fact-provenance": ("subject", "Recommendation"),
     "recommendation-provisions": ("recommendation", "Recommendation"),
     "recommendations-on-data-space": None,
     "recommendations-asking-for": ("concept", "PolicyConcept"),

@@ -32,7 +32,7 @@ def list_questions() -> list[Question]:
     """Return every competency question, sorted by name."""
     folder = resources.files("policykg") / "queries"
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".rq")), key=lambda f: f.name)
-    return [_parse(f.name[: -len(".rq")], f.read_text(encoding="utf-8")) for f in files]
+    return [parse_question(f.name[: -len(".rq")], f.read_text(encoding="utf-8")) for f in files]
 
 
 def get_question(name: str) -> Question:
@@ -44,7 +44,8 @@ def get_question(name: str) -> Question:
     raise UnknownQuestionError(f"no competency question named {name!r}; known: {known}")
 
 
-def _parse(name: str, text: str) -> Question:
+def parse_question(name: str, text: str) -> Question:
+    """A competency question from its file's name (without .rq) and text: its header lines, then the SPARQL."""
     header: dict[str, str] = {}
     params: dict[str, str] = {}
     for key, value in _HEADER.findall(text):

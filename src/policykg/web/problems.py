@@ -32,7 +32,11 @@ TABLE: dict[type[Exception], tuple[int, str, str]] = {
     errors.FormRefused: (403, "form-refused", "The form did not carry this session's CSRF token"),
     errors.NotSignedIn: (401, "not-signed-in", "Sign in with your token at /signin to send this form"),
     errors.NotYourEntry: (403, "not-your-entry", "Only an entry's contributor or the operator may change it"),
-    errors.ReadOnlyGraph: (403, "read-only-graph", "The graph is the model's, or the entries' (see /entries)"),
+    errors.ReadOnlyGraph: (
+        403,
+        "read-only-graph",
+        "The graph is the model's, the entries' (see /entries), or kept by the service",
+    ),
     errors.GraphNotFound: (404, "graph-not-found", "No such graph"),
     errors.ResourceNotFound: (404, "resource-not-found", "No such resource"),
     errors.EntryGone: (410, "entry-gone", "The entry is no longer current"),
