@@ -42,7 +42,7 @@ def data_graph_iri(base_iri: str) -> str:
 
 
 def closure_graph_iri(base_iri: str) -> str:
-    """The inferred graph of skos:broaderTransitive, which the service keeps (writing/closure.py)."""
+    """The inferred graph of skos:broaderTransitive, which the service keeps (model/closure.py)."""
     return f"{base_iri}{GRAPHS}inferred/broader-transitive"
 
 

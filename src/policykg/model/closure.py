@@ -1,17 +1,19 @@
 """skos:broaderTransitive kept as the closure of skos:broader, in an inferred graph the service writes.
 
 A question about a concept and every narrower one (`?c skos:broader* <x>`) makes Oxigraph follow the path
-from every concept a recommendation concerns: 14-26 s at 10,000,000 triples. With the closure stored, the
-same question is a join on one property (`?c skos:broaderTransitive <x>`, plus <x> itself), answered from
-the indexes. SKOS defines skos:broaderTransitive as the transitive super-property of skos:broader (SKOS
-Reference §8.6.5), so a reader who knows SKOS knows what the graph holds.
+from every concept a recommendation concerns: 3.5 s alone at 10,000,000 triples for a concept with 24,000
+recommendations below it. With the closure stored, the same question is a join on one property
+(`?c skos:broaderTransitive? <x>`: <x> itself or a concept below it), 0.64 s (benchmarks/RESULTS.md).
+SKOS defines skos:broaderTransitive as the transitive super-property of skos:broader (SKOS Reference
+§8.6.5), so a reader who knows SKOS knows what the graph holds.
 
 The graph is an inference like any other: a pkg:InferredAssertion with its reason, derived from the sources
 of the assertions whose skos:broader statements it follows. The writer brings it up to date in every write
 that touches a skos:broader statement (or whose change it cannot list), before the write's call returns
-and before readers see the write (one snapshot); a start brings it up to date too (after a bulk load, a
-restore or a crash between a write and its closure). It is recomputed whole, which is cheap: concepts are
-few (20,000 in the generated 10,000,000-triple graph), and only the difference is written.
+and before readers see the write (one snapshot); the model's load, `policykg load` and every start bring it
+up to date too (a restore, or a kill between a write and its closure). It is recomputed whole, which is
+cheap: concepts are few (20,000 in the generated 10,000,000-triple graph), and only the difference is
+written.
 """
 
 from collections import defaultdict

@@ -3,7 +3,7 @@
 Each list is one SPARQL query made here from the filters a person chose (every IRI checked, every number
 read as a number: nothing a client sends is pasted into the query as it came), run as it is, and shown
 with its rows so that an analyst can take the query to the query page and change it. "A concept" always
-means the concept or any narrower one (skos:broader*, read as skos:broaderTransitive?: writing/closure.py).
+means the concept or any narrower one (skos:broader*, read as skos:broaderTransitive?: model/closure.py).
 """
 
 from dataclasses import dataclass, field

@@ -78,7 +78,7 @@ class Writer:
         self._genid = genid_prefix(base_iri)
         self._registry, self._entry_graphs = registry_iri(base_iri), entry_iri(base_iri)
         self._base_iri, self._closure = base_iri, ox.NamedNode(closure_graph_iri(base_iri))
-        self._closure_due = False  # whether the write touched skos:broader (writing/closure.py)
+        self._closure_due = False  # whether the write touched skos:broader (model/closure.py)
         self._lock = threading.RLock()  # a group's writes take it again inside the group
         self._depth = 0  # how deep in _writing() the holder of the lock is
         self._commits = GroupCommit()
