@@ -96,9 +96,10 @@ def parse_search(index: SearchIndex, text: str) -> tantivy.Query:
 
 
 def narrower_concepts(store: Store, concept: str) -> list[str]:
-    """The concept and every concept below it (skos:broader*), as the concept facet narrows by."""
+    """The concept and every concept below it (skos:broader*, from the closure the service keeps: model/closure.py),
+    as the concept facet narrows by."""
     rows = store.select(
-        f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c <{PREFIXES['skos']}broader>+ <{concept}> }} }}"
+        f"SELECT DISTINCT ?c WHERE {{ GRAPH ?g {{ ?c <{PREFIXES['skos']}broaderTransitive> <{concept}> }} }}"
     ).values()
     return sorted({concept} | {c for (c,) in rows if c})
 
