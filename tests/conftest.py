@@ -20,7 +20,9 @@ from policykg.config import Settings
 from policykg.model.files import load_model
 from policykg.rdf.input import read_files, to_rdflib_graph
 from policykg.store import EmbeddedStore, Store
+from policykg.validation.incremental import ChangeValidator
 from policykg.validation.shacl import load_model_graph
+from policykg.writing.writer import Writer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -89,6 +91,20 @@ def ontology(settings: Settings) -> rdflib.Graph:
 def seed_graph(settings: Settings) -> rdflib.Graph:
     """The union of every graph of the seed data."""
     return to_rdflib_graph(read_files([settings.data_dir], settings.base_iri))
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    """A new in-memory store holding the model (ontology, shapes, seed), for a test that writes to it."""
+    backend = EmbeddedStore.in_memory()
+    load_model(backend, settings)
+    return backend
+
+
+@pytest.fixture
+def writer(store: Store, shapes: rdflib.Graph, ontology: rdflib.Graph) -> Writer:
+    """The writer of that store, checking against the model's shapes."""
+    return Writer(store, ChangeValidator(shapes, ontology), "http://localhost:8000/")
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,8 @@ from policykg.model.files import load_model
 from policykg.model.questions import get_question
 from policykg.rdf.input import parse_term, to_rdflib_graph
 from policykg.store import EmbeddedStore, Store
-from policykg.validation.incremental import Change, ChangeValidator
+from policykg.validation.incremental import Change
 from policykg.validation.shacl import validate
-from policykg.writing.writer import Writer
 
 B = "http://localhost:8000/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -24,18 +23,6 @@ CLOSURE = closure_graph_iri(B)
 CONCEPTS = B + "graph/concepts"
 MUSEUMS, HERITAGE = B + "id/concept/museums", B + "id/concept/cultural-heritage"
 EXCERPT = B + "id/source/nemo-news-eg11/excerpt/03"
-
-
-@pytest.fixture
-def store(settings) -> EmbeddedStore:
-    backend = EmbeddedStore.in_memory()
-    load_model(backend, settings)
-    return backend
-
-
-@pytest.fixture
-def writer(store, shapes, ontology) -> Writer:
-    return Writer(store, ChangeValidator(shapes, ontology), B)
 
 
 def kept(store: Store) -> set[tuple[str, str]]:

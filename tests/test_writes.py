@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 
 from policykg.errors import ChangeRejected, QueryError, ReadOnlyGraph
-from policykg.model.files import load_model
 from policykg.rdf.namespaces import ONTOLOGY_IRI
 from policykg.store import EmbeddedStore, RemoteStore
 from policykg.validation.incremental import ChangeValidator
@@ -13,18 +12,6 @@ from policykg.writing.writer import Writer
 
 B = "http://localhost:8000/"
 EX = "http://example.org/"
-
-
-@pytest.fixture
-def store(settings) -> EmbeddedStore:
-    backend = EmbeddedStore.in_memory()
-    load_model(backend, settings)
-    return backend
-
-
-@pytest.fixture
-def writer(store, shapes, ontology) -> Writer:
-    return Writer(store, ChangeValidator(shapes, ontology), B)
 
 
 def triples(store: EmbeddedStore, graph: str) -> set[tuple[str, str, str]]:
