@@ -7,7 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SERVICE_SETTINGS, start_service, stop
+from conftest import SERVICE_SETTINGS, oxigraph_serve, start_service, stop
+
+from policykg.errors import StoreError
+from policykg.store import RemoteStore
 
 SRJ = "application/sparql-results+json"
 COUNT_SEED = (
@@ -219,3 +222,19 @@ def test_a_client_that_goes_away_mid_answer_stops_its_query_and_harms_no_other(l
     assert after["running"] == 0
     assert after["started"] == before["started"]  # stopped without killing its worker
     assert seed_count(url) == "3"
+
+
+def test_a_remote_engine_that_cuts_its_answer_at_its_own_limit_is_reported_with_what_it_said(tmp_path):
+    server = oxigraph_serve(tmp_path / "engine", "--timeout-s", "1")
+    url = next(server)
+    try:
+        engine = RemoteStore(url + "/query", update_url=url + "/update", store_url=url + "/store")
+        engine.update("INSERT DATA { " + " ".join(f"<urn:x:{i}> <urn:x:p> {i} ." for i in range(300)) + " }")
+        with pytest.raises(StoreError) as raised:  # 300³ rows: far past the engine's 1 s, sent as they come
+            engine.select("SELECT ?a ?b ?c WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }")
+        said = str(raised.value)
+        assert said.startswith(f"the store at {url}/query answered something that is not SPARQL JSON, ending with ")
+        assert "The SPARQL operation has been cancelled" in said and "time limit" in said
+        engine.close()
+    finally:
+        server.close()

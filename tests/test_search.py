@@ -13,6 +13,8 @@ import pytest
 from policykg.config import Settings
 from policykg.errors import SearchError
 from policykg.model.files import load_model
+from policykg.search import documents
+from policykg.search.documents import NAME_PROPERTIES, TEXT_PROPERTIES, read_documents
 from policykg.search.finding import find, narrower_concepts
 from policykg.search.index import SearchIndex
 from policykg.store import EmbeddedStore
@@ -62,6 +64,38 @@ def test_search_escapes_the_text_of_snippets(seeded):
     index, store = seeded
     hit = next(h for h in find(index, store, "diverse", limit=50).hits if "'" in "".join(t for t, _ in h.snippet))
     assert "&#x27;" in hit.snippet_html and "<mark>diverse</mark>" in hit.snippet_html
+
+
+def _comparable(document: documents.Document) -> tuple:
+    return (
+        sorted(document.names),
+        sorted(document.texts),
+        *(sorted(getattr(document, name)) for name in ("types", "concepts", "events", "organisations", "statuses")),
+        sorted(document.years),
+    )
+
+
+def test_the_whole_store_is_read_in_small_batches_with_the_same_documents(seeded, monkeypatch):
+    _, store = seeded
+    readable = " ".join(f"<{p}>" for p in (*NAME_PROPERTIES, *TEXT_PROPERTIES))
+    rows = store.select(f"SELECT DISTINCT ?s WHERE {{ VALUES ?p {{ {readable} }} GRAPH ?g {{ ?s ?p ?o }} }}").values()
+    expected = {s for (s,) in rows if s and not s.startswith("_:")}
+    at_once = {d.iri: _comparable(d) for d in read_documents(store)}  # the seed is one batch
+    assert set(at_once) == expected and len(expected) > 40
+
+    asked: list[int] = []
+    select = store.select
+
+    def counting(sparql: str, **options):
+        if "VALUES ?s" in sparql:
+            asked.append(sparql.split("VALUES ?s", 1)[1].split("}", 1)[0].count("<"))
+        return select(sparql, **options)
+
+    monkeypatch.setattr(documents, "BATCH", 7)
+    monkeypatch.setattr(store, "select", counting)
+    batched = {d.iri: _comparable(d) for d in read_documents(store)}
+    assert batched == at_once
+    assert max(asked) == 7 and sum(asked) >= 2 * len(expected)  # each batch: its texts, then its facets
 
 
 def test_the_concept_facet_includes_narrower_concepts(seeded):

@@ -103,7 +103,11 @@ class SearchIndex:
         """Make the index fit the store (rebuilding it if needed) and mark it in use; say why it was rebuilt."""
         reason = self.needs_rebuild(store)
         if reason is not None:
-            self.rebuild(store)
+            _log.info("building the full-text index from the store (%s): minutes for millions of triples", reason)
+            try:
+                self.rebuild(store)
+            except StoreError as error:
+                raise StoreError(f"the full-text index could not be built from the store: {error}") from None
         self._write_state(None)  # in use: until closed, the size check cannot vouch for the index
         return reason
 

@@ -244,7 +244,10 @@ class RemoteStore(Store):
         try:
             return json.loads(response.content)
         except ValueError:
-            raise StoreError(f"the store at {self.query_url} answered something that is not SPARQL JSON") from None
+            raise StoreError(
+                f"the store at {self.query_url} answered something that is not SPARQL JSON, ending with "
+                f"{_ending(response.content)!r} (an engine that reaches its own time limit cuts its answer short)"
+            ) from None
 
     def _construct(self, sparql: str, format_name: str, sink: Sink, union: bool) -> None:
         response = self._send(
@@ -289,6 +292,12 @@ class RemoteStore(Store):
         if status in (401, 403):
             return StoreError(f"the store refused the credentials ({status}): set POLICYKG_REMOTE_CREDENTIALS")
         return StoreError(f"the store answered {status}: {text[:500]}")
+
+
+def _ending(content: bytes, length: int = 120) -> str:
+    """The last characters of an answer, printable, to say what an engine sent instead of what was asked."""
+    text = content[-length * 4 :].decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else " " for c in text)[-length:].strip()
 
 
 def _timeout(limits: Limits) -> httpx.Timeout:
