@@ -1,6 +1,7 @@
 """The full-text index over the seed: what a search finds, how facets narrow it, and a crash between the store
 and the index (a subprocess killed at that point) mended on the next start."""
 
+import io
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 from policykg.config import Settings
 from policykg.errors import SearchError
 from policykg.model.files import load_model
+from policykg.model.synthetic import generate
 from policykg.search import documents
 from policykg.search.documents import NAME_PROPERTIES, TEXT_PROPERTIES, read_documents
 from policykg.search.finding import find, narrower_concepts
@@ -98,6 +100,42 @@ def test_the_whole_store_is_read_in_small_batches_with_the_same_documents(seeded
     assert max(asked) == 7 and sum(asked) >= 2 * len(expected)  # each batch: its texts, then its facets
 
 
+_EVENT = "pkg:issuedAt|pkg:atEvent|pkg:presentedAt"
+_FACETS = {  # each facet as its definition in SPARQL: ?s the resource, ?v a value
+    "types": "?s a ?v",
+    "concepts": "?s pkg:concerns|pkg:mainTopic|dcterms:subject ?v",
+    "events": f"?s {_EVENT} ?v",
+    "statuses": "?r pkg:recommendation ?s ; pkg:status ?v",
+    "organisations": f"{{ ?s ?p ?v }} UNION {{ ?s {_EVENT} ?e . ?e pkg:organisedBy ?v }} "
+    "?v a ?c . ?c rdfs:subClassOf* pkg:Organisation",
+    "own_years": "?s schema:startDate|pkg:statusDate|dcterms:issued|dcterms:date ?d BIND (YEAR(?d) AS ?v)",
+    "event_years": f"?s {_EVENT} ?e . ?e schema:startDate ?d BIND (YEAR(?d) AS ?v)",
+}
+
+
+def test_each_document_of_a_generated_world_has_the_facets_their_definition_gives(settings, monkeypatch):
+    store = EmbeddedStore.in_memory()
+    text = io.StringIO()
+    generate(text, 20_000, 5, B)
+    store.add(ox.parse(text.getvalue(), format=ox.RdfFormat.N_QUADS), B + "graph/data")
+    load_model(store, settings)
+    monkeypatch.setattr(documents, "BATCH", 150)  # several batches, and values shared across them
+    found = {d.iri: d for d in read_documents(store)}
+    assert len(found) > 1000
+    prefixes = (
+        f"PREFIX pkg: <{PKG}> PREFIX schema: <https://schema.org/> PREFIX dcterms: <http://purl.org/dc/terms/> "
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    )
+    for facet, pattern in _FACETS.items():
+        expected: dict[str, set] = {iri: set() for iri in found}
+        for s, v in store.select(f"{prefixes} SELECT DISTINCT ?s ?v WHERE {{ {pattern} }}").values():
+            if s in expected and v is not None:
+                expected[s].add(int(v) if facet.endswith("years") else v)
+        got = {iri: set(getattr(document, facet)) for iri, document in found.items()}
+        assert got == expected, facet
+        assert sum(1 for values in got.values() if values) > 50, facet  # the facet is there, not empty everywhere
+
+
 def test_the_concept_facet_includes_narrower_concepts(seeded):
     index, store = seeded
     narrower = narrower_concepts(store, f"{B}id/concept/artificial-intelligence")
@@ -166,6 +204,7 @@ import os, signal, sys
 import pyoxigraph as ox
 from policykg.config import Settings
 from policykg.model.files import load_model
+from policykg.model.synthetic import generate
 from policykg.search.index import SearchIndex
 from policykg.store import EmbeddedStore
 from policykg.writing.writer import make_writer
