@@ -5,7 +5,8 @@ One command:  .venv/bin/python benchmarks/backend_scale.py --sizes 1000000 10000
 For each size and each backend it loads the same generated file (benchmarks/.work/synthetic-N.nq) with
 that backend's own bulk loader, adds the model (ontology, shapes, seed), starts `policykg serve` over it
 as a real process, checks that the answers agree with the other backends (the rows of each kind's first
-query), runs the query mix of sparql_throughput.py from concurrent clients, then submits entries over
+query, and for a query cut by LIMIT how many solutions it has before the cut), runs the query mix of
+sparql_throughput.py from concurrent clients, then submits entries over
 HTTP (POST /entries with the token, one after another: validate + commit as a client sees it), and stops
 and removes everything it started. Backends:
 
@@ -442,13 +443,19 @@ def agreement(kind: str, query: str, runs: list[Run]) -> str:
     counts = {r.backend: r.system.rows.get(kind, -1) for r in runs}  # type: ignore[union-attr]
     if len(set(counts.values())) > 1 or -1 in counts.values():
         return f"{kind}: **the number of rows differs** {counts} (-1: failed)"
+    totals = {r.backend: r.system.totals[kind] for r in runs if kind in r.system.totals}  # type: ignore[union-attr]
+    if len(set(totals.values())) > 1 or -1 in totals.values():
+        return f"{kind}: **the number of solutions before LIMIT differs** {totals} (-1: failed)"
     count = next(iter(counts.values()), 0)
     if len({rows(r, kind, None) for r in runs}) == 1:
         return f"{kind}: the same {count} rows"
     ordered = re.search(r"ORDER BY (.*?)(?: LIMIT|$)", query)
     keys = re.findall(r"\?(\w+)", ordered.group(1)) if ordered and "LIMIT" in query else []
     if keys and len({rows(r, kind, keys) for r in runs}) == 1:
-        return f"{kind}: {count} rows each with the same {', '.join('?' + k for k in keys)}, other rows among ties"
+        before = f" (of {next(iter(totals.values())):,} before LIMIT on each)" if totals else ""
+        return (
+            f"{kind}: {count} rows each with the same {', '.join('?' + k for k in keys)}, other rows among ties{before}"
+        )
     return f"{kind}: {count} rows each, **with different values**"
 
 

@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -116,6 +117,7 @@ class System:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     answers: dict[str, list[dict]] = field(default_factory=dict)  # the rows themselves, as SPARQL JSON bindings
+    totals: dict[str, int] = field(default_factory=dict)  # of a query with LIMIT: its solutions before the cut
 
 
 def free_port() -> int:
@@ -293,13 +295,27 @@ def append_results(table: str) -> None:
 
 
 def check_answers(system: System, mix: list[tuple[str, str]]) -> None:
-    """Record the rows each distinct query returns (and how many), to compare the systems' answers."""
+    """Record the rows each distinct query returns (and how many), to compare the systems' answers; for a query
+    cut by LIMIT, also how many solutions it has before the cut (the first rows alone can agree by chance)."""
+    accept = {"Accept": "application/sparql-results+json"}
     for name, query in mix[:9]:
-        response = httpx.get(
-            system.url, params={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=600
-        )
+        response = httpx.get(system.url, params={"query": query}, headers=accept, timeout=600)
         system.answers[name] = response.json()["results"]["bindings"] if response.status_code == 200 else []
         system.rows[name] = len(system.answers[name]) if response.status_code == 200 else -1
+        counting = count_before_limit(query)
+        if counting is not None:
+            response = httpx.get(system.url, params={"query": counting}, headers=accept, timeout=600)
+            found = response.json()["results"]["bindings"] if response.status_code == 200 else []
+            system.totals[name] = int(found[0]["solutionsBeforeLimit"]["value"]) if found else -1
+
+
+def count_before_limit(query: str) -> str | None:
+    """The query counting the solutions of a SELECT … LIMIT n before ORDER BY and LIMIT (None: it has no LIMIT)."""
+    match = re.search(r"^(.*?)(SELECT .*?)(?: ORDER BY [^{}]*)? LIMIT \d+\s*$", query, re.S)
+    if match is None:
+        return None
+    prologue, select = match.groups()
+    return f"{prologue}SELECT (COUNT(*) AS ?solutionsBeforeLimit) WHERE {{ {select} }}"
 
 
 def percentile(values: list[float], q: float) -> float:
