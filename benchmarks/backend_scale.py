@@ -447,12 +447,12 @@ def agreement(kind: str, query: str, runs: list[Run]) -> str:
     if len(set(totals.values())) > 1 or -1 in totals.values():
         return f"{kind}: **the number of solutions before LIMIT differs** {totals} (-1: failed)"
     count = next(iter(counts.values()), 0)
+    before = f" (of {next(iter(totals.values())):,} before LIMIT on each)" if totals else ""
     if len({rows(r, kind, None) for r in runs}) == 1:
-        return f"{kind}: the same {count} rows"
+        return f"{kind}: the same {count} rows{before}"
     ordered = re.search(r"ORDER BY (.*?)(?: LIMIT|$)", query)
     keys = re.findall(r"\?(\w+)", ordered.group(1)) if ordered and "LIMIT" in query else []
     if keys and len({rows(r, kind, keys) for r in runs}) == 1:
-        before = f" (of {next(iter(totals.values())):,} before LIMIT on each)" if totals else ""
         return (
             f"{kind}: {count} rows each with the same {', '.join('?' + k for k in keys)}, other rows among ties{before}"
         )
