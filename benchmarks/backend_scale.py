@@ -66,6 +66,7 @@ from virtuoso_engine import Virtuoso, isql, start_virtuoso, stop_virtuoso  # the
 TOKEN = "benchmark-token-for-writes"
 PKG = "https://w3id.org/policykg/ontology#"
 BACKENDS = ("embedded", "oxigraph serve", "Virtuoso")
+SERVICE = WORK / "backend-service"  # what `policykg serve` keeps of a remote engine: index, sessions, dumps
 
 
 @dataclass
@@ -99,8 +100,16 @@ class Engine:
     def close(self, keep: bool = False) -> None:
         """Stop it, and delete its files unless told to keep them."""
         self.stop()
-        for folder in () if keep else self.folders:
-            shutil.rmtree(folder, ignore_errors=True)
+        for path in () if keep else self.folders:
+            remove(path)
+
+
+def remove(path: Path) -> None:
+    """Delete a folder or a file, if there."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def timed(command: list[str], log: Path, made: tuple[Path, ...]) -> float:
@@ -132,9 +141,10 @@ def add_model(store: RemoteStore) -> float:
 def embedded(data: Path, log: Path, workers: int) -> tuple[Engine, float]:
     """`policykg load` into a new on-disk store (it adds the model itself)."""
     store = WORK / "backend-embedded"
-    folders = (store, store.with_name(store.name + ".snapshots"))
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+    beside = (".snapshots", ".search", ".sessions", ".dumps")  # what the service keeps beside its store
+    folders = (store, *(store.with_name(store.name + suffix) for suffix in beside))
+    for path in folders:
+        remove(path)
     seconds = timed([sys.executable, "-m", "policykg.cli", "load", str(data), "--store", str(store)], log, folders)
     return Engine({"POLICYKG_STORE": str(store), "POLICYKG_QUERY_WORKERS": str(workers)}, folders=folders), seconds
 
@@ -162,7 +172,7 @@ def oxigraph(data: Path, log: Path, query_seconds: int) -> tuple[Engine, float]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    engine = Engine({}, lambda: stop(process), (location,))
+    engine = Engine({}, lambda: stop(process), (location, SERVICE))
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(url + "/query", process)
@@ -193,7 +203,7 @@ def virtuoso(data: Path, log: Path, memory_mb: int, query_seconds: int) -> tuple
         with log.open("ab") as out:  # its own log, kept when its folder is removed
             out.write((folder / "virtuoso.log").read_bytes())
 
-    engine = Engine(server.settings(), stop_and_keep_log, (folder,))
+    engine = Engine(server.settings(), stop_and_keep_log, (folder, SERVICE))
     try:
         seconds = bulk_load_virtuoso(server, folder, data) + add_model(server.open())
     except BaseException:
@@ -241,6 +251,14 @@ def serve(engine: Engine, log: Path, query_seconds: int) -> tuple["subprocess.Po
         POLICYKG_UPDATE_TOKEN=TOKEN,
         **engine.settings,
     )
+    if env["POLICYKG_STORE"].startswith("http"):  # its index, sessions and dumps: this run's own, removed after it
+        remove(SERVICE)
+        SERVICE.mkdir()
+        env.update(
+            POLICYKG_SEARCH_INDEX=str(SERVICE / "search"),
+            POLICYKG_SESSIONS_FILE=str(SERVICE / "sessions"),
+            POLICYKG_DUMPS_FOLDER=str(SERVICE / "dumps"),
+        )
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "policykg.cli", "serve"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
