@@ -1,9 +1,11 @@
 """The lexical checks made before a store sees a request: query form, and SERVICE/LOAD refused."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policykg.errors import RemoteAccessRefused
-from policykg.sparql.syntax import check_remote_access, query_form
+from policykg.sparql.syntax import check_remote_access, check_request, query_form, tokens, unescape
 
 
 @pytest.mark.parametrize(
@@ -17,6 +19,49 @@ from policykg.sparql.syntax import check_remote_access, query_form
 )
 def test_query_form_skips_the_prologue(text, form):
     assert query_form(text) == form
+    assert check_request(text) == form
+
+
+# Pieces of prologues, usual and odd: each a declaration the fast reading takes, or one it must leave to the tokens.
+_PROLOGUE_PIECES = [
+    "PREFIX pkg: <https://w3id.org/policykg/ontology#> ",
+    "prefix : <http://e/>",
+    "PREFIX a.b-c_d: <x>\n",
+    "BASE <http://b/> ",
+    "base<http://b/>",
+    "PREFIX a=b: <x> ",
+    "PREFIX p#: <x>\n",
+    "PREFIX#comment\n q: <y> ",
+    "# a comment\n",
+    "PREFIX sélect: <x> ",
+    "PREFIX \\u0073: <x> ",
+    "PREFIX x: <a b> ",
+    "PREFIX x:<y>",
+    "PREFIXES x: <y> ",
+    "PREFIX ask: <z> ",
+    "\u00a0",
+    " ",
+]
+_BODIES = ["SELECT * {}", "ask {}", "CONSTRUCT WHERE {}", "describe <x>", "INSERT DATA {}", ": <y> SELECT * {}", ""]
+
+
+@given(st.lists(st.sampled_from(_PROLOGUE_PIECES), max_size=6), st.sampled_from(_BODIES))
+def test_the_quick_prologue_reading_finds_the_form_the_token_reading_does(pieces, body):
+    text = "".join(pieces) + body
+    assert check_request(text) == _form_by_tokens(text)
+
+
+def _form_by_tokens(text: str) -> str | None:
+    """The form as the tokens give it, one by one from the start: the reading the quick one must agree with."""
+    skip = 0
+    for token in tokens(unescape(text)):
+        if skip:
+            skip -= 1
+        elif token.keyword in ("PREFIX", "BASE"):
+            skip = 2 if token.keyword == "PREFIX" else 1
+        else:
+            return token.keyword if token.keyword in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") else None
+    return None
 
 
 @pytest.mark.parametrize(

@@ -17,15 +17,12 @@ DISTINCT, ORDER, GROUP or aggregate (they read everything before the first row),
 import re
 from collections.abc import Iterator
 
-from policykg.sparql.syntax import Token, token_stream, unescape
+from policykg.sparql.syntax import Token, prologue_end, token_stream, unescape
 
 _LITERAL_WORDS = {"TRUE", "FALSE"}
 # Characters no bounded query has outside its IRIs and strings (predicate lists, calls, collections, paths):
 # a query with one anywhere is let go at once, whatever it is (an IRI holding one only misses the shortcut).
 _NEVER = re.compile(r"[;,()\[\]|]")
-# The usual prologue, passed over at the regular expression's speed (most queries start with a dozen
-# prefixes); anything else in it (a comment, say) is read token by token.
-_PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[^\s<]*\s*<[^<>\s]*>|BASE\s*<[^<>\s]*>)\s*)*", re.IGNORECASE)
 
 
 def is_bounded(text: str) -> bool:
@@ -34,8 +31,7 @@ def is_bounded(text: str) -> bool:
     Read lazily: a query that is not is mostly told from its first few tokens.
     """
     text = unescape(text)
-    start = _PROLOGUE.match(text)
-    rest = text[start.end() if start else 0 :]
+    rest = text[prologue_end(text) :]
     if _NEVER.search(rest):
         return False
     try:
