@@ -4,8 +4,9 @@ One command:  .venv/bin/python benchmarks/load_mix.py --triples 1000000 --result
 
 It builds once an on-disk store of the model plus the generated graph (benchmarks/.work/load-mix-store-N,
 kept), copies it for the run (a RocksDB checkpoint, benchmarks/.work/load-mix-run-N), and serves the copy
-with a write token on 127.0.0.1, query workers at their default. Then 32 clients (asyncio + httpx) send
-requests for 60 s (and at most --max-requests): SPARQL queries of the competency kinds
+with a write token on 127.0.0.1, query workers at their default. After a warm-up (each kind of request once,
+then until the service has written its first dump files, as one that has run a while has), 32 clients
+(asyncio + httpx) send requests for 60 s (and at most --max-requests): SPARQL queries of the competency kinds
 (sparql_throughput.queries), resources of the generated world dereferenced in every syntax (/id/… → 303 →
 /doc/…), the VoID, DCAT and LDES documents, the gzipped dump (mostly revalidated with If-None-Match, now and
 then downloaded whole, one download at a time), and entries: valid ones (new conferences with their
@@ -42,6 +43,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from conftest import start_service, stop
 from consistency import Submission, audit_change_stream, audit_entries, meeting_entry, select, submission
 from entry_latency import entry as conference_entry
+from read_path import cpu_seconds
 from sparql_throughput import machine, percentile, publish, queries, synthetic_data
 from worker_scaling import build_store
 
@@ -54,6 +56,7 @@ WORK = HERE / ".work"
 SRJ = {"Accept": "application/sparql-results+json"}
 TURTLE = {"Accept": "text/turtle"}
 OK, UNEXPECTED, SERVER = "ok", "unexpected", "server error"
+WAIT_FOR_DUMPS = 300  # seconds the warm-up waits for the service's first dump files
 Verdict = tuple[str, int, str]  # (OK | UNEXPECTED | SERVER, the last status (0: none), what was wrong)
 
 
@@ -73,6 +76,36 @@ class Tally:
             self.verdicts[kind]["4xx"] += 1
         if category != OK and len(self.notes[kind]) < 3 and note not in self.notes[kind]:
             self.notes[kind].append(note)
+
+
+# The service's threads by what they do (their names, as /proc gives them: at most 15 characters).
+THREAD_ROLES = (
+    ("policykg-write", "entries and updates (writer threads)"),
+    ("policykg-query", "reads, pages and figures on threads"),
+    ("policykg-dump", "dumps"),
+    ("rocksdb", "the store's background work (RocksDB's threads)"),
+    ("thread-tantivy", "the search index's threads"),
+    ("thrd-tantivy", "the search index's threads"),
+    ("segment_updater", "the search index's threads"),
+    ("merge_thread", "the search index's threads"),
+)
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a service's own threads by role, its query workers (its children) apart, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: Counter[str] = Counter()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread ended meanwhile
+        role = "the event loop (HTTP, queries answered at once)" if task.name == str(pid) else "other threads"
+        role = next((named for start, named in THREAD_ROLES if name.startswith(start)), role)
+        found[role] += (int(fields[11]) + int(fields[12])) / tick
+    found["query worker processes"] = cpu_seconds(pid) - sum(found.values())
+    return dict(found)
 
 
 @dataclass
@@ -291,13 +324,23 @@ async def drive(mix: Mix, clients: int, seconds: float, max_requests: int, seed:
 
 
 async def warm_up(mix: Mix, seed: int) -> list[str]:
-    """Send each kind of request once (not counted); return what went wrong."""
+    """Send each kind of request once (not counted), then wait for the first dump files; return what went wrong."""
     rng, wrong = random.Random(seed), []
     async with httpx.AsyncClient(timeout=300) as http:
         for kind, _, action in kinds(mix.triples):
             verdict = await action(mix, http, rng)
             if verdict[0] != OK:
                 wrong.append(f"{kind}: {verdict[2]}")
+        # A service that has run a while has its dump files: until the first are written (seconds at 1M),
+        # each download is made from the store as it is read. Measured as in that steady state, not its first minute.
+        until = time.monotonic() + WAIT_FOR_DUMPS
+        while time.monotonic() < until:
+            ready = (await http.get(mix.url + "/ready")).json()
+            if ready.get("derived", {}).get("dumps", {}).get("makings", 0) >= 1:
+                break
+            await asyncio.sleep(0.5)
+        else:
+            wrong.append(f"the first dump files were not written within {WAIT_FOR_DUMPS} s")
     return wrong
 
 
@@ -352,8 +395,9 @@ def report(
     stored: int,
     load: tuple[float, float],
     logged: str,
+    used: dict[str, float],
 ) -> str:
-    """The tables: per kind, then the audit."""
+    """The tables: per kind, then where the CPU went, then the audit."""
     total = sum(len(v) for v in tally.latencies.values())
     all_latencies = [s for values in tally.latencies.values() for s in values]
     servers = sum(v.get(SERVER, 0) for v in tally.verdicts.values())
@@ -365,7 +409,8 @@ def report(
         "",
         f"Machine: {machine()}; the clients run on it too. 1-minute load average {load[0]:.2f} before, {load[1]:.2f} "
         "after (other work shares the machine). `policykg serve` over a copy of an on-disk store of the model plus "
-        f"`policykg generate --triples {args.triples} --seed 1`, query workers at their default, query limit 30 s; "
+        f"`policykg generate --triples {args.triples} --seed 1`, query workers at their default, query limit 30 s, "
+        "measured once its first dump files are written (until then a download is made from the store as it is read); "
         f"client timeout 120 s. {total:,} requests in {elapsed:.1f} s: **{total / elapsed:,.1f} requests/s**, "
         f"p50 {percentile(all_latencies, 0.5):,.0f} ms, p95 {percentile(all_latencies, 0.95):,.0f} ms, "
         f"p99 {percentile(all_latencies, 0.99):,.0f} ms; **{servers} server errors** (5xx or transport), "
@@ -383,6 +428,16 @@ def report(
             f"{verdicts.get('4xx', 0)} | {verdicts.get(UNEXPECTED, 0)} |"
         )
     notes = [f"- {kind}: {note}" for kind, found in sorted(tally.notes.items()) for note in found]
+    if used:
+        lines += [
+            "",
+            "Where the CPU went while the clients sent (cores: CPU seconds per second; the machine has "
+            f"{os.cpu_count()}; the service's own threads share one interpreter lock):",
+            "",
+            "| where | cores |",
+            "|---|---:|",
+            *(f"| {role} | {seconds / elapsed:.2f} |" for role, seconds in sorted(used.items(), key=lambda x: -x[1])),
+        ]
     lines += [
         *(["", "What went wrong (the first few of each kind):", *notes] if notes else []),
         "",
@@ -444,13 +499,17 @@ def main() -> None:
         mix.revalidations.clear()
         earlier = frozenset(audit_entries(url, B, []).entries)  # the warm-up's, and any from before
         before = os.getloadavg()[0]
+        cpu_before = (thread_cpu(process.pid) if process else {}, time.process_time())
         tally, elapsed = asyncio.run(drive(mix, args.clients, args.seconds, args.max_requests, args.seed))
+        cpu_after = (thread_cpu(process.pid) if process else {}, time.process_time())
         after = os.getloadavg()[0]
         problems, stored = audit(mix, earlier)
     finally:
         if process is not None:
             stop(process)
-    table = report(tally, elapsed, args, mix, problems, stored, (before, after), server_log(log))
+    used = {role: seconds - cpu_before[0].get(role, 0.0) for role, seconds in cpu_after[0].items()}
+    used["the clients (this process)"] = cpu_after[1] - cpu_before[1]
+    table = report(tally, elapsed, args, mix, problems, stored, (before, after), server_log(log), used)
     publish(table, args.results)
 
 

@@ -1,7 +1,9 @@
 """The FastAPI application: create_app(settings, store) wires routes, errors and CORS; nothing global."""
 
+import ctypes
 import os
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
@@ -77,12 +79,12 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     # workers), reads for the pages, and requests to a remote engine, which mostly wait on the network.
     # Queries to query workers take no thread here: the event loop drives them.
     threads = max(32, 4 * (os.cpu_count() or 1))
-    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="policykg-query")
+    executor = _threads(threads, "policykg-query")
     # Writes: entries waiting on one another are committed in groups (writing/grouping.py), so many may wait.
-    write_executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="policykg-write")
+    write_executor = _threads(16, "policykg-write")
     # Whole-dataset dumps hold a thread for as long as the client reads: threads of their own, so that
     # slow harvesters never take the queries' threads, and few, since each keeps a dump's working memory.
-    dump_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="policykg-dump")
+    dump_executor = _threads(4, "policykg-dump")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -136,6 +138,23 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     for routes in ROUTES:
         app.include_router(routes.router)
     return app
+
+
+def _threads(count: int, name: str) -> ThreadPoolExecutor:
+    """A pool of threads that the operating system also knows by name (`top -H`, /proc: on Linux)."""
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix=name, initializer=_os_thread_name(name))
+
+
+def _os_thread_name(name: str) -> Callable[[], None]:
+    """Name the calling thread for the operating system (at most 15 bytes on Linux; elsewhere nothing)."""
+    set_name = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
+    pr_set_name = 15
+
+    def name_thread() -> None:
+        if set_name is not None:
+            set_name(pr_set_name, name.encode("ascii")[:15], 0, 0, 0)
+
+    return name_thread
 
 
 class _Application(FastAPI):
