@@ -146,7 +146,7 @@ def _threads(count: int, name: str) -> ThreadPoolExecutor:
 
 
 def _os_thread_name(name: str) -> Callable[[], None]:
-    """Name the calling thread for the operating system (at most 15 bytes on Linux; elsewhere nothing)."""
+    """An initializer naming the thread that runs it for the operating system (15 bytes at most; Linux only)."""
     set_name = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
     pr_set_name = 15
 
