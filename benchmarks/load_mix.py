@@ -43,8 +43,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from conftest import start_service, stop
 from consistency import Submission, audit_change_stream, audit_entries, meeting_entry, select, submission
 from entry_latency import entry as conference_entry
-from read_path import cpu_seconds
 from sparql_throughput import machine, percentile, publish, queries, synthetic_data
+from threads import thread_cpu
 from worker_scaling import build_store
 
 from policykg.web.documents import DOCUMENTS
@@ -76,36 +76,6 @@ class Tally:
             self.verdicts[kind]["4xx"] += 1
         if category != OK and len(self.notes[kind]) < 3 and note not in self.notes[kind]:
             self.notes[kind].append(note)
-
-
-# The service's threads by what they do (their names, as /proc gives them: at most 15 characters).
-THREAD_ROLES = (
-    ("policykg-write", "entries and updates (writer threads)"),
-    ("policykg-query", "reads, pages and figures on threads"),
-    ("policykg-dump", "dumps"),
-    ("rocksdb", "the store's background work (RocksDB's threads)"),
-    ("thread-tantivy", "the search index's threads"),
-    ("thrd-tantivy", "the search index's threads"),
-    ("segment_updater", "the search index's threads"),
-    ("merge_thread", "the search index's threads"),
-)
-
-
-def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds of a service's own threads by role, its query workers (its children) apart, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    found: Counter[str] = Counter()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            name = (task / "comm").read_text().strip()
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue  # the thread ended meanwhile
-        role = "the event loop (HTTP, queries answered at once)" if task.name == str(pid) else "other threads"
-        role = next((named for start, named in THREAD_ROLES if name.startswith(start)), role)
-        found[role] += (int(fields[11]) + int(fields[12])) / tick
-    found["query worker processes"] = cpu_seconds(pid) - sum(found.values())
-    return dict(found)
 
 
 @dataclass
