@@ -478,7 +478,8 @@ def main() -> None:
         if process is not None:
             stop(process)
     used = {role: seconds - cpu_before[0].get(role, 0.0) for role, seconds in cpu_after[0].items()}
-    used["the clients (this process)"] = cpu_after[1] - cpu_before[1]
+    if used:  # a service started here (with --url, which process serves is not known)
+        used["the clients (this process)"] = cpu_after[1] - cpu_before[1]
     table = report(tally, elapsed, args, mix, problems, stored, (before, after), server_log(log), used)
     publish(table, args.results)
 
