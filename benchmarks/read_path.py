@@ -283,6 +283,21 @@ def started_workers(server: Server) -> int | None:
     return started if isinstance(started, int) else None
 
 
+def settle(servers: list[Server], seconds: float = 600) -> None:
+    """Wait until each policykg service has merged its store's files (GET /ready: compaction neither due nor
+    running), so that no compaction runs while others are timed; a revision without compaction does not say."""
+    for server in servers:
+        deadline = time.monotonic() + seconds
+        while server.is_policykg and time.monotonic() < deadline:
+            compaction = httpx.get(server.base + "/ready", timeout=30).json().get("compaction")
+            if compaction is None or not (compaction["due"] or compaction["running"]):
+                break
+            time.sleep(0.5)
+        else:
+            if server.is_policykg:
+                raise RuntimeError(f"{server.name} did not merge its store's files within {seconds:g} s")
+
+
 # --- the reads ---------------------------------------------------------------------------------------------
 
 
@@ -814,6 +829,7 @@ def drive_all(servers: list[Server], found: dict[str, list[str]], args: argparse
     cheap = [Target(server.name, server, sparql_reads(server, mix)) for server in servers]
     heavy = [Target(server.name, server, sparql_reads(server, heavy_mix)) for server in servers]
     reading = dereference_targets(servers, resources_)
+    settle(servers)
     warm_up(cheap, min(4, max(args.clients)), args.warm_up)
     warm_up(reading, 1, args.warm_up / 2)
     warm_up(narrowed(pages, [kind for kind in PAGES if kind != DUMP]), 1, args.warm_up / 2)
@@ -992,7 +1008,8 @@ def settings(runs: list[Measured], args: argparse.Namespace, load_average: list[
         f"{len(queries(runs[0].triples))} queries of sparql_throughput.py, {args.heavy_seconds:g} s. Dereferencing: "
         "GET /id/… of events, recommendations and organisations, following the 303 to the document (a description "
         f"with the links in, labels and provenance), {args.dereference_seconds:g} s per request kind; the reference "
-        f"is the resource's `CONSTRUCT {{ <iri> ?p ?o }}` as Turtle.{pages} Worker starts: "
+        f"is the resource's `CONSTRUCT {{ <iri> ?p ?o }}` as Turtle.{pages} Timing begins once each policykg "
+        "that merges its store's files once writes pause has done so (GET /ready). Worker starts: "
         "`query_workers.started` of GET /ready before and after each round (n/a: not reported); worker processes: "
         "the service's children started by multiprocessing, seen in /proc every 20 ms, and how many of them were "
         "new. Server CPU: the process, its children alive and ended (/proc), per answer; the front process: the "

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         ge=64 * 1024**2,
         description="resident memory a query worker may grow to before its query is stopped, in bytes",
     )
+    compaction_pause: float = Field(
+        10.0,
+        ge=0,
+        description="seconds without a write after which an on-disk store's files are merged, for faster reads "
+        "(0: never; writing/compaction.py)",
+    )
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")
     max_result_bytes: int = Field(512 * 1024 * 1024, gt=0, description="largest query answer sent, in bytes")
     update_token: SecretStr | None = Field(None, description="bearer token that allows writes; no token: read-only")

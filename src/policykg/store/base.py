@@ -252,6 +252,13 @@ class Store(ABC):
     def optimize(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
         """Compact the store after a large load, where the store has anything to compact."""
 
+    def compacted(self) -> bool | None:
+        """Whether the store's files are as its last compaction left them (None: it has none this process merges)."""
+        return None
+
+    def republish(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
+        """Let the store's query workers, if it has any, read it as it is now (a new snapshot)."""
+
     def graph_quads(self, graph: str | None) -> list[ox.Quad]:
         """The quads of one named graph (none for None)."""
         if graph is None:

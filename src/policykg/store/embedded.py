@@ -1,10 +1,8 @@
 """The embedded backend: pyoxigraph in this process, in memory or in a folder on disk (RocksDB)."""
 
-import ctypes
-import functools
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -33,7 +31,9 @@ from policykg.store.base import (
     limited_writer,
 )
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
+from policykg.store.heap import return_free_memory
 from policykg.store.querypool import QueryPool
+from policykg.store.tablefiles import as_compacted, note_compacted
 
 T = TypeVar("T")
 _FROZEN = ".frozen-"  # <store>.frozen-<id>: a frozen copy of the store (EmbeddedStore.frozen), beside it
@@ -224,8 +224,14 @@ class EmbeddedStore(Store):
         self._changed()
 
     def optimize(self) -> None:
-        """Compact the on-disk files after a large load."""
+        """Compact the on-disk files (after a large load, once writes pause) and note the files it left."""
         self._inner.optimize()
+        if self._folder is not None:
+            note_compacted(self._folder)
+
+    def compacted(self) -> bool | None:
+        """Whether the on-disk files are as the last compaction left them (None: in memory, nothing to merge)."""
+        return None if self._folder is None else as_compacted(self._folder)
 
     def backup(self, folder: Path) -> None:
         """Write a consistent copy of the on-disk store into a new folder (a RocksDB checkpoint: hard links)."""
@@ -292,7 +298,7 @@ class EmbeddedStore(Store):
             self._inner.dump(writer, DATASET_FORMATS[format_name])
             writer.flush()
         finally:
-            _return_free_memory()
+            return_free_memory()
 
     def count(self) -> int:
         """The number of quads in the store."""
@@ -337,7 +343,12 @@ class EmbeddedStore(Store):
 
     def _changed(self) -> None:
         """After a write, let the query workers see it: a new snapshot for the next queries."""
-        if self._pool is not None and not self._deferring:
+        if not self._deferring:
+            self.republish()
+
+    def republish(self) -> None:
+        """Give the query workers a new snapshot of the store as it is now (after a compaction: its merged files)."""
+        if self._pool is not None:
             self._pool.publish(lambda folder: self._inner.backup(str(folder)))
 
     def _evaluate(
@@ -368,25 +379,6 @@ class EmbeddedStore(Store):
     @staticmethod
     def _graph_node(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
         return ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
-
-
-def _return_free_memory() -> None:
-    """Give the heap's free pages back to the system, where the C library allows it (glibc's malloc_trim).
-
-    A dump's working memory grows with the store (about 160 MB at 10M quads); once freed, glibc keeps it in
-    the arena of the thread that ran the dump, so the process would hold one such block per dump thread.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        return None
 
 
 def _triples_text(triples: list[ox.Triple]) -> str:

@@ -47,6 +47,7 @@ from policykg.web.headers import (
 )
 from policykg.web.requestlog import RequestLog
 from policykg.web.sessions import Sessions
+from policykg.writing.compaction import Compaction
 from policykg.writing.entries import Entries
 from policykg.writing.writer import make_writer
 
@@ -88,7 +89,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        compaction.start()
         yield
+        compaction.close()
         # Let running work on threads finish (reads, writes, dumps) before the caller closes the store; the
         # queries in worker processes end with them.
         for pool in (write_executor, dump_executor, executor):
@@ -109,6 +112,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     index = open_index(settings, store)
     writer = make_writer(settings, store, index)
     writer.keep_closure()  # after a bulk load, a restore or a crash between a write and its closure
+    compaction = Compaction(store, writer, settings.compaction_pause)
     figures = None
     if store.exclusive:  # every write goes through the writer, which keeps the figures (publish/tally.py)
         figures = KeptStatistics(store, writer.frozen, settings.base_iri, executor)
@@ -124,6 +128,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         dump_executor=dump_executor,
         sessions=Sessions(path=beside_store(settings.store, settings.sessions_file, ".sessions")),
         figures=figures,
+        compaction=compaction,
     )
     problems.install(app)
 

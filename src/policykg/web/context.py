@@ -19,6 +19,7 @@ from policykg.publish.tally import KeptStatistics
 from policykg.search.index import SearchIndex
 from policykg.store import Store
 from policykg.web.sessions import Sessions
+from policykg.writing.compaction import Compaction
 from policykg.writing.entries import Entries
 from policykg.writing.writer import Revision, Writer
 
@@ -39,6 +40,7 @@ class ServiceContext:
     search: SearchIndex  # the full-text index, kept in step by the writer
     sessions: Sessions = field(default_factory=Sessions)  # people signed in through /signin
     figures: KeptStatistics[Revision] | None = None  # VoID's figures, kept by the writer (None: a remote store)
+    compaction: Compaction | None = None  # merges the store's files once writes pause
     _memo: dict[tuple[str, str], object] = field(default_factory=dict)
     _documents: "Documents" = field(default_factory=lambda: Documents())  # defined below
     _model: dict[str, object] = field(default_factory=dict)

@@ -99,6 +99,8 @@ async def ready(request: Request) -> JSONResponse:
     if ctx.figures is not None:  # VoID's figures, kept from each write: their revision, and the full counts so far
         kept = ctx.figures.revision
         body["figures"] = {"revision": kept and kept.tag, "full_counts": ctx.figures.counts}
+    if ctx.compaction is not None and (compaction := ctx.compaction.state) is not None:
+        body["compaction"] = dataclasses.asdict(compaction)  # the store's files merged once writes pause
     workers = ctx.store.query_workers()
     if workers is not None:
         body["query_workers"] = dataclasses.asdict(workers)

@@ -124,6 +124,12 @@ class Writer:
                     stack.enter_context(self._lock)  # taken again: held until the block ends
             yield revision, copy
 
+    @contextmanager
+    def between_writes(self) -> Iterator[None]:
+        """Hold writes back until the block ends: what it does to the store falls between two writes."""
+        with self._lock:
+            yield
+
     def unchanged_since(self, revision: "Revision") -> bool:
         """Whether this service has written nothing since that revision (waiting for a write under way)."""
         with self._lock:

@@ -1,0 +1,40 @@
+"""The table files of an on-disk store, and whether they are still as its last compaction left them.
+
+Every write the service makes ends with a checkpoint for the query workers, and a checkpoint writes what
+was written into new small table files (RocksDB's level 0) beside the large ones. Until the files are
+merged again, every step of a query looks into them too (writing/compaction.py says what that costs and
+when the service merges them). A compaction notes the names of the files it left in `<store>.compacted`;
+any file written since has another name. So a service that starts can tell, without reading the store,
+whether the files need merging: a note that is missing or stale costs one compaction more, never an answer.
+"""
+
+import os
+from pathlib import Path
+
+_TABLE = "*.sst"
+NOTE = "policykg-compacted"
+
+
+def note_compacted(folder: Path) -> None:
+    """Note the store's table files as they are now, just compacted (written whole or not at all)."""
+    note = _note(folder)
+    partial = note.with_name(note.name + ".partial")
+    partial.write_text("".join(f"{name}\n" for name in sorted(_tables(folder))), encoding="utf-8")
+    os.replace(partial, note)
+
+
+def as_compacted(folder: Path) -> bool:
+    """Whether the store's table files are those its last compaction noted (False with no note)."""
+    try:
+        noted = set(_note(folder).read_text(encoding="utf-8").split())
+    except OSError:
+        return False
+    return noted == _tables(folder)
+
+
+def _note(folder: Path) -> Path:
+    return folder / NOTE
+
+
+def _tables(folder: Path) -> set[str]:
+    return {path.name for path in folder.glob(_TABLE)}

@@ -1,0 +1,161 @@
+"""The store's table files merged once writes pause: noted across restarts, one compaction per pause, the
+query workers moved to the merged files, answers unchanged. Real on-disk stores and worker processes."""
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import TOKEN, start_service, stop
+
+from policykg.model.files import load_model
+from policykg.store import EmbeddedStore
+from policykg.store.tablefiles import NOTE
+from policykg.validation.incremental import ChangeValidator
+from policykg.writing.compaction import Compaction, CompactionState
+from policykg.writing.writer import Writer
+
+B = "http://localhost:8000/"
+EX = "http://example.org/"
+
+
+def tables(folder: Path) -> set[str]:
+    return {path.name for path in folder.glob("*.sst")}
+
+
+def insert(writer: Writer, number: int) -> None:
+    writer.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}s{number}> <{EX}p> {number} }} }}", B)
+
+
+def values(store: EmbeddedStore) -> list[str]:
+    """The objects written by insert(), read the way queries go: through a query worker."""
+    sink = bytearray()
+    store.query(f"SELECT ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?o", sink=sink.extend, format_name="csv")
+    return bytes(sink).decode().split()[1:]
+
+
+def wait_for(compaction: Compaction, runs: int, seconds: float = 60) -> CompactionState:
+    deadline = time.monotonic() + seconds
+    while (state := compaction.state) is not None and (state.runs < runs or state.running or state.due):
+        assert time.monotonic() < deadline, f"no compaction number {runs} within {seconds} s: {state}"
+        time.sleep(0.05)
+    assert state is not None
+    return state
+
+
+@pytest.fixture
+def written(tmp_path, settings, shapes, ontology):  # type: ignore[no-untyped-def]
+    """An on-disk store with the model and one query worker, and its writer."""
+    store = EmbeddedStore.on_disk(tmp_path / "store", query_workers=1)
+    load_model(store, settings)
+    yield store, Writer(store, ChangeValidator(shapes, ontology), B)
+    store.close()
+
+
+def test_a_write_the_workers_see_leaves_files_to_merge_and_a_compaction_notes_them_across_restarts(tmp_path):
+    folder = tmp_path / "store"
+    store = EmbeddedStore.on_disk(folder, query_workers=1)
+    assert store.compacted() is False  # never compacted: no note
+    store.optimize()
+    assert store.compacted() is True
+    assert (tmp_path / "store" / NOTE).read_text().split() == sorted(tables(folder))
+    store.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}s> <{EX}p> 1 }} }}")  # its snapshot writes new files
+    assert store.compacted() is False
+    store.optimize()
+    assert store.compacted() is True
+    store.close()
+    del store  # lets go of the folder's lock
+    again = EmbeddedStore.on_disk(folder)
+    assert again.compacted() is True and values(again) == ["1"]
+    again.close()
+
+
+def test_a_store_in_memory_has_no_files_to_merge(store, writer):
+    assert store.compacted() is None
+    compaction = Compaction(store, writer, 0.01)
+    compaction.start()
+    assert compaction.state is None
+    compaction.close()
+
+
+def test_the_files_are_merged_once_after_a_pause_and_the_workers_move_to_the_merged_files(written):
+    store, writer = written
+    folder = store._folder
+    compaction = Compaction(store, writer, 2.0)  # longer than any write here takes
+    compaction.start()
+    try:
+        assert compaction.state == CompactionState(True, False, 0, None)  # the model's load left files to merge
+        first = wait_for(compaction, 1)
+        assert first.runs == 1 and first.last_seconds is not None and store.compacted() is True
+        # The newest snapshot, which the next query reads, holds the merged files themselves (hard links).
+        assert tables(newest_snapshot(folder)) == tables(folder)
+
+        for number in range(5):  # five writes, none a pause long enough: one compaction after them all
+            insert(writer, number)
+            assert compaction.state.due and store.compacted() is False
+        assert compaction.state.runs == 1
+        second = wait_for(compaction, 2)
+        assert (second.runs, second.due, store.compacted()) == (2, False, True)
+        assert tables(newest_snapshot(folder)) == tables(folder)
+        assert values(store) == ["0", "1", "2", "3", "4"]  # every write, read through the worker after the move
+
+        time.sleep(1.5)  # no write, no compaction
+        assert compaction.state.runs == 2
+    finally:
+        compaction.close()
+
+
+def test_closing_waits_for_a_compaction_under_way_and_starts_no_other(written):
+    store, writer = written
+    compaction = Compaction(store, writer, 0.0001)
+    compaction.start()
+    deadline = time.monotonic() + 30
+    while not compaction.state.running and compaction.state.runs == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    compaction.close()
+    closed = compaction.state
+    assert (closed.running, closed.runs) == (False, 1)
+    insert(writer, 7)
+    time.sleep(0.2)
+    assert compaction.state.runs == 1 and store.compacted() is False
+
+
+def test_the_service_merges_its_files_after_a_write_and_answers_the_same(tmp_path):
+    process, url = start_service(
+        tmp_path,
+        POLICYKG_STORE=str(tmp_path / "store"),
+        POLICYKG_QUERY_WORKERS="1",
+        POLICYKG_UPDATE_TOKEN=TOKEN,
+        POLICYKG_COMPACTION_PAUSE="0.5",
+    )
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        first = ready_when_merged(url, 1)
+        update = f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}s> <{EX}p> 'merged' }} }}"
+        assert httpx.post(url + "/sparql", data={"update": update}, headers=auth).status_code == 204
+        second = ready_when_merged(url, first["runs"] + 1)
+        assert second["runs"] == first["runs"] + 1 and second["last_seconds"] > 0
+        answer = httpx.get(
+            url + "/sparql",
+            params={"query": f"SELECT ?o WHERE {{ <{EX}s> <{EX}p> ?o }}"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert [row["o"]["value"] for row in answer.json()["results"]["bindings"]] == ["merged"]
+        assert (tmp_path / "store" / NOTE).read_text().split() == sorted(tables(tmp_path / "store"))
+    finally:
+        stop(process)
+
+
+def ready_when_merged(url: str, runs: int) -> dict:
+    deadline = time.monotonic() + 60
+    while True:
+        state = httpx.get(url + "/ready", timeout=10).json()["compaction"]
+        if state["runs"] >= runs and not state["due"] and not state["running"]:
+            return state
+        assert time.monotonic() < deadline, f"no compaction number {runs} within 60 s: {state}"
+        time.sleep(0.1)
+
+
+def newest_snapshot(folder: Path) -> Path:
+    return max(folder.with_name(folder.name + ".snapshots").iterdir())
