@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, I
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol, TypedDict, Unpack
 
 import pyoxigraph as ox
@@ -253,11 +254,16 @@ class Store(ABC):
         """Compact the store after a large load, where the store has anything to compact."""
 
     def compacted(self) -> bool | None:
-        """Whether the store's files are as its last compaction left them (None: it has none this process merges)."""
+        """Whether the store's files are as its last compaction left them (None: this process merges none)."""
         return None
 
-    def republish(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
-        """Let the store's query workers, if it has any, read it as it is now (a new snapshot)."""
+    def merging_copy(self) -> Path:
+        """A checkpoint of the store as it is now, in a new folder, to be merged (where compacted() is not None)."""
+        raise NotImplementedError("this store has no files of its own to merge")
+
+    def adopt_snapshot(self, folder: Path) -> None:
+        """Send the next queries to a copy of the store taken since its last write (where compacted() is not None)."""
+        raise NotImplementedError("this store has no query workers")
 
     def graph_quads(self, graph: str | None) -> list[ox.Quad]:
         """The quads of one named graph (none for None)."""

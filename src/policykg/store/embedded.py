@@ -1,5 +1,6 @@
 """The embedded backend: pyoxigraph in this process, in memory or in a folder on disk (RocksDB)."""
 
+import os
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
@@ -230,8 +231,9 @@ class EmbeddedStore(Store):
             note_compacted(self._folder)
 
     def compacted(self) -> bool | None:
-        """Whether the on-disk files are as the last compaction left them (None: in memory, nothing to merge)."""
-        return None if self._folder is None else as_compacted(self._folder)
+        """Whether the on-disk files are as the last compaction left them (None: no query workers to serve a merged
+        copy to, writing/compaction.py)."""
+        return None if self._folder is None or self._pool is None else as_compacted(self._folder)
 
     def backup(self, folder: Path) -> None:
         """Write a consistent copy of the on-disk store into a new folder (a RocksDB checkpoint: hard links)."""
@@ -343,13 +345,20 @@ class EmbeddedStore(Store):
 
     def _changed(self) -> None:
         """After a write, let the query workers see it: a new snapshot for the next queries."""
-        if not self._deferring:
-            self.republish()
-
-    def republish(self) -> None:
-        """Give the query workers a new snapshot of the store as it is now (after a compaction: its merged files)."""
-        if self._pool is not None:
+        if self._pool is not None and not self._deferring:
             self._pool.publish(lambda folder: self._inner.backup(str(folder)))
+
+    def merging_copy(self) -> Path:
+        """A checkpoint of the store as it is now, in a new folder beside it, to be merged (tablefiles.merge_files)."""
+        assert self._folder is not None  # compacted() is None without a folder: nobody asks
+        folder = self._folder.with_name(f"{self._folder.name}{_FROZEN}merging-{uuid.uuid4().hex}")
+        self.backup(folder)
+        return folder
+
+    def adopt_snapshot(self, folder: Path) -> None:
+        """Send the next queries to a copy of the store taken since its last write (merged, say), moved in whole."""
+        if self._pool is not None:
+            self._pool.publish(lambda target: os.rename(folder, target))
 
     def _evaluate(
         self,

@@ -1,15 +1,19 @@
-"""The table files of an on-disk store, and whether they are still as its last compaction left them.
+"""The table files of an on-disk store: whether they are as its last compaction left them, and merging a copy.
 
 Every write the service makes ends with a checkpoint for the query workers, and a checkpoint writes what
 was written into new small table files (RocksDB's level 0) beside the large ones. Until the files are
 merged again, every step of a query looks into them too (writing/compaction.py says what that costs and
-when the service merges them). A compaction notes the names of the files it left in `<store>.compacted`;
-any file written since has another name. So a service that starts can tell, without reading the store,
-whether the files need merging: a note that is missing or stale costs one compaction more, never an answer.
+how the service serves its queries from a merged copy). A compaction of the store itself (a load, a
+restore) notes the names of the files it left in a file of the store's folder, NOTE (RocksDB leaves alone
+the files it did not name, and the note goes where the folder goes); any table file written since has
+another name. So a service that starts can tell, without reading the store, whether its files need
+merging: a note that is missing or stale costs one merge more, never an answer.
 """
 
 import os
 from pathlib import Path
+
+import pyoxigraph as ox
 
 _TABLE = "*.sst"
 NOTE = "policykg-compacted"
@@ -30,6 +34,13 @@ def as_compacted(folder: Path) -> bool:
     except OSError:
         return False
     return noted == _tables(folder)
+
+
+def merge_files(folder: Path) -> None:
+    """Merge the table files of the copy of a store in folder (a checkpoint no other process holds) into one run."""
+    copy = ox.Store(str(folder))
+    copy.optimize()
+    del copy  # closes it: its folder is then read by others
 
 
 def _note(folder: Path) -> Path:
