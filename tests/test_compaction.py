@@ -10,7 +10,7 @@ from conftest import TOKEN, start_service, stop
 
 from policykg.model.files import load_model
 from policykg.store import EmbeddedStore
-from policykg.store.tablefiles import NOTE
+from policykg.store.tablefiles import NOTE, PASSES, compact
 from policykg.validation.incremental import ChangeValidator
 from policykg.writing import compaction as compacting
 from policykg.writing.compaction import Compaction, CompactionState
@@ -214,3 +214,27 @@ def test_a_copy_left_by_a_run_that_was_killed_mid_merge_is_removed_at_the_next_s
     again = EmbeddedStore.on_disk(folder, query_workers=1)
     assert not left.exists() and values(again) == ["1"]
     again.close()
+
+
+class _Layers:
+    """A stand-in for a store whose compaction needs several passes (as a bulk load of ten million quads did):
+    each pass but the last rewrites its table files; the passes it took are counted."""
+
+    def __init__(self, folder: Path, rewriting_passes: int) -> None:
+        self.folder, self.left, self.passes = folder, rewriting_passes, 0
+
+    def optimize(self) -> None:
+        self.passes += 1
+        if self.left:
+            self.left -= 1
+            for old in self.folder.glob("*.sst"):
+                old.unlink()
+            (self.folder / f"{100 + self.passes:06d}.sst").write_bytes(b"")
+
+
+@pytest.mark.parametrize(("rewriting", "passes"), [(0, 1), (1, 2), (2, 3), (5, PASSES)])
+def test_compacting_goes_on_until_a_pass_changes_no_file(tmp_path, rewriting, passes):
+    (tmp_path / "000001.sst").write_bytes(b"")
+    layers = _Layers(tmp_path, rewriting)
+    compact(layers, tmp_path)  # type: ignore[arg-type]
+    assert layers.passes == passes

@@ -148,7 +148,7 @@ def load_files(
                     store.add(fresh(batch, genid_prefix(base_iri), names), graph)
     if store.bulk_loads:
         if notice is not None:
-            notice("compacting the store's files after the load (about 2 s per million quads)")
+            notice("compacting the store's files after the load (2 to 4 s per million quads)")
         store.optimize()
     return LoadReport(len(files), store.count() - before, time.monotonic() - start)
 

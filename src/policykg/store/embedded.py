@@ -34,7 +34,7 @@ from policykg.store.base import (
 from policykg.store.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, dataset_arguments
 from policykg.store.heap import return_free_memory
 from policykg.store.querypool import QueryPool
-from policykg.store.tablefiles import as_compacted, note_compacted
+from policykg.store.tablefiles import as_compacted, compact, note_compacted
 
 T = TypeVar("T")
 _FROZEN = ".frozen-"  # <store>.frozen-<id>: a frozen copy of the store (EmbeddedStore.frozen), beside it
@@ -225,10 +225,12 @@ class EmbeddedStore(Store):
         self._changed()
 
     def optimize(self) -> None:
-        """Compact the on-disk files (after a large load, once writes pause) and note the files it left."""
-        self._inner.optimize()
-        if self._folder is not None:
-            note_compacted(self._folder)
+        """Compact the on-disk files (after a large load, a restore) and note the files it left."""
+        if self._folder is None:
+            self._inner.optimize()
+            return
+        compact(self._inner, self._folder)
+        note_compacted(self._folder)
 
     def compacted(self) -> bool | None:
         """Whether the on-disk files are as the last compaction left them (None: no query workers to serve a merged
