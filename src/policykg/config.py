@@ -78,8 +78,8 @@ class Settings(BaseSettings):
     compaction_pause: float = Field(
         10.0,
         ge=0,
-        description="seconds without a write after which an on-disk store's files are merged, for faster reads "
-        "(0: never; writing/compaction.py)",
+        description="seconds without a write after which the query workers get a merged copy of an on-disk store, "
+        "for faster reads (0: never; writing/compaction.py)",
     )
     max_body_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest request body accepted, in bytes")
     max_result_bytes: int = Field(512 * 1024 * 1024, gt=0, description="largest query answer sent, in bytes")
