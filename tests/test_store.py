@@ -88,6 +88,26 @@ def test_holds_tells_whether_a_named_graph_has_a_quad_matching_a_pattern(store):
     assert not any(store.holds(pattern) for pattern in missing)
 
 
+def test_find_gives_the_quads_of_named_graphs_matching_a_pattern_up_to_a_limit(store):
+    a, b, g1, g2 = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "b"), ox.NamedNode(G1), ox.NamedNode(G2)
+    store.add([quad(EX + "a", "x"), ox.Quad(a, P, b, ox.DefaultGraph()), quad(EX + "c", "z")], G1)
+    store.add([ox.Quad(a, P, b, g2), quad(EX + "a", "y", G2)], G1)
+    key = str  # the order of the quads is the backend's: compare them as sets, and counts as counts
+    assert sorted(store.find((a, None, None, None)), key=key) == sorted(
+        [quad(EX + "a", "x", G1), ox.Quad(a, P, b, g1), ox.Quad(a, P, b, g2), quad(EX + "a", "y", G2)], key=key
+    )
+    assert sorted(store.find((None, None, b, None)), key=key) == sorted(
+        [ox.Quad(a, P, b, g1), ox.Quad(a, P, b, g2)], key=key
+    )
+    assert store.find((a, P, b, g2)) == [ox.Quad(a, P, b, g2)]
+    assert sorted(store.find((None, None, None, g2)), key=key) == sorted(
+        [ox.Quad(a, P, b, g2), quad(EX + "a", "y", G2)], key=key
+    )
+    assert len(store.find((None, P, None, None), 3)) == 3
+    assert set(store.find((a, None, None, None), 2)) < set(store.find((a, None, None, None)))
+    assert store.find((b, None, None, None)) == [] and store.find((a, P, b, ox.NamedNode(EX + "none"))) == []
+
+
 def test_queries_see_the_union_of_named_graphs_as_default_graph(store):
     store.add([quad("http://example.org/a", "x", G1), quad("http://example.org/a", "y", G2)], B)
     assert store.select("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o").values() == [("x",), ("y",)]

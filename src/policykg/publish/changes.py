@@ -56,6 +56,14 @@ KINDS = {
     )
 }
 
+_KIND_OF = {kind.cls: kind.name for kind in KINDS.values()}
+# ?type: a class of some kind (the kind's class or a subclass), ?cls: the kind's class. A path from a variable
+# needs its other end given on some engines (Virtuoso: "transitive start not given"): one branch per class.
+_KIND_CLASSES = " UNION ".join(
+    f"{{ ?type rdfs:subClassOf* {ox.NamedNode(kind.cls)} BIND ({ox.NamedNode(kind.cls)} AS ?cls) }}"
+    for kind in KINDS.values()
+)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -86,8 +94,21 @@ class Content:
 
 
 def kinds_of(store: Store, iri: str) -> set[str]:
-    """The kinds of feed (KINDS) a resource has, by its classes and their superclasses."""
-    return {kind.name for kind in KINDS.values() if _of_class(store, {iri}, kind.cls)}
+    """The kinds of feed (KINDS) a resource has, by its classes and their superclasses (one query for all)."""
+    rows = store.select(
+        f"SELECT DISTINCT ?cls WHERE {{ {ox.NamedNode(iri)} a ?type . {_KIND_CLASSES} }}", prefixes=PREFIXES
+    ).values()
+    return {_KIND_OF[str(cls)] for (cls,) in rows}
+
+
+def kind_classes(store: Store) -> dict[str, frozenset[str]]:
+    """For each kind of feed, the classes that make a resource of that kind (its class and the subclasses)."""
+    rows = store.select(f"SELECT ?cls ?type WHERE {{ {_KIND_CLASSES} }}", prefixes=PREFIXES).values()
+    found: dict[str, set[str]] = {kind.name: {kind.cls} for kind in KINDS.values()}
+    for cls, type_ in rows:
+        assert cls is not None and type_ is not None  # bound by the pattern
+        found[_KIND_OF[cls]].add(type_)
+    return {name: frozenset(classes) for name, classes in found.items()}
 
 
 def touching(store: Store, base_iri: str, kind: Kind, iri: str) -> list[str]:

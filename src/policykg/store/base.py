@@ -238,6 +238,21 @@ class Store(ABC):
         s, p, o, g = (f"?v{n}" if term is None else str(term) for n, term in enumerate(pattern))
         return self.ask(f"ASK {{ GRAPH {g} {{ {s} {p} {o} }} }}")
 
+    def find(self, pattern: "QuadPattern", limit: int | None = None) -> list[ox.Quad]:
+        """The quads of named graphs matching (subject, predicate, object, graph), at most limit of them."""
+        names = ("?s", "?p", "?o", "?g")
+        terms = [name if term is None else str(term) for name, term in zip(names, pattern, strict=True)]
+        wanted = [name for name, term in zip(names, pattern, strict=True) if term is None]
+        rows = self.select(
+            f"SELECT {' '.join(wanted) or '*'} WHERE {{ GRAPH {terms[3]} {{ {terms[0]} {terms[1]} {terms[2]} }} }}"
+            + ("" if limit is None else f" LIMIT {limit}")
+        ).rows
+        found = []
+        for row in rows:
+            values = iter(row)
+            found.append(quad_of(*(next(values) if term is None else term for term in pattern)))
+        return found
+
     def is_empty(self) -> bool:
         """True if the store holds no quad at all: one probe, where count() reads everything."""
         return not self.ask("ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")

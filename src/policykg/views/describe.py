@@ -3,7 +3,9 @@
 A resource's description is its concise bounded description (every statement about it, and about the
 skolemised blank nodes it points to), the statements that link to it, the labels of every thing they
 name, and, for each named graph a statement sits in, where that graph's facts come from. It reads the
-store only: a handful of SPARQL queries, whatever the store's size.
+store only, whatever its size: the statements about and to the resource are walks along the store's indexes
+(Store.find: on the embedded store no query is parsed, about a quarter of a query's cost), the labels and the
+sources one query each.
 """
 
 from collections.abc import Iterable, MutableMapping
@@ -14,7 +16,7 @@ import pyoxigraph as ox
 from policykg.errors import ResourceGone, ResourceNotFound
 from policykg.iris import THING_SPACES
 from policykg.rdf.namespaces import PKG, PREFIXES
-from policykg.rdf.terms import quad_of, value_of
+from policykg.rdf.terms import value_of
 from policykg.store import Store
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
@@ -161,9 +163,8 @@ class Description:
 
 def exists(store: Store, iri: ox.NamedNode, registry: str) -> None:
     """Nothing if something is said of the resource; ResourceNotFound, or ResourceGone once retracted."""
-    if not store.ask(
-        f"ASK {{ {{ GRAPH ?g {{ {iri} ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p {iri} }} }} "
-        f"UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}"
+    if not any(
+        store.holds(pattern) for pattern in ((iri, None, None, None), (None, None, iri, None), (None, None, None, iri))
     ):
         _missing(store, iri, registry)
 
@@ -181,14 +182,9 @@ def describe(
     gets the ones looked up here: most descriptions name the same properties, classes and neighbours.
     """
     statements = _closure(store, iri, genid_prefix)
-    rows = store.select(f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {iri} }} }} LIMIT {INCOMING_LIMIT + 1}").rows
-    incoming = tuple(quad_of(s, p, iri, g) for s, p, g in rows[:INCOMING_LIMIT])
-    contents = tuple(
-        quad_of(s, p, o, iri)
-        for s, p, o in store.select(
-            f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri} {{ ?s ?p ?o }} }} LIMIT {INCOMING_LIMIT}"
-        ).rows
-    )
+    links = store.find((None, None, iri, None), INCOMING_LIMIT + 1)
+    incoming = tuple(links[:INCOMING_LIMIT])
+    contents = tuple(store.find((None, None, None, iri), INCOMING_LIMIT))
     if not statements and not incoming and not contents:
         _missing(store, iri, registry)
     named = {
@@ -202,7 +198,7 @@ def describe(
         iri=iri.value,
         statements=statements,
         incoming=incoming,
-        incoming_truncated=len(rows) > INCOMING_LIMIT,
+        incoming_truncated=len(links) > INCOMING_LIMIT,
         contents=contents,
         label_terms=labels_of(store, named | graphs, known),
         sources=_sources(store, graphs),
@@ -250,14 +246,15 @@ def _closure(store: Store, iri: ox.NamedNode, genid_prefix: str) -> tuple[ox.Qua
     for _ in range(_CLOSURE_DEPTH):
         if not frontier:
             break
-        values = " ".join(str(node) for node in frontier)
-        rows = store.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
-        found += [quad_of(*row) for row in rows]
+        level = [quad for node in frontier for quad in store.find((node, None, None, None))]
+        found += level
         frontier = sorted(
             {
-                o
-                for _, _, o, _ in rows
-                if isinstance(o, ox.NamedNode) and o.value.startswith(genid_prefix) and o not in seen
+                q.object
+                for q in level
+                if isinstance(q.object, ox.NamedNode)
+                and q.object.value.startswith(genid_prefix)
+                and q.object not in seen
             },
             key=str,
         )

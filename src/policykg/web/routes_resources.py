@@ -124,7 +124,8 @@ def _page(ctx: ServiceContext, found: Description, document: str) -> str:
         or str(PKG.PolicyInstrument) in found.types
     ):
         views["touching"] = tracking.touching(ctx.store, found.iri)
-    kinds = [kind for kind in changes.KINDS if kind in changes.kinds_of(ctx.store, found.iri)]
+    classes = ctx.memo("kind classes", lambda: changes.kind_classes(ctx.store))  # one query per revision
+    kinds = [kind for kind in changes.KINDS if classes[kind].intersection(found.types)]
     if kinds:  # its feed of changes (web/routes_feeds.py), linked from the page's head and shown on it
         views["feed"] = {"href": "/" + feed_path(kinds[0], found.iri), "title": f"Changes to {found.label} (Atom)"}
     views |= routes_pictures.views_of(ctx, found.iri, found.label, kinds)  # a trail's or a concept's picture
