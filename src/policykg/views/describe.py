@@ -10,6 +10,7 @@ sources one query each.
 
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyoxigraph as ox
 
@@ -110,7 +111,7 @@ class Description:
     sources: dict[str, Source] = field(default_factory=dict)
     contents: tuple[ox.Quad, ...] = ()  # when the resource is a named graph: what it states (the first ones)
 
-    @property
+    @cached_property  # a page reads it once per statement
     def labels(self) -> dict[str, str]:
         """IRI -> the text of its label."""
         return {iri: label.text.value for iri, label in self.label_terms.items()}
@@ -125,7 +126,7 @@ class Description:
         """The links to the resource for people: one row a triple, with every graph that states it."""
         return merged(self.incoming)
 
-    @property
+    @cached_property
     def types(self) -> list[str]:
         """The resource's classes."""
         return sorted(
