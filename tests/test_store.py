@@ -106,6 +106,37 @@ def test_find_gives_the_quads_of_named_graphs_matching_a_pattern_up_to_a_limit(s
     assert len(store.find((None, P, None, None), 3)) == 3
     assert set(store.find((a, None, None, None), 2)) < set(store.find((a, None, None, None)))
     assert store.find((b, None, None, None)) == [] and store.find((a, P, b, ox.NamedNode(EX + "none"))) == []
+    assert sorted(store.about([a, ox.NamedNode(EX + "c"), b]), key=key) == sorted(
+        [*store.find((a, None, None, None)), quad(EX + "c", "z", G1)], key=key
+    )
+    assert store.about([]) == [] and store.about([b]) == []
+
+
+def test_find_and_about_leave_out_the_default_graph(tmp_path):
+    store = EmbeddedStore.on_disk(tmp_path / "store")  # only the embedded store writes to its default graph
+    a = ox.NamedNode(EX + "a")
+    store.update(f"INSERT DATA {{ {a} {P} 'default' . GRAPH <{G1}> {{ {a} {P} 'named' }} }}")
+    assert store.find((a, None, None, None)) == [quad(EX + "a", "named", G1)] == store.about([a])
+    assert store.find((None, None, ox.Literal("default"), None)) == []
+    store.close()
+
+
+def test_mentions_finds_an_iri_as_subject_object_or_graph_name(store):
+    a, b, g1 = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "b"), ox.NamedNode(G1)
+    store.add([ox.Quad(a, P, b, ox.DefaultGraph())], G1)
+    assert store.mentions(a) and store.mentions(b) and store.mentions(g1)
+    assert not store.mentions(ox.NamedNode(EX + "c"))
+
+
+def test_a_pattern_sent_as_sparql_refuses_what_a_query_cannot_name(request):
+    backend = remote(request, "remote")
+    blank, triple = ox.BlankNode("b"), ox.Triple(ox.NamedNode(EX + "a"), P, ox.Literal("x"))
+    for pattern in [(blank, None, None, None), (triple, None, None, None), (None, None, None, ox.DefaultGraph())]:
+        with pytest.raises(TypeError, match="IRIs and literals only"):
+            backend.find(pattern)
+        with pytest.raises(TypeError, match="IRIs and literals only"):
+            backend.holds(pattern)
+    backend.close()
 
 
 def test_queries_see_the_union_of_named_graphs_as_default_graph(store):

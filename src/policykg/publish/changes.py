@@ -10,7 +10,7 @@ it retracts named, and a revision also touches what the version it replaces name
 it took out. Each query is anchored on the resource or on the entries found, never a scan of the graph.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -25,6 +25,7 @@ ANCHOR_LIMIT = 1000  # concepts (a concept and the narrower ones) a feed follows
 SAMPLE = 1000  # triples of a current entry read to tell what it is about
 NAMED = 200  # IRIs an entry names as objects that are looked at, at most
 RDF_TYPE = PREFIXES["rdf"] + "type"
+_TYPE = ox.NamedNode(RDF_TYPE)
 _CONCEPT = PREFIXES["skos"] + "Concept"
 _NAMES = (PREFIXES["skos"] + "prefLabel", PREFIXES["rdfs"] + "label", PREFIXES["dcterms"] + "title")
 
@@ -93,16 +94,20 @@ class Content:
     named: tuple[str, ...]  # the IRIs it names as objects
 
 
-def kinds_of(store: Store, iri: str) -> set[str]:
-    """The kinds of feed (KINDS) a resource has, by its classes and their superclasses (one query for all)."""
-    rows = store.select(
-        f"SELECT DISTINCT ?cls WHERE {{ {ox.NamedNode(iri)} a ?type . {_KIND_CLASSES} }}", prefixes=PREFIXES
-    ).values()
-    return {_KIND_OF[str(cls)] for (cls,) in rows}
+def kinds_of(store: Store, iri: str, classes: Mapping[str, frozenset[str]] | None = None) -> list[str]:
+    """The kinds of feed a resource has (in the order of KINDS), by the classes a named graph gives it;
+    classes: what kind_classes gives, if it is at hand (it changes only with the ontology)."""
+    types = {
+        quad.object.value
+        for quad in store.find((ox.NamedNode(iri), _TYPE, None, None))
+        if isinstance(quad.object, ox.NamedNode)
+    }
+    found = kind_classes(store) if classes is None else classes
+    return [name for name in KINDS if found[name].intersection(types)]
 
 
 def kind_classes(store: Store) -> dict[str, frozenset[str]]:
-    """For each kind of feed, the classes that make a resource of that kind (its class and the subclasses)."""
+    """For each kind of feed, the classes that make a resource of that kind (its class and its subclasses)."""
     rows = store.select(f"SELECT ?cls ?type WHERE {{ {_KIND_CLASSES} }}", prefixes=PREFIXES).values()
     found: dict[str, set[str]] = {kind.name: {kind.cls} for kind in KINDS.values()}
     for cls, type_ in rows:

@@ -3,7 +3,7 @@
 import io
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -157,6 +157,16 @@ class _SinkWriter(io.RawIOBase):
         return len(chunk)
 
 
+def _pattern_terms(pattern: QuadPattern) -> tuple[str, str, str, str]:
+    """A quad pattern's terms in SPARQL, a variable for each None; TypeError for a term a query cannot name."""
+    written = []
+    for name, term in zip(("?s", "?p", "?o", "?g"), pattern, strict=True):
+        if isinstance(term, ox.BlankNode | ox.Triple | ox.DefaultGraph):  # a blank node in a query is a variable
+            raise TypeError(f"a pattern sent as SPARQL names IRIs and literals only, not {term!r}")
+        written.append(name if term is None else str(term))
+    return written[0], written[1], written[2], written[3]
+
+
 def limited_writer(sink: Sink, limits: Limits) -> io.BufferedWriter:
     """A file object that hands its bytes to sink in chunks, checking the limits before each one."""
     return io.BufferedWriter(_SinkWriter(sink, limits), buffer_size=CHUNK_BYTES)
@@ -235,16 +245,15 @@ class Store(ABC):
 
     def holds(self, pattern: "QuadPattern") -> bool:
         """Whether a named graph holds a quad matching (subject, predicate, object, graph); None matches any term."""
-        s, p, o, g = (f"?v{n}" if term is None else str(term) for n, term in enumerate(pattern))
+        s, p, o, g = _pattern_terms(pattern)
         return self.ask(f"ASK {{ GRAPH {g} {{ {s} {p} {o} }} }}")
 
     def find(self, pattern: "QuadPattern", limit: int | None = None) -> list[ox.Quad]:
         """The quads of named graphs matching (subject, predicate, object, graph), at most limit of them."""
-        names = ("?s", "?p", "?o", "?g")
-        terms = [name if term is None else str(term) for name, term in zip(names, pattern, strict=True)]
-        wanted = [name for name, term in zip(names, pattern, strict=True) if term is None]
+        s, p, o, g = _pattern_terms(pattern)
+        wanted = [term for term in (s, p, o, g) if term.startswith("?")]
         rows = self.select(
-            f"SELECT {' '.join(wanted) or '*'} WHERE {{ GRAPH {terms[3]} {{ {terms[0]} {terms[1]} {terms[2]} }} }}"
+            f"SELECT {' '.join(wanted) or '*'} WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}"
             + ("" if limit is None else f" LIMIT {limit}")
         ).rows
         found = []
@@ -252,6 +261,21 @@ class Store(ABC):
             values = iter(row)
             found.append(quad_of(*(next(values) if term is None else term for term in pattern)))
         return found
+
+    def about(self, subjects: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        """The quads of named graphs whose subject is one of these IRIs."""
+        if not subjects:
+            return []
+        values = " ".join(str(subject) for subject in subjects)
+        rows = self.select(f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
+        return [quad_of(*row) for row in rows]
+
+    def mentions(self, iri: ox.NamedNode) -> bool:
+        """Whether a named graph says anything of the IRI (as subject or as object), or a graph is named by it."""
+        return self.ask(
+            f"ASK {{ {{ GRAPH ?g {{ {iri} ?p ?o }} }} UNION {{ GRAPH ?g {{ ?s ?p {iri} }} }} "
+            f"UNION {{ GRAPH {iri} {{ ?s ?p ?o }} }} }}"
+        )
 
     def is_empty(self) -> bool:
         """True if the store holds no quad at all: one probe, where count() reads everything."""

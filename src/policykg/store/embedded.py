@@ -3,7 +3,7 @@
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from itertools import islice
@@ -319,6 +319,17 @@ class EmbeddedStore(Store):
             quad for quad in self._inner.quads_for_pattern(*pattern) if not isinstance(quad.graph_name, ox.DefaultGraph)
         )
         return list(islice(named, limit))
+
+    def about(self, subjects: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        """The quads of named graphs whose subject is one of these IRIs: a walk along an index for each."""
+        return [quad for subject in subjects for quad in self.find((subject, None, None, None))]
+
+    def mentions(self, iri: ox.NamedNode) -> bool:
+        """Whether a named graph says anything of the IRI, or a graph is named by it: three steps into indexes."""
+        return any(
+            self.holds(pattern)
+            for pattern in ((iri, None, None, None), (None, None, iri, None), (None, None, None, iri))
+        )
 
     def close(self) -> None:
         """Stop the query workers and flush what is written to disk."""

@@ -3,9 +3,9 @@
 A resource's description is its concise bounded description (every statement about it, and about the
 skolemised blank nodes it points to), the statements that link to it, the labels of every thing they
 name, and, for each named graph a statement sits in, where that graph's facts come from. It reads the
-store only, whatever its size: the statements about and to the resource are walks along the store's indexes
-(Store.find: on the embedded store no query is parsed, about a quarter of a query's cost), the labels and the
-sources one query each.
+store only, whatever its size: the statements about and to the resource (Store.about, Store.find), the labels and
+the sources. On the embedded store the statements are walks along its indexes, no query parsed (about a quarter of
+a query's cost); elsewhere a query each, one per level of the closure.
 """
 
 from collections.abc import Iterable, MutableMapping
@@ -164,9 +164,7 @@ class Description:
 
 def exists(store: Store, iri: ox.NamedNode, registry: str) -> None:
     """Nothing if something is said of the resource; ResourceNotFound, or ResourceGone once retracted."""
-    if not any(
-        store.holds(pattern) for pattern in ((iri, None, None, None), (None, None, iri, None), (None, None, None, iri))
-    ):
+    if not store.mentions(iri):
         _missing(store, iri, registry)
 
 
@@ -247,7 +245,7 @@ def _closure(store: Store, iri: ox.NamedNode, genid_prefix: str) -> tuple[ox.Qua
     for _ in range(_CLOSURE_DEPTH):
         if not frontier:
             break
-        level = [quad for node in frontier for quad in store.find((node, None, None, None))]
+        level = store.about(frontier)
         found += level
         frontier = sorted(
             {

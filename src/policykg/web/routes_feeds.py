@@ -65,7 +65,7 @@ async def _scoped(request: Request, name: str, iri: str, page: int) -> Response:
     """The feed of one resource of a kind: 400 for a parameter that is no IRI, 404 for no resource of that kind."""
     ctx = context(request)
     check_iri(iri, "iri")
-    if name not in await run(ctx.executor, lambda: changes.kinds_of(ctx.store, iri)):
+    if name not in await run(ctx.executor, lambda: feed_kinds(ctx, iri)):
         raise ResourceNotFound(f"<{iri}> is no {name} of this graph, so it has no {name} feed")
     base = ctx.settings.base_iri
     address = feeds.Address(base + feeds.feed_path(name, iri), feeds.page_of(base, iri), "")
@@ -157,3 +157,8 @@ def _moment_item(base: str, recommendation: str, name: str, moment: tracking.Mom
         content=atom.html("div", told),
         categories=(atom.Category(recommendation, name),),
     )
+
+
+def feed_kinds(ctx: ServiceContext, iri: str) -> list[str]:
+    """The kinds of feed a resource has (publish/changes.KINDS), the classes of each kept until the next write."""
+    return changes.kinds_of(ctx.store, iri, ctx.memo("kind classes", lambda: changes.kind_classes(ctx.store)))

@@ -20,6 +20,7 @@ from policykg.web import apidoc
 from policykg.web.context import ServiceContext, context, run
 from policykg.web.documents import conditional
 from policykg.web.pages import link_to, render
+from policykg.web.routes_feeds import feed_kinds
 
 router = APIRouter(tags=["Pictures"], default_response_class=Response)  # no JSON default in the API description
 SVG = "image/svg+xml"
@@ -50,7 +51,7 @@ async def picture(
         raise ResourceNotFound(f"there is no {name} picture: the pictures are {', '.join(PICTURES)}")
     check_iri(iri, "iri")
     kind = PICTURES[name]
-    if kind not in await run(ctx.executor, lambda: changes.kinds_of(ctx.store, iri)):
+    if kind not in await run(ctx.executor, lambda: feed_kinds(ctx, iri)):
         raise ResourceNotFound(f"<{iri}> is no {kind} of this graph, so it has no {name} picture")
     body = await run(ctx.executor, lambda: ctx.document(("picture", name, iri), lambda: _alone(ctx, name, iri)))
     headers = {"Cache-Control": "max-age=60", "Content-Security-Policy": _POLICY, "X-Content-Type-Options": "nosniff"}

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from policykg.iris import genid_prefix, registry_iri
-from policykg.publish import changes
 from policykg.publish.feeds import feed_path
 from policykg.rdf.mediatypes import HTML
 from policykg.rdf.namespaces import PKG, PREFIXES
@@ -31,6 +30,7 @@ from policykg.web.documents import (
     web_path,
 )
 from policykg.web.pages import page
+from policykg.web.routes_feeds import feed_kinds
 
 router = APIRouter(tags=["Linked data"], default_response_class=Response)  # no JSON default in the API description
 _SKOS_CONCEPT = PREFIXES["skos"] + "Concept"
@@ -124,8 +124,7 @@ def _page(ctx: ServiceContext, found: Description, document: str) -> str:
         or str(PKG.PolicyInstrument) in found.types
     ):
         views["touching"] = tracking.touching(ctx.store, found.iri)
-    classes = ctx.memo("kind classes", lambda: changes.kind_classes(ctx.store))  # one query per revision
-    kinds = [kind for kind in changes.KINDS if classes[kind].intersection(found.types)]
+    kinds = feed_kinds(ctx, found.iri)
     if kinds:  # its feed of changes (web/routes_feeds.py), linked from the page's head and shown on it
         views["feed"] = {"href": "/" + feed_path(kinds[0], found.iri), "title": f"Changes to {found.label} (Atom)"}
     views |= routes_pictures.views_of(ctx, found.iri, found.label, kinds)  # a trail's or a concept's picture
