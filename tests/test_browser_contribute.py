@@ -197,8 +197,8 @@ def test_a_contributor_signs_in_and_checks_a_form_with_the_keyboard_alone(page, 
     page.goto(service.url + "/contribute/new?type=Organisation")
     focus_by_tabbing(page, "label-0")
     page.keyboard.type("An organisation typed by keyboard")
-    page.keyboard.press("Enter")  # in a text box, Enter checks the form (its first, unseen, button)
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # in a text box, Enter checks the form (its first, unseen, button)
     assert page.locator("#label-0").input_value() == "An organisation typed by keyboard"
     assert page.locator("#problems, #notice").count() == 1  # the form was checked, and says so
     focus_by_tabbing(page, "label-0")
