@@ -38,3 +38,14 @@ def test_documents_stay_within_the_size_and_a_large_one_is_not_kept():
         documents.get("r", (str(key),), counting(made, b"y" * 100))
     assert len(made) == 22
     assert sum(len(v) for v in documents._kept.values()) <= 1600 and len(documents._kept) == 16
+
+
+def test_a_kept_document_is_found_without_making_it_and_only_for_its_revision():
+    documents, made = Documents(), []
+    assert documents.kept("r1", ("doc", "a")) is None
+    documents.get("r1", ("doc", "a"), counting(made, b"first"))
+    assert documents.kept("r1", ("doc", "a")) == b"first"
+    assert documents.kept("r1", ("doc", "b")) is None
+    assert documents.kept("r2", ("doc", "a")) is None  # a write came: nothing of the revision before is served
+    assert documents.get("r2", ("doc", "a"), counting(made, b"second")) == b"second"
+    assert made == ["first", "second"]

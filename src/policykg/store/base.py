@@ -177,6 +177,9 @@ class Store(ABC):
 
     exclusive: ClassVar[bool] = False  # this process is the store's only writer (else others may write to it too)
     bulk_loads: ClassVar[bool] = False  # it loads a whole file at once from a stream (bulk_load_stream, optimize)
+    # holds, find with a limit and mentions are a few steps into indexes in this process: no network, no query,
+    # short enough for the event loop to take them itself rather than hand them to a thread
+    local_reads: ClassVar[bool] = False
 
     @abstractmethod
     def query(self, sparql: str, *, sink: Sink, format_name: str, **options: Unpack[QueryOptions]) -> None:

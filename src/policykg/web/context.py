@@ -65,6 +65,10 @@ class ServiceContext:
         """A document made from the store (a resource's description in one syntax), kept until the next write."""
         return self._documents.get(self.writer.revision.tag, key, compute)
 
+    def kept_document(self, key: tuple[str, ...]) -> bytes | None:
+        """The document under key if it is kept for the current revision (None: it must be made)."""
+        return self._documents.kept(self.writer.revision.tag, key)
+
 
 class Documents:
     """The most recently asked-for documents of the current revision, within a count and a size.
@@ -85,13 +89,9 @@ class Documents:
 
     def get(self, revision: str, key: tuple[str, ...], compute: Callable[[], bytes]) -> bytes:
         """The document under key for this revision, computed on a miss."""
-        with self._lock:
-            if revision != self._revision:
-                self._revision, self._kept, self._bytes = revision, OrderedDict(), 0
-            found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-                return found
+        found = self.kept(revision, key)
+        if found is not None:
+            return found
         made = compute()
         with self._lock:
             if revision == self._revision and key not in self._kept and len(made) <= self.BYTES // 16:
@@ -100,6 +100,16 @@ class Documents:
                 while len(self._kept) > self.ENTRIES or self._bytes > self.BYTES:
                     self._bytes -= len(self._kept.popitem(last=False)[1])
         return made
+
+    def kept(self, revision: str, key: tuple[str, ...]) -> bytes | None:
+        """The document under key if it is kept for this revision (a few dictionary steps: fine on the event loop)."""
+        with self._lock:
+            if revision != self._revision:
+                self._revision, self._kept, self._bytes = revision, OrderedDict(), 0
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
 
 
 def context(request: Request) -> ServiceContext:

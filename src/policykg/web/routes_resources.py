@@ -52,7 +52,9 @@ async def thing(request: Request, path: str) -> Response:
     media_type = choose(request.headers.get("accept"))
     relative = request.url.path.lstrip("/")
     iri = resource_iri(ctx.settings.base_iri, relative)
-    await run(ctx.executor, lambda: exists(ctx.store, iri, registry_iri(ctx.settings.base_iri)))
+    store = ctx.store
+    if not (store.local_reads and store.mentions(iri)):  # a miss reads the retracted entries: on a thread
+        await run(ctx.executor, lambda: exists(store, iri, registry_iri(ctx.settings.base_iri)))
     return Response(
         status_code=303, headers={"Location": f"/doc/{web_path(relative)}.{ENDINGS[media_type]}", "Vary": "Accept"}
     )
@@ -86,7 +88,10 @@ async def document(request: Request, path: str) -> Response:
             return _page(ctx, found, document).encode("utf-8")
         return render(found.quads() if media_type in DATASET_SYNTAXES else found.triples(), media_type, base)
 
-    body = await run(ctx.executor, lambda: ctx.document(("doc", relative, media_type), make))
+    key = ("doc", relative, media_type)
+    body = ctx.kept_document(key)  # kept since it was made for this revision: no thread needed
+    if body is None:
+        body = await run(ctx.executor, lambda: ctx.document(key, make))
     headers = {"Link": link_header(document, media_type, iri.value), "Cache-Control": "max-age=60"}
     if not ending:
         headers["Vary"] = "Accept"
