@@ -4,6 +4,7 @@ import gzip
 import os
 import random
 import signal
+import threading
 import time
 
 import httpx
@@ -102,5 +103,32 @@ def test_a_sigkill_while_dumps_are_written_leaves_no_broken_file_served(tmp_path
         quads = quads_of(gzip.decompress(packed.content), ox.RdfFormat.N_QUADS)
         assert len(quads) == stored_quads(url)
         assert not list((tmp_path / "store.dumps").glob("*/*.partial"))
+    finally:
+        stop(process)
+
+
+def test_the_first_downloads_after_a_start_are_the_files_of_the_one_making(tmp_path):
+    settings = {**SERVICE_SETTINGS, "POLICYKG_STORE": str(tmp_path / "store"), "POLICYKG_QUERY_WORKERS": "1"}
+    process, url = start_service(tmp_path, **settings)
+    try:
+        first: dict[str, httpx.Response] = {}
+        names = ("policykg.nq.gz", "policykg.nq", "policykg.trig", "policykg.nq.gz")
+        downloads = [
+            threading.Thread(target=lambda n=n, i=i: first.__setitem__(f"{i} {n}", httpx.get(f"{url}/dumps/{n}")))
+            for i, n in enumerate(names)
+        ]
+        for download in downloads:  # at once, before any file is written
+            download.start()
+        for download in downloads:
+            download.join(timeout=120)
+        files_written(url)
+        assert httpx.get(url + "/ready").json()["derived"]["dumps"]["makings"] == 1
+        for key, answer in first.items():
+            served = httpx.get(f"{url}/dumps/{key.split()[1]}")  # from the files, with their length
+            assert answer.status_code == 200 and answer.content == served.content, key
+            assert answer.headers["etag"] == served.headers["etag"] and "content-length" in served.headers
+        dumped = quads_of(gzip.decompress(first["0 policykg.nq.gz"].content), ox.RdfFormat.N_QUADS)
+        assert len(dumped) == stored_quads(url)
+        assert "written from the store as it was asked for" not in (tmp_path / "serve.log").read_text()  # followed
     finally:
         stop(process)

@@ -6,11 +6,16 @@ constant memory, with their length. Their ETag names the revision they hold (and
 Last-Modified that revision's time: after a write, the files of the revision before are served, so labelled,
 until the new ones are written — a harvester is never told one revision's name for another's content. HEAD,
 or a GET with If-None-Match or If-Modified-Since, tells a harvester whether anything changed without sending
-the dump again (304). Before the first files are written after a start, and for a store in memory (no
-folder), a dump is written from the store as it is asked for, chunk by chunk (compressed on the way).
+the dump again (304). While the first files after a start are written, a download follows the file being
+written (publish/dumpfiles.Follower), labelled with the revision it holds, so that the store is dumped once
+however many harvesters come; for a store in memory (no folder), or if no making begins within BEGIN_WAIT, a
+dump is written from the store as it is asked for, chunk by chunk (compressed on the way).
 """
 
+import asyncio
+import logging
 import os
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,7 +29,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from policykg.config import beside_store
 from policykg.errors import ResourceNotFound
 from policykg.publish.catalogue import DUMPS, Dump
-from policykg.publish.dumpfiles import folder_name, prune, write_dumps
+from policykg.publish.dumpfiles import Follower, Progress, folder_name, prune, write_dumps
 from policykg.store import Sink, Store
 from policykg.store.streaming import stream
 from policykg.web import apidoc
@@ -36,6 +41,9 @@ from policykg.writing.writer import Revision
 
 router = APIRouter(tags=["Dumps"], default_response_class=Response)  # no JSON default in the API description
 _CHUNK = 1 << 20  # bytes read from a dump file at a time
+BEGIN_WAIT = 1.0  # seconds a download with no files to read waits for the first making to begin
+_PAUSE = 0.02  # seconds between looks at a file being written, or at a making about to begin
+_log = logging.getLogger("policykg.dumps")
 
 
 @router.get(
@@ -86,6 +94,11 @@ async def dump(request: Request, name: str) -> Response:
     if chosen is None:
         raise ResourceNotFound(f"there is no dump {name}; the dumps are {', '.join(d.file_name for d in DUMPS)}")
     revision, files = _served(request)
+    following = None if files is not None else await _making(request)
+    if following is not None:
+        revision = following[0]
+    elif files is None:
+        revision, files = _served(request)  # the first making may have ended while this download looked
     headers = {
         "ETag": _tag(revision, chosen),
         "Last-Modified": format_datetime(revision.modified, usegmt=True),
@@ -104,6 +117,12 @@ async def dump(request: Request, name: str) -> Response:
         return StreamingResponse(_read(ctx, opened), media_type=media_type, headers=headers)
     if request.method == "HEAD":  # the length is not known before the dump is written: say nothing of it
         return StreamingResponse(iter(()), media_type=media_type, headers=headers)
+    if following is not None:
+        return StreamingResponse(
+            _follow(ctx, Follower(following[1], chosen.file_name)), media_type=media_type, headers=headers
+        )
+    if _dumps_root(ctx) is not None:  # seconds of a core for each such download, where following costs nothing
+        _log.info("%s written from the store as it was asked for: no files, and none being written", name)
     produce = _gzipped(_writer(ctx, chosen)) if chosen.compressed else _writer(ctx, chosen)
     answer = await stream(ctx.dump_executor, produce, None)
     return answer_response(answer, media_type, headers)
@@ -120,17 +139,51 @@ class _Files:
 def _served(request: Request) -> tuple[Revision, _Files | None]:
     """The revision whose dumps are served now, and its files (None: written from the store as asked for)."""
     ctx = context(request)
-    root = beside_store(ctx.settings.store, ctx.settings.dumps_folder, ".dumps")
+    root = _dumps_root(ctx)
     if root is None:
         return ctx.writer.revision, None
 
     def files(store: Store, revision: Revision) -> _Files:
-        paths = write_dumps(store, root / folder_name(revision.tag))
+        progress = Progress(root / folder_name(revision.tag))
+        request.app.state.dumps_making = (revision, progress)  # for downloads that come before any files
+        try:
+            paths = write_dumps(store, progress.folder, progress)
+        finally:
+            request.app.state.dumps_making = None
         prune(root)
         return _Files(paths, store.count())
 
     newest = derived(request, "dumps", files, eager=True).peek()
     return newest if newest is not None else (ctx.writer.revision, None)
+
+
+def _dumps_root(ctx: ServiceContext) -> Path | None:
+    """The folder the dump files are written under (None: the store is in memory, nothing is written)."""
+    return beside_store(ctx.settings.store, ctx.settings.dumps_folder, ".dumps")
+
+
+async def _making(request: Request) -> tuple[Revision, Progress] | None:
+    """The revision and progress of the files being written, once their making has begun (None: none begins)."""
+    if _dumps_root(context(request)) is None:
+        return None
+    until = time.monotonic() + BEGIN_WAIT
+    while (making := getattr(request.app.state, "dumps_making", None)) is None and time.monotonic() < until:
+        if _served(request)[1] is not None:  # it ended meanwhile: its files are there to read
+            return None
+        await asyncio.sleep(_PAUSE)  # the making _served started runs on a thread: it begins within moments
+    return making
+
+
+async def _follow(ctx: ServiceContext, follower: Follower) -> AsyncIterator[bytes]:
+    """A file's bytes as they are written, read on a dump thread; the follower let go at the end."""
+    try:
+        while (chunk := await run(ctx.dump_executor, lambda: follower.read(_CHUNK))) != b"":
+            if chunk is None:
+                await asyncio.sleep(_PAUSE)
+            else:
+                yield chunk
+    finally:
+        follower.close()
 
 
 async def _read(ctx: ServiceContext, opened: BinaryIO) -> AsyncIterator[bytes]:
