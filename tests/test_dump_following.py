@@ -45,18 +45,18 @@ class Paced:
 
 
 def follow(progress: Progress, name: str) -> tuple[bytes, int]:
-    """Read a file to its end as a download does; its bytes, and how many times nothing more was written yet."""
-    follower, read, waits = Follower(progress, name), bytearray(), 0
+    """Read a file to its end as a download does; its bytes, and how many of them came while it was written."""
+    follower, read, early = Follower(progress, name), bytearray(), 0
     try:
         while (chunk := follower.read(1 << 16)) != b"":
             if chunk is None:
-                waits += 1
                 time.sleep(0.001)
             else:
                 read += chunk
+                early += len(chunk) if progress.stage(name) is Stage.WRITING else 0
     finally:
         follower.close()
-    return bytes(read), waits
+    return bytes(read), early
 
 
 def test_downloads_that_follow_the_files_being_written_get_every_byte_of_each(tmp_path):
@@ -74,8 +74,8 @@ def test_downloads_that_follow_the_files_being_written_get_every_byte_of_each(tm
         reader.join(timeout=60)
     assert set(followed) == set(paths) == {"policykg.nq", "policykg.nq.gz", "policykg.trig"}
     for name, path in paths.items():
-        data, waits = followed[name]
-        assert data == path.read_bytes() and waits > 0  # the whole file, read while it was written
+        data, early = followed[name]
+        assert data == path.read_bytes() and 0 < early <= len(data)  # the whole file, read as it was written
     plain = followed["policykg.nq"][0]
     assert gzip.decompress(followed["policykg.nq.gz"][0]) == plain
     assert set(ox.parse(plain, format=ox.RdfFormat.N_QUADS)) == set(
@@ -99,3 +99,14 @@ def test_a_download_following_a_file_that_cannot_be_finished_ends_in_an_error_an
     plain = follow(progress, "policykg.nq")[0]
     assert len(set(ox.parse(plain, format=ox.RdfFormat.N_QUADS))) == 5_000
     assert not (tmp_path / "r1" / "policykg.trig").exists()  # no file of a dump's name is ever partial
+
+
+def test_downloads_waiting_for_files_that_cannot_even_begin_end_in_an_error(tmp_path):
+    (tmp_path / "taken").write_text("a file where the dumps' folder should be")
+    progress = Progress(tmp_path / "taken" / "r1")
+    with pytest.raises(OSError):
+        write_dumps(filled_store(10), progress.folder, progress)
+    for name in progress.paths:
+        assert progress.stage(name) is Stage.FAILED
+        with pytest.raises(DumpFailed):
+            follow(progress, name)

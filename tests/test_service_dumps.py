@@ -132,3 +132,26 @@ def test_the_first_downloads_after_a_start_are_the_files_of_the_one_making(tmp_p
         assert "written from the store as it was asked for" not in (tmp_path / "serve.log").read_text()  # followed
     finally:
         stop(process)
+
+
+def test_a_service_whose_dump_files_cannot_be_written_writes_each_download_from_the_store(tmp_path):
+    (tmp_path / "taken").write_text("a file where the dumps' folder should be")
+    settings = {
+        **SERVICE_SETTINGS,
+        "POLICYKG_STORE": str(tmp_path / "store"),
+        "POLICYKG_QUERY_WORKERS": "1",
+        "POLICYKG_DUMPS_FOLDER": str(tmp_path / "taken" / "dumps"),
+    }
+    process, url = start_service(tmp_path, **settings)
+    try:
+        httpx.head(url + "/dumps/policykg.nq")  # starts the first making, which fails at once
+        deadline = time.monotonic() + 60
+        while "remaking dumps failed" not in (tmp_path / "serve.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for _ in range(3):  # the next makings fail too: no download is cut by following one of them
+            answer = httpx.get(url + "/dumps/policykg.nq.gz", timeout=60)
+            assert answer.status_code == 200 and "content-length" not in answer.headers
+            assert len(quads_of(gzip.decompress(answer.content), ox.RdfFormat.N_QUADS)) == stored_quads(url)
+        assert (tmp_path / "serve.log").read_text().count("written from the store as it was asked for") == 3
+    finally:
+        stop(process)

@@ -71,6 +71,10 @@ class Follower:
         self._name = name
         self._file: BinaryIO | None = None
 
+    def begun(self) -> bool:
+        """Whether there is anything to read yet (or to fail on): the file's writing has begun, or ended."""
+        return self._file is not None or self._progress.stage(self._name) is not Stage.WAITING
+
     def read(self, size: int) -> bytes | None:
         """Up to size bytes; b"" at the end of the whole file; None when nothing more is written yet."""
         stage = self._progress.stage(self._name)  # before reading: whole then, all is there to read
@@ -106,13 +110,13 @@ def write_dumps(store: Store, folder: Path, progress: Progress | None = None) ->
     """
     progress = progress or Progress(folder)
     assert progress.folder == folder, "a progress is made for the folder its files are written to"
-    folder.mkdir(parents=True, exist_ok=True)
     paths = progress.paths
     by_syntax: dict[str, list[tuple[Path, bool]]] = {}
     for dump in DUMPS:
         syntax = "trig" if dump.media_type == "application/trig" else "nquads"
         by_syntax.setdefault(syntax, []).append((paths[dump.file_name], dump.compressed))
-    try:
+    try:  # whatever fails, from the folder on, ends the downloads that follow these files
+        folder.mkdir(parents=True, exist_ok=True)
         for syntax, targets in by_syntax.items():
             _write(store, syntax, targets, progress)
     except BaseException:

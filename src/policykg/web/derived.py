@@ -98,10 +98,12 @@ class Derived(Generic[T]):
 
     async def _remake(self) -> None:
         started = time.monotonic()
-        self._made = await run(self._executor, self._make)
-        self._ended = time.monotonic()
-        self._took = self._ended - started
-        self.makings += 1
+        try:
+            self._made = await run(self._executor, self._make)
+            self.makings += 1
+        finally:  # a making that failed is spaced like one that did not: the next waits as long as it took
+            self._ended = time.monotonic()
+            self._took = self._ended - started
 
 
 def derived(request: Request, name: str, make: Callable[[Store, Revision], T], eager: bool = False) -> Derived[T]:

@@ -8,8 +8,9 @@ until the new ones are written — a harvester is never told one revision's name
 or a GET with If-None-Match or If-Modified-Since, tells a harvester whether anything changed without sending
 the dump again (304). While the first files after a start are written, a download follows the file being
 written (publish/dumpfiles.Follower), labelled with the revision it holds, so that the store is dumped once
-however many harvesters come; for a store in memory (no folder), or if no making begins within BEGIN_WAIT, a
-dump is written from the store as it is asked for, chunk by chunk (compressed on the way).
+however many harvesters come. For a store in memory (no folder), after a making failed (until one succeeds:
+one that keeps failing must not cut every download that follows it), or if no making begins within
+BEGIN_WAIT, a dump is written from the store as it is asked for, chunk by chunk (compressed on the way).
 """
 
 import asyncio
@@ -56,6 +57,8 @@ async def dumps(request: Request) -> JSONResponse:
     """Each dump's address, media type, ETag and Last-Modified: a cheap way to learn whether the data changed."""
     ctx = context(request)
     revision, files = _served(request)
+    if files is None and (making := _begun(request)) is not None:
+        revision = making[0]  # what a download gets now: the files being written
     quads = files.quads if files else await run(ctx.executor, lambda: ctx.memo("quads", ctx.store.count))
     return JSONResponse(
         {
@@ -143,13 +146,20 @@ def _served(request: Request) -> tuple[Revision, _Files | None]:
     if root is None:
         return ctx.writer.revision, None
 
+    state = request.app.state
+
     def files(store: Store, revision: Revision) -> _Files:
         progress = Progress(root / folder_name(revision.tag))
-        request.app.state.dumps_making = (revision, progress)  # for downloads that come before any files
+        # For downloads that come before any files: kept once whole (a follower then reads the renamed files)
+        # until the files are published. After a failure, downloads are written from the store until a making
+        # succeeds: one that keeps failing (a full disk) must not cut every download that follows it.
+        state.dumps_making = (revision, progress)
         try:
             paths = write_dumps(store, progress.folder, progress)
-        finally:
-            request.app.state.dumps_making = None
+        except BaseException:
+            state.dumps_making, state.dumps_failed = None, True
+            raise
+        state.dumps_failed = False
         prune(root)
         return _Files(paths, store.count())
 
@@ -162,12 +172,18 @@ def _dumps_root(ctx: ServiceContext) -> Path | None:
     return beside_store(ctx.settings.store, ctx.settings.dumps_folder, ".dumps")
 
 
+def _begun(request: Request) -> tuple[Revision, Progress] | None:
+    """The making of dump files under way (or just ended), unless the last one failed."""
+    state = request.app.state
+    return None if getattr(state, "dumps_failed", False) else getattr(state, "dumps_making", None)
+
+
 async def _making(request: Request) -> tuple[Revision, Progress] | None:
     """The revision and progress of the files being written, once their making has begun (None: none begins)."""
-    if _dumps_root(context(request)) is None:
+    if _dumps_root(context(request)) is None or getattr(request.app.state, "dumps_failed", False):
         return None
     until = time.monotonic() + BEGIN_WAIT
-    while (making := getattr(request.app.state, "dumps_making", None)) is None and time.monotonic() < until:
+    while (making := _begun(request)) is None and time.monotonic() < until:
         if _served(request)[1] is not None:  # it ended meanwhile: its files are there to read
             return None
         await asyncio.sleep(_PAUSE)  # the making _served started runs on a thread: it begins within moments
@@ -177,7 +193,13 @@ async def _making(request: Request) -> tuple[Revision, Progress] | None:
 async def _follow(ctx: ServiceContext, follower: Follower) -> AsyncIterator[bytes]:
     """A file's bytes as they are written, read on a dump thread; the follower let go at the end."""
     try:
-        while (chunk := await run(ctx.dump_executor, lambda: follower.read(_CHUNK))) != b"":
+        while True:
+            if not follower.begun():  # its file waits for the one before it: nothing to read on a thread yet
+                await asyncio.sleep(_PAUSE)
+                continue
+            chunk = await run(ctx.dump_executor, lambda: follower.read(_CHUNK))
+            if chunk == b"":
+                return
             if chunk is None:
                 await asyncio.sleep(_PAUSE)
             else:
