@@ -4,8 +4,10 @@ import json
 import re
 from pathlib import Path
 
+import pyshacl.shape
 import pytest
 import rdflib
+from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
 from rdflib.namespace import SH
 
 from policykg.cli import main
@@ -115,3 +117,13 @@ def test_split_shapes_takes_every_sparql_constraint_out_of_the_core(shapes):
     }
     tracked = next(c for c in constraints if c.shape.endswith("RecommendationTracked"))
     assert (tracked.severity, tracked.targets) == ("Info", ("https://w3id.org/policykg/ontology#Recommendation",))
+
+
+def test_pyshacls_constraint_parameters_are_its_own_list_answering_membership_from_a_set():
+    # filled on importing policykg.validation.shacl (above), before pySHACL fills it itself
+    parameters, by_parameter = pyshacl.shape.CONSTRAINT_PARAMS
+    assert type(parameters) is not list  # ours, not the plain list pySHACL would have put there
+    assert list(parameters) == ALL_CONSTRAINT_PARAMETERS and by_parameter is CONSTRAINT_PARAMETERS_MAP
+    assert all(parameter in parameters for parameter in ALL_CONSTRAINT_PARAMETERS)
+    assert SH.minCount in parameters and SH.targetClass not in parameters and SH.path not in parameters
+    assert parameters.copy() == ALL_CONSTRAINT_PARAMETERS  # pySHACL copies and extends it in advanced mode
