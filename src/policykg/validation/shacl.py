@@ -288,8 +288,10 @@ class _Parameters(list[Any]):
 # first with the same parameters, in the same order, changes nothing but the cost of `in`. (A pySHACL that no
 # longer reads the cache simply ignores it.)
 if getattr(pyshacl.shape, "CONSTRAINT_PARAMS", None) is None:
-    parameters = (_Parameters(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
-    pyshacl.shape.CONSTRAINT_PARAMS = parameters  # type: ignore[attr-defined]  # the cache pySHACL sets itself
+    pyshacl.shape.CONSTRAINT_PARAMS = (  # type: ignore[attr-defined]  # the cache pySHACL sets itself
+        _Parameters(ALL_CONSTRAINT_PARAMETERS),
+        CONSTRAINT_PARAMETERS_MAP,
+    )
 
 
 _TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
